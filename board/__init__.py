@@ -1,0 +1,1 @@
+"""The wall's domain: rules, the service loop that owns state, config, CLI."""

@@ -1,0 +1,65 @@
+"""Entries of the append-only event log, as the rest of the process sees them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    CARD_PLACED = "card_placed"
+    CARD_MOVED = "card_moved"
+    CARD_OFF_WALL = "card_off_wall"
+    CARD_REMOVED = "card_removed"  # an unknown tag left its slot
+    UNKNOWN_TAG = "unknown_tag"
+    ATTEMPT_CONFIRMED = "attempt_confirmed"
+    ATTEMPT_REJECTED = "attempt_rejected"
+    ATTEMPT_VOIDED = "attempt_voided"
+    PAD_OPENED = "pad_opened"
+    PAD_CLOSED = "pad_closed"
+    GOAL_REACHED = "goal_reached"
+    GOAL_SET = "goal_set"
+    PERIOD_STARTED = "period_started"
+    READER_OFFLINE = "reader_offline"
+    READER_ONLINE = "reader_online"
+    PERSON_ADDED = "person_added"
+    PERSON_UPDATED = "person_updated"
+    PERSON_ARCHIVED = "person_archived"
+    CARD_ASSIGNED = "card_assigned"
+    CARD_UNASSIGNED = "card_unassigned"
+    COACH_ADDED = "coach_added"
+    COACH_REMOVED = "coach_removed"
+    MOVE_CORRECTED = "move_corrected"
+
+
+@dataclass(frozen=True)
+class WallEvent:
+    """One recorded fact. `seq` is the event-log id: gap-free order for consumers."""
+
+    seq: int
+    at: datetime  # aware, in the board's timezone
+    type: EventType
+    person_id: int | None = None
+    slot_id: str | None = None
+    coach_id: int | None = None
+    uid: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_payload(self) -> dict[str, Any]:
+        """The JSON form used on stdout (scenario replay) and on MQTT.
+
+        People and coaches appear by id and name; the names are copied into
+        `details` when the event is written, so old events keep old names.
+        """
+        details = dict(self.details)
+        payload: dict[str, Any] = {"seq": self.seq, "type": str(self.type), "at": self.at.isoformat()}
+        if self.person_id is not None:
+            payload["person"] = {"id": self.person_id, "name": details.pop("person_name", None)}
+        if self.coach_id is not None:
+            payload["coach"] = {"id": self.coach_id, "name": details.pop("coach_name", None)}
+        if self.slot_id is not None:
+            payload["slot"] = self.slot_id
+        if self.uid is not None:
+            payload["uid"] = self.uid
+        payload.update(details)
+        return payload

@@ -1,0 +1,1 @@
+"""Tag readers, the scanner that debounces them, and simulated hardware."""

@@ -1,0 +1,25 @@
+"""The one seam between the scanner and any reader hardware.
+
+A reader answers a single question: which tags are in my field right now? Real
+drivers, the `mfrc522` package wrapper and simulated readers all implement it, so
+the scanner and the rules never know which one they talk to.
+"""
+
+from typing import Protocol, runtime_checkable
+
+from board.errors import ReaderFault
+
+__all__ = ["Reader", "ReaderFault"]
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """A tag reader behind one slot or the coach pad."""
+
+    def poll(self) -> frozenset[str]:
+        """Return the normalised UIDs present now; raise ReaderFault if the reader fails."""
+        ...
+
+    def close(self) -> None:
+        """Release the hardware; safe to call more than once."""
+        ...
