@@ -26,7 +26,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
+from gpiozero.pins.mock import MockFactory
+
 from sensors import mfrc522_regs as r
+from sensors.hardware import ReadersConfig
 from sensors.uid import normalise_uid
 
 Bits = tuple[int, ...]
@@ -498,6 +501,7 @@ class EmulatedMfrc522:
             heapq.heappop(self._events).action()
 
     def _on_clock(self, now: float) -> None:
+        self._follow_reset_line()
         if self.irq_pin is not None and self.fault is Fault.NONE:
             self._catch_up(now)
 
@@ -628,3 +632,48 @@ class EmulatedSpiDev:
 
     def close(self) -> None:
         self._bus = None
+
+
+class EmulatedWall:
+    """Chips wired as a ReadersConfig says: one emulated bus, MockFactory pins, one clock.
+
+    Pass `wall.pin_factory`, `wall.spi_factory` and `wall.clock` to `build_readers`;
+    put tags on `wall.chips[reader_id]`.
+    """
+
+    def __init__(
+        self,
+        config: ReadersConfig,
+        *,
+        pin_factory: MockFactory | None = None,
+        call_overhead_s: float = 50e-6,
+        version: int = 0x92,
+        seed: int = 0,
+    ):
+        self.clock = EmulatedClock()
+        self.pin_factory = pin_factory or MockFactory()
+        self.bus = EmulatedSpiBus(self.clock, number=config.spi_bus, call_overhead_s=call_overhead_s)
+        self.chips: dict[str, EmulatedMfrc522] = {}
+        for reader_id, wiring in config.wiring.items():
+            chip = EmulatedMfrc522(self.clock, version=version, rng=random.Random(f"{seed}:{reader_id}"))
+            if config.reset_pin is not None:
+                chip.reset_pin = self.pin_factory.pin(config.reset_pin)
+            if wiring.irq_pin is not None:
+                chip.irq_pin = self.pin_factory.pin(wiring.irq_pin)
+            self.chips[reader_id] = self.bus.attach(chip, self._select_line(config, *wiring.line))
+
+    def _select_line(self, config: ReadersConfig, kind: str, number: int) -> CeLine | GpioLine | DecoderOutput:
+        if kind == "ce":
+            return CeLine(number)
+        if kind == "gpio":
+            return GpioLine(self.pin_factory.pin(number))
+        enable_kind, enable_number = config.decoder.enable_line
+        enable = CeLine(enable_number) if enable_kind == "ce" else GpioLine(self.pin_factory.pin(enable_number))
+        return DecoderOutput([self.pin_factory.pin(pin) for pin in config.decoder.address_pins], number, enable)
+
+    def spi_factory(self) -> EmulatedSpiDev:
+        return EmulatedSpiDev({self.bus.number: self.bus})
+
+    def settle(self, seconds: float = 10e-3) -> None:
+        """Let time pass without SPI traffic: tags just placed power up."""
+        self.clock.advance(seconds)

@@ -233,7 +233,8 @@ class Rc522Reader:
         if self._registers.read(*(register for register, _ in timer)) != [value for _, value in timer]:
             raise self._fault("register writes do not stick; the chip answers garbage")
         self._command = r.Command.IDLE
-        self._set_antenna(not self._antenna_off_between_polls)
+        if not self._antenna_off_between_polls:
+            self._power_field()
         self._version = version
         self.chip_version = f"{r.KNOWN_VERSIONS[version]} (0x{version:02X})"
 
@@ -261,9 +262,14 @@ class Rc522Reader:
             raise self._fault(f"answers garbage (FIFO level {level})")
         return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll)
 
-    def _wait_for(self, irq_mask: int) -> _Status:
-        """Wait until the chip raises one of `irq_mask`; its own timer bounds the wait."""
+    def _wait_for(self, irq_mask: int, *, on_air_s: float) -> _Status:
+        """Wait until the chip raises one of `irq_mask`; its own timer bounds the wait.
+
+        Nothing can happen before the frames are on air for `on_air_s`, so the first
+        status read waits that long.
+        """
         deadline = self._clock.now() + CHIP_SILENT_AFTER_S
+        self._clock.sleep(on_air_s)
         while True:
             if self._irq is not None:
                 while not self._irq.is_active and self._clock.now() <= deadline:
@@ -290,10 +296,12 @@ class Rc522Reader:
             self._registers.write(Reg.COMMAND, command)
             self._command = r.Command.IDLE  # Transmit returns to Idle when the frame is out
 
-    def _transceive(self, frame: bytes, *, last_bits: int = 0, rx_align: int = 0) -> _Answer | None:
+    def _transceive(self, frame: bytes, *, answer_bits: int, last_bits: int = 0, rx_align: int = 0) -> _Answer | None:
         """Send a frame and return the answer, or None when the timer ran out (no tag answered)."""
         self._send(frame, last_bits=last_bits, rx_align=rx_align)
-        status = self._wait_for(r.IRQ_RX | r.IRQ_TIMER)
+        tx_bits = len(frame) * 8 - (8 - last_bits if last_bits else 0)
+        on_air_s = r.frame_time_s(tx_bits) + r.FRAME_DELAY_S + r.frame_time_s(answer_bits)
+        status = self._wait_for(r.IRQ_RX | r.IRQ_TIMER, on_air_s=on_air_s)
         if not status.irq & r.IRQ_RX:
             return None
         data = bytes(self._registers.read(*[Reg.FIFO_DATA] * status.fifo_level)) if status.fifo_level else b""
@@ -322,7 +330,7 @@ class Rc522Reader:
             uids = self._read_idle_tags()
             self._set_antenna(False)
             return uids
-        if self._transceive(bytes([r.WUPA]), last_bits=r.SHORT_FRAME_BITS) is None:
+        if self._request(r.WUPA) is None:
             return frozenset()
         uid, alone = self._read_uid(select_last_level=False)
         if uid is not None and alone:
@@ -342,7 +350,7 @@ class Rc522Reader:
     def _read_idle_tags(self) -> frozenset[str]:
         uids: set[str] = set()
         for _ in range(MAX_TAGS_PER_FIELD):
-            if self._transceive(bytes([r.REQA]), last_bits=r.SHORT_FRAME_BITS) is None:
+            if self._request(r.REQA) is None:
                 break
             uid, _ = self._read_uid(select_last_level=True)
             if uid is not None:
@@ -381,7 +389,9 @@ class Rc522Reader:
         while True:
             full, extra = divmod(known_bits, 8)
             frame = bytes([select_code, r.nvb(known_bits)]) + known[: full + (1 if extra else 0)]
-            answer = self._transceive(frame, last_bits=extra, rx_align=extra)
+            answer = self._transceive(
+                frame, answer_bits=r.UID_BITS_PER_LEVEL - known_bits, last_bits=extra, rx_align=extra
+            )
             if answer is None or answer.garbled or full + len(answer.data) > len(known):
                 return None, collided
             for i, byte in enumerate(answer.data):
@@ -402,9 +412,13 @@ class Rc522Reader:
             known_bits = position + 1
             collided = True
 
+    def _request(self, command: int) -> _Answer | None:
+        """REQA or WUPA: any answer, even a garbled or colliding ATQA, means a tag is there."""
+        return self._transceive(bytes([command]), answer_bits=16, last_bits=r.SHORT_FRAME_BITS)
+
     def _select(self, select_code: int, level: bytes) -> int | None:
         frame = bytes([select_code, r.NVB_SELECT]) + level
-        answer = self._transceive(frame + r.crc_a(frame))
+        answer = self._transceive(frame + r.crc_a(frame), answer_bits=24)
         if answer is None or answer.garbled or answer.collision_bit is not None or answer.bits != 24:
             return None
         if r.crc_a(answer.data[:1]) != answer.data[1:3]:
@@ -415,4 +429,4 @@ class Rc522Reader:
         """HLTA needs no answer: transmit it and wait only until it is out."""
         frame = bytes([r.HLTA, 0x00])
         self._send(frame + r.crc_a(frame), command=r.Command.TRANSMIT)
-        self._wait_for(r.IRQ_IDLE)
+        self._wait_for(r.IRQ_IDLE, on_air_s=r.frame_time_s(32))
