@@ -29,7 +29,7 @@ from enum import Enum, auto
 from gpiozero.pins.mock import MockFactory
 
 from sensors import mfrc522_regs as r
-from sensors.hardware import ReadersConfig
+from sensors.hardware import ReadersConfig, build_readers
 from sensors.uid import normalise_uid
 
 Bits = tuple[int, ...]
@@ -221,7 +221,7 @@ class _Event:
 class EmulatedMfrc522:
     """One chip: a register file behind `transfer()`, with tags placed in its field."""
 
-    RESET_TIME_S = 50e-6  # oscillator start after SoftReset (datasheet 8.8.2: crystal + 37.74 us)
+    RESET_TIME_S = 150e-6  # SoftReset until the chip takes commands again (datasheet 8.8.2: >= 37.74 us)
     CRC_TIME_S = 2e-6
 
     def __init__(self, clock: EmulatedClock, *, version: int = 0x92, rng: random.Random | None = None):
@@ -637,8 +637,8 @@ class EmulatedSpiDev:
 class EmulatedWall:
     """Chips wired as a ReadersConfig says: one emulated bus, MockFactory pins, one clock.
 
-    Pass `wall.pin_factory`, `wall.spi_factory` and `wall.clock` to `build_readers`;
-    put tags on `wall.chips[reader_id]`.
+    `wall.build_readers()` builds the configured readers on it; put tags on
+    `wall.chips[reader_id]`.
     """
 
     def __init__(
@@ -650,6 +650,7 @@ class EmulatedWall:
         version: int = 0x92,
         seed: int = 0,
     ):
+        self.config = config
         self.clock = EmulatedClock()
         self.pin_factory = pin_factory or MockFactory()
         self.bus = EmulatedSpiBus(self.clock, number=config.spi_bus, call_overhead_s=call_overhead_s)
@@ -673,6 +674,9 @@ class EmulatedWall:
 
     def spi_factory(self) -> EmulatedSpiDev:
         return EmulatedSpiDev({self.bus.number: self.bus})
+
+    def build_readers(self) -> dict:
+        return build_readers(self.config, pin_factory=self.pin_factory, spi_factory=self.spi_factory, clock=self.clock)
 
     def settle(self, seconds: float = 10e-3) -> None:
         """Let time pass without SPI traffic: tags just placed power up."""

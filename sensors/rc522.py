@@ -40,9 +40,11 @@ RETRY_MAX_S = 8.0
 FIELD_RESET_S = 1e-3
 TAG_POWER_UP_S = 2.5e-3
 
-_STATUS_REGISTERS = (Reg.COM_IRQ, Reg.ERROR, Reg.FIFO_LEVEL, Reg.CONTROL, Reg.COLL, Reg.VERSION)
+# Read together after every frame. VERSION and T_RELOAD_LO cost one byte each and catch a
+# chip that answers noise, or that lost its settings to a brown-out, on the spot.
+_STATUS_REGISTERS = (Reg.COM_IRQ, Reg.ERROR, Reg.FIFO_LEVEL, Reg.CONTROL, Reg.COLL, Reg.VERSION, Reg.T_RELOAD_LO)
 _GARBLED = r.ERR_BUFFER_OVERFLOW | r.ERR_PARITY | r.ERR_PROTOCOL | r.ERR_CRC
-_IRQ_ENABLE = r.IRQ_TX | r.IRQ_RX | r.IRQ_IDLE | r.IRQ_TIMER
+_IRQ_ENABLE = r.IRQ_RX | r.IRQ_IDLE | r.IRQ_TIMER  # what _wait_for waits for, so the IRQ pin means "look now"
 
 
 class Clock(Protocol):
@@ -153,6 +155,7 @@ class Rc522Reader:
         self._antenna_off_between_polls = antenna_off_between_polls
         self._tag_power_up_s = tag_power_up_s
         self._version: int | None = None
+        self._field_off_at = float("-inf")
         self._command = r.Command.IDLE
         self._retry_at = 0.0
         self._retry_pause_s = 0.0
@@ -173,12 +176,7 @@ class Rc522Reader:
         try:
             if self._version is None:
                 self._bring_up()
-            if self._antenna_off_between_polls:
-                self._set_antenna(True)
-                self._clock.sleep(self._tag_power_up_s)
             uids = self._read_field()
-            if self._antenna_off_between_polls:
-                self._set_antenna(False)
         except ReaderFault as fault:
             self._went_down(fault)
             raise
@@ -205,6 +203,7 @@ class Rc522Reader:
 
     def _bring_up(self) -> None:
         self._registers.write(Reg.COMMAND, r.Command.SOFT_RESET)
+        self._field_off_at = self._clock.now()  # a reset switches the antenna off
         deadline = self._clock.now() + RESET_TIMEOUT_S
         while self._registers.read(Reg.COMMAND)[0] & r.COMMAND_POWER_DOWN:
             if self._clock.now() > deadline:
@@ -251,13 +250,17 @@ class Rc522Reader:
 
     def _set_antenna(self, on: bool) -> None:
         self._registers.write(Reg.TX_CONTROL, 0x80 | (r.TX_CONTROL_ANTENNA if on else 0))
+        if not on:
+            self._field_off_at = self._clock.now()
 
     # --- talking to the chip
 
     def _status(self) -> _Status:
-        irq, error, level, control, coll, version = self._registers.read(*_STATUS_REGISTERS)
-        if self._version is not None and version != self._version:
+        irq, error, level, control, coll, version, reload = self._registers.read(*_STATUS_REGISTERS)
+        if version != self._version:
             raise self._fault(f"answers garbage (version register 0x{version:02X}, was 0x{self._version:02X})")
+        if reload != TIMER_RELOAD & 0xFF:
+            raise self._fault("chip was reset (brown-out or power cut?); bringing it up again")
         if level > r.FIFO_SIZE:
             raise self._fault(f"answers garbage (FIFO level {level})")
         return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll)
@@ -339,11 +342,14 @@ class Rc522Reader:
             self._halt()
             return frozenset({uid})
         self._set_antenna(False)
-        self._clock.sleep(FIELD_RESET_S)
         self._power_field()
         return self._read_idle_tags()
 
     def _power_field(self) -> None:
+        """Field on, once it has been off long enough to reset every tag; then let them power up."""
+        off_for = self._clock.now() - self._field_off_at
+        if off_for < FIELD_RESET_S:
+            self._clock.sleep(FIELD_RESET_S - off_for)
         self._set_antenna(True)
         self._clock.sleep(self._tag_power_up_s)
 
