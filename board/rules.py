@@ -245,7 +245,8 @@ def _seen_at_pad(state: WallState, people: Directory, config: Config, uid: str, 
     coach = people.coach_by_badge(uid)
     if coach is not None:
         if window and window.coach_id == coach.id:
-            return [Draft(EventType.PAD_CLOSED, coach_id=coach.id, details={"coach_name": coach.name, "reason": "badge"})]
+            return [Draft(EventType.PAD_CLOSED, coach_id=coach.id, slot_id=PAD,
+                          details={"coach_name": coach.name, "reason": "badge"})]
         until = now + config.rules.confirm
         return [Draft(EventType.PAD_OPENED, coach_id=coach.id, slot_id=PAD,
                       details={"coach_name": coach.name, "until": until.isoformat()})]
@@ -311,7 +312,7 @@ def expire(state: WallState, people: Directory, config: Config, now: datetime) -
                                 details={"person_name": name, "lifted_at": lift.at.isoformat()}))
     if state.pad is not None and now >= state.pad.until:
         coach = people.coaches.get(state.pad.coach_id)
-        drafts.append(Draft(EventType.PAD_CLOSED, coach_id=state.pad.coach_id,
+        drafts.append(Draft(EventType.PAD_CLOSED, coach_id=state.pad.coach_id, slot_id=PAD,
                             details={"coach_name": coach.name if coach else None, "reason": "timeout"}))
     if state.period is None or now >= state.period.ends_at:
         drafts.append(new_period(config, now, config.rules.default_goal))

@@ -100,7 +100,10 @@ class Simulation:
             yield from self.service.handle(event)
 
     def _seconds_to_deadline(self) -> float:
-        deadline = self.service.next_deadline()
-        if deadline is None:
-            return float("inf")
-        return max(self.interval, (deadline - self.clock.now()).total_seconds())
+        """Time to the next moment something may happen: a service deadline or a reader retry."""
+        waits = [float("inf")]
+        if (deadline := self.service.next_deadline()) is not None:
+            waits.append((deadline - self.clock.now()).total_seconds())
+        if (retry := self.service.scanner.next_retry()) is not None:
+            waits.append(retry - self.clock.monotonic())
+        return max(self.interval, min(waits))

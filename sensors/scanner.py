@@ -91,6 +91,10 @@ class Scanner:
         """True when no tag is halfway through its debounce."""
         return all(not track.hits and not track.misses for track in self._tracks.values())
 
+    def next_retry(self) -> float | None:
+        """Monotonic time of the next retry of an offline reader, if any."""
+        return min((t.retry_at for t in self._tracks.values() if not t.online), default=None)
+
     def close(self) -> None:
         for track in self._tracks.values():
             try:
