@@ -23,7 +23,6 @@ from board.service import WallService
 from board.simulation import Simulation, read_scenario
 from board.snapshot import SlotStatus, Snapshot
 from sensors.base import Reader
-from sensors.sim import SimulatedReader
 from store import migrate
 from store.repository import Store
 

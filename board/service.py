@@ -19,9 +19,9 @@ from board import rules
 from board.clock import Clock
 from board.config import Config
 from board.errors import CommandError
-from board.events import EventType, WallEvent
+from board.events import Draft, WallEvent
 from board.listener import BoardListener, notify
-from board.rules import Directory, Draft, PersonInfo
+from board.rules import Directory, PersonInfo
 from board.snapshot import (
     AttemptView,
     LevelView,
