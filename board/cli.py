@@ -72,14 +72,19 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the database and photos go (default: ./data next to the config).")
 @click.pass_context
-def init(ctx: click.Context, force: bool) -> None:
+def init(ctx: click.Context, force: bool, data_dir: Path | None) -> None:
     """Write a commented example config (3 levels of 10 slots) and create the database."""
     path: Path = ctx.obj["config_path"]
     if path.exists() and not force:
         raise CliError(text("init.exists", path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(demo_wall.EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    example = demo_wall.EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    if data_dir is not None:
+        example = example.replace('data_dir = "data"', f"data_dir = {json.dumps(str(data_dir.resolve()))}")
+    path.write_text(example, encoding="utf-8")
     config = _config(ctx)
     click.echo(text("init.written", config.language, path=path))
     with friendly_errors(), Store(config):
