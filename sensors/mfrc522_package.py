@@ -25,7 +25,7 @@ from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S, Clock, SystemClock
 
 
 @functools.cache
-def _package_class():
+def package_chip_class():
     try:
         from mfrc522 import MFRC522
     except RuntimeError as error:  # RPi.GPIO refuses to import anywhere but on a Pi
@@ -55,6 +55,7 @@ class PackageReader:
         clock: Clock | None = None,
         tag_power_up_s: float = TAG_POWER_UP_S,
     ):
+        self._chip_class = package_chip_class()  # off a Pi this is a ConfigError now, not at the first poll
         self.reader_id = reader_id
         self.wiring = wiring
         self.chip_version: str | None = None
@@ -69,7 +70,7 @@ class PackageReader:
         if self._closed:
             raise ReaderFault(f"{self.reader_id}: reader is closed")
         if self._chip is None:
-            self._chip = _package_class()(self._spi)
+            self._chip = self._chip_class(self._spi)
         chip = self._chip
         version = chip.Read_MFRC522(chip.VersionReg)
         if version not in r.KNOWN_VERSIONS:

@@ -156,6 +156,8 @@ class Rc522Reader:
         self._tag_power_up_s = tag_power_up_s
         self._version: int | None = None
         self._field_off_at = float("-inf")
+        self._fifo_dirty = True  # a late answer may sit in the FIFO after a timeout
+        self._halt_on_air_until: float | None = None
         self._command = r.Command.IDLE
         self._retry_at = 0.0
         self._retry_pause_s = 0.0
@@ -232,6 +234,8 @@ class Rc522Reader:
         if self._registers.read(*(register for register, _ in timer)) != [value for _, value in timer]:
             raise self._fault("register writes do not stick; the chip answers garbage")
         self._command = r.Command.IDLE
+        self._fifo_dirty = False  # SoftReset emptied it
+        self._halt_on_air_until = None
         if not self._antenna_off_between_polls:
             self._power_field()
         self._version = version
@@ -285,8 +289,14 @@ class Rc522Reader:
             self._clock.sleep(IRQ_POLL_INTERVAL_S)
 
     def _send(self, frame: bytes, *, last_bits: int = 0, rx_align: int = 0, command=r.Command.TRANSCEIVE) -> None:
+        if self._halt_on_air_until is not None:
+            # The last HLTA may still be on air; the FIFO and IRQ bits are its until it is out.
+            self._wait_for(r.IRQ_IDLE, on_air_s=max(0.0, self._halt_on_air_until - self._clock.now()))
+            self._halt_on_air_until = None
         self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
-        self._registers.write(Reg.FIFO_LEVEL, r.FIFO_FLUSH)
+        if self._fifo_dirty:
+            self._registers.write(Reg.FIFO_LEVEL, r.FIFO_FLUSH)
+            self._fifo_dirty = False
         self._registers.write(Reg.FIFO_DATA, *frame)
         framing = (rx_align << 4) | last_bits
         if command == r.Command.TRANSCEIVE:
@@ -306,6 +316,7 @@ class Rc522Reader:
         on_air_s = r.frame_time_s(tx_bits) + r.FRAME_DELAY_S + r.frame_time_s(answer_bits)
         status = self._wait_for(r.IRQ_RX | r.IRQ_TIMER, on_air_s=on_air_s)
         if not status.irq & r.IRQ_RX:
+            self._fifo_dirty = True
             return None
         data = bytes(self._registers.read(*[Reg.FIFO_DATA] * status.fifo_level)) if status.fifo_level else b""
         bits = (len(data) - 1) * 8 + status.rx_last_bits if status.rx_last_bits else len(data) * 8
@@ -432,7 +443,7 @@ class Rc522Reader:
         return answer.data[0]
 
     def _halt(self) -> None:
-        """HLTA needs no answer: transmit it and wait only until it is out."""
+        """HLTA needs no answer: transmit it and let it go out while other readers work."""
         frame = bytes([r.HLTA, 0x00])
         self._send(frame + r.crc_a(frame), command=r.Command.TRANSMIT)
-        self._wait_for(r.IRQ_IDLE, on_air_s=r.frame_time_s(32))
+        self._halt_on_air_until = self._clock.now() + r.frame_time_s(32)
