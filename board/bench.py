@@ -16,6 +16,7 @@ from board.clock import FakeClock
 from board.config import load_config
 from board.demo import simulated_readers
 from board.service import WallService
+from sensors import bench_readers
 from sensors.events import TagGone, TagSeen
 from store.repository import Store
 
@@ -160,10 +161,11 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int) -> dict:
+def run_all(log_size: int, event_count: int, reader_polls: int = 1000) -> dict:
     sections: dict[str, Callable[[], dict]] = {
         "rules_and_store": lambda: rules_and_store(event_count),
         "thermometer": lambda: thermometer_query(log_size),
+        "readers": lambda: bench_readers.run(polls=reader_polls),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}
     for name, section in sections.items():

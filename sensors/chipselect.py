@@ -5,8 +5,8 @@ Three wirings, all a config choice because boards and kernels differ:
   around each transfer on /dev/spidevB.N; nothing to do here;
 - one GPIO per reader: spidev in no_cs mode, and we drive the line low around each
   transfer through gpiozero;
-- a 3-to-8 (74HC138) or 4-to-16 (74HC154) decoder: GPIO address lines pick the
-  output; its enable input is either a CE line (the kernel gates it) or a GPIO.
+- 3-to-8 (74HC138) or 4-to-16 (74HC154) decoders: GPIO address lines pick the
+  output; each decoder's enable input is a CE line (the kernel gates it) or a GPIO.
 
 Every GPIO goes through gpiozero with an injectable `pin_factory`, so tests use
 MockFactory and production the default factory.
@@ -77,46 +77,52 @@ class GpioChipSelect(AbstractContextManager):
 
 
 class DecoderLines(SharedDevice):
-    """The address lines (and optional GPIO enable) of a 74HC138/74HC154 shared by its readers.
+    """Address lines shared by one or more 74HC138/74HC154 decoders, each with its own enable.
 
-    Address lines change only while the decoder is disabled, so no other reader is
-    selected for a moment: with a GPIO enable we drop it first; with a CE enable the
-    kernel keeps it high between transfers.
+    Output `index` is output `index % outputs` of decoder `index // outputs`, so two
+    4-to-16 decoders on the same four address lines serve 32 readers. An enable is a
+    GPIO we drive, or None when a CE line drives it (the kernel gates that decoder).
+    Address lines change only while every decoder is disabled, so no other reader is
+    selected for a moment: GPIO enables are dropped first, CE lines are high between
+    transfers anyway.
     """
 
-    def __init__(self, address_pins: Sequence[int], *, enable_pin: int | None = None, pin_factory=None):
+    def __init__(self, address_pins: Sequence[int], *, enable_pins: Sequence[int | None] = (None,), pin_factory=None):
         super().__init__()
-        self.outputs = 1 << len(address_pins)
+        self.outputs_per_decoder = 1 << len(address_pins)
+        self.outputs = self.outputs_per_decoder * len(enable_pins)
         self._address = [OutputDevice(pin, initial_value=False, pin_factory=pin_factory) for pin in address_pins]
-        self._enable = (
-            OutputDevice(enable_pin, active_high=False, initial_value=False, pin_factory=pin_factory)
-            if enable_pin is not None
-            else None
-        )
+        self._enables = [
+            OutputDevice(pin, active_high=False, initial_value=False, pin_factory=pin_factory) if pin is not None else None
+            for pin in enable_pins
+        ]
+        self._enabled: OutputDevice | None = None
 
     def select(self, index: int) -> None:
-        if self._enable is not None:
-            self._enable.off()
+        self.deselect()
+        decoder, output = divmod(index, self.outputs_per_decoder)
         for bit, line in enumerate(self._address):
-            line.value = (index >> bit) & 1
-        if self._enable is not None:
-            self._enable.on()
+            line.value = (output >> bit) & 1
+        self._enabled = self._enables[decoder]
+        if self._enabled is not None:
+            self._enabled.on()
 
     def deselect(self) -> None:
-        if self._enable is not None:
-            self._enable.off()
+        if self._enabled is not None:
+            self._enabled.off()
+            self._enabled = None
 
     def _release(self) -> None:
-        for line in [*self._address, *([self._enable] if self._enable else [])]:
+        for line in [*self._address, *(enable for enable in self._enables if enable is not None)]:
             line.close()
 
 
 class DecoderChipSelect(AbstractContextManager):
-    """Output `index` of a shared decoder."""
+    """Output `index` of shared decoders."""
 
     def __init__(self, lines: DecoderLines, index: int):
         if not 0 <= index < lines.outputs:
-            raise ValueError(f"decoder output {index} does not exist; it has {lines.outputs}")
+            raise ValueError(f"decoder output {index} does not exist; there are {lines.outputs}")
         self.label = f"DEC{index}"
         self._lines = lines.attach()
         self._index = index

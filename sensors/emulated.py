@@ -231,13 +231,11 @@ class EmulatedMfrc522:
         self.tags: list[EmulatedTag] = []
         self.fault = Fault.NONE
         self.tag_loss_rate = 0.0
-        self.irq_pin = None  # a gpiozero MockPin the chip drives, when wired
-        self.reset_pin = None  # a gpiozero MockPin; held low = hard power-down
+        self.irq_pin = None  # a gpiozero MockPin the chip drives; see wire_irq_pin
         self._held_in_reset = False
         self._events: list[_Event] = []
         self._seq = itertools.count()
         self._power_on_reset()
-        clock.subscribe(self._on_clock)
 
     # --- the world around the chip
 
@@ -280,7 +278,6 @@ class EmulatedMfrc522:
 
     def transfer(self, mosi: Sequence[int]) -> list[int]:
         """One chip-select-low SPI transaction, as the chip sees it (datasheet 8.1.2)."""
-        self._follow_reset_line()
         if self.fault in (Fault.SILENT, Fault.UNPLUGGED) or self._held_in_reset:
             return [0] * len(mosi)
         if self.fault is Fault.GARBAGE:
@@ -501,9 +498,8 @@ class EmulatedMfrc522:
             heapq.heappop(self._events).action()
 
     def _on_clock(self, now: float) -> None:
-        self._follow_reset_line()
-        if self.irq_pin is not None and self.fault is Fault.NONE:
-            self._catch_up(now)
+        if self.fault is Fault.NONE:
+            self._catch_up(now)  # so the IRQ pin changes when time passes, not only when we are read
 
     # --- pins
 
@@ -521,14 +517,19 @@ class EmulatedMfrc522:
         else:
             self.irq_pin.drive_low()
 
-    def _follow_reset_line(self) -> None:
-        if self.reset_pin is None:
-            return
-        held = self.reset_pin.function == "output" and not self.reset_pin.state
-        if self._held_in_reset and not held:
-            self._power_on_reset()
-        elif held and not self._held_in_reset:
+    def wire_irq_pin(self, pin) -> None:
+        """Drive this gpiozero MockPin as the chip's IRQ output."""
+        self.irq_pin = pin
+        self.clock.subscribe(self._on_clock)
+        self._drive_irq_pin()
+
+    def hold_in_reset(self, held: bool) -> None:
+        """The NRSTPD line: low powers the chip down; releasing it is a power-on reset."""
+        if held and not self._held_in_reset:
+            self._events.clear()
             self._set_antenna(False)
+        elif self._held_in_reset and not held:
+            self._power_on_reset()
         self._held_in_reset = held
 
 
@@ -553,7 +554,7 @@ class CeLine:
     def __init__(self, device: int):
         self.device = device
 
-    def asserted(self, ce: int | None) -> bool:
+    def asserted(self, ce: int | None, level: Callable) -> bool:
         return ce == self.device
 
 
@@ -563,21 +564,33 @@ class GpioLine:
     def __init__(self, pin):
         self.pin = pin
 
-    def asserted(self, ce: int | None) -> bool:
-        return self.pin.function == "output" and not self.pin.state
+    def asserted(self, ce: int | None, level: Callable) -> bool:
+        return level(self.pin) == 0
+
+
+class Decoder:
+    """A 74HC138/74HC154 on shared address lines, enabled by a CE line or a GPIO."""
+
+    def __init__(self, address_pins: Sequence, enable: CeLine | GpioLine):
+        self.address_pins = address_pins
+        self.enable = enable
+
+    def output(self, ce: int | None, level: Callable) -> int | None:
+        """The output pulled low now, or None while disabled."""
+        if not self.enable.asserted(ce, level):
+            return None
+        return sum((level(pin) or 0) << bit for bit, pin in enumerate(self.address_pins))
 
 
 class DecoderOutput:
-    """Output `index` of a 74HC138/74HC154: low when enabled and the address lines spell `index`."""
+    """One output of a decoder, wired to one chip's chip-select input."""
 
-    def __init__(self, address_pins: Sequence, index: int, enable: CeLine | GpioLine):
-        self.address_pins = address_pins
+    def __init__(self, decoder: Decoder, index: int):
+        self.decoder = decoder
         self.index = index
-        self.enable = enable
 
-    def asserted(self, ce: int | None) -> bool:
-        address = sum(1 << bit for bit, pin in enumerate(self.address_pins) if pin.state)
-        return self.enable.asserted(ce) and address == self.index
+    def asserted(self, ce: int | None, level: Callable) -> bool:
+        return level(self.decoder, lambda: self.decoder.output(ce, level)) == self.index
 
 
 class EmulatedSpiBus:
@@ -599,7 +612,16 @@ class EmulatedSpiBus:
         self.clock.advance(self.call_overhead_s + len(mosi) * 8 / speed_hz)
         self.transfers += 1
         self.bytes += len(mosi)
-        selected = [chip for chip, select in self._chips if select.asserted(ce)]
+        levels: dict[int, int | None] = {}
+
+        def level(pin, compute=None) -> int | None:
+            """A pin's level during this transfer (None if nothing drives it), or a decoder's
+            output: each is worked out once per transfer however many chips ask."""
+            if id(pin) not in levels:
+                levels[id(pin)] = compute() if compute else (int(pin.state) if pin.function == "output" else None)
+            return levels[id(pin)]
+
+        selected = [chip for chip, select in self._chips if select.asserted(ce, level)]
         miso = [0] * len(mosi)  # nothing driving MISO reads as 0
         for n, chip in enumerate(selected):
             answer = chip.transfer(mosi)
@@ -655,22 +677,35 @@ class EmulatedWall:
         self.pin_factory = pin_factory or MockFactory()
         self.bus = EmulatedSpiBus(self.clock, number=config.spi_bus, call_overhead_s=call_overhead_s)
         self.chips: dict[str, EmulatedMfrc522] = {}
+        self._decoders: dict[tuple[str, int], Decoder] = {}
         for reader_id, wiring in config.wiring.items():
             chip = EmulatedMfrc522(self.clock, version=version, rng=random.Random(f"{seed}:{reader_id}"))
-            if config.reset_pin is not None:
-                chip.reset_pin = self.pin_factory.pin(config.reset_pin)
             if wiring.irq_pin is not None:
-                chip.irq_pin = self.pin_factory.pin(wiring.irq_pin)
+                chip.wire_irq_pin(self.pin_factory.pin(wiring.irq_pin))
             self.chips[reader_id] = self.bus.attach(chip, self._select_line(config, *wiring.line))
+        if config.reset_pin is not None:
+            self._reset_pin = self.pin_factory.pin(config.reset_pin)
+            self._reset_held = False
+            self.clock.subscribe(self._follow_reset_line)
 
     def _select_line(self, config: ReadersConfig, kind: str, number: int) -> CeLine | GpioLine | DecoderOutput:
         if kind == "ce":
             return CeLine(number)
         if kind == "gpio":
             return GpioLine(self.pin_factory.pin(number))
-        enable_kind, enable_number = config.decoder.enable_line
-        enable = CeLine(enable_number) if enable_kind == "ce" else GpioLine(self.pin_factory.pin(enable_number))
-        return DecoderOutput([self.pin_factory.pin(pin) for pin in config.decoder.address_pins], number, enable)
+        enable = config.decoder.enable_of(number)
+        if enable not in self._decoders:
+            kind, pin = enable
+            address = [self.pin_factory.pin(pin) for pin in config.decoder.address_pins]
+            self._decoders[enable] = Decoder(address, CeLine(pin) if kind == "ce" else GpioLine(self.pin_factory.pin(pin)))
+        return DecoderOutput(self._decoders[enable], number % config.decoder.outputs_per_decoder)
+
+    def _follow_reset_line(self, now: float) -> None:
+        held = self._reset_pin.function == "output" and not self._reset_pin.state
+        if held != self._reset_held:
+            self._reset_held = held
+            for chip in self.chips.values():
+                chip.hold_in_reset(held)
 
     def spi_factory(self) -> EmulatedSpiDev:
         return EmulatedSpiDev({self.bus.number: self.bus})

@@ -9,7 +9,9 @@ reset_pin = 25            # BCM numbering, as everywhere in gpiozero
 
 [readers.decoder]          # only when some reader says chip_select = "decoderN"
 address_pins = [5, 6, 13]  # A0, A1, A2 of a 74HC138 (four pins: 74HC154)
-enable = "ce0"             # the decoder's enable input: a CE line ("ce0") or a GPIO ("gpio19")
+enable = "ce0"             # the decoder's enable input: a CE line ("ce0") or a GPIO ("gpio19");
+                           # a list for several decoders on the same address lines:
+                           # ["gpio19", "gpio26"] makes decoder0-15 the first, decoder16-31 the second
 
 [readers.wiring]           # reader id (slot id, or the coach pad) -> its lines
 "1-1" = { chip_select = "ce0" }
@@ -17,17 +19,19 @@ enable = "ce0"             # the decoder's enable input: a CE line ("ce0") or a 
 "2-1" = { chip_select = "decoder3" }
 ```
 
-Hardware CE readers each get their own /dev/spidevB.N. Readers on GPIO lines (and a
-decoder enabled by a GPIO) share one handle opened on a free CE device in no_cs mode,
+Hardware CE readers each get their own /dev/spidevB.N. Readers on GPIO lines (and
+decoders enabled by a GPIO) share one handle opened on a free CE device in no_cs mode,
 so the kernel leaves chip select to us. A decoder enabled by a CE line shares that
 CE device's handle, and the kernel gates the decoder around each transfer.
 """
 
 import re
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Literal
 
+from gpiozero import DigitalInputDevice
+from gpiozero.exc import GPIOZeroError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from board.errors import ConfigError
@@ -70,17 +74,31 @@ class DecoderWiring(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     address_pins: list[int] = Field(min_length=3, max_length=4)
-    enable: str = "ce0"
+    enable: list[str] = Field(["ce0"], description="each decoder's enable line; decoders share the address lines")
+
+    @field_validator("enable", mode="before")
+    @classmethod
+    def _one_or_more(cls, value):
+        return [value] if isinstance(value, str) else value
 
     @field_validator("enable")
     @classmethod
-    def _known_enable(cls, value: str) -> str:
-        kind, number = _parse_line(value, ("ce", "gpio"))
-        return f"{kind}{number}"
+    def _known_enables(cls, lines: list[str]) -> list[str]:
+        if not lines:
+            raise ValueError("name at least one enable line")
+        return [f"{kind}{number}" for kind, number in (_parse_line(line, ("ce", "gpio")) for line in lines)]
 
     @property
-    def enable_line(self) -> tuple[str, int]:
-        return _parse_line(self.enable, ("ce", "gpio"))
+    def enable_lines(self) -> list[tuple[str, int]]:
+        return [_parse_line(line, ("ce", "gpio")) for line in self.enable]
+
+    @property
+    def outputs_per_decoder(self) -> int:
+        return 1 << len(self.address_pins)
+
+    def enable_of(self, output: int) -> tuple[str, int]:
+        """The enable line of the decoder that drives `output`."""
+        return self.enable_lines[output // self.outputs_per_decoder]
 
 
 class ReadersConfig(BaseModel):
@@ -111,8 +129,8 @@ class ReadersConfig(BaseModel):
             if kind == "decoder":
                 if self.decoder is None:
                     raise ValueError(f"{reader_id!r} uses a decoder output but [readers.decoder] is missing")
-                if number >= 1 << len(self.decoder.address_pins):
-                    raise ValueError(f"{reader_id!r}: the decoder has no output {number}")
+                if number >= self.decoder.outputs_per_decoder * len(self.decoder.enable):
+                    raise ValueError(f"{reader_id!r}: the decoders have no output {number}")
         if self.kind == "mfrc522":
             if any(kind != "ce" for kind, _ in lines) or any(w.irq_pin is not None for w in self.wiring.values()):
                 raise ValueError('kind = "mfrc522" drives one or two readers on CE0/CE1 without IRQ; use "rc522"')
@@ -135,9 +153,9 @@ class ReadersConfig(BaseModel):
         if self.decoder is not None:
             for pin in self.decoder.address_pins:
                 claim(pin, "decoder address")
-            kind, number = self.decoder.enable_line
-            if kind == "gpio":
-                claim(number, "decoder enable")
+            for kind, number in self.decoder.enable_lines:
+                if kind == "gpio":
+                    claim(number, "decoder enable")
         for reader_id, wiring in self.wiring.items():
             kind, number = wiring.line
             if kind == "gpio":
@@ -145,25 +163,37 @@ class ReadersConfig(BaseModel):
             if wiring.irq_pin is not None:
                 claim(wiring.irq_pin, f"IRQ of {reader_id!r}")
 
+    def select_lines(self) -> list[tuple[str, int]]:
+        """The line each reader's transfers assert: its CE or GPIO, or its decoder's enable."""
+        return [
+            self.decoder.enable_of(number) if kind == "decoder" else (kind, number)
+            for kind, number in (wiring.line for wiring in self.wiring.values())
+        ]
+
     def ce_devices(self) -> set[int]:
-        """CE devices driven by the kernel: readers on CE lines and a CE-enabled decoder."""
-        devices = {number for kind, number in (w.line for w in self.wiring.values()) if kind == "ce"}
-        if self.decoder is not None and self.uses_decoder() and self.decoder.enable_line[0] == "ce":
-            devices.add(self.decoder.enable_line[1])
-        return devices
+        """CE devices driven by the kernel: readers on CE lines and CE-enabled decoders."""
+        return {number for kind, number in self.select_lines() if kind == "ce"}
 
     def uses_decoder(self) -> bool:
         return any(w.line[0] == "decoder" for w in self.wiring.values())
 
     def no_cs_device(self) -> int | None:
         """The spidev device opened in no_cs mode for GPIO chip selects, or None if none is needed."""
-        gpio_decoder = self.decoder is not None and self.uses_decoder() and self.decoder.enable_line[0] == "gpio"
-        if not gpio_decoder and not any(w.line[0] == "gpio" for w in self.wiring.values()):
+        if not any(kind == "gpio" for kind, _ in self.select_lines()):
             return None
         free = [device for device in CE_DEVICES if device not in self.ce_devices()]
         if not free:
             raise ValueError("GPIO chip selects need a spidev device in no_cs mode, but CE0 and CE1 are both in use")
         return free[0]
+
+
+@contextmanager
+def _gpio_errors_as_config_errors():
+    """No pin factory (not a Pi) or a pin already in use: a wiring problem, said in one line."""
+    try:
+        yield
+    except GPIOZeroError as error:
+        raise ConfigError(f"reader GPIO lines: {error} ({type(error).__name__})") from error
 
 
 def _default_spi_factory():
@@ -185,7 +215,7 @@ def build_readers(
     clock = clock or SystemClock()
     # `holds` keeps shared lines alive while readers are built (each reader attaches its own);
     # `undo` closes everything opened if building fails half way.
-    with ExitStack() as holds, ExitStack() as undo:
+    with ExitStack() as holds, ExitStack() as undo, _gpio_errors_as_config_errors():
 
         def open_spi(device: int, *, no_cs: bool):
             spi = spi_factory()
@@ -242,30 +272,25 @@ def _build_rc522(config, open_spi, reset_line, pin_factory, clock, holds: ExitSt
 
     decoder_lines = None
     if config.decoder is not None and config.uses_decoder():
-        kind, number = config.decoder.enable_line
-        decoder_lines = DecoderLines(
-            config.decoder.address_pins, enable_pin=number if kind == "gpio" else None, pin_factory=pin_factory
-        )
+        enable_pins = [number if kind == "gpio" else None for kind, number in config.decoder.enable_lines]
+        decoder_lines = DecoderLines(config.decoder.address_pins, enable_pins=enable_pins, pin_factory=pin_factory)
         holds.callback(decoder_lines.attach().detach)
 
     readers: dict[str, Reader] = {}
-    for reader_id, wiring in config.wiring.items():
+    for (reader_id, wiring), (select_kind, select_number) in zip(config.wiring.items(), config.select_lines()):
         kind, number = wiring.line
-        if kind == "ce":
-            bus, chip_select = bus_for(number, no_cs=False), HardwareChipSelect(number)
-        elif kind == "gpio":
-            bus, chip_select = bus_for(config.no_cs_device(), no_cs=True), GpioChipSelect(number, pin_factory=pin_factory)
+        if select_kind == "ce":
+            bus = bus_for(select_number, no_cs=False)
         else:
-            enable_kind, enable_number = config.decoder.enable_line
-            if enable_kind == "ce":
-                bus = bus_for(enable_number, no_cs=False)
-            else:
-                bus = bus_for(config.no_cs_device(), no_cs=True)
+            bus = bus_for(config.no_cs_device(), no_cs=True)
+        if kind == "ce":
+            chip_select = HardwareChipSelect(number)
+        elif kind == "gpio":
+            chip_select = GpioChipSelect(number, pin_factory=pin_factory)
+        else:
             chip_select = DecoderChipSelect(decoder_lines, number)
         irq = None
         if wiring.irq_pin is not None:
-            from gpiozero import DigitalInputDevice
-
             irq = DigitalInputDevice(wiring.irq_pin, pull_up=None, active_state=True, pin_factory=pin_factory)
         reader = Rc522Reader(
             reader_id,

@@ -261,6 +261,8 @@ class Rc522Reader:
 
     def _status(self) -> _Status:
         irq, error, level, control, coll, version, reload = self._registers.read(*_STATUS_REGISTERS)
+        if version in r.NO_CHIP_VERSIONS:
+            raise self._fault(f"stopped answering (version register reads 0x{version:02X})")
         if version != self._version:
             raise self._fault(f"answers garbage (version register 0x{version:02X}, was 0x{self._version:02X})")
         if reload != TIMER_RELOAD & 0xFF:

@@ -47,7 +47,7 @@ def test_a_decoder_spells_the_readers_index_only_while_enabled():
         return None if enable.state else sum(pin.state << bit for bit, pin in enumerate(address))
 
     spi = RecordingSpi(selected_output)
-    lines = DecoderLines([5, 6, 13], enable_pin=19, pin_factory=pins)
+    lines = DecoderLines([5, 6, 13], enable_pins=[19], pin_factory=pins)
     bus = SpiBus(spi, label="spi0")
     three, six = RegisterBus(bus, DecoderChipSelect(lines, 3)), RegisterBus(bus, DecoderChipSelect(lines, 6))
     three.read(Reg.VERSION)
@@ -141,6 +141,23 @@ def test_wiring_mistakes_are_refused_with_a_message_that_names_them(wiring, mess
 def test_a_decoder_output_beyond_its_address_lines_is_refused():
     with pytest.raises(ValidationError, match="no output 8"):
         wall_config(a="decoder8")
+
+
+def test_two_decoders_on_the_same_address_lines_serve_a_32_slot_wall_and_the_pad():
+    config = ReadersConfig(
+        kind="rc522",
+        decoder={"address_pins": [5, 6, 13, 12], "enable": ["gpio19", "gpio26"]},
+        wiring={**{f"S{n}": {"chip_select": f"decoder{n}"} for n in range(32)}, "pad": {"chip_select": "ce1"}},
+    )
+    wall = EmulatedWall(config)
+    cards = {reader_id: f"04{n:02X}A1B2C3D4E5" for n, reader_id in enumerate(config.wiring)}
+    for reader_id, uid in cards.items():
+        wall.chips[reader_id].place(uid)
+    readers = wall.build_readers()
+    wall.settle()
+    assert {reader_id: reader.poll() for reader_id, reader in readers.items()} == {
+        reader_id: {uid} for reader_id, uid in cards.items()
+    }
 
 
 def test_the_mfrc522_kind_is_refused_for_anything_but_ce0_and_ce1():
