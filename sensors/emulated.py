@@ -204,7 +204,6 @@ class _Pending:
     """A transmission in flight: when each of its effects lands on the chip."""
 
     tx_end: float
-    timer_expiry: float | None
     rx_end: float | None
     answer: Bits = ()
     collision_at: int | None = None
@@ -244,7 +243,7 @@ class EmulatedMfrc522:
         placed = [tag if isinstance(tag, EmulatedTag) else EmulatedTag(tag) for tag in tags]
         for tag in placed:
             self.tags.append(tag)
-            if self._antenna_on:
+            if self.antenna_on:
                 tag.power_on(self.clock.now())
         return placed
 
@@ -310,12 +309,8 @@ class EmulatedMfrc522:
         self._set_antenna(False)
 
     @property
-    def _antenna_on(self) -> bool:
-        return bool(self._regs[r.Reg.TX_CONTROL] & r.TX_CONTROL_ANTENNA)
-
-    @property
     def antenna_on(self) -> bool:
-        return self._antenna_on
+        return bool(self._regs[r.Reg.TX_CONTROL] & r.TX_CONTROL_ANTENNA)
 
     def _read(self, register: int) -> int:
         if register == r.Reg.FIFO_DATA:
@@ -418,8 +413,8 @@ class EmulatedMfrc522:
         self._fifo.clear()
         now = self.clock.now()
         tx_end = now + r.frame_time_s(len(frame))
-        answers = self._tag_answers(frame, tx_end) if self._antenna_on else []
-        pending = _Pending(tx_end=tx_end, timer_expiry=None, rx_end=None, transmit_only=transmit_only)
+        answers = self._tag_answers(frame, tx_end) if self.antenna_on else []
+        pending = _Pending(tx_end=tx_end, rx_end=None, transmit_only=transmit_only)
         if not transmit_only and answers:
             pending.answer, pending.collision_at = _superpose(answers)
             answer_start = tx_end + r.FRAME_DELAY_S

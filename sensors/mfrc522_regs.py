@@ -23,7 +23,6 @@ class Reg(IntEnum):
     DIV_IRQ = 0x05
     ERROR = 0x06
     STATUS1 = 0x07
-    STATUS2 = 0x08
     FIFO_DATA = 0x09
     FIFO_LEVEL = 0x0A
     CONTROL = 0x0C
@@ -36,13 +35,10 @@ class Reg(IntEnum):
     TX_ASK = 0x15
     CRC_RESULT_MSB = 0x21
     CRC_RESULT_LSB = 0x22
-    MOD_WIDTH = 0x24
     T_MODE = 0x2A
     T_PRESCALER = 0x2B
     T_RELOAD_HI = 0x2C
     T_RELOAD_LO = 0x2D
-    T_COUNTER_HI = 0x2E
-    T_COUNTER_LO = 0x2F
     VERSION = 0x37
 
 
@@ -57,8 +53,6 @@ RESET_VALUES = {
     Reg.COLL: 0x80,
     Reg.COM_IEN: 0x80,
     Reg.COM_IRQ: 0x14,
-    Reg.STATUS2: 0x00,
-    Reg.MOD_WIDTH: 0x26,
 }
 
 

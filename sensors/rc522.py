@@ -30,6 +30,7 @@ TIMER_RELOAD = round(ANSWER_TIMEOUT_S / r.timer_period_s(TIMER_PRESCALER, 0)) - 
 # If no interrupt at all arrives within this, the chip is gone: longest frame + timer + answer, twice.
 CHIP_SILENT_AFTER_S = 5e-3
 IRQ_POLL_INTERVAL_S = 100e-6  # between status reads while a frame is on air; frees the CPU
+IRQ_PIN_POLL_INTERVAL_S = 20e-6  # between looks at the IRQ pin: no SPI, so look more often
 RESET_POLL_INTERVAL_S = 200e-6
 RESET_TIMEOUT_S = 5e-3
 MAX_TAGS_PER_FIELD = 8  # a badge on a polaroid is two; more is a pile of cards
@@ -282,7 +283,7 @@ class Rc522Reader:
         while True:
             if self._irq is not None:
                 while not self._irq.is_active and self._clock.now() <= deadline:
-                    self._clock.sleep(IRQ_POLL_INTERVAL_S)
+                    self._clock.sleep(IRQ_PIN_POLL_INTERVAL_S)
             status = self._status()
             if status.irq & irq_mask:
                 return status
