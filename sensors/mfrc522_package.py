@@ -68,7 +68,19 @@ class PackageReader:
 
     def poll(self) -> frozenset[str]:
         if self._closed:
-            raise ReaderFault(f"{self.reader_id}: reader is closed")
+            raise self._fault("reader is closed")
+        try:
+            return self._poll()
+        except ReaderFault:
+            raise
+        except OSError as error:  # the SPI transfer itself failed (spidev ioctl)
+            self._chip = None
+            raise self._fault(f"SPI transfer failed: {error}") from error
+
+    def _fault(self, message: str) -> ReaderFault:
+        return ReaderFault(f"{self.reader_id} ({self.wiring}): {message}")
+
+    def _poll(self) -> frozenset[str]:
         if self._chip is None:
             self._chip = self._chip_class(self._spi)
         chip = self._chip
@@ -76,7 +88,7 @@ class PackageReader:
         if version not in r.KNOWN_VERSIONS:
             self._chip = None  # initialise again next poll
             self.chip_version = None
-            raise ReaderFault(f"{self.reader_id}: no MFRC522 answers (version register reads 0x{version:02X})")
+            raise self._fault(f"no MFRC522 answers (version register reads 0x{version:02X})")
         self.chip_version = f"{r.KNOWN_VERSIONS[version]} (0x{version:02X})"
         chip.AntennaOn()
         self._clock.sleep(self._tag_power_up_s)

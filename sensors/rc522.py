@@ -22,8 +22,8 @@ from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg
 
 # Timer tick 25 us (prescaler 169). A tag answers 86-91 us after our frame ends and the
-# timer stops as soon as the answer starts, so 1 ms is ten times the margin any
-# ISO 14443-A tag needs, and an empty slot gives up after 1 ms instead of 15 ms.
+# timer stops as soon as the answer starts (~140 us), so 1 ms leaves a wide margin and
+# an empty slot gives up after 1 ms instead of the package's 15 ms.
 TIMER_PRESCALER = 169
 ANSWER_TIMEOUT_S = 1e-3
 TIMER_RELOAD = round(ANSWER_TIMEOUT_S / r.timer_period_s(TIMER_PRESCALER, 0)) - 1
@@ -37,7 +37,7 @@ MAX_TAGS_PER_FIELD = 8  # a badge on a polaroid is two; more is a pile of cards
 RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 8.0
 # Switching the field off resets every tag in it; a tag then needs power before it answers.
-# ISO 14443 lets a tag take up to 5 ms; raise tag_power_up_s if cards are missed.
+# ISO 14443 lets a tag take up to 5 ms; raise readers.tag_power_up_ms if cards are missed.
 FIELD_RESET_S = 1e-3
 TAG_POWER_UP_S = 2.5e-3
 
@@ -183,6 +183,10 @@ class Rc522Reader:
         except ReaderFault as fault:
             self._went_down(fault)
             raise
+        except OSError as error:  # the SPI transfer itself failed (spidev ioctl)
+            fault = self._fault(f"SPI transfer failed: {error}")
+            self._went_down(fault)
+            raise fault from error
         return uids
 
     def close(self) -> None:

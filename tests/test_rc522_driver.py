@@ -175,6 +175,23 @@ def test_a_chip_that_stops_answering_holds_the_bus_for_only_a_few_transfers():
     assert wall.bus.transfers - before <= 5 and wall.clock.now() - started < 1e-3
 
 
+def test_a_failing_spi_transfer_is_a_reader_fault_and_the_next_poll_tries_again():
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    reader.poll()
+    transfer = wall.bus.transfer
+
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    wall.bus.transfer = broken
+    with pytest.raises(ReaderFault, match="SPI transfer failed"):
+        reader.poll()
+    wall.bus.transfer = transfer
+    assert reader.poll() == {CARD}
+
+
 def test_a_chip_that_lost_power_between_polls_is_reported_and_brought_up_again():
     wall, chip, reader = slot_reader()
     chip.place(CARD)
