@@ -1,0 +1,1 @@
+"""The screen and the LED thermometer that mirror the wall."""
