@@ -150,6 +150,11 @@ def _card(slot_id: str, cell: Rect, photo_side: int) -> CardPlace:
     return CardPlace(slot_id=slot_id, cell=cell, frame=frame, photo=photo, caption=caption, angle=tilt(slot_id))
 
 
+def mercury_radius(bulb_radius: int) -> int:
+    """The red inside the bulb, leaving a rim of glass."""
+    return round(bulb_radius * 0.85)
+
+
 def _thermometer(area: Rect, unit: float) -> ThermometerPlace:
     glass_width = max(round(30 * unit), min(round(area.width * 0.36), round(64 * unit)))
     bulb_radius = round(glass_width * 0.95)
@@ -158,7 +163,9 @@ def _thermometer(area: Rect, unit: float) -> ThermometerPlace:
     top = area.y + round(56 * unit)  # room for the goal label above the glass
     glass = Rect(center_x - glass_width // 2, top, glass_width, bulb_center[1] - top)
     inset = max(3, round(glass_width * 0.22))
-    tube = Rect(glass.x + inset, glass.y + inset, glass.width - 2 * inset, bulb_center[1] - bulb_radius // 2 - glass.y - inset)
+    # The scale's zero sits where the red bulb ends, so an empty goal shows no column at all.
+    zero_y = bulb_center[1] - mercury_radius(bulb_radius)
+    tube = Rect(glass.x + inset, glass.y + inset, glass.width - 2 * inset, zero_y - glass.y - inset)
     return ThermometerPlace(area=area, tube=tube, glass=glass, bulb_center=bulb_center, bulb_radius=bulb_radius)
 
 

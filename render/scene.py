@@ -15,7 +15,7 @@ import pygame
 from pygame import Rect
 
 from board.snapshot import LevelView, PersonView, SlotStatus, SlotView, Snapshot
-from render.layout import BandPlace, CardPlace, Layout, PanelPlace, ThermometerPlace, compute_layout
+from render.layout import BandPlace, CardPlace, Layout, PanelPlace, ThermometerPlace, compute_layout, mercury_radius
 from render.photos import PhotoCache
 from render.text import Texts
 from render.theme import (
@@ -384,7 +384,7 @@ def draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, count: in
     pygame.draw.rect(surface, outline, glass.inflate(px(8), px(8)), border_radius=glass.width)
     pygame.draw.circle(surface, GLASS, place.bulb_center, place.bulb_radius)
     pygame.draw.rect(surface, GLASS, glass, border_radius=glass.width // 2)
-    pygame.draw.circle(surface, MERCURY, place.bulb_center, place.bulb_radius - px(6))
+    pygame.draw.circle(surface, MERCURY, place.bulb_center, mercury_radius(place.bulb_radius))
     fill_height = round(tube.height * fraction)
     column = Rect(tube.x, tube.bottom - fill_height, tube.width, fill_height + place.bulb_radius)
     pygame.draw.rect(surface, MERCURY, column, border_top_left_radius=tube.width // 2, border_top_right_radius=tube.width // 2)
