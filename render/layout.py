@@ -116,21 +116,30 @@ def _bands(wall: Rect, levels: Sequence[tuple[str, Sequence[str]]], unit: float)
     count = len(levels)
     band_height = (wall.height - gap * (count - 1)) // count
     label_width = max(round(120 * unit), min(round(wall.width * 0.14), round(250 * unit)))
-    columns = max(1, max(len(slot_ids) for _, slot_ids in levels))
-    cell_width = (wall.width - label_width) // columns
-    photo_side = _photo_side(band_height, cell_width)
+    widest = max(1, max(len(slot_ids) for _, slot_ids in levels))
+    rows = _rows_per_band(widest, band_height, wall.width - label_width)
+    columns = -(-widest // rows)
+    cell_width, cell_height = (wall.width - label_width) // columns, band_height // rows
+    photo_side = _photo_side(cell_height, cell_width)
     bands = []
     for index, (level_id, slot_ids) in enumerate(levels):
         top = wall.bottom - (index + 1) * band_height - index * gap
         strip = Rect(wall.x, top, wall.width, band_height)
         label = Rect(strip.x, strip.y, label_width, strip.height)
-        first_x = label.right + (columns - len(slot_ids)) * cell_width // 2  # short levels sit centred
-        cards = tuple(
-            _card(slot_id, Rect(first_x + column * cell_width, strip.y, cell_width, strip.height), photo_side)
-            for column, slot_id in enumerate(slot_ids)
-        )
-        bands.append(BandPlace(level_id=level_id, strip=strip, label=label, cards=cards))
+        cards = []
+        for row in range(rows):
+            in_row = slot_ids[row * columns:(row + 1) * columns]
+            first_x = label.right + (columns - len(in_row)) * cell_width // 2  # short rows sit centred
+            y = strip.y + (band_height - rows * cell_height) // 2 + row * cell_height
+            cards += [_card(slot_id, Rect(first_x + column * cell_width, y, cell_width, cell_height), photo_side)
+                      for column, slot_id in enumerate(in_row)]
+        bands.append(BandPlace(level_id=level_id, strip=strip, label=label, cards=tuple(cards)))
     return tuple(bands)
+
+
+def _rows_per_band(slots: int, band_height: int, width: int) -> int:
+    """Tall bands with many slots hold them in two or three rows: bigger photos."""
+    return max((1, 2, 3), key=lambda rows: (_photo_side(band_height // rows, width // -(-slots // rows)), -rows))
 
 
 def _photo_side(band_height: int, cell_width: int) -> int:

@@ -24,16 +24,12 @@ LEVEL_NAMES = {
 PEOPLE = (
     "Sanne de Vries", "Daan Jansen", "Fatima El Amrani", "Lucas Smit", "Emma Visser", "Noah Bakker",
     "Yara Haddad", "Sem de Boer", "Lotte Mulder", "Milan Kok", "Zoë Peters", "Ayoub Benali",
-    "Julia Hendriks", "Finn de Graaf", "Nora Willems", "Levi Dekker", "Iris van Dijk", "Bram Vos",
-    "Sara Yilmaz", "Thijs Meijer", "Amira Said", "Jesse Koster", "Fleur Prins", "Ruben Huisman",
+    "Julia Hendriks", "Finn de Graaf", "Nora Willems", "Levi Dekker", "Jeroen Smits", "Priya Sharma",
+    "Bram Vos", "Ayla Demir", "Tim Bos", "Youssef Amrani", "Iris van Dijk", "Sara Yilmaz",
+    "Thijs Meijer", "Amira Said", "Jesse Koster", "Fleur Prins",
 )
 COACHES = ("Mo", "Ilse", "Karim")
-# Where each person hangs in the example wall: (level index from the bottom, slot number).
-_PLACES = (
-    (0, 0), (0, 1), (0, 2), (0, 4), (0, 5), (1, 0), (1, 1), (1, 3), (1, 4), (1, 5),
-    (2, 0), (2, 1), (2, 2), (2, 3), (2, 5), (3, 0), (3, 2), (3, 3), (3, 4), (4, 1),
-    (4, 3), (1, 2), (0, 3), (3, 5),
-)
+UNKNOWN_SLOT, OFFLINE_SLOT = "E5", "C5"
 
 
 def slot_id(level_index: int, slot_index: int) -> str:
@@ -90,17 +86,20 @@ def wall(
                     offline_readers=tuple(offline))
 
 
-def sample_people(count: int = len(PEOPLE)) -> dict[str, PersonView]:
-    """The example crowd in their example slots; the last few have no photo."""
+def sample_people(levels: Sequence[int] = (6, 6, 6, 6, 6), skip: Sequence[str] = (UNKNOWN_SLOT, OFFLINE_SLOT),
+                  with_photos: bool = True) -> dict[str, PersonView]:
+    """The example crowd filling every slot but `skip`, bottom level first; the last few lack a photo."""
+    slots = [slot_id(level, index) for level, count in enumerate(levels) for index in range(count)]
     people = {}
-    for index, (name, place) in enumerate(zip(PEOPLE[:count], _PLACES)):
-        photo = photo_for(name) if index < 16 else None
-        people[slot_id(*place)] = PersonView(id=index + 1, name=name, photo=photo)
+    for number, sid in enumerate(s for s in slots if s not in skip):
+        name = PEOPLE[number % len(PEOPLE)]
+        photo = photo_for(name) if with_photos and number < 22 else None
+        people[sid] = PersonView(id=number + 1, name=name, photo=photo)
     return people
 
 
 def sample_snapshot(language: str = "nl", now: datetime = SAMPLE_NOW) -> Snapshot:
-    """The example wall mid-week: 37 of 100 attempts, a few fresh moves."""
+    """The example wall, full, mid-week: 37 of 100 attempts, a few fresh moves."""
     recent = tuple(
         AttemptView(id=40 - i, person=PEOPLE[i * 3 % len(PEOPLE)].split()[0], coach=COACHES[i % 3],
                     at=now - timedelta(minutes=7 + 41 * i))
@@ -108,8 +107,8 @@ def sample_snapshot(language: str = "nl", now: datetime = SAMPLE_NOW) -> Snapsho
     )
     return wall(
         people=sample_people(),
-        unknown={"E5": "04A21B7C3D5E80"},
-        offline=("C5",),
+        unknown={UNKNOWN_SLOT: "04A21B7C3D5E80"},
+        offline=(OFFLINE_SLOT,),
         moved_at={"D1": now - timedelta(hours=2), "C3": now - timedelta(hours=20), "E2": now - timedelta(hours=5)},
         count=37, goal=100, today=6, recent=recent,
         moved_up=("Sanne", "Lucas", "Yara", "Milan"),

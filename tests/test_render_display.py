@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pygame
 import pytest
-from render_support import HandClock, headless_display
+from tests.render_support import HandClock, headless_display
 
 from board.events import EventType, WallEvent
 from board.snapshot import PersonView

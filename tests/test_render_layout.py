@@ -55,3 +55,12 @@ def test_the_mouse_finds_the_card_under_it():
 def test_each_slot_keeps_its_own_small_tilt():
     tilts = {tilt(f"{level}{slot}") for level in "ABCDE" for slot in range(1, 7)}
     assert len(tilts) > 20 and all(abs(angle) <= 2.5 for angle in tilts)
+
+
+def test_a_wall_of_few_long_levels_stacks_each_level_in_rows_for_bigger_photos():
+    three_by_ten = [(level, [f"{level}{slot}" for slot in range(1, 11)]) for level in "ABC"]
+    layout = compute_layout((1920, 1080), three_by_ten)
+    one_row = compute_layout((1920, 1080), WALL_6x8)
+    assert len({card.cell.y for card in layout.bands[0].cards}) == 2
+    assert layout.card("A1").photo.width > one_row.card("A1").photo.width
+    assert layout.card("A1").cell.y < layout.card("A6").cell.y  # the second row is under the first

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pygame
 import pytest
-from render_support import HandClock, count_of, headless_display, pixels_of, solid_photo
+from tests.render_support import HandClock, count_of, headless_display, pixels_of, solid_photo
 
 from board.snapshot import PersonView
 from render.samples import SAMPLE_NOW, wall

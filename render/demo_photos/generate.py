@@ -18,8 +18,10 @@ HERE = Path(__file__).parent
 SIZE = (480, 600)
 SCALE = 2  # drawn at double size and scaled down: smooth edges without per-shape antialiasing
 
-NAMES = ("sanne", "daan", "fatima", "lucas", "emma", "noah", "yara", "sem",
-         "lotte", "milan", "zoe", "ayoub", "julia", "finn", "nora", "levi")
+# The demo wall's people and the sample wall's; a few are left without a photo on
+# purpose (Ilse, Mila, ...), so the demo shows initials tiles too.
+NAMES = ("sanne", "daan", "fatima", "jeroen", "lotte", "youssef", "emma", "noah", "priya", "bram", "ayla", "tim",
+         "lucas", "yara", "sem", "milan", "zoe", "ayoub", "julia", "finn", "nora", "levi")
 
 SKIN = ((255, 219, 180), (241, 194, 150), (224, 172, 120), (198, 134, 86), (160, 104, 64), (112, 72, 46))
 HAIR = ((40, 30, 26), (92, 58, 34), (170, 110, 56), (226, 188, 116), (150, 60, 40), (70, 70, 78))
