@@ -210,11 +210,15 @@ class WallDisplay:
         offset = shift_offset(now, self.config.burn_in_shift_minutes, self.config.burn_in_shift_pixels)
         key = (night, offset, id(self.celebration))
         animating = self.celebration is not None and not self.celebration.still
-        if not dirty and key == self._presented and not animating:
+        if not dirty and key == self._presented and not animating and not self.needs_frame():
             return False
         self._present(night, offset, tick)
         self._presented = key
         return True
+
+    def needs_frame(self) -> bool:
+        """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
+        return False
 
     def night_mode(self, now: datetime) -> NightMode | None:
         return self.config.schedule.mode_at(now)

@@ -131,7 +131,7 @@ def _bands(wall: Rect, levels: Sequence[tuple[str, Sequence[str]]], unit: float)
             in_row = slot_ids[row * columns:(row + 1) * columns]
             first_x = label.right + (columns - len(in_row)) * cell_width // 2  # short rows sit centred
             y = strip.y + (band_height - rows * cell_height) // 2 + row * cell_height
-            cards += [_card(slot_id, Rect(first_x + column * cell_width, y, cell_width, cell_height), photo_side)
+            cards += [card_in(Rect(first_x + column * cell_width, y, cell_width, cell_height), photo_side, slot_id)
                       for column, slot_id in enumerate(in_row)]
         bands.append(BandPlace(level_id=level_id, strip=strip, label=label, cards=tuple(cards)))
     return tuple(bands)
@@ -149,7 +149,8 @@ def _photo_side(band_height: int, cell_width: int) -> int:
     return int(min(band_height * _CARD_FILL[1] / card_height_per_photo, cell_width * _CARD_FILL[0] / card_width_per_photo))
 
 
-def _card(slot_id: str, cell: Rect, photo_side: int) -> CardPlace:
+def card_in(cell: Rect, photo_side: int, slot_id: str = "") -> CardPlace:
+    """A polaroid with a photo of `photo_side` centred in `cell`."""
     border = max(2, round(photo_side * _BORDER))
     caption_height = round(photo_side * _CAPTION)
     frame = Rect(0, 0, photo_side + 2 * border, border + photo_side + caption_height)

@@ -86,14 +86,14 @@ class WallPainter:
         elif slot.status is SlotStatus.OFFLINE:
             _offline_frame(self.canvas, place, texts("offline"), self.fonts, px)
         elif slot.status is SlotStatus.UNKNOWN:
-            face = _polaroid_face(place, _unknown_picture(place, slot.unknown_uid, self.fonts),
+            face = polaroid_face(place, unknown_picture(place, slot.unknown_uid, self.fonts),
                                   [texts("unknown")], self.fonts.ui)
-            _pin_up(self.canvas, place, face, PIN, px, glow=False)
+            pin_up(self.canvas, place, face, PIN, px, glow=False)
         else:
             person = slot.person or PersonView(id=0, name="?", photo=None)
             portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
-            face = _polaroid_face(place, portrait, _name_variants(person.name), self.fonts.hand)
-            _pin_up(self.canvas, place, face, PIN_NEW if fresh else PIN, px, glow=fresh)
+            face = polaroid_face(place, portrait, name_variants(person.name), self.fonts.hand)
+            pin_up(self.canvas, place, face, PIN_NEW if fresh else PIN, px, glow=fresh)
 
 
 # ---------------------------------------------------------------- background
@@ -153,7 +153,7 @@ def _soft_shadow(surface: pygame.Surface, rect: Rect, radius: int, offset: tuple
 
 # ---------------------------------------------------------------- cards
 
-def _polaroid_face(place: CardPlace, picture: pygame.Surface, captions: list[str], font_of) -> pygame.Surface:
+def polaroid_face(place: CardPlace, picture: pygame.Surface, captions: list[str], font_of) -> pygame.Surface:
     """A white polaroid: the picture, and the first caption that fits written under it."""
     face = pygame.Surface(place.frame.size).convert()
     face.fill(POLAROID)
@@ -170,7 +170,7 @@ def _polaroid_face(place: CardPlace, picture: pygame.Surface, captions: list[str
     return face
 
 
-def _name_variants(name: str) -> list[str]:
+def name_variants(name: str) -> list[str]:
     """"Sanne de Vries", then "Sanne V.", then "Sanne": the longest that fits is written."""
     words = name.split()
     if len(words) < 2:
@@ -178,7 +178,7 @@ def _name_variants(name: str) -> list[str]:
     return [name, f"{words[0]} {words[-1][0]}.", words[0]]
 
 
-def _unknown_picture(place: CardPlace, uid: str | None, fonts: Fonts) -> pygame.Surface:
+def unknown_picture(place: CardPlace, uid: str | None, fonts: Fonts) -> pygame.Surface:
     side = place.photo.width
     picture = pygame.Surface((side, side)).convert()
     picture.fill(UNKNOWN_PHOTO)
@@ -190,7 +190,7 @@ def _unknown_picture(place: CardPlace, uid: str | None, fonts: Fonts) -> pygame.
     return picture
 
 
-def _pin_up(canvas: pygame.Surface, place: CardPlace, face: pygame.Surface, pin_color: Color, px, glow: bool) -> None:
+def pin_up(canvas: pygame.Surface, place: CardPlace, face: pygame.Surface, pin_color: Color, px, glow: bool) -> None:
     """Tilt the card, give it a shadow (and a glow if it moved recently) and pin it."""
     if glow:
         _glow(canvas, place.frame, px)

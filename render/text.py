@@ -37,6 +37,22 @@ _STRINGS: dict[str, dict[str, str]] = {
         "celebrate_goal": "Doel gehaald!",
         "celebrate_goal_sub": "{count} pogingen {period}. Top gedaan, allemaal!",
         "week": "week {number}",
+        "demo_pad": "Coachpad",
+        "demo_pad_open": "open voor {coach}",
+        "demo_badges": "Coaches: sleep een badge op een polaroid of op het pad",
+        "demo_hand": "Kaarten in je hand",
+        "demo_new_card": "nieuwe kaart",
+        "demo_hint": "Sleep polaroids en badges · h = hulp",
+        "demo_help_title": "Zo werkt de muur",
+        "demo_help": (
+            "Sleep een polaroid naar een ander vak: zo ga je omhoog (of omlaag).|"
+            "Sleep een coachbadge op een polaroid: een poging, bevestigd.|"
+            "Of: badge op het coachpad, dan polaroids op het pad (binnen 20 s).|"
+            "Kaart van de muur en niet terug binnen 15 s: van de muur af.|"
+            "Een nieuwe kaart op de muur is een onbekende kaart.|"
+            "o lezer onder de muis kapot/heel · n nachtstand · m minder beweging|"
+            "s schermafdruk · h deze hulp · Esc stoppen"
+        ),
     },
     "en": {
         "attempt_line": "{person} gave it a go",
@@ -66,6 +82,22 @@ _STRINGS: dict[str, dict[str, str]] = {
         "celebrate_goal": "Goal reached!",
         "celebrate_goal_sub": "{count} attempts {period}. Well done, everyone!",
         "week": "week {number}",
+        "demo_pad": "Coach pad",
+        "demo_pad_open": "open for {coach}",
+        "demo_badges": "Coaches: drag a badge onto a polaroid or onto the pad",
+        "demo_hand": "Cards in your hand",
+        "demo_new_card": "new card",
+        "demo_hint": "Drag polaroids and badges · h = help",
+        "demo_help_title": "How the wall works",
+        "demo_help": (
+            "Drag a polaroid to another slot: that is how you move up (or down).|"
+            "Drag a coach badge onto a polaroid: an attempt, confirmed.|"
+            "Or: badge on the coach pad, then polaroids on the pad (within 20 s).|"
+            "A card taken off and not put back within 15 s is off the wall.|"
+            "A new card on the wall is an unknown card.|"
+            "o break/heal the reader under the mouse · n night mode · m reduced motion|"
+            "s screenshot · h this help · Esc quit"
+        ),
     },
 }
 
