@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from board.errors import ConfigError
+from render.config import DisplayConfig, LedConfig
 
 PAD = "pad"  # the reader id of the coach pad; no slot may use it
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,31}$"
@@ -110,7 +111,8 @@ class Config(Section):
     rules: Rules = Rules()
     store: Store = Store()
     mqtt: dict = Field(default_factory=dict)
-    display: dict = Field(default_factory=dict)
+    display: DisplayConfig = DisplayConfig()
+    leds: LedConfig = LedConfig()
 
     @field_validator("timezone")
     @classmethod

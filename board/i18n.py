@@ -36,6 +36,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Demo-muur draait in {dir}; stoppen met Ctrl-C",
         "en": "Demo wall running in {dir}; stop with Ctrl-C",
     },
+    "screenshot.saved": {"nl": "Schermafdruk opgeslagen: {path}", "en": "Screenshot saved: {path}"},
     "error": {"nl": "Fout: {message}", "en": "Error: {message}"},
 }
 
