@@ -238,9 +238,13 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
 
     cards = [DemoCard(person.card, person.name, photo_for(person.name)) for person in demo_wall.DEMO_PEOPLE]
     badges = [DemoBadge(coach.badge, coach.name) for coach in demo_wall.DEMO_COACHES]
+    from render.display import DisplayError
+
     window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
-    with friendly_errors():
+    try:
         return DemoWindow(window_config, readers, cards, badges, pad_reader=PAD).open()
+    except DisplayError as exc:
+        raise CliError(f"{exc}\n- or run the demo without a window: wallboard demo --headless") from None
 
 
 def window_size(_ctx, _param, value: str) -> tuple[int, int]:

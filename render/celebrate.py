@@ -139,11 +139,12 @@ class Celebration:
             pulse = 1.0 if self.still else 0.5 + 0.5 * math.sin(t * 7)
             pygame.draw.rect(surface, mix(HIGHLIGHT, GOLD, pulse), target.inflate(layout.px(18), layout.px(18)),
                              layout.px(6), border_radius=layout.px(10))
-        self._banner(surface, t, layout, fonts, offset)
+        self._banner(surface, t, layout, fonts, offset, target)
 
     # ------------------------------------------------------------ pieces
 
-    def _banner(self, surface, t: float, layout: Layout, fonts: Fonts, offset) -> None:
+    def _banner(self, surface, t: float, layout: Layout, fonts: Fonts, offset, target: Rect | None) -> None:
+        """A paper banner, kept away from the card it celebrates."""
         px = layout.px
         big = self.cheer.kind is Kind.GOAL
         title_font = fonts.hand(px(110 if big else 64))
@@ -157,11 +158,17 @@ class Celebration:
             rest = Rect((0, 0), layout.size).move(offset)
         box = Rect(0, 0, width, height)
         box.centerx = rest.centerx
-        box.centery = rest.centery if big else rest.y + height // 2 + px(30)
-        if not self.still:  # slide in from the top, slide out again
+        from_below = target is not None and target.centery < rest.centery
+        if big:
+            box.centery = rest.centery
+        elif from_below:
+            box.bottom = rest.bottom - px(30)
+        else:
+            box.top = rest.y + px(30)
+        if not self.still:  # slide in from the nearest edge, and out again
             enter = _ease_out(min(1.0, t / 0.35))
             leave = _ease_in(max(0.0, (t - (self.duration - 0.35)) / 0.35))
-            hidden_y = -height - px(20)
+            hidden_y = layout.size[1] + px(20) if from_below else -height - px(20)
             box.y = round(hidden_y + (box.y - hidden_y) * (enter - leave))
         pygame.draw.rect(surface, mix(INK, (0, 0, 0), 0.5), box.move(px(5), px(8)), border_radius=px(18))
         pygame.draw.rect(surface, PAPER, box, border_radius=px(18))
@@ -179,8 +186,8 @@ class Celebration:
                 continue
             share = _ease_out(min(1.0, local / (self.duration * 0.7)))
             if self.cheer.kind is Kind.MOVE_UP:  # everything rises: this person went up
-                x = center[0] + math.cos(particle.angle) * reach * 0.45 * share
-                y = center[1] - reach * 1.2 * share * particle.speed
+                x = center[0] + math.cos(particle.angle) * reach * 0.4 * (0.3 + share)
+                y = center[1] + math.sin(particle.angle) * target.height * 0.3 - reach * 0.7 * share * particle.speed
             else:
                 x = center[0] + math.cos(particle.angle) * reach * share * particle.speed
                 y = center[1] + math.sin(particle.angle) * reach * share * particle.speed + layout.px(200) * share ** 2

@@ -12,7 +12,6 @@ _STRINGS: dict[str, dict[str, str]] = {
     "nl": {
         "attempt_line": "{person} probeerde het",
         "attempt_by": "bevestigd door {coach}",
-        "attempt_full": "{person} probeerde het — bevestigd door {coach}",
         "of_goal": "van de {goal} pogingen",
         "today": "vandaag +{count}",
         "today_none": "vandaag nog geen",
@@ -57,7 +56,6 @@ _STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "attempt_line": "{person} gave it a go",
         "attempt_by": "confirmed by {coach}",
-        "attempt_full": "{person} gave it a go — confirmed by {coach}",
         "of_goal": "of {goal} attempts",
         "today": "today +{count}",
         "today_none": "none yet today",
