@@ -89,12 +89,6 @@ class DisplayConfig(BaseModel):
     def schedule(self) -> NightSchedule:
         return NightSchedule(windows=self.night)
 
-    @property
-    def canvas_size(self) -> tuple[int, int]:
-        """The size we draw at: the screen's size, turned for a portrait screen."""
-        width, height = self.size
-        return (height, width) if self.portrait else (width, height)
-
 
 class LedConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -278,7 +278,7 @@ class _Panel:
         period_name = self.t.period_name(period.starts_at, period.ends_at)
         date = self.fonts.ui(self.px(28)).render(self.t.long_date(now.date()), True, INK_SOFT)
         self.canvas.blit(date, self.place.date.topleft)
-        draw_thermometer(self.canvas, self.place.thermometer, period.count, period.goal, self.fonts, self.px, self.t)
+        _draw_thermometer(self.canvas, self.place.thermometer, period.count, period.goal, self.fonts, self.px, self.t)
         self._counts(period.count, period.goal, period.today, period_name)
         self._feed(snapshot, now)
         self._moved_up(snapshot.moved_up, period_name)
@@ -373,11 +373,10 @@ class _Panel:
             x += width + px(8)
 
 
-def draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, count: int, goal: int, fonts: Fonts,
-                     px, texts: Texts, fraction: float | None = None) -> None:
-    """A glass thermometer whose red column stands at `fraction` (default count/goal)."""
-    if fraction is None:
-        fraction = 1.0 if goal <= 0 else min(1.0, count / goal)
+def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, count: int, goal: int, fonts: Fonts,
+                     px, texts: Texts) -> None:
+    """A glass thermometer whose red column stands at count/goal, with milestone ticks."""
+    fraction = 1.0 if goal <= 0 else min(1.0, count / goal)
     glass, tube = place.glass, place.tube
     outline = mix(INK, PAPER, 0.2)
     pygame.draw.circle(surface, outline, place.bulb_center, place.bulb_radius + px(4))

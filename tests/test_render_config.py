@@ -40,10 +40,6 @@ def test_the_default_display_is_a_full_hd_wall_that_sleeps_at_night():
     assert config.schedule.mode_at(FRIDAY_EVENING.replace(hour=12)) is None
 
 
-def test_a_portrait_screen_is_drawn_tall():
-    assert DisplayConfig(size=(1920, 1080), portrait=True).canvas_size == (1080, 1920)
-
-
 @pytest.mark.parametrize("settings", [
     {"size": (200, 100)},
     {"night": [{"start": "25:00", "end": "07:00"}]},

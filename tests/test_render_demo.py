@@ -8,7 +8,7 @@ from render.config import DisplayConfig
 from render.demo_window import DemoBadge, DemoCard, DemoWindow
 from render.samples import wall as snapshot_of_wall
 from sensors.sim import SimulatedReader
-from tests.harness import DAAN, MO_BADGE, SANNE, Wall
+from tests.harness import DAAN, MO_BADGE, SANNE
 from tests.render_support import HandClock
 
 SLOTS = ("A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4")
