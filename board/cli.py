@@ -232,7 +232,7 @@ def register_demo_people(service: WallService) -> None:
 
 
 def demo_window(config: Config, readers: dict, size: tuple[int, int]):
-    """The example wall in a window, with the demo's cards and badges on the table."""
+    """The example wall in a window, with the demo's cards and badges; None without a screen."""
     from render.demo_window import DemoBadge, DemoCard, DemoWindow
     from render.samples import photo_for
 
@@ -244,7 +244,8 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
     try:
         return DemoWindow(window_config, readers, cards, badges, pad_reader=PAD).open()
     except DisplayError as exc:
-        raise CliError(f"{exc}\n- or run the demo without a window: wallboard demo --headless") from None
+        click.echo(text("demo.no_window", config.language, reason=exc), err=True)
+        return None
 
 
 def window_size(_ctx, _param, value: str) -> tuple[int, int]:
@@ -282,8 +283,8 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
         return
     demo_wall.hang_demo_cards(readers)
-    if not headless:
-        window = demo_window(config, readers, size)
+    window = None if headless else demo_window(config, readers, size)
+    if window is not None:
         with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window]) as service:
             register_demo_people(service)
             window.on_snapshot(service.snapshot())
