@@ -161,10 +161,13 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int, reader_polls: int = 1000) -> dict:
+def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000) -> dict:
+    from render import bench as display_bench
+
     sections: dict[str, Callable[[], dict]] = {
         "rules_and_store": lambda: rules_and_store(event_count),
         "thermometer": lambda: thermometer_query(log_size),
+        "display": lambda: display_bench.run(idle_seconds=display_idle),
         "readers": lambda: bench_readers.run(polls=reader_polls),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}

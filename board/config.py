@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from board.errors import ConfigError
+from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
 
 PAD = "pad"  # the reader id of the coach pad; no slot may use it
@@ -114,7 +115,8 @@ class Config(Section):
     rules: Rules = Rules()
     store: Store = Store()
     mqtt: dict = Field(default_factory=dict)
-    display: dict = Field(default_factory=dict)
+    display: DisplayConfig = DisplayConfig()
+    leds: LedConfig = LedConfig()
 
     @field_validator("timezone")
     @classmethod
