@@ -444,7 +444,7 @@ class EmulatedMfrc522:
         if pending.transmit_only:
             self._regs[r.Reg.COM_IRQ] |= r.IRQ_IDLE
             self._command = r.Command.IDLE
-        elif self._regs[r.Reg.T_MODE] & r.T_MODE_AUTO:
+        if self._regs[r.Reg.T_MODE] & r.T_MODE_AUTO:  # "at the end of the transmission in all communication modes"
             self._start_timer(pending.tx_end, stop_at=timer_stop)
         self._drive_irq_pin()
 
@@ -453,10 +453,13 @@ class EmulatedMfrc522:
         reload = (self._regs[r.Reg.T_RELOAD_HI] << 8) | self._regs[r.Reg.T_RELOAD_LO]
         expiry = start + r.timer_period_s(prescaler, reload)
         if stop_at is not None and stop_at < expiry:
-            return  # the answer started in time: the timer stops before it runs out
+            self._timer_expiry = None  # the answer started in time: the timer stops before it runs out
+            return
         self._timer_expiry = expiry
 
         def expire() -> None:
+            if self._timer_expiry != expiry:
+                return  # restarted or stopped since: a timer has one count-down at a time
             self._regs[r.Reg.COM_IRQ] |= r.IRQ_TIMER
             self._timer_expiry = None
             self._drive_irq_pin()

@@ -29,12 +29,12 @@ CLASSIC = "DEADBEEF"
 class Wire:
     """Raw register access over the emulated SPI bus."""
 
-    def __init__(self, chip_version: int = 0x92):
-        self.clock = EmulatedClock()
-        self.bus = EmulatedSpiBus(self.clock, call_overhead_s=OVERHEAD_S)
-        self.chip = self.bus.attach(EmulatedMfrc522(self.clock, version=chip_version), CeLine(0))
+    def __init__(self, chip_version: int = 0x92, *, bus: EmulatedSpiBus | None = None, device: int = 0):
+        self.bus = bus or EmulatedSpiBus(EmulatedClock(), call_overhead_s=OVERHEAD_S)
+        self.clock = self.bus.clock
+        self.chip = self.bus.attach(EmulatedMfrc522(self.clock, version=chip_version), CeLine(device))
         self.spi = EmulatedSpiDev({0: self.bus})
-        self.spi.open(0, 0)
+        self.spi.open(0, device)
         self.spi.max_speed_hz = SPEED_HZ
         self.clock.advance(1e-3)  # the oscillator starts after power-on
 
@@ -115,6 +115,56 @@ def test_a_tag_that_answered_keeps_the_timer_from_running_out(wire):
     wire.send(bytes([r.REQA]), last_bits=7)
     wire.clock.advance(5e-3)
     assert wire.read(Reg.COM_IRQ)[0] & (r.IRQ_RX | r.IRQ_TIMER) == r.IRQ_RX
+
+
+def test_the_timer_also_starts_when_a_transmit_only_frame_ends(wire):
+    # TModeReg TAuto: "the timer starts automatically at the end of the transmission in all
+    # communication modes", so an HLTA sent with Transmit leaves a timer running behind it.
+    period = wire.program_timer()
+    wire.antenna_on()
+    wire.write(Reg.COM_IRQ, r.IRQ_ALL)
+    wire.write(Reg.FIFO_DATA, r.HLTA, 0x00, *r.crc_a(bytes([r.HLTA, 0x00])))
+    wire.write(Reg.COMMAND, r.Command.TRANSMIT)
+    wire.clock.advance(r.frame_time_s(32) + period - 20e-6 - OVERHEAD_S)
+    assert wire.read(Reg.COM_IRQ)[0] & (r.IRQ_IDLE | r.IRQ_TIMER) == r.IRQ_IDLE
+    wire.clock.advance(40e-6)
+    assert wire.read(Reg.COM_IRQ)[0] & r.IRQ_TIMER
+
+
+def test_a_timer_restarted_by_the_next_frame_never_runs_out_at_its_old_time(wire):
+    wire.chip.place(NTAG)
+    wire.antenna_on()
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(1e-3)
+    wire.answer()
+    wire.send(bytes([r.REQA]), last_bits=7)  # unexpected in READY: the tag drops to IDLE, silent
+    wire.clock.advance(r.frame_time_s(7) + 0.3e-3)  # its timer has 0.7 ms to go
+    # Still in Transceive: StartSend alone sends the next frame, as the driver does.
+    wire.write(Reg.COM_IRQ, r.IRQ_ALL)
+    wire.write(Reg.FIFO_DATA, r.WUPA)
+    wire.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | 7)  # restarts the timer; the answer stops it
+    wire.clock.advance(5e-3)
+    assert wire.read(Reg.COM_IRQ)[0] & (r.IRQ_RX | r.IRQ_TIMER) == r.IRQ_RX
+
+
+def test_chips_on_one_bus_run_their_radio_exchanges_at_the_same_time():
+    first = Wire()
+    second = Wire(bus=first.bus, device=1)
+    for wire, uid in ((first, NTAG), (second, CLASSIC)):
+        wire.program_timer()
+        wire.chip.place(uid)
+        wire.antenna_on()
+    on_air = r.frame_time_s(7) + r.FRAME_DELAY_S + r.frame_time_s(16)
+    first.send(bytes([r.REQA]), last_bits=7)
+    first_sent = first.clock.now()
+    second.send(bytes([r.REQA]), last_bits=7)  # the bus is free while the first frame is on air
+    second_sent = second.clock.now()
+    assert second_sent - first_sent < on_air
+    first.clock.advance(first_sent + on_air - first.clock.now())
+    assert first.read(Reg.COM_IRQ)[0] & r.IRQ_RX and not second.read(Reg.COM_IRQ)[0] & r.IRQ_RX
+    second.clock.advance(second_sent + on_air - second.clock.now())
+    assert second.read(Reg.COM_IRQ)[0] & r.IRQ_RX
+    assert (first.answer(), second.answer()) == (bytes([0x44, 0x00]), bytes([0x04, 0x00]))
 
 
 def test_a_tag_needs_its_power_up_time_before_it_answers(wire):
