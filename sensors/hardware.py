@@ -37,7 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from board.errors import ConfigError
 from sensors.base import Reader
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine
-from sensors.rc522 import TAG_POWER_UP_S, Clock, Rc522Reader, RegisterBus, SpiBus, SystemClock
+from sensors.rc522 import TAG_POWER_UP_S, Rc522Reader, RegisterBus, SpiBus
+from sensors.sweep import Clock, SystemClock
 
 _LINE = re.compile(r"(ce|gpio|decoder)(\d+)")
 # BCM pins of each SPI controller: data lines that can never be a chip select, and CE lines.

@@ -21,7 +21,8 @@ import logging
 from board.errors import ConfigError, ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ResetLine
-from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S, Clock, SystemClock
+from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S
+from sensors.sweep import Clock, SystemClock
 
 
 @functools.cache

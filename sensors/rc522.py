@@ -12,14 +12,13 @@ UIDs are read through every cascade level, and every tag in the field is listed.
 """
 
 import threading
-import time
 from dataclasses import dataclass
-from typing import Protocol
 
 from board.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg
+from sensors.sweep import Clock, Steps, SystemClock, run_alone
 
 # Timer tick 25 us (prescaler 169). A tag answers 86-91 us after our frame ends and the
 # timer stops as soon as the answer starts (~140 us), so 1 ms leaves a wide margin and
@@ -46,24 +45,6 @@ TAG_POWER_UP_S = 2.5e-3
 _STATUS_REGISTERS = (Reg.COM_IRQ, Reg.ERROR, Reg.FIFO_LEVEL, Reg.CONTROL, Reg.COLL, Reg.VERSION, Reg.T_RELOAD_LO)
 _GARBLED = r.ERR_BUFFER_OVERFLOW | r.ERR_PARITY | r.ERR_PROTOCOL | r.ERR_CRC
 _IRQ_ENABLE = r.IRQ_RX | r.IRQ_IDLE | r.IRQ_TIMER  # what _wait_for waits for, so the IRQ pin means "look now"
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """Wall-clock time; tests and the benchmark pass `sensors.emulated.EmulatedClock` instead."""
-
-    @staticmethod
-    def now() -> float:
-        return time.monotonic()
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        time.sleep(seconds)
 
 
 class SpiBus(SharedDevice):
@@ -129,11 +110,12 @@ class _Answer:
 
 
 class Rc522Reader:
-    """One MFRC522 behind a slot or the coach pad; implements `sensors.base.Reader`.
+    """One MFRC522 behind a slot or the coach pad; implements `sensors.sweep.SteppedReader`.
 
     The chip is brought up (soft reset, version check, timer) on the first poll, and
     again after a fault, with a growing pause between failed attempts so a dead
-    reader costs the others nothing.
+    reader costs the others nothing. Every wait is a step (`poll_steps`), so while
+    one reader's frames are on air the bus can serve the others.
     """
 
     def __init__(
@@ -150,8 +132,8 @@ class Rc522Reader:
         self.wiring = registers.label
         self._fault_prefix = f"{reader_id} ({self.wiring}): "
         self.chip_version: str | None = None
+        self.clock = clock or SystemClock()
         self._registers = registers
-        self._clock = clock or SystemClock()
         self._irq = irq  # gpiozero DigitalInputDevice on the chip's IRQ pin, or None to poll ComIrqReg
         self._antenna_off_between_polls = antenna_off_between_polls
         self._tag_power_up_s = tag_power_up_s
@@ -171,15 +153,18 @@ class Rc522Reader:
     # --- Reader
 
     def poll(self) -> frozenset[str]:
+        return run_alone(self.poll_steps(), self.clock)
+
+    def poll_steps(self) -> Steps[frozenset[str]]:
         if self._closed:
             raise self._fault("reader is closed")
-        now = self._clock.now()
+        now = self.clock.now()
         if self._version is None and now < self._retry_at:
             raise self._fault(f"offline ({self._last_fault}); next try in {self._retry_at - now:.2f} s")
         try:
             if self._version is None:
-                self._bring_up()
-            uids = self._read_field()
+                yield from self._bring_up()
+            return (yield from self._read_field())
         except ReaderFault as fault:
             self._went_down(fault)
             raise
@@ -187,7 +172,6 @@ class Rc522Reader:
             fault = self._fault(f"SPI transfer failed: {error}")
             self._went_down(fault)
             raise fault from error
-        return uids
 
     def close(self) -> None:
         if self._closed:
@@ -208,14 +192,18 @@ class Rc522Reader:
     def _fault(self, message: str) -> ReaderFault:
         return ReaderFault(f"{self._fault_prefix}{message}")
 
-    def _bring_up(self) -> None:
+    def _in(self, seconds: float) -> float:
+        """The clock time `seconds` from now: what a step yields to wait that long."""
+        return self.clock.now() + seconds
+
+    def _bring_up(self) -> Steps[None]:
         self._registers.write(Reg.COMMAND, r.Command.SOFT_RESET)
-        self._field_off_at = self._clock.now()  # a reset switches the antenna off
-        deadline = self._clock.now() + RESET_TIMEOUT_S
+        self._field_off_at = self.clock.now()  # a reset switches the antenna off
+        deadline = self._in(RESET_TIMEOUT_S)
         while self._registers.read(Reg.COMMAND)[0] & r.COMMAND_POWER_DOWN:
-            if self._clock.now() > deadline:
+            if self.clock.now() > deadline:
                 raise self._fault("chip did not come out of soft reset")
-            self._clock.sleep(RESET_POLL_INTERVAL_S)
+            yield self._in(RESET_POLL_INTERVAL_S)
         version = self._registers.read(Reg.VERSION)[0]
         if version in r.NO_CHIP_VERSIONS:
             raise self._fault(f"no chip answers (version register reads 0x{version:02X}); check wiring and power")
@@ -242,7 +230,7 @@ class Rc522Reader:
         self._fifo_dirty = False  # SoftReset emptied it
         self._halt_on_air_until = None
         if not self._antenna_off_between_polls:
-            self._power_field()
+            yield from self._power_field()
         self._version = version
         self.chip_version = f"{r.KNOWN_VERSIONS[version]} (0x{version:02X})"
 
@@ -255,12 +243,12 @@ class Rc522Reader:
         self._version = None
         self.chip_version = None
         self._last_fault = str(fault).removeprefix(self._fault_prefix)
-        self._retry_at = self._clock.now() + self._retry_pause_s
+        self._retry_at = self._in(self._retry_pause_s)
 
     def _set_antenna(self, on: bool) -> None:
         self._registers.write(Reg.TX_CONTROL, 0x80 | (r.TX_CONTROL_ANTENNA if on else 0))
         if not on:
-            self._field_off_at = self._clock.now()
+            self._field_off_at = self.clock.now()
 
     # --- talking to the chip
 
@@ -276,29 +264,31 @@ class Rc522Reader:
             raise self._fault(f"answers garbage (FIFO level {level})")
         return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll)
 
-    def _wait_for(self, irq_mask: int, *, on_air_s: float) -> _Status:
+    def _wait_for(self, irq_mask: int, *, on_air_s: float) -> Steps[_Status]:
         """Wait until the chip raises one of `irq_mask`; its own timer bounds the wait.
 
         Nothing can happen before the frames are on air for `on_air_s`, so the first
         status read waits that long.
         """
-        deadline = self._clock.now() + CHIP_SILENT_AFTER_S
-        self._clock.sleep(on_air_s)
+        deadline = self._in(CHIP_SILENT_AFTER_S)
+        yield self._in(on_air_s)
         while True:
             if self._irq is not None:
-                while not self._irq.is_active and self._clock.now() <= deadline:
-                    self._clock.sleep(IRQ_PIN_POLL_INTERVAL_S)
+                while not self._irq.is_active and self.clock.now() <= deadline:
+                    yield self._in(IRQ_PIN_POLL_INTERVAL_S)
             status = self._status()
             if status.irq & irq_mask:
                 return status
-            if self._clock.now() > deadline:
+            if self.clock.now() > deadline:
                 raise self._fault("no interrupt from the chip; it stopped answering")
-            self._clock.sleep(IRQ_POLL_INTERVAL_S)
+            yield self._in(IRQ_POLL_INTERVAL_S)
 
-    def _send(self, frame: bytes, *, last_bits: int = 0, rx_align: int = 0, command=r.Command.TRANSCEIVE) -> None:
+    def _send(
+        self, frame: bytes, *, last_bits: int = 0, rx_align: int = 0, command=r.Command.TRANSCEIVE
+    ) -> Steps[None]:
         if self._halt_on_air_until is not None:
             # The last HLTA may still be on air; the FIFO and IRQ bits are its until it is out.
-            self._wait_for(r.IRQ_IDLE, on_air_s=max(0.0, self._halt_on_air_until - self._clock.now()))
+            yield from self._wait_for(r.IRQ_IDLE, on_air_s=max(0.0, self._halt_on_air_until - self.clock.now()))
             self._halt_on_air_until = None
         self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
         if self._fifo_dirty:
@@ -316,12 +306,14 @@ class Rc522Reader:
             self._registers.write(Reg.COMMAND, command)
             self._command = r.Command.IDLE  # Transmit returns to Idle when the frame is out
 
-    def _transceive(self, frame: bytes, *, answer_bits: int, last_bits: int = 0, rx_align: int = 0) -> _Answer | None:
+    def _transceive(
+        self, frame: bytes, *, answer_bits: int, last_bits: int = 0, rx_align: int = 0
+    ) -> Steps[_Answer | None]:
         """Send a frame and return the answer, or None when the timer ran out (no tag answered)."""
-        self._send(frame, last_bits=last_bits, rx_align=rx_align)
+        yield from self._send(frame, last_bits=last_bits, rx_align=rx_align)
         tx_bits = len(frame) * 8 - (8 - last_bits if last_bits else 0)
         on_air_s = r.frame_time_s(tx_bits) + r.FRAME_DELAY_S + r.frame_time_s(answer_bits)
-        status = self._wait_for(r.IRQ_RX | r.IRQ_TIMER, on_air_s=on_air_s)
+        status = yield from self._wait_for(r.IRQ_RX | r.IRQ_TIMER, on_air_s=on_air_s)
         if not status.irq & r.IRQ_RX:
             self._fifo_dirty = True
             return None
@@ -338,7 +330,7 @@ class Rc522Reader:
 
     # --- ISO 14443-3 type A
 
-    def _read_field(self) -> frozenset[str]:
+    def _read_field(self) -> Steps[frozenset[str]]:
         """Every tag in the field, cheaply when there is one.
 
         WUPA wakes a lone tag whether we halted it last poll or it just arrived. When
@@ -347,42 +339,40 @@ class Rc522Reader:
         are listed from IDLE: REQA, read one, halt it, ask who is left.
         """
         if self._antenna_off_between_polls:
-            self._power_field()
-            uids = self._read_idle_tags()
+            yield from self._power_field()
+            uids = yield from self._read_idle_tags()
             self._set_antenna(False)
             return uids
-        if self._request(r.WUPA) is None:
+        if (yield from self._request(r.WUPA)) is None:
             return frozenset()
-        uid, alone = self._read_uid(select_last_level=False)
+        uid, alone = yield from self._read_uid(select_last_level=False)
         if uid is not None and alone:
             # A lone tag left READY drops to IDLE on HLTA, one left ACTIVE sleeps in HALT:
             # either way the next WUPA wakes it instead of it ignoring one request.
-            self._halt()
+            yield from self._halt()
             return frozenset({uid})
         self._set_antenna(False)
-        self._power_field()
-        return self._read_idle_tags()
+        yield from self._power_field()
+        return (yield from self._read_idle_tags())
 
-    def _power_field(self) -> None:
+    def _power_field(self) -> Steps[None]:
         """Field on, once it has been off long enough to reset every tag; then let them power up."""
-        off_for = self._clock.now() - self._field_off_at
-        if off_for < FIELD_RESET_S:
-            self._clock.sleep(FIELD_RESET_S - off_for)
+        yield self._field_off_at + FIELD_RESET_S
         self._set_antenna(True)
-        self._clock.sleep(self._tag_power_up_s)
+        yield self._in(self._tag_power_up_s)
 
-    def _read_idle_tags(self) -> frozenset[str]:
+    def _read_idle_tags(self) -> Steps[frozenset[str]]:
         uids: set[str] = set()
         for _ in range(MAX_TAGS_PER_FIELD):
-            if self._request(r.REQA) is None:
+            if (yield from self._request(r.REQA)) is None:
                 break
-            uid, _ = self._read_uid(select_last_level=True)
+            uid, _ = yield from self._read_uid(select_last_level=True)
             if uid is not None:
                 uids.add(uid)
-            self._halt()
+            yield from self._halt()
         return frozenset(uids)
 
-    def _read_uid(self, *, select_last_level: bool) -> tuple[str | None, bool]:
+    def _read_uid(self, *, select_last_level: bool) -> Steps[tuple[str | None, bool]]:
         """Anticollision through the cascade levels; `alone` says no other tag answered with it.
 
         The last level is selected only when asked (to halt just this tag) or when
@@ -391,13 +381,13 @@ class Rc522Reader:
         uid = bytearray()
         alone = True
         for select_code in r.CASCADE_LEVELS:
-            level, collided = self._anticollision(select_code)
+            level, collided = yield from self._anticollision(select_code)
             if level is None:
                 return None, False
             alone = alone and not collided
             more = level[0] == r.CASCADE_TAG
             if more or select_last_level or not alone:
-                sak = self._select(select_code, level)
+                sak = yield from self._select(select_code, level)
                 if sak is None or bool(sak & r.SAK_UID_NOT_COMPLETE) != more:
                     return None, False
             uid += level[1:4] if more else level[:4]
@@ -405,7 +395,7 @@ class Rc522Reader:
                 return uid.hex().upper(), alone
         return None, False  # a fourth cascade level does not exist: a garbled read
 
-    def _anticollision(self, select_code: int) -> tuple[bytes | None, bool]:
+    def _anticollision(self, select_code: int) -> Steps[tuple[bytes | None, bool]]:
         """The 40 bits of one cascade level, resolving collisions bit by bit (ISO 14443-3 6.5.3)."""
         known = bytearray(5)
         known_bits = 0
@@ -413,7 +403,7 @@ class Rc522Reader:
         while True:
             full, extra = divmod(known_bits, 8)
             frame = bytes([select_code, r.nvb(known_bits)]) + known[: full + (1 if extra else 0)]
-            answer = self._transceive(
+            answer = yield from self._transceive(
                 frame, answer_bits=r.UID_BITS_PER_LEVEL - known_bits, last_bits=extra, rx_align=extra
             )
             if answer is None or answer.garbled or full + len(answer.data) > len(known):
@@ -436,21 +426,21 @@ class Rc522Reader:
             known_bits = position + 1
             collided = True
 
-    def _request(self, command: int) -> _Answer | None:
+    def _request(self, command: int) -> Steps[_Answer | None]:
         """REQA or WUPA: any answer, even a garbled or colliding ATQA, means a tag is there."""
-        return self._transceive(bytes([command]), answer_bits=16, last_bits=r.SHORT_FRAME_BITS)
+        return (yield from self._transceive(bytes([command]), answer_bits=16, last_bits=r.SHORT_FRAME_BITS))
 
-    def _select(self, select_code: int, level: bytes) -> int | None:
+    def _select(self, select_code: int, level: bytes) -> Steps[int | None]:
         frame = bytes([select_code, r.NVB_SELECT]) + level
-        answer = self._transceive(frame + r.crc_a(frame), answer_bits=24)
+        answer = yield from self._transceive(frame + r.crc_a(frame), answer_bits=24)
         if answer is None or answer.garbled or answer.collision_bit is not None or answer.bits != 24:
             return None
         if r.crc_a(answer.data[:1]) != answer.data[1:3]:
             return None
         return answer.data[0]
 
-    def _halt(self) -> None:
+    def _halt(self) -> Steps[None]:
         """HLTA needs no answer: transmit it and let it go out while other readers work."""
         frame = bytes([r.HLTA, 0x00])
-        self._send(frame + r.crc_a(frame), command=r.Command.TRANSMIT)
-        self._halt_on_air_until = self._clock.now() + r.frame_time_s(32)
+        yield from self._send(frame + r.crc_a(frame), command=r.Command.TRANSMIT)
+        self._halt_on_air_until = self._in(r.frame_time_s(32))

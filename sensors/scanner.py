@@ -1,11 +1,12 @@
-"""Polls every reader in turn and turns raw polls into debounced presence.
+"""Polls every reader each sweep and turns raw polls into debounced presence.
 
 A raw poll is noisy: a tag at the edge of the field is missed now and then, and a
 reader on a long SPI line sometimes fails. The scanner reports a tag only after
 `present_after` consecutive hits and drops it only after `gone_after` consecutive
 misses, so flicker never becomes a phantom move. A reader that fails is reported
 offline once, keeps its tags (we do not know they left), and is retried with
-exponential backoff without slowing the others.
+exponential backoff without slowing the others. Readers that poll in steps are
+polled together (`sensors.sweep`), so their radio frames overlap on air.
 """
 
 import logging
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from board.errors import ReaderFault
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
+from sensors.sweep import poll_together
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +64,23 @@ class Scanner:
                 self._tracks[name].online = False
 
     def sweep(self) -> list[SensorEvent]:
-        """Poll every reader once (skipping those waiting for a retry)."""
+        """Poll every reader once (skipping those waiting for a retry), together where they can."""
         events: list[SensorEvent] = []
         now = self._monotonic()
-        for name, track in self._tracks.items():
-            if now < track.retry_at:
+        due = {name: track.reader for name, track in self._tracks.items() if now >= track.retry_at}
+        for name, outcome in poll_together(due).items():
+            track = self._tracks[name]
+            if isinstance(outcome, ReaderFault):
+                events.extend(self._failed(name, track, str(outcome), now))
                 continue
-            try:
-                seen = track.reader.poll()
-            except ReaderFault as exc:
-                events.extend(self._failed(name, track, str(exc), now))
-                continue
-            except Exception as exc:  # a driver bug must not stop the other readers
-                log.exception("reader %s raised unexpectedly", name)
-                events.extend(self._failed(name, track, f"{type(exc).__name__}: {exc}", now))
+            if isinstance(outcome, Exception):  # a driver bug must not stop the other readers
+                log.error("reader %s raised unexpectedly", name, exc_info=outcome)
+                events.extend(self._failed(name, track, f"{type(outcome).__name__}: {outcome}", now))
                 continue
             if not track.online:
                 track.online, track.backoff = True, 0.0
                 events.append(ReaderOnline(name))
-            events.extend(self._debounce(name, track, seen))
+            events.extend(self._debounce(name, track, outcome))
         return events
 
     def present(self, name: str) -> frozenset[str]:

@@ -1,32 +1,76 @@
-"""A 24-slot wall of emulated RC522s through the real scanner: what the board hears."""
+"""A 24-slot wall of emulated RC522s, swept together and through the real scanner."""
 
-from sensors.emulated import EmulatedWall
+import pytest
+
+from board.errors import ReaderFault
+from sensors import mfrc522_regs as r
+from sensors.emulated import EmulatedWall, Fault
 from sensors.events import ReaderOffline, ReaderOnline, TagGone, TagSeen
 from sensors.hardware import ReadersConfig
+from sensors.mfrc522_regs import Reg
 from sensors.scanner import Scanner
+from sensors.sweep import poll_together
 
 SLOTS = [f"S{n}" for n in range(24)]
 SWEEP_PAUSE_S = 0.02  # readers.poll_interval
+BADGE = "C0AC0001"
 
 
 def card(n: int) -> str:
     return f"04{n:02X}A1B2C3D4E5"
 
 
-def wall_of_24():
+def full_wall(*, call_overhead_s: float = 50e-6):
+    """24 slots on two 4-to-16 decoders, a 7-byte card in each; returns the wall and its readers."""
     config = ReadersConfig(
         kind="rc522",
         reset_pin=25,
         decoder={"address_pins": [5, 6, 13, 12], "enable": ["gpio19", "gpio26"]},
         wiring={slot: {"chip_select": f"decoder{n}"} for n, slot in enumerate(SLOTS)},
     )
-    wall = EmulatedWall(config)
+    wall = EmulatedWall(config, call_overhead_s=call_overhead_s)
     for n, slot in enumerate(SLOTS):
         wall.chips[slot].place(card(n))
     readers = wall.build_readers()
     wall.settle()
+    return wall, readers
+
+
+def wall_of_24():
+    wall, readers = full_wall()
     scanner = Scanner(readers, present_after=2, gone_after=12, retry_min=1.0, retry_max=60.0, monotonic=wall.clock.now)
     return wall, scanner
+
+
+def test_one_sweep_reads_every_card_and_a_badge_held_against_one_within_50_ms():
+    wall, readers = full_wall(call_overhead_s=20e-6)
+    wall.chips["S9"].place(BADGE)
+    wall.settle()
+    poll_together(readers)  # bring-up
+    started = wall.clock.now()
+    outcomes = poll_together(readers)
+    assert outcomes == {slot: {card(n), BADGE} if slot == "S9" else {card(n)} for n, slot in enumerate(SLOTS)}
+    assert wall.clock.now() - started <= 50e-3
+
+
+@pytest.mark.parametrize("fault", [Fault.UNPLUGGED, Fault.SILENT, Fault.GARBAGE])
+def test_a_reader_failing_in_the_middle_of_its_poll_is_a_fault_and_the_other_23_read_their_cards(fault):
+    wall, readers = full_wall()
+    poll_together(readers)  # bring-up
+    chip = wall.chips["S7"]
+    transfer = chip.transfer
+    start_send = [r.spi_address(Reg.BIT_FRAMING, read=False), r.BIT_FRAMING_START_SEND]
+
+    def failing_once_its_first_frame_is_on_air(mosi):
+        miso = transfer(mosi)
+        if chip.fault is Fault.NONE and [mosi[0], mosi[1] & r.BIT_FRAMING_START_SEND] == start_send:
+            chip.fail(fault)
+        return miso
+
+    chip.transfer = failing_once_its_first_frame_is_on_air
+    outcomes = poll_together(readers)
+    assert chip.fault is fault and isinstance(outcomes.pop("S7"), ReaderFault)
+    assert outcomes == {slot: {card(n)} for n, slot in enumerate(SLOTS) if slot != "S7"}
 
 
 def sweep(wall, scanner, times: int = 1) -> list:

@@ -1,0 +1,120 @@
+"""Readers on one SPI bus polled together: the bus stays serial, the radio frames overlap.
+
+Once told to transceive, an RC522 runs its radio exchange by itself: a frame and the
+tag's answer are on air for 0.3-0.7 ms while that reader needs nothing from the bus.
+A reader that can poll in steps (`SteppedReader`) yields the clock time at which it
+next needs the bus; `poll_together` gives the bus to the next reader meanwhile and
+comes back to each one when its time is due, so the radio time of a wall overlaps
+instead of adding up reader after reader.
+"""
+
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import Generator, Mapping
+from typing import Protocol, TypeVar, runtime_checkable
+
+from sensors.base import Reader
+
+T = TypeVar("T")
+Steps = Generator[float, None, T]  # yields "resume me at this clock time", returns the result
+Outcome = frozenset[str] | Exception  # a poll's tags, or what it raised
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """Wall-clock time; tests and the benchmark pass `sensors.emulated.EmulatedClock` instead."""
+
+    @staticmethod
+    def now() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@runtime_checkable
+class SteppedReader(Reader, Protocol):
+    """A reader whose poll can be run in steps, interleaved with other readers on its clock."""
+
+    clock: Clock
+
+    def poll_steps(self) -> Steps[frozenset[str]]:
+        """What `poll` does, yielding the clock time to be resumed at whenever it waits."""
+        ...
+
+
+def run_alone(steps: Steps[T], clock: Clock) -> T:
+    """Run steps with nothing to overlap them with: sleep through every wait."""
+    while True:
+        try:
+            wake_at = next(steps)
+        except StopIteration as done:
+            return done.value
+        _sleep_until(clock, wake_at)
+
+
+def poll_together(readers: Mapping[str, Reader]) -> dict[str, Outcome]:
+    """Poll every reader once; one reader's fault or bug never stops the others.
+
+    Stepped readers that wait on the same clock are interleaved; any other reader is
+    polled on its own. Outcomes come back in the order of `readers`.
+    """
+    outcomes: dict[str, Outcome] = {}
+    by_clock: dict[int, tuple[Clock, dict[str, SteppedReader]]] = {}
+    for name, reader in readers.items():
+        if isinstance(reader, SteppedReader):
+            by_clock.setdefault(id(reader.clock), (reader.clock, {}))[1][name] = reader
+        else:
+            try:
+                outcomes[name] = reader.poll()
+            except Exception as error:
+                outcomes[name] = error
+    for clock, group in by_clock.values():
+        outcomes.update(_interleave(group, clock))
+    return {name: outcomes[name] for name in readers}
+
+
+def _interleave(readers: dict[str, SteppedReader], clock: Clock) -> dict[str, Outcome]:
+    """Resume whichever reader is due, earliest first; when none is, start the next one.
+
+    Only when every started reader waits and none is left to start does the clock
+    sleep, until the earliest of them is due.
+    """
+    outcomes: dict[str, Outcome] = {}
+    waiting: list[tuple[float, int, str, Steps[frozenset[str]]]] = []
+    arrival = itertools.count()  # equal wake times resume in the order they were asked for
+    to_start = deque(readers.items())
+
+    def step(name: str, steps: Steps[frozenset[str]]) -> None:
+        try:
+            wake_at = next(steps)
+        except StopIteration as done:
+            outcomes[name] = done.value
+        except Exception as error:
+            outcomes[name] = error
+        else:
+            heapq.heappush(waiting, (wake_at, next(arrival), name, steps))
+
+    while to_start or waiting:
+        if waiting and (waiting[0][0] <= clock.now() or not to_start):
+            wake_at, _, name, steps = heapq.heappop(waiting)
+            _sleep_until(clock, wake_at)
+            step(name, steps)
+        else:
+            name, reader = to_start.popleft()
+            step(name, reader.poll_steps())
+    return outcomes
+
+
+def _sleep_until(clock: Clock, wake_at: float) -> None:
+    delay = wake_at - clock.now()
+    if delay > 0:
+        clock.sleep(delay)
