@@ -6,8 +6,9 @@ costs its bytes at the configured SPI speed plus a per-call overhead (the Python
 kernel cost of one `xfer2`), and a tag's answer appears only after its RF frame time.
 So "how many transfers" and "how long" are deterministic and can be counted.
 
-Modelled: the registers the drivers use, the 64-byte FIFO, the timer (TAuto, TStartNow,
-stops when an answer starts), ComIrq/DivIrq with Set1/Set2 write semantics, the IRQ
+Modelled: the registers the drivers use, the 64-byte FIFO (an answer enters it byte by
+byte as it comes off the air; RxIRq follows its end bit), the timer (TAuto after every
+transmission, TStartNow, stops when an answer starts), ComIrq/DivIrq with Set1/Set2 write semantics, the IRQ
 pin, the commands Idle, Transmit, Transceive, CalcCRC and SoftReset, the antenna, and
 bit-oriented frames (TxLastBits, RxAlign, RxLastBits, CollReg). Tags follow the
 ISO 14443-3 state machine (IDLE, READY per cascade level, ACTIVE, HALT) for REQA,
@@ -208,6 +209,7 @@ class _Pending:
     answer: Bits = ()
     collision_at: int | None = None
     transmit_only: bool = False
+    overflowed: bool = False  # a received byte found the FIFO full
 
 
 @dataclass(order=True)
@@ -230,6 +232,7 @@ class EmulatedMfrc522:
         self.tags: list[EmulatedTag] = []
         self.fault = Fault.NONE
         self.tag_loss_rate = 0.0
+        self.receive_lag_s = 0.0  # a chip slower than the air times: answer bytes and RxIRq come this late
         self.irq_pin = None  # a gpiozero MockPin the chip drives; see wire_irq_pin
         self._held_in_reset = False
         self._events: list[_Event] = []
@@ -424,7 +427,7 @@ class EmulatedMfrc522:
             timer_stop = None
         self._schedule(tx_end, lambda: self._transmitted(pending, timer_stop))
         if pending.rx_end is not None:
-            self._schedule(pending.rx_end, lambda: self._received(pending, (framing >> 4) & 0x07))
+            self._receive(pending, answer_start, (framing >> 4) & 0x07)
 
     def _tag_answers(self, frame: Bits, at: float) -> list[Bits]:
         is_request = len(frame) == r.SHORT_FRAME_BITS
@@ -466,7 +469,8 @@ class EmulatedMfrc522:
 
         self._schedule(expiry, expire)
 
-    def _received(self, pending: _Pending, rx_align: int) -> None:
+    def _receive(self, pending: _Pending, answer_start: float, rx_align: int) -> None:
+        """Schedule the answer into the FIFO byte by byte as it comes off the air, and RxIRq at its end."""
         bits = list(pending.answer)
         error = 0
         coll = self._regs[r.Reg.COLL] & r.COLL_VALUES_AFTER_COLL
@@ -476,15 +480,26 @@ class EmulatedMfrc522:
                 bits[pending.collision_at + 1 :] = [0] * (len(bits) - pending.collision_at - 1)
             position = rx_align + pending.collision_at + 1
             coll |= (position % 32) if position <= 32 else r.COLL_POS_NOT_VALID
-        self._regs[r.Reg.COLL] = coll
-        data = to_bytes(bits, rx_align)
-        self._fifo = list(data[: r.FIFO_SIZE])
-        if len(data) > r.FIFO_SIZE:
-            error |= r.ERR_BUFFER_OVERFLOW
-        self._regs[r.Reg.ERROR] = error
-        self._regs[r.Reg.CONTROL] = (rx_align + len(bits)) % 8
-        self._regs[r.Reg.COM_IRQ] |= r.IRQ_RX | (r.IRQ_ERR if error else 0)
-        self._drive_irq_pin()
+        for index, byte in enumerate(to_bytes(bits, rx_align)):
+            bits_in = min(8 * (index + 1) - rx_align, len(bits))  # answer bits on air once this byte is in
+            on_air_until = answer_start + r.frame_time_s(bits_in) - r.BIT_TIME_S  # the end bit comes after
+            in_fifo_at = on_air_until + self.receive_lag_s
+            self._schedule(in_fifo_at, lambda byte=byte: self._push_received(pending, byte))
+
+        def received() -> None:
+            self._regs[r.Reg.COLL] = coll
+            self._regs[r.Reg.ERROR] = error | (r.ERR_BUFFER_OVERFLOW if pending.overflowed else 0)
+            self._regs[r.Reg.CONTROL] = (rx_align + len(bits)) % 8
+            self._regs[r.Reg.COM_IRQ] |= r.IRQ_RX | (r.IRQ_ERR if self._regs[r.Reg.ERROR] else 0)
+            self._drive_irq_pin()
+
+        self._schedule(pending.rx_end + self.receive_lag_s, received)
+
+    def _push_received(self, pending: _Pending, byte: int) -> None:
+        if len(self._fifo) < r.FIFO_SIZE:
+            self._fifo.append(byte)
+        else:
+            pending.overflowed = True
 
     # --- time
 

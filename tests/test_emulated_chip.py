@@ -109,6 +109,22 @@ def test_a_tag_answers_reqa_with_its_atqa_only_after_the_rf_frame_times(wire):
     assert wire.answer() == bytes([0x44, 0x00])  # double-size UID, bit-frame anticollision
 
 
+def test_an_answer_enters_the_fifo_byte_by_byte_before_the_receive_interrupt(wire):
+    wire.chip.place(NTAG)
+    wire.antenna_on()
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(1e-3)
+    wire.answer()
+    wire.send(bytes([r.SEL_CL1, r.nvb(0)]))  # the answer is cascade level 1: five bytes
+    answer_start = wire.clock.now() + r.frame_time_s(16) + r.FRAME_DELAY_S
+    wire.clock.advance(answer_start + r.frame_time_s(16) - wire.clock.now())
+    irq, level = wire.read(Reg.COM_IRQ, Reg.FIFO_LEVEL)
+    assert level == 2 and not irq & r.IRQ_RX
+    wire.clock.advance(r.frame_time_s(40) - r.frame_time_s(16))
+    irq, level = wire.read(Reg.COM_IRQ, Reg.FIFO_LEVEL)
+    assert level == 5 and irq & r.IRQ_RX
+
+
 def test_a_tag_that_answered_keeps_the_timer_from_running_out(wire):
     wire.chip.place(NTAG)
     wire.antenna_on()
