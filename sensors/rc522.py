@@ -11,6 +11,7 @@ owns its spidev device and GPIO mode. Here an empty slot costs one ~1 ms timer,
 UIDs are read through every cascade level, and every tag in the field is listed.
 """
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -20,15 +21,23 @@ from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg
 from sensors.sweep import Clock, Steps, SystemClock, run_alone
 
+log = logging.getLogger(__name__)
+
 # Timer tick 25 us (prescaler 169). A tag answers 86-91 us after our frame ends and the
 # timer stops as soon as the answer starts (~140 us), so 1 ms leaves a wide margin and
 # an empty slot gives up after 1 ms instead of the package's 15 ms.
 TIMER_PRESCALER = 169
 ANSWER_TIMEOUT_S = 1e-3
 TIMER_RELOAD = round(ANSWER_TIMEOUT_S / r.timer_period_s(TIMER_PRESCALER, 0)) - 1
+TIMER_PERIOD_S = r.timer_period_s(TIMER_PRESCALER, TIMER_RELOAD)
+# How far the chip may lag our reckoning of air times (SPI latency, end-of-frame detection):
+# added before a look that must find a frame over, so one look is enough. A chip found
+# still receiving at that look gets twice the margin from then on, up to the maximum.
+CHIP_LAG_S = 50e-6
+CHIP_LAG_MAX_S = 1e-3
 # If no interrupt at all arrives within this, the chip is gone: longest frame + timer + answer, twice.
 CHIP_SILENT_AFTER_S = 5e-3
-IRQ_POLL_INTERVAL_S = 100e-6  # between status reads while a frame is on air; frees the CPU
+IRQ_POLL_INTERVAL_S = 100e-6  # between status reads once the answer and the timer are overdue
 IRQ_PIN_POLL_INTERVAL_S = 20e-6  # between looks at the IRQ pin: no SPI, so look more often
 RESET_POLL_INTERVAL_S = 200e-6
 RESET_TIMEOUT_S = 5e-3
@@ -40,11 +49,12 @@ RETRY_MAX_S = 8.0
 FIELD_RESET_S = 1e-3
 TAG_POWER_UP_S = 2.5e-3
 
-# Read together after every frame. VERSION and T_RELOAD_LO cost one byte each and catch a
-# chip that answers noise, or that lost its settings to a brown-out, on the spot.
+# Read together after every frame, with the answer's FIFO bytes in the same transfer.
+# VERSION and T_RELOAD_LO cost one byte each and catch a chip that answers noise, or
+# that lost its settings to a brown-out, on the spot.
 _STATUS_REGISTERS = (Reg.COM_IRQ, Reg.ERROR, Reg.FIFO_LEVEL, Reg.CONTROL, Reg.COLL, Reg.VERSION, Reg.T_RELOAD_LO)
 _GARBLED = r.ERR_BUFFER_OVERFLOW | r.ERR_PARITY | r.ERR_PROTOCOL | r.ERR_CRC
-_IRQ_ENABLE = r.IRQ_RX | r.IRQ_IDLE | r.IRQ_TIMER  # what _wait_for waits for, so the IRQ pin means "look now"
+_ANSWERED_OR_TIMED_OUT = r.IRQ_RX | r.IRQ_TIMER  # enabled on the IRQ pin too, so the pin means "look now"
 
 
 class SpiBus(SharedDevice):
@@ -99,6 +109,7 @@ class _Status:
     fifo_level: int
     rx_last_bits: int
     coll: int
+    fifo: bytes  # read with the status: at most the bytes asked for
 
 
 @dataclass(frozen=True)
@@ -139,9 +150,9 @@ class Rc522Reader:
         self._tag_power_up_s = tag_power_up_s
         self._version: int | None = None
         self._field_off_at = float("-inf")
-        self._fifo_dirty = True  # a late answer may sit in the FIFO after a timeout
-        self._halt_on_air_until: float | None = None
-        self._command = r.Command.IDLE
+        self._fifo_dirty = True  # bytes left in it by the last look, or state unknown
+        self._timer_runs_until = float("-inf")  # after an HLTA, which nobody answers
+        self._chip_lag_s = CHIP_LAG_S
         self._retry_at = 0.0
         self._retry_pause_s = 0.0
         self._last_fault = ""
@@ -220,15 +231,15 @@ class Rc522Reader:
             (Reg.TX_ASK, r.TX_ASK_FORCE_100),
             (Reg.MODE, r.MODE_CRC_PRESET_6363),
             (Reg.COLL, 0x00),  # bits after a collision read as 0
-            (Reg.COM_IEN, _IRQ_ENABLE),
+            (Reg.COM_IEN, _ANSWERED_OR_TIMED_OUT),
             (Reg.DIV_IEN, r.DIV_IEN_PUSH_PULL),
+            (Reg.COMMAND, r.Command.TRANSCEIVE),  # for good: StartSend alone sends each frame
         ):
             self._registers.write(register, value)
         if self._registers.read(*(register for register, _ in timer)) != [value for _, value in timer]:
             raise self._fault("register writes do not stick; the chip answers garbage")
-        self._command = r.Command.IDLE
         self._fifo_dirty = False  # SoftReset emptied it
-        self._halt_on_air_until = None
+        self._timer_runs_until = float("-inf")
         if not self._antenna_off_between_polls:
             yield from self._power_field()
         self._version = version
@@ -252,8 +263,10 @@ class Rc522Reader:
 
     # --- talking to the chip
 
-    def _status(self) -> _Status:
-        irq, error, level, control, coll, version, reload = self._registers.read(*_STATUS_REGISTERS)
+    def _look(self, fifo_bytes: int) -> _Status:
+        """Read the status and up to `fifo_bytes` of the FIFO in one transfer."""
+        values = self._registers.read(*_STATUS_REGISTERS, *[Reg.FIFO_DATA] * fifo_bytes)
+        irq, error, level, control, coll, version, reload = values[: len(_STATUS_REGISTERS)]
         if version in r.NO_CHIP_VERSIONS:
             raise self._fault(f"stopped answering (version register reads 0x{version:02X})")
         if version != self._version:
@@ -262,65 +275,76 @@ class Rc522Reader:
             raise self._fault("chip was reset (brown-out or power cut?); bringing it up again")
         if level > r.FIFO_SIZE:
             raise self._fault(f"answers garbage (FIFO level {level})")
-        return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll)
+        # FIFO_LEVEL is read before the FIFO in the same transfer: bytes past it are not data.
+        fifo = bytes(values[len(_STATUS_REGISTERS) :][:level])
+        self._fifo_dirty = level > fifo_bytes
+        return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll, fifo)
 
-    def _wait_for(self, irq_mask: int, *, on_air_s: float) -> Steps[_Status]:
-        """Wait until the chip raises one of `irq_mask`; its own timer bounds the wait.
+    def _await_answer(self, *, complete_at: float, timer_out_at: float, answer_bytes: int) -> Steps[_Status]:
+        """Wait for the tag's answer or the chip's timer, and read the answer with the status.
 
-        Nothing can happen before the frames are on air for `on_air_s`, so the first
-        status read waits that long.
+        The first look comes when an answer must be complete (or the IRQ pin says one
+        is); a tag that has not answered by then never will, so the next look is when
+        the timer runs out. Bytes a look took from an answer still arriving leave it
+        short, which every caller rejects by its length; this chip is then given more
+        time before its first look.
         """
         deadline = self._in(CHIP_SILENT_AFTER_S)
-        yield self._in(on_air_s)
+        look_at = complete_at if self._irq is not None else complete_at + self._chip_lag_s
         while True:
+            yield look_at
             if self._irq is not None:
                 while not self._irq.is_active and self.clock.now() <= deadline:
                     yield self._in(IRQ_PIN_POLL_INTERVAL_S)
-            status = self._status()
-            if status.irq & irq_mask:
+            status = self._look(answer_bytes)
+            if status.irq & _ANSWERED_OR_TIMED_OUT:
                 return status
+            if status.fifo and self._chip_lag_s < CHIP_LAG_MAX_S:
+                self._chip_lag_s = min(2 * self._chip_lag_s, CHIP_LAG_MAX_S)
+                log.info("%s: answers come in late; looking %.0f us after them now", self, self._chip_lag_s * 1e6)
             if self.clock.now() > deadline:
                 raise self._fault("no interrupt from the chip; it stopped answering")
-            yield self._in(IRQ_POLL_INTERVAL_S)
+            look_at = max(timer_out_at + CHIP_LAG_S, self._in(IRQ_POLL_INTERVAL_S))
 
-    def _send(
-        self, frame: bytes, *, last_bits: int = 0, rx_align: int = 0, command=r.Command.TRANSCEIVE
-    ) -> Steps[None]:
-        if self._halt_on_air_until is not None:
-            # The last HLTA may still be on air; the FIFO and IRQ bits are its until it is out.
-            yield from self._wait_for(r.IRQ_IDLE, on_air_s=max(0.0, self._halt_on_air_until - self.clock.now()))
-            self._halt_on_air_until = None
-        self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
+    def _start(
+        self, frame: bytes, *, last_bits: int = 0, rx_align: int = 0, answer_expected: bool = True
+    ) -> Steps[float]:
+        """Put a frame on air (the chip stays in Transceive); return when its last bit is out.
+
+        The FIFO is flushed only when a look left bytes in it: a tag never answers after
+        the timer or to HLTA, so at worst noise spoils one frame, which reads as an empty
+        poll and is debounced by the scanner.
+        """
+        if self._timer_runs_until > self.clock.now():
+            # The timer still counts for the last HLTA; its TimerIRq must not land in this exchange.
+            yield self._timer_runs_until
+        if answer_expected:
+            self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
         if self._fifo_dirty:
             self._registers.write(Reg.FIFO_LEVEL, r.FIFO_FLUSH)
             self._fifo_dirty = False
         self._registers.write(Reg.FIFO_DATA, *frame)
-        framing = (rx_align << 4) | last_bits
-        if command == r.Command.TRANSCEIVE:
-            if self._command != command:
-                self._registers.write(Reg.COMMAND, command)
-                self._command = command
-            self._registers.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | framing)
-        else:
-            self._registers.write(Reg.BIT_FRAMING, framing)
-            self._registers.write(Reg.COMMAND, command)
-            self._command = r.Command.IDLE  # Transmit returns to Idle when the frame is out
+        self._registers.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | (rx_align << 4) | last_bits)
+        tx_bits = len(frame) * 8 - (8 - last_bits if last_bits else 0)
+        return self._in(r.frame_time_s(tx_bits))
 
     def _transceive(
         self, frame: bytes, *, answer_bits: int, last_bits: int = 0, rx_align: int = 0
     ) -> Steps[_Answer | None]:
         """Send a frame and return the answer, or None when the timer ran out (no tag answered)."""
-        yield from self._send(frame, last_bits=last_bits, rx_align=rx_align)
-        tx_bits = len(frame) * 8 - (8 - last_bits if last_bits else 0)
-        on_air_s = r.frame_time_s(tx_bits) + r.FRAME_DELAY_S + r.frame_time_s(answer_bits)
-        status = yield from self._wait_for(r.IRQ_RX | r.IRQ_TIMER, on_air_s=on_air_s)
+        sent_at = yield from self._start(frame, last_bits=last_bits, rx_align=rx_align)
+        status = yield from self._await_answer(
+            complete_at=sent_at + r.FRAME_DELAY_S + r.frame_time_s(answer_bits),
+            timer_out_at=sent_at + TIMER_PERIOD_S,
+            answer_bytes=(rx_align + answer_bits + 7) // 8,
+        )
         if not status.irq & r.IRQ_RX:
-            self._fifo_dirty = True
             return None
-        data = bytes(self._registers.read(*[Reg.FIFO_DATA] * status.fifo_level)) if status.fifo_level else b""
-        bits = (len(data) - 1) * 8 + status.rx_last_bits if status.rx_last_bits else len(data) * 8
+        data = status.fifo
+        level = status.fifo_level
+        bits = (level - 1) * 8 + status.rx_last_bits if status.rx_last_bits else level * 8
         collision_bit = None
-        garbled = bool(status.error & _GARBLED) or not data
+        garbled = bool(status.error & _GARBLED) or not data or len(data) != level
         if status.error & r.ERR_COLLISION:
             if status.coll & r.COLL_POS_NOT_VALID:
                 garbled = True
@@ -440,7 +464,7 @@ class Rc522Reader:
         return answer.data[0]
 
     def _halt(self) -> Steps[None]:
-        """HLTA needs no answer: transmit it and let it go out while other readers work."""
+        """HLTA needs no answer and no look: send it and move on while it is on air."""
         frame = bytes([r.HLTA, 0x00])
-        yield from self._send(frame + r.crc_a(frame), command=r.Command.TRANSMIT)
-        self._halt_on_air_until = self._in(r.frame_time_s(32))
+        sent_at = yield from self._start(frame + r.crc_a(frame), answer_expected=False)
+        self._timer_runs_until = sent_at + TIMER_PERIOD_S + CHIP_LAG_S

@@ -77,6 +77,27 @@ def test_a_card_is_seen_on_every_poll_whatever_the_bus_speed_and_call_overhead(o
     assert all(reader.poll() == {CARD} for _ in range(50))
 
 
+def test_a_card_costs_four_spi_transfers_a_frame_and_two_for_the_halt():
+    # WUPA, anticollision and SELECT of level 1, anticollision of level 2: clear the IRQs,
+    # fill the FIFO, StartSend, then one read of the status with the answer; HLTA needs no read.
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    reader.poll()
+    assert timed_poll(wall, reader)[::2] == ({CARD}, 4 * 4 + 2)
+
+
+@pytest.mark.parametrize("tags", [[CARD], [CARD, BADGE]])
+def test_a_chip_slower_than_the_air_times_is_given_more_time_and_still_reads_every_tag(tags):
+    # Its answers reach the FIFO late, so a look comes while one is still arriving and takes
+    # part of it: the short answer is rejected, never read as a UID, and later looks wait longer.
+    wall, chip, reader = slot_reader()
+    chip.receive_lag_s = 300e-6
+    chip.place(*tags)
+    wall.settle()
+    assert [reader.poll() for _ in range(5)] == [frozenset(tags)] * 5
+
+
 def test_a_badge_held_against_a_polaroid_is_read_together_with_the_card():
     wall, chip, reader = slot_reader()
     (card,) = chip.place(CARD)
