@@ -11,7 +11,6 @@ instead of adding up reader after reader.
 import heapq
 import itertools
 import time
-from collections import deque
 from collections.abc import Generator, Mapping
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -83,15 +82,13 @@ def poll_together(readers: Mapping[str, Reader]) -> dict[str, Outcome]:
 
 
 def _interleave(readers: dict[str, SteppedReader], clock: Clock) -> dict[str, Outcome]:
-    """Resume whichever reader is due, earliest first; when none is, start the next one.
+    """Start every reader's first frame, then resume whichever is due, earliest first.
 
-    Only when every started reader waits and none is left to start does the clock
-    sleep, until the earliest of them is due.
+    The clock sleeps only when every reader waits, until the earliest of them is due.
     """
     outcomes: dict[str, Outcome] = {}
     waiting: list[tuple[float, int, str, Steps[frozenset[str]]]] = []
     arrival = itertools.count()  # equal wake times resume in the order they were asked for
-    to_start = deque(readers.items())
 
     def step(name: str, steps: Steps[frozenset[str]]) -> None:
         try:
@@ -103,14 +100,12 @@ def _interleave(readers: dict[str, SteppedReader], clock: Clock) -> dict[str, Ou
         else:
             heapq.heappush(waiting, (wake_at, next(arrival), name, steps))
 
-    while to_start or waiting:
-        if waiting and (waiting[0][0] <= clock.now() or not to_start):
-            wake_at, _, name, steps = heapq.heappop(waiting)
-            _sleep_until(clock, wake_at)
-            step(name, steps)
-        else:
-            name, reader = to_start.popleft()
-            step(name, reader.poll_steps())
+    for name, reader in readers.items():
+        step(name, reader.poll_steps())
+    while waiting:
+        wake_at, _, name, steps = heapq.heappop(waiting)
+        _sleep_until(clock, wake_at)
+        step(name, steps)
     return outcomes
 
 
