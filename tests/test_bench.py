@@ -19,3 +19,4 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert data["display"]["photos"] == 48 and data["display"]["idle_frames_drawn"] == 0
     assert data["readers"]["polls_per_share"] == 20
     assert set(data["readers"]["per_poll"]) == {"rc522", "mfrc522", "mfrc522_tutorial"}
+    assert set(data["readers"]["sweep_24_slots"]) == {"1MHz", "4MHz", "8MHz"}
