@@ -144,6 +144,9 @@ class Rc522Reader:
         self._fault_prefix = f"{reader_id} ({self.wiring}): "
         self.chip_version: str | None = None
         self.clock = clock or SystemClock()
+        # With the field off between polls a card is never read by its neighbour's reader,
+        # as long as no other field is on meanwhile: such readers are polled one at a time.
+        self.shares_the_air = not antenna_off_between_polls
         self._registers = registers
         self._irq = irq  # gpiozero DigitalInputDevice on the chip's IRQ pin, or None to poll ComIrqReg
         self._antenna_off_between_polls = antenna_off_between_polls

@@ -44,6 +44,7 @@ class SteppedReader(Reader, Protocol):
     """A reader whose poll can be run in steps, interleaved with other readers on its clock."""
 
     clock: Clock
+    shares_the_air: bool  # False: its field must be the only one on while it polls, so it polls alone
 
     def poll_steps(self) -> Steps[frozenset[str]]:
         """What `poll` does, yielding the clock time to be resumed at whenever it waits."""
@@ -63,13 +64,13 @@ def run_alone(steps: Steps[T], clock: Clock) -> T:
 def poll_together(readers: Mapping[str, Reader]) -> dict[str, Outcome]:
     """Poll every reader once; one reader's fault or bug never stops the others.
 
-    Stepped readers that wait on the same clock are interleaved; any other reader is
-    polled on its own. Outcomes come back in the order of `readers`.
+    Stepped readers that share the air and wait on the same clock are interleaved; any
+    other reader is polled on its own. Outcomes come back in the order of `readers`.
     """
     outcomes: dict[str, Outcome] = {}
     by_clock: dict[int, tuple[Clock, dict[str, SteppedReader]]] = {}
     for name, reader in readers.items():
-        if isinstance(reader, SteppedReader):
+        if isinstance(reader, SteppedReader) and reader.shares_the_air:
             by_clock.setdefault(id(reader.clock), (reader.clock, {}))[1][name] = reader
         else:
             try:

@@ -20,13 +20,14 @@ def card(n: int) -> str:
     return f"04{n:02X}A1B2C3D4E5"
 
 
-def full_wall(*, call_overhead_s: float = 50e-6):
+def full_wall(*, call_overhead_s: float = 50e-6, **config):
     """24 slots on two 4-to-16 decoders, a 7-byte card in each; returns the wall and its readers."""
     config = ReadersConfig(
         kind="rc522",
         reset_pin=25,
         decoder={"address_pins": [5, 6, 13, 12], "enable": ["gpio19", "gpio26"]},
         wiring={slot: {"chip_select": f"decoder{n}"} for n, slot in enumerate(SLOTS)},
+        **config,
     )
     wall = EmulatedWall(config, call_overhead_s=call_overhead_s)
     for n, slot in enumerate(SLOTS):
@@ -51,6 +52,14 @@ def test_one_sweep_reads_every_card_and_a_badge_held_against_one_within_50_ms():
     outcomes = poll_together(readers)
     assert outcomes == {slot: {card(n), BADGE} if slot == "S9" else {card(n)} for n, slot in enumerate(SLOTS)}
     assert wall.clock.now() - started <= 50e-3
+
+
+def test_with_the_antenna_off_between_polls_no_two_fields_are_ever_on_together():
+    wall, readers = full_wall(antenna_off_between_polls=True)
+    fields_on = []
+    wall.clock.subscribe(lambda now: fields_on.append(sum(chip.antenna_on for chip in wall.chips.values())))
+    assert [poll_together(readers) for _ in range(2)][-1] == {slot: {card(n)} for n, slot in enumerate(SLOTS)}
+    assert max(fields_on) == 1
 
 
 @pytest.mark.parametrize("fault", [Fault.UNPLUGGED, Fault.SILENT, Fault.GARBAGE])
