@@ -62,6 +62,14 @@ class Wire:
         self.write(Reg.FIFO_DATA, *frame)
         self.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | rx_align << 4 | last_bits)
 
+    def wake(self, *uids: str) -> None:
+        """Put tags in a powered field and send WUPA: they are READY for anticollision."""
+        self.chip.place(*uids)
+        self.antenna_on()
+        self.send(bytes([r.WUPA]), last_bits=7)
+        self.clock.advance(1e-3)
+        self.answer()
+
     def answer(self) -> bytes:
         level = self.read(Reg.FIFO_LEVEL)[0]
         return bytes(self.read(*[Reg.FIFO_DATA] * level)) if level else b""
@@ -110,11 +118,7 @@ def test_a_tag_answers_reqa_with_its_atqa_only_after_the_rf_frame_times(wire):
 
 
 def test_an_answer_enters_the_fifo_byte_by_byte_before_the_receive_interrupt(wire):
-    wire.chip.place(NTAG)
-    wire.antenna_on()
-    wire.send(bytes([r.WUPA]), last_bits=7)
-    wire.clock.advance(1e-3)
-    wire.answer()
+    wire.wake(NTAG)
     wire.send(bytes([r.SEL_CL1, r.nvb(0)]))  # the answer is cascade level 1: five bytes
     answer_start = wire.clock.now() + r.frame_time_s(16) + r.FRAME_DELAY_S
     wire.clock.advance(answer_start + r.frame_time_s(16) - wire.clock.now())
@@ -148,11 +152,7 @@ def test_the_timer_also_starts_when_a_transmit_only_frame_ends(wire):
 
 
 def test_a_timer_restarted_by_the_next_frame_never_runs_out_at_its_old_time(wire):
-    wire.chip.place(NTAG)
-    wire.antenna_on()
-    wire.send(bytes([r.WUPA]), last_bits=7)
-    wire.clock.advance(1e-3)
-    wire.answer()
+    wire.wake(NTAG)
     wire.send(bytes([r.REQA]), last_bits=7)  # unexpected in READY: the tag drops to IDLE, silent
     wire.clock.advance(r.frame_time_s(7) + 0.3e-3)  # its timer has 0.7 ms to go
     # Still in Transceive: StartSend alone sends the next frame, as the driver does.
@@ -216,11 +216,7 @@ def test_soft_reset_restores_reset_values_and_reports_power_down_until_the_oscil
 
 def test_tags_answering_together_collide_at_the_first_bit_where_their_uids_differ(wire):
     # 0x21 and 0x23 differ in bit 1 of the first UID byte.
-    wire.chip.place("21000000", "23000000")
-    wire.antenna_on()
-    wire.send(bytes([r.WUPA]), last_bits=7)
-    wire.clock.advance(1e-3)
-    wire.answer()
+    wire.wake("21000000", "23000000")
     wire.send(bytes([r.SEL_CL1, r.nvb(0)]))
     wire.clock.advance(2e-3)
     assert wire.read(Reg.ERROR)[0] & r.ERR_COLLISION
@@ -229,11 +225,7 @@ def test_tags_answering_together_collide_at_the_first_bit_where_their_uids_diffe
 
 
 def test_anticollision_with_known_bits_silences_the_tags_that_do_not_match(wire):
-    wire.chip.place("21000000", "23000000")
-    wire.antenna_on()
-    wire.send(bytes([r.WUPA]), last_bits=7)
-    wire.clock.advance(1e-3)
-    wire.answer()
+    wire.wake("21000000", "23000000")
     # Two bits known (1, then 1 at the collision): only 0x23... matches.
     wire.send(bytes([r.SEL_CL1, r.nvb(2), 0b11]), last_bits=2, rx_align=2)
     wire.clock.advance(2e-3)
