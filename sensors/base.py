@@ -2,7 +2,9 @@
 
 A reader answers a single question: which tags are in my field right now? Real
 drivers, the `mfrc522` package wrapper and simulated readers all implement it, so
-the scanner and the rules never know which one they talk to.
+the scanner and the rules never know which one they talk to. A reader that can also
+poll in steps (`sensors.sweep.SteppedReader`) is swept together with the others on
+its bus.
 """
 
 from typing import Protocol, runtime_checkable
