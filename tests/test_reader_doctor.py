@@ -83,6 +83,7 @@ def test_the_benchmark_finds_our_driver_far_cheaper_on_empty_slots_and_always_se
     assert all(ours[key]["badge_and_card_both_seen_share"] == 1.0 for key in ours)
     assert package["20us"]["card_seen_share"] == 0.5  # every other read
     assert min(results["empty_slot_transfer_ratio_package_to_ours"].values()) >= 20
-    sweep = results["sweep_24_slots_ms"]["4MHz"]["20us"]
+    sweep = {load: figures["ms"] for load, figures in results["sweep_24_slots"]["4MHz"]["20us"].items()}
     assert sweep["empty"] < sweep["half"] < sweep["full"]
+    assert sweep["full"] < results["sweep_24_slots_ms_one_reader_at_a_time_at_spi_speed"]["20us"]["full"]
     assert results["targets"]["card_seen_on_99_9_percent_of_polls"]
