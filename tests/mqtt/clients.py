@@ -1,0 +1,117 @@
+"""A plain paho client for tests: subscribe, publish, wait for what arrives."""
+
+import json
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from tests.mosquitto import Mosquitto
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    payload: bytes
+    retain: bool
+    properties: Any
+
+    def json(self) -> Any:
+        return json.loads(self.payload)
+
+
+class TestClient:
+    __test__ = False  # not a test class
+
+    def __init__(self, broker: Mosquitto, user: str = "admin", *, protocol=mqtt.MQTTv5):
+        self.broker = broker
+        self.messages: "queue.Queue[Received]" = queue.Queue()
+        self._connected = threading.Event()
+        self._acks: dict[int, Any] = {}
+        self._acked = threading.Condition()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}",
+                                  protocol=protocol)
+        self.client.username_pw_set(user, broker.users[user])
+        self.client.on_connect = lambda client, userdata, flags, reason, properties: self._connected.set()
+        self.client.on_message = self._on_message
+        self.client.on_publish = self._on_publish
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.messages.put(Received(message.topic, message.payload, bool(message.retain),
+                                   getattr(message, "properties", None)))
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        with self._acked:
+            self._acks[mid] = reason_code
+            self._acked.notify_all()
+
+    def connect(self, timeout: float = 5.0) -> "TestClient":
+        self.client.connect(self.broker.host, self.broker.port)
+        self.client.loop_start()
+        if not self._connected.wait(timeout):
+            raise TimeoutError("test client did not connect")
+        return self
+
+    def subscribe(self, *topics: str) -> "TestClient":
+        for topic in topics:
+            result, mid = self.client.subscribe(topic, qos=1)
+            assert result == mqtt.MQTT_ERR_SUCCESS
+        time.sleep(0.1)  # let SUBACKs arrive before the test publishes
+        return self
+
+    def publish(self, topic: str, payload: Any, *, retain: bool = False, properties: Properties | None = None,
+                raw: bool = False, timeout: float = 5.0):
+        """Publish at QoS 1 and wait for PUBACK; returns its reason code."""
+        body = payload if raw else json.dumps(payload)
+        info = self.client.publish(topic, body, qos=1, retain=retain, properties=properties)
+        deadline = time.monotonic() + timeout
+        with self._acked:
+            while info.mid not in self._acks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no PUBACK for {topic}")
+                self._acked.wait(remaining)
+            return self._acks.pop(info.mid)
+
+    def next(self, timeout: float = 5.0) -> Received:
+        return self.messages.get(timeout=timeout)
+
+    def wait_for(self, topic: str, timeout: float = 5.0) -> Received:
+        """The next message on `topic`; messages on other topics are dropped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"nothing on {topic}")
+            try:
+                message = self.messages.get(timeout=remaining)
+            except queue.Empty:
+                raise TimeoutError(f"nothing on {topic}") from None
+            if message.topic == topic:
+                return message
+
+    def nothing_within(self, seconds: float) -> bool:
+        try:
+            message = self.messages.get(timeout=seconds)
+        except queue.Empty:
+            return True
+        self.messages.put(message)
+        return False
+
+    @staticmethod
+    def request_properties(response_topic: str, correlation: bytes) -> Properties:
+        properties = Properties(PacketTypes.PUBLISH)
+        properties.ResponseTopic = response_topic
+        properties.CorrelationData = correlation
+        return properties
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
