@@ -68,7 +68,9 @@ class Mosquitto:
             "allow_anonymous false\n"
             f"password_file {password_file}\n"
             f"acl_file {self.directory / 'acl'}\n"
-            "persistence false\n"
+            # Persistent sessions and retained messages survive stop/start, as in production.
+            "persistence true\n"
+            f"persistence_location {self.directory}/\n"
             f"log_dest file {self.log_file}\n"
             "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
         )

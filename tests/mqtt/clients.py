@@ -30,14 +30,17 @@ class Received:
 class TestClient:
     __test__ = False  # not a test class
 
-    def __init__(self, broker: Mosquitto, user: str = "admin", *, protocol=mqtt.MQTTv5):
+    def __init__(self, broker: Mosquitto, user: str = "admin", *, protocol=mqtt.MQTTv5, persistent: bool = False):
+        """A `persistent` client keeps its session (and messages queued for it) across broker restarts."""
         self.broker = broker
+        self.persistent = persistent
         self.messages: "queue.Queue[Received]" = queue.Queue()
         self._connected = threading.Event()
         self._acks: dict[int, Any] = {}
         self._acked = threading.Condition()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}",
                                   protocol=protocol)
+        self.client.reconnect_delay_set(0.1, 0.5)
         self.client.username_pw_set(user, broker.users[user])
         self.client.on_connect = lambda client, userdata, flags, reason, properties: self._connected.set()
         self.client.on_message = self._on_message
@@ -53,7 +56,12 @@ class TestClient:
             self._acked.notify_all()
 
     def connect(self, timeout: float = 5.0) -> "TestClient":
-        self.client.connect(self.broker.host, self.broker.port)
+        if self.persistent:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = 3600
+            self.client.connect(self.broker.host, self.broker.port, clean_start=False, properties=properties)
+        else:
+            self.client.connect(self.broker.host, self.broker.port)
         self.client.loop_start()
         if not self._connected.wait(timeout):
             raise TimeoutError("test client did not connect")
