@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+# Everything runs from the project's own venv: on a Pi, `board` is also the name
+# of Adafruit Blinka's module, and a system-wide install would shadow ours.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
+
+.PHONY: demo test bench venv system-packages clean
+
+demo: $(STAMP)
+	$(BIN)/wallboard demo
+
+test: $(STAMP) system-packages
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/wallboard bench --out bench-results.json
+
+venv: $(STAMP)
+
+# Debian splits venv support out of python3; install it when it is missing.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || $(MAKE) --no-print-directory apt-python-venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+.PHONY: apt-python-venv
+apt-python-venv:
+	@if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install python3-venv"; exit 1; fi
+	apt-get update -q && $(APT) install python3-venv
+
+# The MQTT tests start their own Mosquitto; they only need the binary.
+system-packages:
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
+		apt-get update -q && $(APT) install mosquitto mosquitto-clients; }
+
+clean:
+	rm -rf $(VENV) demo-data .pytest_cache bench-results.json

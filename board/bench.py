@@ -1,0 +1,171 @@
+"""`wallboard bench`: speed figures as JSON, measured, never assumed.
+
+Each section is a function returning JSON-able data; `run_all` collects them.
+"""
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from board.clock import FakeClock
+from board.config import load_config
+from board.demo import simulated_readers
+from board.service import WallService
+from sensors.events import TagGone, TagSeen
+from store.repository import Store
+
+BENCH_TZ = ZoneInfo("Europe/Amsterdam")
+BENCH_START = datetime(2026, 11, 23, 9, 0, tzinfo=BENCH_TZ)
+
+
+def wall_config_text(levels: int, slots_per_level: int) -> str:
+    parts = ['board_id = "bench"\ndata_dir = "data"\n']
+    for level in range(levels):
+        letter = chr(ord("A") + level)
+        slots = ", ".join(f'"{letter}{i + 1}"' for i in range(slots_per_level))
+        parts.append(f'[[levels]]\nid = "{letter}"\nname = "Level {letter}"\nslots = [{slots}]\n')
+    return "\n".join(parts)
+
+
+def _wall(directory: Path, levels: int = 3, slots_per_level: int = 8):
+    path = directory / "wallboard.toml"
+    path.write_text(wall_config_text(levels, slots_per_level), encoding="utf-8")
+    config = load_config(path)
+    store = Store(config).open()
+    clock = FakeClock(BENCH_START, config.tz)
+    service = WallService(config, store, simulated_readers(config), clock)
+    return config, store, clock, service
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def rules_and_store(event_count: int) -> dict:
+    """Sensor events through the rules and into SQLite (synchronous=FULL) on a 24-slot wall."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config, store, clock, service = _wall(Path(tmp))
+        people = 12
+        cards = [f"04BE{i:010X}" for i in range(people)]
+        for i, card in enumerate(cards):
+            service.add_person(f"Person {i}", card=card)
+        service.add_coach("Coach", "C0AC0001")
+        slots = config.slot_ids
+        where = {}
+        for i, card in enumerate(cards):
+            where[card] = slots[i]
+            service.handle(TagSeen(slots[i], card))
+        timings = []
+        recorded = 0
+        free = [s for s in slots if s not in where.values()]
+        started = time.perf_counter()
+        for i in range(event_count // 2):
+            clock.advance(61)
+            card = cards[i % people]
+            if i % 4 == 3:  # every fourth step a coach confirms instead of a move
+                pair = [TagSeen(where[card], "C0AC0001"), TagGone(where[card], "C0AC0001")]
+            else:
+                target = free.pop(0)
+                free.append(where[card])
+                pair = [TagGone(where[card], card), TagSeen(target, card)]
+                where[card] = target
+            for event in pair:
+                t0 = time.perf_counter()
+                recorded += len(service.handle(event))
+                timings.append((time.perf_counter() - t0) * 1000)
+        elapsed = time.perf_counter() - started
+        service.stop()
+        store.close()
+    return {
+        "wall_slots": len(slots),
+        "sensor_events": len(timings),
+        "recorded_events": recorded,
+        "sensor_events_per_second": round(len(timings) / elapsed, 1),
+        "ms_per_sensor_event_p50": round(percentile(timings, 0.5), 3),
+        "ms_per_sensor_event_p99": round(percentile(timings, 0.99), 3),
+    }
+
+
+def thermometer_query(log_size: int) -> dict:
+    """The thermometer's query with `log_size` events in the log (1 in 5 an attempt)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config, store, clock, service = _wall(Path(tmp))
+        person_id = service.add_person("Sanne", card="04BE0000000001")
+        coach_id = service.add_coach("Mo", "C0AC0001")
+        period_id = service.state.period.id
+        fill_started = time.perf_counter()
+        _fill_log(store, log_size, person_id, coach_id, period_id)
+        fill_seconds = time.perf_counter() - fill_started
+        service.stop()
+        timings = []
+        for _ in range(50):
+            t0 = time.perf_counter()
+            count = store.thermometer(period_id)
+            timings.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        store.load_state(clock.now())
+        load_ms = (time.perf_counter() - t0) * 1000
+        db_bytes = Path(config.database_url.removeprefix("sqlite:///")).stat().st_size
+        store.close()
+    return {
+        "events_in_log": log_size,
+        "attempts_in_period": count,
+        "thermometer_query_ms_median": round(statistics.median(timings), 3),
+        "thermometer_query_ms_p99": round(percentile(timings, 0.99), 3),
+        "state_load_at_start_ms": round(load_ms, 1),
+        "database_mb": round(db_bytes / 1e6, 1),
+        "fill_seconds": round(fill_seconds, 1),
+    }
+
+
+def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id: int) -> None:
+    """Bulk-load a long history straight through sqlite3: setup, not what we measure."""
+    base = BENCH_START - timedelta(days=365)
+    connection = store.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("BEGIN")
+        first_seq = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0] + 1
+        batch_events, batch_attempts = [], []
+        for i in range(count):
+            seq = first_seq + i
+            at = (base + timedelta(seconds=30 * i)).astimezone(ZoneInfo("UTC")).isoformat(timespec="microseconds")
+            if i % 5 == 0:
+                batch_events.append((seq, at, "attempt_confirmed", person_id, "A1", coach_id, None,
+                                     json.dumps({"via": "slot", "period_id": period_id})))
+                batch_attempts.append((person_id, coach_id, at, period_id, "slot", "A1", seq, i % 50 == 0))
+            else:
+                batch_events.append((seq, at, "card_moved", person_id, "A1", None, None, json.dumps({"level_change": 0})))
+            if len(batch_events) >= 50_000:
+                _flush(cursor, batch_events, batch_attempts)
+        _flush(cursor, batch_events, batch_attempts)
+        cursor.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def _flush(cursor, events: list, attempts: list) -> None:
+    cursor.executemany("INSERT INTO events (seq, at, type, person_id, slot_id, coach_id, uid, details) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
+    cursor.executemany("INSERT INTO attempts (person_id, coach_id, at, period_id, via, slot_id, event_seq, voided) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+    events.clear()
+    attempts.clear()
+
+
+def run_all(log_size: int, event_count: int) -> dict:
+    sections: dict[str, Callable[[], dict]] = {
+        "rules_and_store": lambda: rules_and_store(event_count),
+        "thermometer": lambda: thermometer_query(log_size),
+    }
+    results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}
+    for name, section in sections.items():
+        results[name] = section()
+    return results

@@ -1,0 +1,322 @@
+"""The `wallboard` command: set up, run, inspect and administer a wall."""
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from board import demo as demo_wall
+from board.clock import FakeClock, SystemClock
+from board.config import Config, load_config
+from board.errors import WallboardError
+from board.events import WallEvent
+from board.i18n import text
+from board.service import WallService
+from board.simulation import Simulation, read_scenario
+from board.snapshot import SlotStatus, Snapshot
+from sensors.base import Reader
+from sensors.sim import SimulatedReader
+from store import migrate
+from store.repository import Store
+
+DEFAULT_CONFIG = "wallboard.toml"
+log = logging.getLogger("wallboard")
+
+
+class CliError(click.ClickException):
+    """Shown as one line on stderr, never as a traceback."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except WallboardError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _config(ctx: click.Context) -> Config:
+    with friendly_errors():
+        return load_config(ctx.obj["config_path"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG), show_default=DEFAULT_CONFIG,
+              help="Config file (or set WALLBOARD_CONFIG).")
+@click.option("--verbose", "-v", is_flag=True, help="Log debug details to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
+    """Polaroid Wall: a wall of polaroids that counts every move and every coached attempt."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
+    ctx.obj = {"config_path": config_path}
+
+
+# -- setting up -------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.pass_context
+def init(ctx: click.Context, force: bool) -> None:
+    """Write a commented example config (3 levels of 10 slots) and create the database."""
+    path: Path = ctx.obj["config_path"]
+    if path.exists() and not force:
+        raise CliError(text("init.exists", path=path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(demo_wall.EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    config = _config(ctx)
+    click.echo(text("init.written", config.language, path=path))
+    with friendly_errors(), Store(config):
+        click.echo(text("db.ready", config.language, url=config.database_url))
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the newest schema (also done at every start)."""
+    config = _config(ctx)
+    with friendly_errors():
+        store = Store(config)
+        try:
+            migrated = migrate.upgrade(store.engine)
+        finally:
+            store.close()
+    key = "db.migrated" if migrated else "db.current"
+    click.echo(text(key, config.language, rev=migrate.head_revision()))
+
+
+@db.command("rebuild")
+@click.pass_context
+def db_rebuild(ctx: click.Context) -> None:
+    """Recompute where every card is from the event log."""
+    config = _config(ctx)
+    with friendly_errors(), Store(config) as store:
+        count = store.rebuild_positions()
+    click.echo(text("db.rebuilt", config.language, count=count))
+
+
+# -- running ------------------------------------------------------------------------
+
+
+def build_readers(config: Config) -> dict[str, Reader]:
+    return demo_wall.simulated_readers(config)
+
+
+@contextmanager
+def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=()) -> Iterator[WallService]:
+    """Start store and service in order; stop them in reverse, whatever happens."""
+    with ExitStack() as stack, friendly_errors():
+        store = stack.enter_context(Store(config))
+        service = WallService(config, store, readers, clock, listeners)
+        stack.callback(service.stop)
+        yield service
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGTERM (systemd) or Ctrl-C."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the wall service from the config until stopped."""
+    config = _config(ctx)
+    with running_wall(config, build_readers(config), SystemClock(config.tz)) as service:
+        service.start()
+        log.info(text("run.started", config.language, board=config.board_id))
+        wait_for_stop_signal()
+
+
+class EventPrinter:
+    """Prints every recorded event as one JSON line (the demo's headless output)."""
+
+    def on_event(self, event: WallEvent) -> None:
+        click.echo(json.dumps(event.as_payload(), ensure_ascii=False), nl=True)
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        pass
+
+
+def register_demo_people(service: WallService) -> None:
+    ids = {}
+    for person in demo_wall.DEMO_PEOPLE:
+        ids[person.name] = service.add_person(person.name, card=person.card)
+    for coach in demo_wall.DEMO_COACHES:
+        service.add_coach(coach.name, coach.badge, ids.get(coach.person) if coach.person else None)
+
+
+@main.command()
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Replay a JSON-lines scenario as fast as possible and print the events.")
+@click.option("--headless", is_flag=True, help="No window: print events on stdout.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
+              show_default=True, help="Where the demo keeps its config and database (wiped at start).")
+@click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+              help="Scenario start time (local time of the wall); default: now.")
+def demo(scenario: Path | None, headless: bool, data_dir: Path, language: str, start_at: datetime | None) -> None:
+    """Run the example wall on simulated readers, with people, coaches and cards."""
+    with friendly_errors():
+        config = demo_wall.write_demo_config(data_dir, language)
+    readers = demo_wall.simulated_readers(config)
+    if scenario is not None:
+        with friendly_errors():
+            steps = read_scenario(scenario, readers)
+        start = (start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz))
+        clock = FakeClock(start, config.tz)
+        with running_wall(config, readers, clock) as service:
+            register_demo_people(service)
+            for event in Simulation(service, readers, clock).play(steps):
+                click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
+        return
+    demo_wall.hang_demo_cards(readers)
+    autoplay = demo_wall.Autoplay(readers, config)
+    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()]) as service:
+        register_demo_people(service)
+        service.start()
+        autoplay.start()
+        click.echo(text("demo.started", language, dir=data_dir), err=True)
+        try:
+            wait_for_stop_signal()
+        finally:
+            autoplay.stop()
+
+
+# -- looking and administering ---------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show where every card is, the period and the thermometer."""
+    config = _config(ctx)
+    with running_wall(config, {}, SystemClock(config.tz)) as service:
+        snapshot = service.snapshot()
+    if as_json:
+        click.echo(json.dumps(status_data(snapshot), ensure_ascii=False, indent=2))
+    else:
+        click.echo(status_text(snapshot))
+
+
+def status_data(snapshot: Snapshot) -> dict:
+    period = snapshot.period
+    return {
+        "board_id": snapshot.board_id,
+        "period": {"starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat(),
+                   "goal": period.goal, "count": period.count, "today": period.today},
+        "slots": {slot.id: {"status": str(slot.status), "person": slot.person.name if slot.person else None}
+                  for level in snapshot.levels for slot in level.slots},
+        "moved_up": list(snapshot.moved_up),
+    }
+
+
+def status_text(snapshot: Snapshot) -> str:
+    lang = snapshot.language
+    period = snapshot.period
+    lines = [text("status.title", lang, board=snapshot.board_id),
+             text("status.period", lang, start=f"{period.starts_at:%d-%m-%Y}",
+                  end=f"{period.ends_at.date().fromordinal(period.ends_at.toordinal() - 1):%d-%m-%Y}"),
+             text("status.thermometer", lang, count=period.count, goal=period.goal,
+                  percent=round(100 * period.fraction), today=period.today), ""]
+    for level in reversed(snapshot.levels):
+        lines.append(f"{level.name} ({level.id})")
+        for slot in level.slots:
+            if slot.status is SlotStatus.OFFLINE:
+                what = text("status.offline", lang) + (f" ({slot.person.name})" if slot.person else "")
+            elif slot.person:
+                what = slot.person.name
+            elif slot.status is SlotStatus.UNKNOWN:
+                what = text("status.unknown", lang, uid=slot.unknown_uid)
+            else:
+                what = "—"
+            lines.append(f"  {slot.id:>4}  {what}")
+    if snapshot.moved_up:
+        lines += ["", text("status.moved_up", lang, names=", ".join(snapshot.moved_up))]
+    if snapshot.recent_attempts:
+        lines += ["", text("status.recent", lang)]
+        lines += [f"  {a.at:%d-%m %H:%M}  " + text("status.attempt", lang, person=a.person, coach=a.coach or "admin")
+                  for a in snapshot.recent_attempts]
+    return "\n".join(lines)
+
+
+@main.group()
+def person() -> None:
+    """People on the wall."""
+
+
+@person.command("add")
+@click.argument("name")
+@click.option("--card", help="Tag UID of the person's polaroid (hex, any separators).")
+@click.pass_context
+def person_add(ctx: click.Context, name: str, card: str | None) -> None:
+    """Register a person, optionally with their card."""
+    config = _config(ctx)
+    with running_wall(config, {}, SystemClock(config.tz)) as service:
+        person_id = service.add_person(name, card=card)
+    click.echo(text("person.added", config.language, name=name, id=person_id))
+
+
+@main.group()
+def coach() -> None:
+    """Coaches and their badges."""
+
+
+@coach.command("add")
+@click.argument("name")
+@click.option("--badge", required=True, help="Tag UID of the coach's badge.")
+@click.option("--person", "person_key", help="The coach's own person (id or name), if they are on the wall too.")
+@click.pass_context
+def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None) -> None:
+    """Register a coach badge; only registered badges confirm attempts."""
+    config = _config(ctx)
+    with running_wall(config, {}, SystemClock(config.tz)) as service:
+        person_id = service.find_person(person_key).id if person_key else None
+        coach_id = service.add_coach(name, badge, person_id)
+    click.echo(text("coach.added", config.language, name=name, id=coach_id))
+
+
+@main.command()
+@click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
+@click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
+def bench(log_size: int, event_count: int, out: Path | None) -> None:
+    """Measure speed; prints the results as JSON."""
+    from board.bench import run_all
+
+    results = run_all(log_size=log_size, event_count=event_count)
+    data = json.dumps(results, indent=2)
+    click.echo(data)
+    if out:
+        out.write_text(data + "\n", encoding="utf-8")

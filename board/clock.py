@@ -1,0 +1,54 @@
+"""Time comes from a clock object so tests and scenario replay need no sleeping.
+
+Two kinds of time: `now()` is the wall clock with the board's UTC offset, used for
+everything stored; `monotonic()` never jumps (NTP, DST) and times debounce and
+retries.
+"""
+
+import time
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    tz: ZoneInfo
+
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+
+class SystemClock:
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class FakeClock:
+    """A clock that only moves when told to; both kinds of time move together."""
+
+    def __init__(self, start: datetime, tz: ZoneInfo):
+        self.tz = tz
+        self._start = start.astimezone(tz)
+        self._elapsed = 0.0
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._elapsed)
+
+    def monotonic(self) -> float:
+        return self._elapsed
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not go backwards")
+        self._elapsed += seconds
+
+    def advance_to(self, elapsed: float) -> None:
+        """Move to `elapsed` seconds after the start (never backwards)."""
+        self.advance(max(0.0, elapsed - self._elapsed))

@@ -1,0 +1,397 @@
+"""The wall's rules as plain functions over plain data.
+
+Each rule looks at the in-memory `WallState` and the `Directory` of who is who and
+returns `Draft`s: events to record. Recording is the service's job; once an event
+is recorded, `apply` folds it into the state. Physical presence that records
+nothing by itself (a card lifted, a tag seen) is updated here directly.
+"""
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from board.config import PAD, Config, PeriodLength
+from board.events import EventType, WallEvent
+
+RECENT_ATTEMPTS = 8  # kept for the screen's strip
+
+
+class RejectReason:
+    UNKNOWN_BADGE = "unknown_badge"
+    SELF_CONFIRM = "self_confirm"
+    DUPLICATE = "duplicate"
+    NO_WINDOW = "no_window"  # a card tapped on the pad with no coach window open
+    NO_CARD = "no_card"  # a badge on an empty slot
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    id: int
+    name: str
+    photo: str | None = None
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class CoachInfo:
+    id: int
+    name: str
+    badge: str
+    person_id: int | None = None  # set when the coach is on the wall too
+
+
+@dataclass
+class Directory:
+    """Who is who: loaded from the store, replaced whenever an admin changes it."""
+
+    people: dict[int, PersonInfo] = field(default_factory=dict)
+    cards: dict[str, int] = field(default_factory=dict)  # tag uid -> person id
+    coaches: dict[int, CoachInfo] = field(default_factory=dict)  # active coaches only
+
+    def __post_init__(self) -> None:
+        self._badges = {coach.badge: coach for coach in self.coaches.values()}
+
+    def card_owner(self, uid: str) -> PersonInfo | None:
+        person_id = self.cards.get(uid)
+        return None if person_id is None else self.people[person_id]
+
+    def coach_by_badge(self, uid: str) -> CoachInfo | None:
+        return self._badges.get(uid)
+
+    def is_known(self, uid: str) -> bool:
+        return uid in self.cards or uid in self._badges
+
+
+@dataclass
+class Draft:
+    """An event the rules want recorded; the store gives it `seq` and `at`."""
+
+    type: EventType
+    person_id: int | None = None
+    slot_id: str | None = None
+    coach_id: int | None = None
+    uid: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lift:
+    slot_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PadWindow:
+    coach_id: int
+    until: datetime
+
+
+@dataclass(frozen=True)
+class RecentAttempt:
+    id: int
+    person_id: int
+    coach_id: int | None
+    at: datetime
+
+
+@dataclass
+class PeriodState:
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    goal: int
+    attempts: dict[int, datetime] = field(default_factory=dict)  # confirmed, not voided
+    goal_reached: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.attempts)
+
+    def count_since(self, moment: datetime) -> int:
+        return sum(1 for at in self.attempts.values() if at >= moment)
+
+
+@dataclass
+class WallState:
+    positions: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # person -> (slot, since)
+    last_slot: dict[int, str] = field(default_factory=dict)  # person -> last recorded slot
+    lifted: dict[int, Lift] = field(default_factory=dict)  # cards off their slot, not yet placed
+    present: dict[str, set[str]] = field(default_factory=dict)  # reader -> debounced uids
+    offline: set[str] = field(default_factory=set)
+    pad: PadWindow | None = None
+    last_confirm: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (coach, person)
+    period: PeriodState | None = None
+    recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
+    moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
+
+    def occupant(self, slot_id: str) -> int | None:
+        """The person whose card is recorded in this slot and not lifted from it."""
+        for person_id, (slot, _since) in self.positions.items():
+            if slot == slot_id and person_id not in self.lifted:
+                return person_id
+        return None
+
+
+# -- periods ---------------------------------------------------------------------
+
+
+def period_bounds(config: Config, moment: datetime) -> tuple[datetime, datetime]:
+    """Start and end of the period containing `moment`, in local time.
+
+    Built from local calendar dates so a period starts at 00:00 even across DST.
+    """
+    local = moment.astimezone(config.tz)
+    day = local.date()
+    length = config.rules.period
+    if length is PeriodLength.DAY:
+        start, end = day, day + timedelta(days=1)
+    elif length is PeriodLength.WEEK:
+        start = day - timedelta(days=(day.weekday() - config.rules.period_start.index) % 7)
+        end = start + timedelta(days=7)
+    else:
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    as_local = lambda date: datetime(date.year, date.month, date.day, tzinfo=config.tz)  # noqa: E731
+    return as_local(start), as_local(end)
+
+
+def start_of_day(config: Config, moment: datetime) -> datetime:
+    local = moment.astimezone(config.tz)
+    return datetime(local.year, local.month, local.day, tzinfo=config.tz)
+
+
+# -- sensor rules ----------------------------------------------------------------
+
+
+def tag_seen(state: WallState, people: Directory, config: Config, reader: str, uid: str, now: datetime) -> list[Draft]:
+    state.present.setdefault(reader, set()).add(uid)
+    if reader == PAD:
+        return _seen_at_pad(state, people, config, uid, now)
+    coach = people.coach_by_badge(uid)
+    if coach is not None:
+        if not config.rules.slot_confirm:
+            return []
+        occupant = state.occupant(reader)
+        if occupant is None:
+            return [_rejected(RejectReason.NO_CARD, coach=coach, slot_id=reader, uid=uid)]
+        return confirm_attempt(state, people, config, coach, people.people[occupant], "slot", reader, now)
+    person = people.card_owner(uid)
+    if person is not None:
+        return _card_arrived(state, config, person, reader)
+    occupant = state.occupant(reader)
+    if occupant is not None:
+        # A tag nobody registered, held against someone's polaroid: most likely a
+        # coach badge that was never enrolled.
+        return [_rejected(RejectReason.UNKNOWN_BADGE, person=people.people[occupant], slot_id=reader, uid=uid)]
+    return [Draft(EventType.UNKNOWN_TAG, slot_id=reader, uid=uid)]
+
+
+def tag_gone(state: WallState, people: Directory, config: Config, reader: str, uid: str, now: datetime) -> list[Draft]:
+    state.present.get(reader, set()).discard(uid)
+    if reader == PAD:
+        return []
+    person = people.card_owner(uid)
+    if person is not None:
+        recorded = state.positions.get(person.id)
+        if recorded and recorded[0] == reader and person.id not in state.lifted:
+            # Not recorded yet: a lift becomes a move, a put-back or, after the
+            # move window, "off the wall".
+            state.lifted[person.id] = Lift(reader, now)
+        return []
+    if not people.is_known(uid) and state.occupant(reader) is None:
+        return [Draft(EventType.CARD_REMOVED, slot_id=reader, uid=uid)]
+    return []
+
+
+def reader_offline(state: WallState, reader: str, error: str) -> list[Draft]:
+    if reader in state.offline:
+        return []
+    return [Draft(EventType.READER_OFFLINE, slot_id=reader, details={"error": error})]
+
+
+def reader_online(state: WallState, reader: str) -> list[Draft]:
+    if reader not in state.offline:
+        return []
+    return [Draft(EventType.READER_ONLINE, slot_id=reader)]
+
+
+def _card_arrived(state: WallState, config: Config, person: PersonInfo, slot_id: str) -> list[Draft]:
+    lift = state.lifted.get(person.id)
+    recorded = state.positions.get(person.id)
+    from_slot = lift.slot_id if lift else (recorded[0] if recorded else None)
+    if from_slot == slot_id:
+        state.lifted.pop(person.id, None)  # put back where it was: nothing happened
+        return []
+    names = {"person_name": person.name}
+    if from_slot is not None:
+        # Also when the card shows up in B before A's reader has given up on it:
+        # a card is in one place, so it moved.
+        change = config.level_of(slot_id) - config.level_of(from_slot) if from_slot in config.slot_ids else 0
+        details = names | {"from_slot": from_slot, "to_slot": slot_id, "level_change": change}
+        return [Draft(EventType.CARD_MOVED, person_id=person.id, slot_id=slot_id, details=details)]
+    previous = state.last_slot.get(person.id)
+    change = (
+        config.level_of(slot_id) - config.level_of(previous) if previous in config.slot_ids else 0
+    )
+    details = names | {"from_slot": None, "last_slot": previous, "level_change": change}
+    return [Draft(EventType.CARD_PLACED, person_id=person.id, slot_id=slot_id, details=details)]
+
+
+def _seen_at_pad(state: WallState, people: Directory, config: Config, uid: str, now: datetime) -> list[Draft]:
+    if not config.rules.pad_confirm:
+        return []
+    window = state.pad if state.pad and now < state.pad.until else None
+    coach = people.coach_by_badge(uid)
+    if coach is not None:
+        if window and window.coach_id == coach.id:
+            return [Draft(EventType.PAD_CLOSED, coach_id=coach.id, slot_id=PAD,
+                          details={"coach_name": coach.name, "reason": "badge"})]
+        until = now + config.rules.confirm
+        return [Draft(EventType.PAD_OPENED, coach_id=coach.id, slot_id=PAD,
+                      details={"coach_name": coach.name, "until": until.isoformat()})]
+    person = people.card_owner(uid)
+    if window is None:
+        reason = RejectReason.NO_WINDOW if person else RejectReason.UNKNOWN_BADGE
+        return [_rejected(reason, person=person, slot_id=PAD, uid=uid)]
+    if person is None:
+        return [Draft(EventType.UNKNOWN_TAG, slot_id=PAD, uid=uid)]
+    coach = people.coaches[window.coach_id]
+    return confirm_attempt(state, people, config, coach, person, "pad", PAD, now)
+
+
+# -- attempts --------------------------------------------------------------------
+
+
+def confirm_attempt(state: WallState, people: Directory, config: Config, coach: CoachInfo | None,
+                    person: PersonInfo, via: str, slot_id: str | None, now: datetime,
+                    reason: str | None = None) -> list[Draft]:
+    """Confirm an attempt unless a rule forbids it; `coach` is None for an admin's manual one."""
+    if coach is not None:
+        if coach.person_id == person.id:
+            return [_rejected(RejectReason.SELF_CONFIRM, coach=coach, person=person, slot_id=slot_id)]
+        last = state.last_confirm.get((coach.id, person.id))
+        if last is not None and now - last < config.rules.duplicate:
+            return [_rejected(RejectReason.DUPLICATE, coach=coach, person=person, slot_id=slot_id)]
+    period = state.period
+    assert period is not None, "expire() opens a period before any rule runs"
+    details: dict[str, Any] = {"person_name": person.name, "via": via, "period_id": period.id}
+    if coach is not None:
+        details["coach_name"] = coach.name
+    if reason:
+        details["reason"] = reason
+    drafts = [Draft(EventType.ATTEMPT_CONFIRMED, person_id=person.id, slot_id=slot_id,
+                    coach_id=coach.id if coach else None, details=details)]
+    if not period.goal_reached and period.goal > 0 and period.count + 1 >= period.goal:
+        drafts.append(Draft(EventType.GOAL_REACHED,
+                            details={"period_id": period.id, "goal": period.goal, "count": period.count + 1}))
+    return drafts
+
+
+def _rejected(reason: str, *, coach: CoachInfo | None = None, person: PersonInfo | None = None,
+              slot_id: str | None = None, uid: str | None = None) -> Draft:
+    details: dict[str, Any] = {"reason": reason}
+    if coach:
+        details["coach_name"] = coach.name
+    if person:
+        details["person_name"] = person.name
+    return Draft(EventType.ATTEMPT_REJECTED, person_id=person.id if person else None,
+                 coach_id=coach.id if coach else None, slot_id=slot_id, uid=uid, details=details)
+
+
+# -- time ------------------------------------------------------------------------
+
+
+def expire(state: WallState, people: Directory, config: Config, now: datetime) -> list[Draft]:
+    """What the passing of time records: cards off the wall, pad timeouts, new periods."""
+    drafts = []
+    for person_id, lift in state.lifted.items():
+        if now - lift.at >= config.rules.move:
+            name = people.people[person_id].name if person_id in people.people else None
+            drafts.append(Draft(EventType.CARD_OFF_WALL, person_id=person_id, slot_id=lift.slot_id,
+                                details={"person_name": name, "lifted_at": lift.at.isoformat()}))
+    if state.pad is not None and now >= state.pad.until:
+        coach = people.coaches.get(state.pad.coach_id)
+        drafts.append(Draft(EventType.PAD_CLOSED, coach_id=state.pad.coach_id, slot_id=PAD,
+                            details={"coach_name": coach.name if coach else None, "reason": "timeout"}))
+    if state.period is None or now >= state.period.ends_at:
+        drafts.append(new_period(config, now, config.rules.default_goal))
+    return drafts
+
+
+def new_period(config: Config, now: datetime, goal: int) -> Draft:
+    starts_at, ends_at = period_bounds(config, now)
+    return Draft(EventType.PERIOD_STARTED,
+                 details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "goal": goal})
+
+
+def next_deadline(state: WallState, config: Config) -> datetime | None:
+    """The next moment at which `expire` would record something."""
+    moments = [lift.at + config.rules.move for lift in state.lifted.values()]
+    if state.pad is not None:
+        moments.append(state.pad.until)
+    if state.period is not None:
+        moments.append(state.period.ends_at)
+    return min(moments, default=None)
+
+
+# -- folding recorded events into the state ---------------------------------------
+
+
+def apply(state: WallState, event: WallEvent) -> None:
+    """Update the in-memory state with an event that has been recorded."""
+    details = event.details
+    match event.type:
+        case EventType.CARD_PLACED | EventType.CARD_MOVED:
+            _place(state, event.person_id, event.slot_id, event.at)
+            if details.get("level_change", 0) > 0:
+                state.moved_up[event.person_id] = event.at
+        case EventType.MOVE_CORRECTED:
+            if details.get("to_slot"):
+                _place(state, event.person_id, details["to_slot"], event.at)
+            else:
+                _take_off(state, event.person_id)
+        case EventType.CARD_OFF_WALL | EventType.PERSON_ARCHIVED:
+            _take_off(state, event.person_id)
+        case EventType.PAD_OPENED:
+            state.pad = PadWindow(event.coach_id, datetime.fromisoformat(details["until"]))
+        case EventType.PAD_CLOSED:
+            state.pad = None
+        case EventType.ATTEMPT_CONFIRMED:
+            attempt = RecentAttempt(details["attempt_id"], event.person_id, event.coach_id, event.at)
+            if event.coach_id is not None:
+                state.last_confirm[(event.coach_id, event.person_id)] = event.at
+            if state.period and details["period_id"] == state.period.id:
+                state.period.attempts[attempt.id] = event.at
+            state.recent.appendleft(attempt)
+        case EventType.ATTEMPT_VOIDED:
+            attempt_id = details["attempt_id"]
+            if state.period:
+                state.period.attempts.pop(attempt_id, None)
+            kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
+            state.recent = deque(kept, maxlen=RECENT_ATTEMPTS)
+        case EventType.GOAL_REACHED:
+            if state.period and details["period_id"] == state.period.id:
+                state.period.goal_reached = True
+        case EventType.GOAL_SET:
+            if state.period and details["period_id"] == state.period.id:
+                state.period.goal = details["goal"]
+        case EventType.PERIOD_STARTED:
+            state.period = PeriodState(details["period_id"], datetime.fromisoformat(details["starts_at"]),
+                                       datetime.fromisoformat(details["ends_at"]), details["goal"])
+            state.moved_up.clear()
+        case EventType.READER_OFFLINE:
+            state.offline.add(event.slot_id)
+        case EventType.READER_ONLINE:
+            state.offline.discard(event.slot_id)
+
+
+def _place(state: WallState, person_id: int, slot_id: str, at: datetime) -> None:
+    state.positions[person_id] = (slot_id, at)
+    state.last_slot[person_id] = slot_id
+    state.lifted.pop(person_id, None)
+
+
+def _take_off(state: WallState, person_id: int) -> None:
+    state.positions.pop(person_id, None)
+    state.lifted.pop(person_id, None)

@@ -1,0 +1,370 @@
+"""The service loop: the one owner of the wall's state and its only writer.
+
+Sensor events (from the scanner thread) and admin work (CLI, MQTT) arrive on one
+queue and are handled one at a time on the service thread, so rules never race.
+Tests and scenario replay call `handle`/`tick` directly on their own thread with a
+fake clock; `start` adds the threads for real use.
+"""
+
+import logging
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from board import rules
+from board.clock import Clock
+from board.config import Config
+from board.errors import CommandError
+from board.events import EventType, WallEvent
+from board.listener import BoardListener, notify
+from board.rules import Directory, Draft, PersonInfo
+from board.snapshot import (
+    AttemptView,
+    LevelView,
+    PadWindowView,
+    PeriodView,
+    PersonView,
+    SlotStatus,
+    SlotView,
+    Snapshot,
+)
+from sensors.base import Reader
+from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
+from sensors.scanner import Scanner
+from sensors.uid import normalise_uid
+from store.repository import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NAME_MAX = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# How often the loop looks for writes made by another process (the CLI).
+EXTERNAL_CHECK_SECONDS = 1.0
+
+
+def clean_name(name: str) -> str:
+    """A person's or coach's name as we store it, or CommandError."""
+    name = " ".join(name.split())
+    if not name:
+        raise CommandError("invalid_name", "a name cannot be empty")
+    if len(name) > NAME_MAX:
+        raise CommandError("invalid_name", f"a name has at most {NAME_MAX} characters")
+    if _CONTROL.search(name):
+        raise CommandError("invalid_name", "a name cannot contain control characters")
+    return name
+
+
+def clean_uid(uid: str) -> str:
+    try:
+        return normalise_uid(uid)
+    except ValueError as exc:
+        raise CommandError("invalid_uid", str(exc)) from None
+
+
+class WallService:
+    def __init__(self, config: Config, store: Store, readers: Mapping[str, Reader], clock: Clock,
+                 listeners: Iterable[BoardListener] = ()):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.listeners: list[BoardListener] = list(listeners)
+        self.people: Directory = store.load_directory()
+        self.state = store.load_state(clock.now())
+        self.scanner = Scanner(
+            readers,
+            present_after=config.readers.present_after,
+            gone_after=config.readers.gone_after,
+            retry_min=config.readers.retry_min,
+            retry_max=config.readers.retry_max,
+            monotonic=clock.monotonic,
+            expected=self._recorded_presence(),
+            offline=set(self.state.offline),
+        )
+        self._queue: queue.Queue = queue.Queue()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_seq = store.last_seq()
+        self._message: tuple[str, datetime] | None = None
+        self._version = 0
+        self._snapshot = self._build_snapshot()
+        self.tick()  # open the first period before any rule needs it
+
+    # -- the synchronous core ------------------------------------------------------
+
+    def handle(self, event: SensorEvent) -> list[WallEvent]:
+        """Apply one sensor event's rules and record what they decide."""
+        recorded = self.tick()
+        now = self.clock.now()
+        match event:
+            case TagSeen(reader, uid):
+                drafts = rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
+            case TagGone(reader, uid):
+                drafts = rules.tag_gone(self.state, self.people, self.config, reader, uid, now)
+            case ReaderOffline(reader, error):
+                drafts = rules.reader_offline(self.state, reader, error)
+            case ReaderOnline(reader):
+                drafts = rules.reader_online(self.state, reader)
+        recorded += self.record(drafts)
+        if not drafts:
+            self._publish_snapshot()  # presence changed the picture (unknown tags, lifts)
+        return recorded
+
+    def tick(self) -> list[WallEvent]:
+        """Record whatever the passing of time decides (move windows, pad, period)."""
+        return self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
+
+    def record(self, drafts: list[Draft]) -> list[WallEvent]:
+        """Write drafts in one transaction, fold them into the state, tell listeners."""
+        if not drafts:
+            return []
+        now = self.clock.now()
+        with self.store.write() as writer:
+            events = [writer.append(draft, now) for draft in drafts]
+        self._after_write(events)
+        return events
+
+    def _after_write(self, events: list[WallEvent]) -> None:
+        for event in events:
+            rules.apply(self.state, event)
+            self._last_seq = max(self._last_seq, event.seq)
+        for event in events:
+            notify(self.listeners, "on_event", event)
+        self._publish_snapshot()
+
+    def next_deadline(self) -> datetime | None:
+        moments = [rules.next_deadline(self.state, self.config)]
+        if self._message:
+            moments.append(self._message[1])
+        return min((m for m in moments if m is not None), default=None)
+
+    # -- snapshots -----------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def _publish_snapshot(self) -> None:
+        self._version += 1
+        self._snapshot = self._build_snapshot()
+        notify(self.listeners, "on_snapshot", self._snapshot)
+
+    def _build_snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        state, people = self.state, self.people
+        occupants = {slot: person_id for person_id, (slot, _since) in state.positions.items()
+                     if person_id not in state.lifted}
+        levels = tuple(
+            LevelView(level.id, level.name, tuple(self._slot_view(slot, occupants.get(slot)) for slot in level.slots))
+            for level in self.config.levels
+        )
+        period = state.period
+        period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
+                                 period.count_since(rules.start_of_day(self.config, now))) if period else None
+        recent = tuple(
+            AttemptView(a.id, self._name(a.person_id), people.coaches[a.coach_id].name if a.coach_id in people.coaches
+                        else "", a.at)
+            for a in state.recent
+        )
+        moved_up = tuple(self._name(p) for p, _at in sorted(state.moved_up.items(), key=lambda item: item[1]))
+        pad = None
+        if state.pad and state.pad.coach_id in people.coaches:
+            pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
+        message = self._message[0] if self._message and now < self._message[1] else None
+        return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
+                        recent, moved_up, pad, message, tuple(sorted(state.offline)))
+
+    def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
+        person = None
+        since = None
+        if person_id is not None:
+            info = self.people.people.get(person_id)
+            if info is not None:
+                person = PersonView(info.id, info.name, self._photo_path(info.photo))
+                since = self.state.positions[person_id][1]
+        unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.people.is_known(uid))
+        if slot in self.state.offline:
+            status = SlotStatus.OFFLINE
+        elif person is not None:
+            status = SlotStatus.OCCUPIED
+        elif unknown:
+            status = SlotStatus.UNKNOWN
+        else:
+            status = SlotStatus.EMPTY
+        return SlotView(slot, status, person, unknown[0] if unknown else None, since)
+
+    def _photo_path(self, photo: str | None) -> str | None:
+        if not photo:
+            return None
+        return str(self.config.photos_dir / photo)
+
+    def _name(self, person_id: int) -> str:
+        info = self.people.people.get(person_id)
+        return info.name if info else "?"
+
+    def _recorded_presence(self) -> dict[str, set[str]]:
+        cards_of: dict[int, list[str]] = {}
+        for uid, person_id in self.people.cards.items():
+            cards_of.setdefault(person_id, []).append(uid)
+        expected: dict[str, set[str]] = {}
+        for person_id, (slot, _since) in self.state.positions.items():
+            expected.setdefault(slot, set()).update(cards_of.get(person_id, ()))
+        return expected
+
+    # -- admin work ------------------------------------------------------------------
+
+    def add_person(self, name: str, card: str | None = None, photo: str | None = None) -> int:
+        """Register a person (and their card); returns the new person id."""
+        name = clean_name(name)
+        uid = clean_uid(card) if card else None
+        if uid:
+            self._check_card_is_free(uid)
+        now = self.clock.now()
+        with self.store.write() as writer:
+            events = [writer.add_person(name, now, photo)]
+            person = PersonInfo(events[0].person_id, name, photo)
+            if uid:
+                events.append(writer.assign_card(uid, person, now))
+        self._directory_changed(events)
+        return person.id
+
+    def add_coach(self, name: str, badge: str, person_id: int | None = None) -> int:
+        name = clean_name(name)
+        uid = clean_uid(badge)
+        if uid in self.people.cards:
+            raise CommandError("conflict", f"tag {uid} is a person's card, not a badge")
+        existing = self.people.coach_by_badge(uid)
+        if existing is not None:
+            raise CommandError("conflict", f"badge {uid} already belongs to coach {existing.name}")
+        person = self.person(person_id) if person_id is not None else None
+        with self.store.write() as writer:
+            event = writer.add_coach(name, uid, self.clock.now(), person)
+        self._directory_changed([event])
+        return event.coach_id
+
+    def person(self, person_id: int) -> PersonInfo:
+        info = self.people.people.get(person_id)
+        if info is None:
+            raise CommandError("not_found", f"no person with id {person_id}")
+        return info
+
+    def find_person(self, key: str) -> PersonInfo:
+        """A person by id or by exact (case-insensitive) name."""
+        if key.isdigit():
+            return self.person(int(key))
+        matches = [p for p in self.people.people.values() if p.name.casefold() == key.casefold() and not p.archived]
+        if len(matches) != 1:
+            raise CommandError("not_found" if not matches else "ambiguous",
+                               f"{'no' if not matches else 'more than one'} person named {key!r}")
+        return matches[0]
+
+    def _check_card_is_free(self, uid: str) -> None:
+        if self.people.coach_by_badge(uid) is not None:
+            raise CommandError("conflict", f"tag {uid} is a coach badge")
+        owner = self.people.card_owner(uid)
+        if owner is not None:
+            raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
+
+    def _directory_changed(self, events: list[WallEvent]) -> None:
+        self.people = self.store.load_directory()
+        self._after_write(events)
+
+    def show_message(self, text: str, seconds: float) -> None:
+        self._message = (text, self.clock.now() + timedelta(seconds=seconds))
+        self._publish_snapshot()
+
+    # -- threads -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the scanner and the service loop on their own threads."""
+        self._threads = [
+            threading.Thread(target=self._scan_forever, name="scanner", daemon=True),
+            threading.Thread(target=self._serve_forever, name="service", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop both threads and release the readers; safe to call twice."""
+        self._stopping.set()
+        self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+        self.scanner.close()
+
+    def submit(self, fn: Callable[[], T]) -> "Future[T]":
+        """Run `fn` on the service thread, between sensor events; returns its future."""
+        future: Future = Future()
+        self._queue.put((fn, future))
+        return future
+
+    def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
+        """Run `fn` on the service thread if it runs, else right here."""
+        if not self._threads:
+            return fn()
+        return self.submit(fn).result(timeout)
+
+    def _scan_forever(self) -> None:
+        interval = self.config.readers.poll_interval
+        while not self._stopping.is_set():
+            for event in self.scanner.sweep():
+                self._queue.put(event)
+            self._stopping.wait(interval)
+
+    def _serve_forever(self) -> None:
+        last_check = self.clock.monotonic()
+        while not self._stopping.is_set():
+            try:
+                item = self._queue.get(timeout=self._seconds_to_wait())
+            except queue.Empty:
+                item = None
+            try:
+                self._serve(item)
+                if self.clock.monotonic() - last_check >= EXTERNAL_CHECK_SECONDS:
+                    last_check = self.clock.monotonic()
+                    self._catch_up_external_writes()
+            except Exception:
+                # Never let one bad event stop the wall: re-read the truth and go on.
+                log.exception("handling %r failed; reloading state from the store", item)
+                self._reload()
+
+    def _serve(self, item: Any) -> None:
+        if item is None:
+            self.tick()
+            if self._message and self.clock.now() >= self._message[1]:
+                self._message = None
+                self._publish_snapshot()
+        elif isinstance(item, tuple):
+            fn, future = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:
+                    future.set_exception(exc)
+        else:
+            self.handle(item)
+
+    def _seconds_to_wait(self) -> float:
+        deadline = self.next_deadline()
+        wait = EXTERNAL_CHECK_SECONDS
+        if deadline is not None:
+            wait = min(wait, max(0.0, (deadline - self.clock.now()).total_seconds()))
+        return wait
+
+    def _catch_up_external_writes(self) -> None:
+        """Pick up people, cards and coaches that the CLI added while we run."""
+        if self.store.last_seq() > self._last_seq:
+            self._reload()
+
+    def _reload(self) -> None:
+        self.people = self.store.load_directory()
+        physical = self.state.present, self.state.lifted  # not in the store: keep what we saw
+        self.state = self.store.load_state(self.clock.now())
+        self.state.present, self.state.lifted = physical
+        self._last_seq = self.store.last_seq()
+        self._publish_snapshot()
+

@@ -1,0 +1,1 @@
+"""SQLite persistence: the append-only event log and what is derived from it."""

@@ -1,0 +1,115 @@
+"""The `wallboard` command as a new user runs it, in a subprocess."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from board.demo import DEMO_COACHES, DEMO_PEOPLE
+
+WALLBOARD = str(Path(sys.executable).parent / "wallboard")
+
+
+def wallboard(*args, cwd, check=True):
+    result = subprocess.run([WALLBOARD, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"wallboard {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def initialised(tmp_path):
+    wallboard("init", cwd=tmp_path)
+    return tmp_path
+
+
+def test_init_writes_an_example_config_and_creates_the_database(initialised):
+    assert (initialised / "wallboard.toml").exists()
+    assert (initialised / "data" / "wallboard.db").exists()
+
+
+def test_init_does_not_overwrite_an_existing_config(initialised):
+    result = wallboard("init", cwd=initialised, check=False)
+    assert result.returncode == 2 and "--force" in result.stderr
+
+
+def test_people_and_coaches_added_from_the_cli_show_up(initialised):
+    assert "Sanne toegevoegd" in wallboard("person", "add", "Sanne", "--card", "04:a1:b2:c3:d4:e5:f6",
+                                           cwd=initialised).stdout
+    wallboard("coach", "add", "Mo", "--badge", "C0AC0001", cwd=initialised)
+    wallboard("coach", "add", "Sanne", "--badge", "C0AC0002", "--person", "sanne", cwd=initialised)
+    taken = wallboard("person", "add", "Daan", "--card", "04A1B2C3D4E5F6", cwd=initialised, check=False)
+    assert taken.returncode == 2 and "already belongs to Sanne" in taken.stderr
+
+
+def test_status_shows_the_period_and_the_thermometer(initialised):
+    out = wallboard("status", cwd=initialised).stdout
+    assert "Thermometer: 0 van 50 pogingen (0 %)" in out and "Periode" in out
+    data = json.loads(wallboard("status", "--json", cwd=initialised).stdout)
+    assert len(data["slots"]) == 30 and data["period"]["goal"] == 50
+
+
+def test_a_bad_config_exits_with_the_field_and_line_and_no_traceback(tmp_path):
+    (tmp_path / "wallboard.toml").write_text('language = "fr"\n[[levels]]\nid="A"\nname="x"\nslots=["A1"]\n')
+    result = wallboard("status", cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "line 1: language" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_upgrade_and_rebuild(initialised):
+    assert "al bij de nieuwste versie" in wallboard("db", "upgrade", cwd=initialised).stdout
+    assert "0 kaarten" in wallboard("db", "rebuild", cwd=initialised).stdout
+
+
+def test_every_command_has_help(tmp_path):
+    for command in ([], ["init"], ["run"], ["demo"], ["status"], ["db", "upgrade"], ["db", "rebuild"],
+                    ["person", "add"], ["coach", "add"], ["bench"]):
+        assert "Usage:" in wallboard(*command, "--help", cwd=tmp_path).stdout
+
+
+SCENARIO = Path(__file__).parent / "scenarios" / "morning.jsonl"
+
+
+def test_a_scenario_replay_prints_the_resulting_events(tmp_path):
+    result = wallboard("demo", "--scenario", str(SCENARIO), "--headless", "--data-dir", str(tmp_path / "d"),
+                       "--start", "2026-11-23T09:00:00", cwd=tmp_path)
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    summary = [(e["type"], e.get("person", {}).get("name"), e.get("slot"), e.get("reason")) for e in events]
+    assert summary == [
+        ("card_placed", "Sanne", "A1", None),
+        ("card_placed", "Daan", "A2", None),
+        ("card_placed", "Ilse", "A10", None),
+        ("card_moved", "Sanne", "B2", None),
+        ("attempt_confirmed", "Sanne", "B2", None),
+        ("attempt_rejected", "Ilse", "A10", "self_confirm"),
+        ("pad_opened", None, "pad", None),
+        ("attempt_confirmed", "Daan", "pad", None),
+        ("attempt_rejected", "Sanne", "pad", "duplicate"),
+        ("pad_closed", None, "pad", "badge"),
+        ("unknown_tag", None, "C5", None),
+        ("card_off_wall", "Daan", "A2", None),
+    ]
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert all(e["at"].startswith("2026-11-23T09:") and e["at"].endswith("+01:00") for e in events)
+
+
+def test_status_after_a_replay_shows_where_everyone_is(tmp_path):
+    data_dir = tmp_path / "d"
+    wallboard("demo", "--scenario", str(SCENARIO), "--headless", "--data-dir", str(data_dir), cwd=tmp_path)
+    out = wallboard("--config", str(data_dir / "wallboard.toml"), "status", cwd=tmp_path).stdout
+    assert "B2  Sanne" in out and "Thermometer: 2 van 50" in out and "Omhoog deze periode: Sanne" in out
+
+
+def test_a_broken_scenario_line_is_named(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"t": 0, "reader": "A1", "tags": []}\n{"t": 1, "reader": "Z9", "tags": []}\n')
+    result = wallboard("demo", "--scenario", str(bad), "--headless", "--data-dir", str(tmp_path / "d"),
+                       cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "bad.jsonl:2: no reader 'Z9'" in result.stderr
+
+
+def test_the_demo_people_have_distinct_cards_and_badges():
+    uids = [p.card for p in DEMO_PEOPLE] + [c.badge for c in DEMO_COACHES]
+    assert len(set(uids)) == len(uids)

@@ -1,0 +1,103 @@
+"""The store: a real SQLite file that survives restarts, with the log as the truth."""
+
+import sqlite3
+
+from sqlalchemy import select
+
+from board.events import EventType
+from store import migrate
+from store.models import Card, Event, Outbox
+from tests.harness import MO_BADGE, SANNE, Wall
+
+
+def test_the_database_runs_in_wal_mode_with_full_sync_and_foreign_keys(wall):
+    with wall.store.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("synchronous") == 2  # FULL
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 5000
+
+
+def test_every_recorded_event_is_queued_in_the_outbox_in_the_same_transaction(wall):
+    wall.show("A1", SANNE)
+    with wall.store.read() as session:
+        events = session.scalars(select(Event.seq).order_by(Event.seq)).all()
+        queued = session.scalars(select(Outbox.seq).order_by(Outbox.seq)).all()
+    assert events and queued == events
+    assert [e.seq for e in wall.store.pending_outbox(1000)] == events
+
+
+def test_an_event_acknowledged_by_the_broker_leaves_the_outbox(wall):
+    first = wall.store.pending_outbox(1)[0]
+    wall.store.mark_sent(first.seq)
+    assert first.seq not in [e.seq for e in wall.store.pending_outbox(1000)]
+
+
+def test_tag_uids_are_stored_normalised_whatever_form_they_arrive_in(wall):
+    wall.service.add_person("Noah", card="04:bb:00:00:00:00:09")
+    with wall.store.read() as session:
+        assert session.get(Card, "04BB0000000009") is not None
+
+
+def test_restarting_the_service_on_the_same_file_loses_nothing(tmp_path):
+    wall = Wall(tmp_path)
+    people = wall.add_people()
+    wall.show("A1", SANNE)
+    wall.show("A1")
+    wall.show("B3", SANNE)
+    wall.tap("B3", MO_BADGE)
+    before = wall.service.snapshot()
+    seqs = [e.seq for e in wall.store.events_since(0, 10_000)]
+    wall.close()
+
+    again = Wall(tmp_path)
+    again.readers["B3"].set_tags([SANNE])  # the card is still on the wall
+    after = again.service.snapshot()
+    assert again.wait(5) == []
+    assert [e.seq for e in again.store.events_since(0, 10_000)] == seqs
+    assert after.slot("B3").person.id == people["Sanne"]
+    assert [lv.slots for lv in after.levels] == [lv.slots for lv in before.levels]
+    assert after.period.count == before.period.count == 1
+    assert after.recent_attempts == before.recent_attempts
+    assert after.moved_up == ("Sanne",)
+    again.close()
+
+
+def test_a_card_taken_off_while_the_service_was_down_is_noticed_at_start(tmp_path):
+    wall = Wall(tmp_path)
+    wall.add_people()
+    wall.show("A1", SANNE)
+    wall.close()
+    again = Wall(tmp_path)  # A1's reader now sees nothing
+    assert [e.type for e in again.wait(30)] == [EventType.CARD_OFF_WALL]
+    again.close()
+
+
+def test_positions_rebuilt_from_the_event_log_match_the_live_ones(wall):
+    from tests.harness import DAAN
+    wall.show("A1", SANNE)
+    wall.show("A2", DAAN)
+    wall.show("A1")
+    wall.show("C4", SANNE)
+    wall.show("A2")
+    wall.wait(20)
+    live = {(p, s) for p, (s, _at) in wall.service.state.positions.items()}
+    with wall.store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE positions SET slot_id = 'A4'")  # corrupt the derived table
+    assert wall.store.rebuild_positions() == 1
+    rebuilt = wall.store.load_state(wall.clock.now()).positions
+    assert {(p, s) for p, (s, _at) in rebuilt.items()} == live == {(wall.people["Sanne"], "C4")}
+
+
+def test_a_new_database_is_migrated_to_the_newest_schema_and_only_once(wall):
+    assert migrate.current_revision(wall.store.engine) == migrate.head_revision()
+    assert migrate.upgrade(wall.store.engine) is False
+
+
+def test_the_event_log_is_plain_sqlite_readable_by_any_tool(wall):
+    wall.show("A1", SANNE)
+    path = wall.config.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT type FROM events WHERE type = 'card_placed'").fetchall()
+    assert rows == [("card_placed",)]
