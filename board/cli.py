@@ -19,6 +19,7 @@ from board.config import Config, load_config
 from board.errors import WallboardError
 from board.events import WallEvent
 from board.i18n import text
+from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from board.simulation import Simulation, read_scenario
 from board.snapshot import SlotStatus, Snapshot
@@ -125,12 +126,17 @@ def build_readers(config: Config) -> dict[str, Reader]:
 
 
 @contextmanager
-def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=()) -> Iterator[WallService]:
-    """Start store and service in order; stop them in reverse, whatever happens."""
+def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
+                 mqtt: bool = False) -> Iterator[WallService]:
+    """Start store and service (and MQTT if asked and enabled) in order; stop them in reverse."""
     with ExitStack() as stack, friendly_errors():
         store = stack.enter_context(Store(config))
         service = WallService(config, store, readers, clock, listeners)
         stack.callback(service.stop)
+        if mqtt and config.mqtt.enabled:
+            interface = MqttInterface(config, service, store, readers)
+            interface.start()
+            stack.callback(interface.stop)
         yield service
 
 
@@ -152,7 +158,7 @@ def wait_for_stop_signal() -> None:
 def run(ctx: click.Context) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
-    with running_wall(config, build_readers(config), SystemClock(config.tz)) as service:
+    with running_wall(config, build_readers(config), SystemClock(config.tz), mqtt=True) as service:
         service.start()
         log.info(text("run.started", config.language, board=config.board_id))
         wait_for_stop_signal()
@@ -202,7 +208,7 @@ def demo(scenario: Path | None, headless: bool, data_dir: Path, language: str, s
         return
     demo_wall.hang_demo_cards(readers)
     autoplay = demo_wall.Autoplay(readers, config)
-    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()]) as service:
+    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], mqtt=True) as service:
         register_demo_people(service)
         service.start()
         autoplay.start()

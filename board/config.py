@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from board.errors import ConfigError
+from board.mqtt.config import MqttConfig
 
 PAD = "pad"  # the reader id of the coach pad; no slot may use it
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,31}$"
@@ -109,7 +110,7 @@ class Config(Section):
     readers: Readers = Readers()
     rules: Rules = Rules()
     store: Store = Store()
-    mqtt: dict = Field(default_factory=dict)
+    mqtt: MqttConfig = MqttConfig()
     display: dict = Field(default_factory=dict)
 
     @field_validator("timezone")

@@ -207,10 +207,11 @@ class Command:
     example_data: Any  # the `data` of a successful response to `example`
 
 
-_PERSON = {"id": 7, "name": "Sanne de Vries", "photo": "3f2a9c0d.jpeg", "uid": "04A21BC3D4E5F6", "slot": "l2-s3", "archived": False}
+_PERSON = {"id": 7, "name": "Sanne de Vries", "photo": "3f2a9c0d.jpeg", "cards": ["04A21BC3D4E5F6"], "slot": "B3",
+           "archived": False}
 EXAMPLE_EVENTS = (
     WallEvent(1521, datetime(2025, 3, 12, 15, 4, tzinfo=timezone(timedelta(hours=1))), EventType.CARD_PLACED,
-              person_id=7, slot_id="l2-s3", uid="04A21BC3D4E5F6", details={"person_name": "Sanne de Vries"}),
+              person_id=7, slot_id="B3", uid="04A21BC3D4E5F6", details={"person_name": "Sanne de Vries"}),
     WallEvent(1522, datetime(2025, 3, 12, 15, 5, 10, tzinfo=timezone(timedelta(hours=1))), EventType.ATTEMPT_CONFIRMED,
               person_id=7, coach_id=2, details={"person_name": "Sanne de Vries", "coach_name": "Mo Bakker"}),
 )
@@ -221,15 +222,15 @@ COMMANDS: dict[str, Command] = {
     for command in (
         Command("person/add", PersonAdd, "Add a person. Assign their card with card/assign or card/enroll.",
                 {"transaction": "a1", "name": "Sanne de Vries", "photo": _TINY_PNG},
-                {"person": {**_PERSON, "uid": None, "slot": None}}),
+                {"person": {**_PERSON, "cards": [], "slot": None}}),
         Command("person/update", PersonUpdate, "Change a person's name, photo or both.",
                 {"id": 7, "name": "Sanne Jansen"}, {"person": {**_PERSON, "name": "Sanne Jansen"}}),
         Command("person/archive", PersonArchive, "Take a person off the board for good; history keeps them.",
-                {"id": 7}, {"person": {**_PERSON, "uid": None, "slot": None, "archived": True}}),
+                {"id": 7}, {"person": {**_PERSON, "cards": [], "slot": None, "archived": True}}),
         Command("card/assign", CardAssign, "Give a person the card with this tag UID.",
                 {"person_id": 7, "uid": "04:A2:1B:C3:D4:E5:F6"}, {"person": _PERSON}),
         Command("card/unassign", CardUnassign, "Release a card; the tag becomes unknown.",
-                {"uid": "04A21BC3D4E5F6"}, {"person": {**_PERSON, "uid": None}}),
+                {"uid": "04A21BC3D4E5F6"}, {"person": {**_PERSON, "cards": []}}),
         Command("card/enroll", CardEnroll,
                 "Assign the next unknown tag seen at any reader to this person. Answers when a tag "
                 "is assigned, or with `timeout`.",
@@ -242,7 +243,7 @@ COMMANDS: dict[str, Command] = {
         Command("goal/set", GoalSet, "Set the goal of the current or the next period.",
                 {"goal": 120, "period": "current"},
                 {"period": {"id": 12, "starts_at": "2025-03-10T00:00:00+01:00", "ends_at": "2025-03-17T00:00:00+01:00",
-                            "goal": 120, "count": 37}}),
+                            "goal": 120, "count": 37}, "next_goal": None}),
         Command("period/close", PeriodClose, "End the current period now and start the next one.",
                 {}, {"period": {"id": 13, "starts_at": "2025-03-12T15:04:00+01:00", "ends_at": "2025-03-17T00:00:00+01:00",
                                 "goal": 120, "count": 0}}),
@@ -255,7 +256,7 @@ COMMANDS: dict[str, Command] = {
         Command("move/correct", MoveCorrect,
                 "Put the record right when the wall and the data disagree: the card is really in `slot` "
                 "(or off the wall).",
-                {"person_id": 7, "slot": "l2-s3", "reason": "reader l2-s3 was offline during the move"},
+                {"person_id": 7, "slot": "B3", "reason": "reader B3 was offline during the move"},
                 {"person": _PERSON}),
         Command("state/get", StateGet, "The same snapshot as the retained `state` topic.",
                 {}, {"state": "… as on the state topic …"}),

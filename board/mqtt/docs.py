@@ -181,7 +181,7 @@ def render() -> str:
     parts.append(_fill(
         _OUTRO,
         SIM_FIELDS=_fields_table(SimReader),
-        SIM_EXAMPLE=json.dumps({"reader": "l1-s1", "tags": ["04A21BC3D4E5F6"]}),
+        SIM_EXAMPLE=json.dumps({"reader": "A1", "tags": ["04A21BC3D4E5F6"]}),
         MAX_SIDE=str(PHOTO_MAX_SIDE),
     ))
     return "".join(parts)

@@ -18,6 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from board.mqtt.config import MqttConfig
 
@@ -135,7 +136,11 @@ class MqttLink:
             return
         log.info("connected to %s:%s as %s", self.config.host, self.config.port, self.client_id)
         for topic_filter, _handler in self._routes:
-            client.subscribe(topic_filter, qos=QOS)
+            if self._protocol == mqtt.MQTTv5:
+                # Keep the retain flag on live messages too, so a retained request is recognised.
+                client.subscribe(topic_filter, options=SubscribeOptions(qos=QOS, retainAsPublished=True))
+            else:
+                client.subscribe(topic_filter, qos=QOS)
         self._marker_mid = client.publish(self.availability_topic, encode(ONLINE), qos=QOS, retain=True).mid
 
     def _fall_back_to_311(self) -> None:

@@ -1,5 +1,6 @@
 """A plain paho client for tests: subscribe, publish, wait for what arrives."""
 
+import itertools
 import json
 import queue
 import threading
@@ -123,3 +124,31 @@ class TestClient:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Admin(TestClient):
+    """An admin who sends requests and waits for the matching response."""
+
+    def __init__(self, broker: Mosquitto, base: str):
+        super().__init__(broker, "admin")
+        self.base = base
+        self._transactions = itertools.count(1)
+
+    def connect(self, timeout: float = 5.0) -> "Admin":
+        super().connect(timeout)
+        self.subscribe(f"{self.base}/response/#")
+        return self
+
+    def request(self, command: str, payload: Any = None, *, timeout: float = 10.0, **options) -> dict:
+        """Send `payload` (a dict gets a transaction) and return the response that echoes it."""
+        if isinstance(payload, dict) or payload is None:
+            transaction = f"t{next(self._transactions)}"
+            payload = {"transaction": transaction} | (payload or {})
+        else:
+            transaction = None
+        self.publish(f"{self.base}/request/{command}", payload, **options)
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.wait_for(f"{self.base}/response/{command}", max(0.01, deadline - time.monotonic())).json()
+            if response["transaction"] == transaction:
+                return response

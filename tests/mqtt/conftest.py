@@ -3,6 +3,7 @@ import pytest
 from board.mqtt.config import MqttConfig
 from tests.mosquitto import Mosquitto
 from tests.mqtt.clients import TestClient
+from tests.mqtt.wall import RunningWall, write_wall_config
 
 
 @pytest.fixture
@@ -39,3 +40,12 @@ def mqtt_config(broker, tmp_path):
         return MqttConfig(**(settings | overrides))
 
     return _config
+
+
+
+@pytest.fixture
+def running(broker, tmp_path):
+    """A whole wall on simulated readers with its MQTT interface, and an admin to talk to it."""
+    wall = RunningWall(write_wall_config(tmp_path, broker), broker)
+    yield wall
+    wall.close()
