@@ -66,6 +66,7 @@ class Mosquitto:
         (self.directory / "mosquitto.conf").write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous false\n"
+            "set_tcp_nodelay true\n"
             f"password_file {password_file}\n"
             f"acl_file {self.directory / 'acl'}\n"
             # Persistent sessions and retained messages survive stop/start, as in production.

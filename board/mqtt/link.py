@@ -10,6 +10,7 @@ next is queued behind those re-sends. That keeps events in order across outages.
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,11 @@ MessageHandler = Callable[[mqtt.MQTTMessage], None]
 
 def encode(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _without_nagle(client, userdata, sock) -> None:
+    """Small MQTT packets each wait up to 40 ms for a delayed ACK under Nagle's algorithm."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class MqttLink:
@@ -122,6 +128,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_socket_open = _without_nagle
         return client
 
     def _on_connect(self, client, userdata, flags, reason: ReasonCode, properties) -> None:

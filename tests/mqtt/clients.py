@@ -3,6 +3,7 @@
 import itertools
 import json
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -46,6 +47,8 @@ class TestClient:
         self.client.on_connect = lambda client, userdata, flags, reason, properties: self._connected.set()
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
+        self.client.on_socket_open = lambda client, userdata, sock: sock.setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _on_message(self, client, userdata, message) -> None:
         self.messages.put(Received(message.topic, message.payload, bool(message.retain),
