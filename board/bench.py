@@ -160,10 +160,13 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int) -> dict:
+def run_all(log_size: int, event_count: int, mqtt_moves: int = 1000) -> dict:
+    from board.mqtt import bench as mqtt_bench  # imports this module: import it late
+
     sections: dict[str, Callable[[], dict]] = {
         "rules_and_store": lambda: rules_and_store(event_count),
         "thermometer": lambda: thermometer_query(log_size),
+        "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}
     for name, section in sections.items():

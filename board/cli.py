@@ -316,12 +316,14 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 @main.command()
 @click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
 @click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")
+@click.option("--mqtt-moves", default=1000, show_default=True,
+              help="Card moves (and admin requests) timed through a private Mosquitto.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
-def bench(log_size: int, event_count: int, out: Path | None) -> None:
+def bench(log_size: int, event_count: int, mqtt_moves: int, out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
     from board.bench import run_all
 
-    results = run_all(log_size=log_size, event_count=event_count)
+    results = run_all(log_size=log_size, event_count=event_count, mqtt_moves=mqtt_moves)
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

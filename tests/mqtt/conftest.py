@@ -1,7 +1,7 @@
 import pytest
 
 from board.mqtt.config import MqttConfig
-from tests.mosquitto import Mosquitto
+from board.mqtt.broker import Mosquitto
 from tests.mqtt.clients import TestClient
 from tests.mqtt.wall import RunningWall, write_wall_config
 

@@ -9,7 +9,7 @@ from board.demo import simulated_readers
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from store.repository import Store
-from tests.mosquitto import Mosquitto
+from board.mqtt.broker import Mosquitto
 from tests.mqtt.clients import Admin
 
 SANNE, DAAN = "04AA0000000001", "04AA0000000002"

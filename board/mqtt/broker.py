@@ -1,4 +1,4 @@
-"""A real Mosquitto for tests: own port, own users, the production ACL.
+"""A private Mosquitto for tests and `wallboard bench`: own port, own users, the deploy ACL.
 
 Never the system broker: every instance binds a free loopback port and reads a
 config, password file and ACL written into its own directory.
@@ -16,10 +16,10 @@ from pathlib import Path
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 MOSQUITTO_PASSWD = Path("/usr/bin/mosquitto_passwd")
-DEPLOY_ACL = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "acl"
+DEPLOY_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "acl"
 INSTALL_HINT = "sudo apt-get install -y mosquitto mosquitto-clients (or run `make test`, which installs them)"
 
-# The three roles of the deploy ACL, with the passwords the tests use.
+# The three roles of the deploy ACL, with throwaway passwords for this private broker.
 USERS = {"wallboard": "board-secret", "admin": "admin-secret", "viewer": "viewer-secret"}
 
 
