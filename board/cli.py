@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -140,11 +140,13 @@ def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=()
         yield service
 
 
-def wait_for_stop_signal() -> None:
-    """Block until SIGTERM (systemd) or Ctrl-C."""
+def wait_for_stop_signal(announce: Callable[[], None]) -> None:
+    """Block until SIGTERM (systemd) or Ctrl-C; `announce()` runs once the handler is in place,
+    so whoever waits for the announcement may send SIGTERM at once."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        announce()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -160,8 +162,7 @@ def run(ctx: click.Context) -> None:
     config = _config(ctx)
     with running_wall(config, build_readers(config), SystemClock(config.tz), mqtt=True) as service:
         service.start()
-        log.info(text("run.started", config.language, board=config.board_id))
-        wait_for_stop_signal()
+        wait_for_stop_signal(lambda: log.info(text("run.started", config.language, board=config.board_id)))
 
 
 class EventPrinter:
@@ -212,9 +213,8 @@ def demo(scenario: Path | None, headless: bool, data_dir: Path, language: str, s
         register_demo_people(service)
         service.start()
         autoplay.start()
-        click.echo(text("demo.started", language, dir=data_dir), err=True)
         try:
-            wait_for_stop_signal()
+            wait_for_stop_signal(lambda: click.echo(text("demo.started", language, dir=data_dir), err=True))
         finally:
             autoplay.stop()
 
