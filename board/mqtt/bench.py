@@ -30,17 +30,17 @@ POLL_INTERVAL = 0.005  # scanner sweep; a card counts as present after 2 sweeps 
 
 def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queue[tuple[float, bytes]]"]:
     arrived: queue.Queue = queue.Queue()
-    connected = threading.Event()
+    subscribed = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-admin", protocol=mqtt.MQTTv5)
     client.username_pw_set("admin", broker.users["admin"])
     client.on_socket_open = lambda c, u, sock: sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client.on_connect = lambda c, u, flags, reason, properties: (c.subscribe(topic, qos=1), connected.set())
-    client.on_subscribe = lambda c, u, mid, reasons, properties: connected.set()
+    client.on_connect = lambda c, u, flags, reason, properties: c.subscribe(topic, qos=1)
+    client.on_subscribe = lambda c, u, mid, reasons, properties: subscribed.set()
     client.on_message = lambda c, u, message: arrived.put((time.perf_counter(), message.payload))
     client.connect(broker.host, broker.port)
     client.loop_start()
-    connected.wait(10)
-    time.sleep(0.2)  # SUBACK
+    if not subscribed.wait(10):
+        raise TimeoutError("the bench subscriber could not subscribe")
     return client, arrived
 
 
