@@ -160,12 +160,14 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int, mqtt_moves: int = 1000) -> dict:
-    from board.mqtt import bench as mqtt_bench  # imports this module: import it late
+def run_all(log_size: int, event_count: int, display_idle: float = 60.0, mqtt_moves: int = 1000) -> dict:
+    from board.mqtt import bench as mqtt_bench  # both import this module: import them late
+    from render import bench as display_bench
 
     sections: dict[str, Callable[[], dict]] = {
         "rules_and_store": lambda: rules_and_store(event_count),
         "thermometer": lambda: thermometer_query(log_size),
+        "display": lambda: display_bench.run(idle_seconds=display_idle),
         "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}

@@ -3,11 +3,13 @@
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 from datetime import datetime
 from pathlib import Path
 
@@ -15,18 +17,21 @@ import click
 
 from board import demo as demo_wall
 from board.clock import FakeClock, SystemClock
-from board.config import Config, load_config
+from board.config import PAD, Config, load_config
 from board.errors import WallboardError
 from board.events import WallEvent
 from board.i18n import text
+from board.listener import BoardListener
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from board.simulation import Simulation, read_scenario
 from board.snapshot import SlotStatus, Snapshot
 from sensors.base import Reader
-from sensors.sim import SimulatedReader
 from store import migrate
 from store.repository import Store
+
+if TYPE_CHECKING:
+    from render.display import WallDisplay
 
 DEFAULT_CONFIG = "wallboard.toml"
 log = logging.getLogger("wallboard")
@@ -74,14 +79,19 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the database and photos go (default: ./data next to the config).")
 @click.pass_context
-def init(ctx: click.Context, force: bool) -> None:
+def init(ctx: click.Context, force: bool, data_dir: Path | None) -> None:
     """Write a commented example config (3 levels of 10 slots) and create the database."""
     path: Path = ctx.obj["config_path"]
     if path.exists() and not force:
         raise CliError(text("init.exists", path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(demo_wall.EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    example = demo_wall.EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    if data_dir is not None:
+        example = example.replace('data_dir = "data"', f"data_dir = {json.dumps(str(data_dir.resolve()))}")
+    path.write_text(example, encoding="utf-8")
     config = _config(ctx)
     click.echo(text("init.written", config.language, path=path))
     with friendly_errors(), Store(config):
@@ -155,14 +165,53 @@ def wait_for_stop_signal(announce: Callable[[], None]) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def wall_outputs(config: Config, screen: bool) -> Iterator[tuple["WallDisplay | None", list[BoardListener]]]:
+    """The screen and the LED thermometer, opened before the service starts so a
+    screen that cannot be opened stops us with its reason, not halfway."""
+    from render.display import WallDisplay
+    from render.leds import LedThermometer, default_pin_factory
+
+    with ExitStack() as stack, friendly_errors():
+        listeners: list[BoardListener] = []
+        display = None
+        if screen:
+            display = stack.enter_context(WallDisplay(config.display).open())
+            listeners.append(display)
+        if config.leds.enabled:
+            listeners.append(stack.enter_context(
+                LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory())))
+        yield display, listeners
+
+
+def draw_until_stopped(display: "WallDisplay") -> None:
+    """Run the screen's loop on this (the main) thread until SIGTERM, Ctrl-C or Esc."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: display.stop())
+    try:
+        display.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @main.command()
+@click.option("--headless", is_flag=True, help="No screen; the LED thermometer still runs.")
 @click.pass_context
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
-    with running_wall(config, build_readers(config), SystemClock(config.tz), mqtt=True) as service:
+    with wall_outputs(config, screen=not headless) as (display, listeners), \
+            running_wall(config, build_readers(config), SystemClock(config.tz), listeners, mqtt=True) as service:
+        for listener in listeners:
+            listener.on_snapshot(service.snapshot())
         service.start()
-        wait_for_stop_signal(lambda: log.info(text("run.started", config.language, board=config.board_id)))
+        announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
+        if display is None:
+            wait_for_stop_signal(announce)
+        else:
+            announce()
+            draw_until_stopped(display)
 
 
 class EventPrinter:
@@ -176,24 +225,59 @@ class EventPrinter:
 
 
 def register_demo_people(service: WallService) -> None:
+    """The demo crowd, with the illustrated portraits copied into the wall's photo folder."""
+    from render.samples import photo_for
+
+    service.config.photos_dir.mkdir(parents=True, exist_ok=True)
     ids = {}
     for person in demo_wall.DEMO_PEOPLE:
-        ids[person.name] = service.add_person(person.name, card=person.card)
+        photo = photo_for(person.name)
+        if photo:
+            shutil.copy(photo, service.config.photos_dir)
+        ids[person.name] = service.add_person(person.name, card=person.card,
+                                              photo=Path(photo).name if photo else None)
     for coach in demo_wall.DEMO_COACHES:
         service.add_coach(coach.name, coach.badge, ids.get(coach.person) if coach.person else None)
+
+
+def demo_window(config: Config, readers: dict, size: tuple[int, int]):
+    """The example wall in a window, with the demo's cards and badges; None without a screen."""
+    from render.demo_window import DemoBadge, DemoCard, DemoWindow
+    from render.samples import photo_for
+
+    cards = [DemoCard(person.card, person.name, photo_for(person.name)) for person in demo_wall.DEMO_PEOPLE]
+    badges = [DemoBadge(coach.badge, coach.name) for coach in demo_wall.DEMO_COACHES]
+    from render.display import DisplayError
+
+    window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
+    try:
+        return DemoWindow(window_config, readers, cards, badges, pad_reader=PAD).open()
+    except DisplayError as exc:
+        click.echo(text("demo.no_window", config.language, reason=exc), err=True)
+        return None
+
+
+def window_size(_ctx, _param, value: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter("use WIDTHxHEIGHT, like 1280x720") from None
+    return width, height
 
 
 @main.command()
 @click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Replay a JSON-lines scenario as fast as possible and print the events.")
-@click.option("--headless", is_flag=True, help="No window: print events on stdout.")
+@click.option("--headless", is_flag=True, help="No window: the wall plays by itself and prints events on stdout.")
+@click.option("--size", default="1280x720", show_default=True, callback=window_size, help="Size of the wall in the window.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
               show_default=True, help="Where the demo keeps its config and database (wiped at start).")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
 @click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
               help="Scenario start time (local time of the wall); default: now.")
-def demo(scenario: Path | None, headless: bool, data_dir: Path, language: str, start_at: datetime | None) -> None:
-    """Run the example wall on simulated readers, with people, coaches and cards."""
+def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir: Path, language: str,
+         start_at: datetime | None) -> None:
+    """Open the example wall in a window: drag polaroids and coach badges (h for help)."""
     with friendly_errors():
         config = demo_wall.write_demo_config(data_dir, language)
     readers = demo_wall.simulated_readers(config)
@@ -208,6 +292,16 @@ def demo(scenario: Path | None, headless: bool, data_dir: Path, language: str, s
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
         return
     demo_wall.hang_demo_cards(readers)
+    window = None if headless else demo_window(config, readers, size)
+    if window is not None:
+        with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window],
+                                  mqtt=True) as service:
+            register_demo_people(service)
+            window.on_snapshot(service.snapshot())
+            service.start()
+            click.echo(text("demo.started", language, dir=data_dir), err=True)
+            draw_until_stopped(window)
+        return
     autoplay = demo_wall.Autoplay(readers, config)
     with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], mqtt=True) as service:
         register_demo_people(service)
@@ -234,6 +328,23 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(status_data(snapshot), ensure_ascii=False, indent=2))
     else:
         click.echo(status_text(snapshot))
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
+@click.option("--with-night", is_flag=True, help="Apply the night schedule (a black frame at night).")
+@click.pass_context
+def screenshot(ctx: click.Context, out: Path, with_night: bool) -> None:
+    """Draw what the screen shows now into a PNG, without a screen."""
+    from render.screenshot import render_png
+
+    config = _config(ctx)
+    with running_wall(config, {}, SystemClock(config.tz)) as service:
+        snapshot = service.snapshot()
+    display = config.display if with_night else config.display.model_copy(update={"night": ()})
+    with friendly_errors():
+        render_png(snapshot, display, out)
+    click.echo(text("screenshot.saved", config.language, path=out))
 
 
 def status_data(snapshot: Snapshot) -> dict:
@@ -316,14 +427,16 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 @main.command()
 @click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
 @click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")
+@click.option("--display-idle", default=60.0, show_default=True,
+              help="Seconds the screen loop idles while its CPU use is measured.")
 @click.option("--mqtt-moves", default=1000, show_default=True,
               help="Card moves (and admin requests) timed through a private Mosquitto.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
-def bench(log_size: int, event_count: int, mqtt_moves: int, out: Path | None) -> None:
+def bench(log_size: int, event_count: int, display_idle: float, mqtt_moves: int, out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
     from board.bench import run_all
 
-    results = run_all(log_size=log_size, event_count=event_count, mqtt_moves=mqtt_moves)
+    results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle, mqtt_moves=mqtt_moves)
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from board.errors import ConfigError
 from board.mqtt.config import MqttConfig
+from render.config import DisplayConfig, LedConfig
 
 PAD = "pad"  # the reader id of the coach pad; no slot may use it
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,31}$"
@@ -111,7 +112,8 @@ class Config(Section):
     rules: Rules = Rules()
     store: Store = Store()
     mqtt: MqttConfig = MqttConfig()
-    display: dict = Field(default_factory=dict)
+    display: DisplayConfig = DisplayConfig()
+    leds: LedConfig = LedConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -33,17 +33,23 @@ class EventType(StrEnum):
 
 
 @dataclass(frozen=True)
-class WallEvent:
-    """One recorded fact. `seq` is the event-log id: gap-free order for consumers."""
+class Draft:
+    """An event the rules want recorded; the store gives it `seq` and `at`."""
 
-    seq: int
-    at: datetime  # aware, in the board's timezone
     type: EventType
     person_id: int | None = None
     slot_id: str | None = None
     coach_id: int | None = None
     uid: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WallEvent(Draft):
+    """One recorded fact. `seq` is the event-log id: gap-free order for consumers."""
+
+    seq: int = field(kw_only=True)
+    at: datetime = field(kw_only=True)  # aware, in the board's timezone
 
     def as_payload(self) -> dict[str, Any]:
         """The JSON form used on stdout (scenario replay) and on MQTT.

@@ -36,6 +36,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Demo-muur draait in {dir}; stoppen met Ctrl-C",
         "en": "Demo wall running in {dir}; stop with Ctrl-C",
     },
+    "screenshot.saved": {"nl": "Schermafdruk opgeslagen: {path}", "en": "Screenshot saved: {path}"},
+    "demo.no_window": {
+        "nl": "Geen venster mogelijk ({reason}).\nDe demo speelt nu zonder scherm: de muur leeft vanzelf en elke gebeurtenis staat hieronder.",
+        "en": "No window possible ({reason}).\nThe demo runs without a screen: the wall plays by itself and every event is listed below.",
+    },
     "error": {"nl": "Fout: {message}", "en": "Error: {message}"},
 }
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from board.config import PAD, Config, PeriodLength
-from board.events import EventType, WallEvent
+from board.events import Draft, EventType, WallEvent
 
 RECENT_ATTEMPTS = 8  # kept for the screen's strip
 
@@ -61,18 +61,6 @@ class Directory:
 
     def is_known(self, uid: str) -> bool:
         return uid in self.cards or uid in self._badges
-
-
-@dataclass
-class Draft:
-    """An event the rules want recorded; the store gives it `seq` and `at`."""
-
-    type: EventType
-    person_id: int | None = None
-    slot_id: str | None = None
-    coach_id: int | None = None
-    uid: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

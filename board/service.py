@@ -20,9 +20,9 @@ from board import rules
 from board.clock import Clock
 from board.config import PAD, Config
 from board.errors import CommandError
-from board.events import EventType, WallEvent
+from board.events import Draft, EventType, WallEvent
 from board.listener import BoardListener, notify
-from board.rules import CoachInfo, Directory, Draft, PersonInfo
+from board.rules import CoachInfo, Directory, PersonInfo
 from board.snapshot import (
     AttemptView,
     LevelView,

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from board.config import Config
 from board.errors import StoreError
-from board.events import EventType, WallEvent
+from board.events import Draft, EventType, WallEvent
 from board.rules import (
     RECENT_ATTEMPTS,
     CoachInfo,
     Directory,
-    Draft,
     PadWindow,
     PeriodState,
     PersonInfo,

@@ -210,10 +210,10 @@ class Command:
 _PERSON = {"id": 7, "name": "Sanne de Vries", "photo": "3f2a9c0d.jpeg", "cards": ["04A21BC3D4E5F6"], "slot": "B3",
            "archived": False}
 EXAMPLE_EVENTS = (
-    WallEvent(1521, datetime(2025, 3, 12, 15, 4, tzinfo=timezone(timedelta(hours=1))), EventType.CARD_PLACED,
+    WallEvent(EventType.CARD_PLACED, seq=1521, at=datetime(2025, 3, 12, 15, 4, tzinfo=timezone(timedelta(hours=1))),
               person_id=7, slot_id="B3", uid="04A21BC3D4E5F6", details={"person_name": "Sanne de Vries"}),
-    WallEvent(1522, datetime(2025, 3, 12, 15, 5, 10, tzinfo=timezone(timedelta(hours=1))), EventType.ATTEMPT_CONFIRMED,
-              person_id=7, coach_id=2, details={"person_name": "Sanne de Vries", "coach_name": "Mo Bakker"}),
+    WallEvent(EventType.ATTEMPT_CONFIRMED, seq=1522,
+              at=datetime(2025, 3, 12, 15, 5, 10, tzinfo=timezone(timedelta(hours=1))), person_id=7, coach_id=2, details={"person_name": "Sanne de Vries", "coach_name": "Mo Bakker"}),
 )
 _TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVQImWM8oaHBwMDAxMDAwMDAAAAN6gEcQpBsVAAAAABJRU5ErkJggg=="  # 2x2 red
 

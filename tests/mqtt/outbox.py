@@ -17,7 +17,7 @@ class MemoryOutbox:
     def record(self, event_type: EventType = EventType.CARD_PLACED, **fields) -> WallEvent:
         """Append an event to the log and queue it, as the store does in one transaction."""
         with self._lock:
-            event = WallEvent(next(self._seqs), datetime.now(timezone.utc), event_type, **fields)
+            event = WallEvent(event_type, seq=next(self._seqs), at=datetime.now(timezone.utc), **fields)
             self._pending[event.seq] = event
         return event
 

@@ -69,7 +69,7 @@ def outbox_size(config_path) -> int:
 
 
 def start_wall(config_path, cwd) -> subprocess.Popen:
-    return subprocess.Popen([WALLBOARD, "--config", str(config_path), "run"], cwd=cwd,
+    return subprocess.Popen([WALLBOARD, "--config", str(config_path), "run", "--headless"], cwd=cwd,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -1,0 +1,1 @@
+"""Installation files: install script, systemd unit, Mosquitto config (data, no code)."""

@@ -1,0 +1,241 @@
+"""Short celebrations for an attempt or a move up, a big one for the goal.
+
+Celebrations are drawn over the finished wall picture, never into it, so the
+wall canvas stays clean and ending a celebration is one more present. Styles
+rotate (sparkles, confetti) because the same effect every time wears off; with
+reduced motion a celebration is a still banner for the same time.
+"""
+
+import math
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pygame
+from pygame import Rect
+
+from board.events import EventType, WallEvent
+from board.snapshot import Snapshot
+from render.layout import Layout
+from render.text import Texts
+from render.theme import CONFETTI, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, Color, Fonts, mix
+
+GOLD: Color = (250, 190, 40)
+
+
+class Kind(StrEnum):
+    ATTEMPT = "attempt"
+    MOVE_UP = "move_up"
+    GOAL = "goal"
+
+
+DURATION = {Kind.ATTEMPT: 2.6, Kind.MOVE_UP: 3.0, Kind.GOAL: 6.0}  # the short ones stay under 3 s
+
+
+@dataclass(frozen=True)
+class Cheer:
+    """What to celebrate, decided when the event arrives."""
+
+    kind: Kind
+    title: str
+    subtitle: str
+    slot_id: str | None = None  # the card to celebrate around, if it hangs on the wall
+
+
+def cheer_for(event: WallEvent, snapshot: Snapshot | None, texts: Texts) -> Cheer | None:
+    """The celebration an event deserves, or None for events that get none."""
+    name = event.details.get("person_name") or "?"
+    if event.type is EventType.ATTEMPT_CONFIRMED:
+        coach = event.details.get("coach_name") or "?"
+        return Cheer(Kind.ATTEMPT, texts("celebrate_attempt", person=_first(name)),
+                     texts("celebrate_attempt_sub", coach=coach), _slot_of(snapshot, event.person_id))
+    if event.type is EventType.CARD_MOVED and event.details.get("level_change", 0) > 0:
+        level = _level_name(snapshot, event.slot_id) or ""
+        return Cheer(Kind.MOVE_UP, texts("celebrate_up", person=_first(name)),
+                     texts("celebrate_up_sub", level=level) if level else "", event.slot_id)
+    if event.type is EventType.GOAL_REACHED:
+        count = event.details.get("count", snapshot.period.count if snapshot else 0)
+        period = texts.period_name(snapshot.period.starts_at, snapshot.period.ends_at) if snapshot else ""
+        return Cheer(Kind.GOAL, texts("celebrate_goal"), texts("celebrate_goal_sub", count=count, period=period))
+    return None
+
+
+def _first(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+def _slot_of(snapshot: Snapshot | None, person_id: int | None) -> str | None:
+    if snapshot is None or person_id is None:
+        return None
+    for level in snapshot.levels:
+        for slot in level.slots:
+            if slot.person and slot.person.id == person_id:
+                return slot.id
+    return None
+
+
+def _level_name(snapshot: Snapshot | None, slot_id: str | None) -> str | None:
+    if snapshot is None or slot_id is None:
+        return None
+    for level in snapshot.levels:
+        if any(slot.id == slot_id for slot in level.slots):
+            return level.name
+    return None
+
+
+@dataclass
+class _Particle:
+    angle: float
+    speed: float
+    color: Color
+    size: float
+    spin: float
+    delay: float
+    x: float = 0.0  # where it starts, for falling confetti
+
+
+@dataclass
+class Celebration:
+    """One playing celebration; `draw` is a pure function of the time since it started."""
+
+    cheer: Cheer
+    started: float  # monotonic seconds
+    still: bool  # reduced motion: a banner, no movement
+    style: int  # rotates the short celebrations' look
+    seed: int = 0
+    particles: list[_Particle] = field(default_factory=list)
+
+    def __post_init__(self):
+        rng = random.Random(self.seed)
+        count = {Kind.ATTEMPT: 40, Kind.MOVE_UP: 22, Kind.GOAL: 220}[self.cheer.kind]
+        self.particles = [
+            _Particle(angle=rng.uniform(0, math.tau), speed=rng.uniform(0.45, 1.0), color=rng.choice(CONFETTI),
+                      size=rng.uniform(0.6, 1.2), spin=rng.uniform(-6, 6), delay=rng.uniform(0, 0.35 if self.cheer.kind != Kind.GOAL else 3.0),
+                      x=rng.random())
+            for _ in range(count)
+        ]
+
+    @property
+    def duration(self) -> float:
+        return DURATION[self.cheer.kind]
+
+    def done(self, now: float) -> bool:
+        return now - self.started >= self.duration
+
+    def draw(self, surface: pygame.Surface, now: float, layout: Layout, fonts: Fonts, offset: tuple[int, int]) -> None:
+        t = min(self.duration, max(0.0, now - self.started))
+        target = None
+        if self.cheer.slot_id:
+            try:
+                target = layout.card(self.cheer.slot_id).frame.move(offset)
+            except KeyError:
+                target = None
+        if not self.still:
+            if self.cheer.kind is Kind.GOAL:
+                self._confetti_rain(surface, t, layout)
+            elif target is not None:
+                self._burst(surface, t, target, layout)
+        if target is not None and self.cheer.kind is not Kind.GOAL:
+            pulse = 1.0 if self.still else 0.5 + 0.5 * math.sin(t * 7)
+            pygame.draw.rect(surface, mix(HIGHLIGHT, GOLD, pulse), target.inflate(layout.px(18), layout.px(18)),
+                             layout.px(6), border_radius=layout.px(10))
+        self._banner(surface, t, layout, fonts, offset, target)
+
+    # ------------------------------------------------------------ pieces
+
+    def _banner(self, surface, t: float, layout: Layout, fonts: Fonts, offset, target: Rect | None) -> None:
+        """A paper banner, kept away from the card it celebrates."""
+        px = layout.px
+        big = self.cheer.kind is Kind.GOAL
+        title_font = fonts.hand(px(110 if big else 64))
+        sub_font = fonts.ui(px(44 if big else 32))
+        title = title_font.render(self.cheer.title, True, MERCURY if big else INK)
+        sub = sub_font.render(self.cheer.subtitle, True, INK_SOFT) if self.cheer.subtitle else None
+        width = max(title.get_width(), sub.get_width() if sub else 0) + px(90)
+        height = title.get_height() + (sub.get_height() if sub else 0) + px(40)
+        rest = layout.wall.move(offset)
+        if big:
+            rest = Rect((0, 0), layout.size).move(offset)
+        box = Rect(0, 0, width, height)
+        box.centerx = rest.centerx
+        from_below = target is not None and target.centery < rest.centery
+        if big:
+            box.centery = rest.centery
+        elif from_below:
+            box.bottom = rest.bottom - px(30)
+        else:
+            box.top = rest.y + px(30)
+        if not self.still:  # slide in from the nearest edge, and out again
+            enter = _ease_out(min(1.0, t / 0.35))
+            leave = _ease_in(max(0.0, (t - (self.duration - 0.35)) / 0.35))
+            hidden_y = layout.size[1] + px(20) if from_below else -height - px(20)
+            box.y = round(hidden_y + (box.y - hidden_y) * (enter - leave))
+        pygame.draw.rect(surface, mix(INK, (0, 0, 0), 0.5), box.move(px(5), px(8)), border_radius=px(18))
+        pygame.draw.rect(surface, PAPER, box, border_radius=px(18))
+        pygame.draw.rect(surface, GOLD if big else MERCURY, box, px(5), border_radius=px(18))
+        surface.blit(title, title.get_rect(midtop=(box.centerx, box.y + px(14))))
+        if sub:
+            surface.blit(sub, sub.get_rect(midtop=(box.centerx, box.y + px(14) + title.get_height())))
+
+    def _burst(self, surface, t: float, target: Rect, layout: Layout) -> None:
+        reach = layout.px(320)
+        center = target.center
+        for particle in self.particles:
+            local = t - particle.delay
+            if local <= 0:
+                continue
+            share = _ease_out(min(1.0, local / (self.duration * 0.7)))
+            if self.cheer.kind is Kind.MOVE_UP:  # everything rises: this person went up
+                x = center[0] + math.cos(particle.angle) * reach * 0.4 * (0.3 + share)
+                y = center[1] + math.sin(particle.angle) * target.height * 0.3 - reach * 0.7 * share * particle.speed
+            else:
+                x = center[0] + math.cos(particle.angle) * reach * share * particle.speed
+                y = center[1] + math.sin(particle.angle) * reach * share * particle.speed + layout.px(200) * share ** 2
+            fade = 1 - max(0.0, (local - self.duration * 0.6) / (self.duration * 0.4))
+            size = layout.px(22) * particle.size * max(0.0, fade)
+            if size < 1:
+                continue
+            if self.cheer.kind is Kind.MOVE_UP or self.style % 2 == 0:
+                _star(surface, GOLD if self.cheer.kind is Kind.MOVE_UP else particle.color, (x, y), size, local * particle.spin)
+            else:
+                _confetto(surface, particle.color, (x, y), size, local * particle.spin)
+
+    def _confetti_rain(self, surface, t: float, layout: Layout) -> None:
+        width, height = layout.size
+        for particle in self.particles:
+            local = t - particle.delay
+            if local <= 0:
+                continue
+            y = -layout.px(30) + local * height * 0.38 * (0.7 + particle.speed)
+            if y > height + layout.px(30):
+                continue
+            x = particle.x * width + math.sin(local * 2.2 + particle.angle) * layout.px(40)
+            _confetto(surface, particle.color, (x, y), layout.px(18) * particle.size, local * particle.spin)
+
+
+def _ease_out(share: float) -> float:
+    return 1 - (1 - share) ** 3
+
+
+def _ease_in(share: float) -> float:
+    return share ** 3
+
+
+def _confetto(surface, color: Color, center: tuple[float, float], size: float, angle: float) -> None:
+    """A paper snippet: a rectangle seen turning (its width shrinks and grows)."""
+    half_w = size * 0.5 * abs(math.cos(angle * 0.7)) + 1
+    half_h = size * 0.3
+    cos, sin = math.cos(angle), math.sin(angle)
+    points = [(center[0] + dx * cos - dy * sin, center[1] + dx * sin + dy * cos)
+              for dx, dy in ((-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h))]
+    pygame.draw.polygon(surface, color, points)
+
+
+def _star(surface, color: Color, center: tuple[float, float], size: float, angle: float) -> None:
+    points = []
+    for corner in range(10):
+        radius = size if corner % 2 == 0 else size * 0.45
+        theta = angle + corner * math.pi / 5
+        points.append((center[0] + radius * math.sin(theta), center[1] - radius * math.cos(theta)))
+    pygame.draw.polygon(surface, color, points)
+    pygame.draw.polygon(surface, mix(color, INK, 0.3), points, 1)

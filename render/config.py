@@ -1,0 +1,113 @@
+"""Settings for the screen (`[display]`) and the LED thermometer (`[leds]`).
+
+The board config embeds both sections; everything here has a default so a
+config without them still gives a working 1920×1080 wall.
+"""
+
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NightMode = Literal["dim", "black"]
+
+
+class NightWindow(BaseModel):
+    """Hours on some weekdays when the wall rests.
+
+    `days` name the day the window starts. An `end` at or before `start` runs
+    past midnight into the next day; `start == end` covers the whole day.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: tuple[Weekday, ...] = WEEKDAYS
+    start: time
+    end: time
+    mode: NightMode = "black"
+
+    def spans_from(self, day: datetime) -> tuple[datetime, datetime] | None:
+        """The window's span starting on `day`'s date, if it starts that weekday."""
+        if WEEKDAYS[day.weekday()] not in self.days:
+            return None
+        begin = day.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
+        finish = day.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if finish <= begin:
+            finish += timedelta(days=1)
+        return begin, finish
+
+
+class NightSchedule(BaseModel):
+    """Answers "should the wall rest now?" for the screen and the LEDs alike."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    windows: tuple[NightWindow, ...] = ()
+
+    def _spans(self, now: datetime):
+        for days_back in (1, 0):
+            day = now - timedelta(days=days_back)
+            for window in self.windows:
+                span = window.spans_from(day)
+                if span:
+                    yield window, span
+
+    def mode_at(self, now: datetime) -> NightMode | None:
+        """"black" beats "dim" where windows overlap; None means daytime."""
+        modes = {window.mode for window, (begin, finish) in self._spans(now) if begin <= now < finish}
+        if "black" in modes:
+            return "black"
+        return "dim" if modes else None
+
+
+class DisplayConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    size: tuple[int, int] = (1920, 1080)  # the screen's resolution as the OS reports it
+    portrait: bool = False  # the screen hangs turned 90° clockwise: draw upright for it
+    fullscreen: bool = True
+    video_driver: str | None = None  # None: SDL_VIDEODRIVER if set, else kmsdrm on a console
+    reduced_motion: bool = False  # celebrations become still banners
+    night: tuple[NightWindow, ...] = (NightWindow(start=time(20, 0), end=time(7, 0)),)
+    dim_brightness: float = Field(0.3, ge=0.05, le=1.0)  # what "dim" leaves of the picture
+    burn_in_shift_minutes: int = Field(10, ge=1)
+    burn_in_shift_pixels: int = Field(6, ge=0, le=40)
+    highlight_hours: float = Field(24, ge=0)  # cards moved this recently get a glow
+    animation_fps: int = Field(30, ge=5, le=60)
+    idle_tick_seconds: float = Field(1.0, gt=0, le=10)  # how often an idle wall checks the clock
+
+    @field_validator("size")
+    @classmethod
+    def _sensible_size(cls, size: tuple[int, int]) -> tuple[int, int]:
+        if min(size) < 320:
+            raise ValueError(f"a screen of {size[0]}×{size[1]} is too small for the wall")
+        return size
+
+    @property
+    def schedule(self) -> NightSchedule:
+        return NightSchedule(windows=self.night)
+
+
+class LedConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    pins: tuple[int | str, ...] = (5, 6, 13, 19, 26, 12, 16, 20, 21, 4)  # bottom LED first
+    pwm: bool = True  # needed for a smooth top LED and for dimming at night
+    active_high: bool = True
+    night_brightness: float = Field(0.0, ge=0.0, le=1.0)  # 0 turns the column off at night
+    buzzer_pin: int | str | None = None  # a TonalBuzzer for celebration tunes; off by default
+    pulse_seconds: float = Field(0.4, gt=0)
+    chase_step_seconds: float = Field(0.06, gt=0)
+
+    @model_validator(mode="after")
+    def _pins_are_distinct(self) -> "LedConfig":
+        if self.enabled and not self.pins:
+            raise ValueError("leds.pins needs at least one pin (bottom LED first)")
+        if len(set(self.pins)) != len(self.pins):
+            raise ValueError(f"leds.pins lists a pin twice: {list(self.pins)}")
+        if self.buzzer_pin is not None and self.buzzer_pin in self.pins:
+            raise ValueError(f"leds.buzzer_pin {self.buzzer_pin} is also an LED pin")
+        return self

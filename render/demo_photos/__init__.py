@@ -1,0 +1,1 @@
+"""Illustrated portraits for the demo wall, drawn by generate.py."""

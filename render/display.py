@@ -1,0 +1,287 @@
+"""The wall's screen: a board listener that hands over, and a loop that draws on change.
+
+The service calls `on_snapshot` / `on_event` on its own thread; they only store
+what arrived and wake the loop. The loop blocks on that wake-up or on the next
+tick (an animation frame, or an idle check of the clock for the night schedule,
+burn-in shift and the 24-hour glow) and presents a frame only when something
+visible changed.
+
+Why not `pygame.event.wait(timeout)`? pygame 2 implements it as a 1 ms polling
+loop, which cost 4 % of a core while idle here (docs/screen.md); waiting on a
+threading.Event and pumping input once per tick costs well under 0.1 %.
+"""
+
+import grp
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from glob import glob
+
+import pygame
+
+from board.errors import WallboardError
+from board.events import WallEvent
+from board.snapshot import Snapshot
+from render.celebrate import Celebration, Cheer, Kind, cheer_for
+from render.config import DisplayConfig, NightMode
+from render.scene import WallPainter
+from render.text import Texts
+from render.theme import CORK
+
+log = logging.getLogger(__name__)
+
+# The burn-in guard walks the picture around a small square, one step every N minutes.
+_SHIFT_PATTERN = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
+_MAX_WAITING_CHEERS = 3  # a burst of pad taps must not queue a minute of banners
+
+
+class DisplayError(WallboardError, RuntimeError):
+    """The screen could not be opened; the message says what to check."""
+
+
+def choose_video_driver(config: DisplayConfig) -> str | None:
+    """The configured driver, else SDL_VIDEODRIVER, else kmsdrm on a console without X or Wayland.
+
+    Bookworm Lite has no fbcon/directfb for SDL 2, so guessing through a list of
+    drivers fails there; kmsdrm is the one that works without a desktop.
+    """
+    if config.video_driver:
+        return config.video_driver
+    if os.environ.get("SDL_VIDEODRIVER"):
+        return os.environ["SDL_VIDEODRIVER"]
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "kmsdrm"
+    return None
+
+
+def open_screen(config: DisplayConfig) -> pygame.Surface:
+    """Open the screen once for the life of the process (re-opening KMSDRM has crashed SDL)."""
+    driver = choose_video_driver(config)
+    if driver:
+        os.environ["SDL_VIDEODRIVER"] = driver
+    try:
+        pygame.display.init()
+        pygame.font.init()
+        screen = pygame.display.set_mode(config.size, pygame.FULLSCREEN if config.fullscreen else 0)
+    except pygame.error as error:
+        raise DisplayError(explain_screen_failure(driver, str(error))) from error
+    pygame.display.set_caption("Polaroid Wall")
+    if config.fullscreen:
+        pygame.mouse.set_visible(False)
+    if screen.get_size() != tuple(config.size):
+        log.warning("asked for a %s×%s screen, got %s×%s; drawing for the screen we got",
+                    *config.size, *screen.get_size())
+    return screen
+
+
+def explain_screen_failure(driver: str | None, error: str) -> str:
+    lines = [f"cannot open the screen (SDL video driver {driver or 'auto'}): {error}"]
+    if driver == "kmsdrm":
+        missing = [group for group in ("video", "render") if not _member_of(group)]
+        if missing:
+            lines.append(f"- this user is not in group {' and '.join(missing)}: "
+                         "sudo usermod -aG video,render $USER, then log in again")
+        if not glob("/dev/dri/card*"):
+            lines.append("- there is no /dev/dri/card*: enable KMS (dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt)")
+        lines.append("- only one program can drive the screen: stop a desktop or another wallboard "
+                     "using it (systemctl status display-manager)")
+    lines.append('- in a desktop session set display.video_driver = "x11" or "wayland"; '
+                 "headless (tests, screenshots) use SDL_VIDEODRIVER=dummy")
+    return "\n".join(lines)
+
+
+def _member_of(group: str) -> bool:
+    if os.geteuid() == 0:
+        return True  # root opens the devices anyway
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        return True  # no such group here: not the problem
+    return gid in os.getgroups() or os.getgid() == gid
+
+
+def shift_offset(now: datetime, minutes: int, pixels: int) -> tuple[int, int]:
+    """Where the burn-in guard has moved the picture to at `now`."""
+    if pixels == 0:
+        return (0, 0)
+    step = int(now.timestamp() // (minutes * 60)) % len(_SHIFT_PATTERN)
+    dx, dy = _SHIFT_PATTERN[step]
+    return (dx * pixels, dy * pixels)
+
+
+class WallDisplay:
+    """The screen of the wall. A BoardListener; all drawing happens in `run`/`step`."""
+
+    def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime] | None = None,
+                 ticks: Callable[[], float] = time.monotonic):
+        self.config = config
+        self._clock = clock or (lambda: datetime.now().astimezone())
+        self._ticks = ticks
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._arrived_snapshot: Snapshot | None = None
+        self._arrived_events: deque[WallEvent] = deque(maxlen=50)
+        self.snapshot: Snapshot | None = None
+        self.screen: pygame.Surface | None = None
+        self.painter: WallPainter | None = None
+        self._frame: pygame.Surface | None = None
+        self._waiting: deque[Cheer] = deque()
+        self.celebration: Celebration | None = None
+        self._cheers_started = 0
+        self._presented: tuple | None = None
+        self.frames_presented = 0
+
+    # ------------------------------------------------ listener side (service thread)
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._arrived_snapshot = snapshot
+        self._wake.set()
+
+    def on_event(self, event: WallEvent) -> None:
+        with self._lock:
+            self._arrived_events.append(event)
+        self._wake.set()
+
+    # ------------------------------------------------ loop side
+
+    @property
+    def view_size(self) -> tuple[int, int]:
+        """The upright picture's size: the screen's, turned for a portrait screen."""
+        width, height = self.screen.get_size()
+        return (height, width) if self.config.portrait else (width, height)
+
+    def open(self, screen: pygame.Surface | None = None) -> "WallDisplay":
+        self.screen = screen or open_screen(self.config)
+        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
+        self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
+        return self
+
+    def run(self) -> None:
+        """Draw until `stop()` is called or the window is closed (Esc, q)."""
+        if self.screen is None:
+            self.open()
+        while not self._stop.is_set():
+            self.step()
+            self._wake.wait(self.next_wait())
+            self._wake.clear()
+
+    def stop(self) -> None:
+        """Ask the loop to end; safe from any thread."""
+        self._stop.set()
+        self._wake.set()
+
+    def next_wait(self) -> float:
+        """Seconds until the loop has something to do unless woken earlier."""
+        if self.celebration is not None:
+            if not self.celebration.still:
+                return 1 / self.config.animation_fps
+            left = self.celebration.started + self.celebration.duration - self._ticks()
+            return max(0.0, min(left, self.config.idle_tick_seconds))
+        return self.config.idle_tick_seconds
+
+    def step(self) -> bool:
+        """Take what arrived, and present a frame if anything visible changed."""
+        with self._lock:
+            arrived, self._arrived_snapshot = self._arrived_snapshot, None
+            events = list(self._arrived_events)
+            self._arrived_events.clear()
+        if arrived is not None:
+            self.snapshot = arrived
+        for event in pygame.event.get():
+            self.handle_input(event)
+        if self.snapshot is None:
+            return False
+        now, tick = self._clock(), self._ticks()
+        night = self.night_mode(now)
+        dirty = self.painter.paint(self.snapshot, now)
+        if night is None:
+            texts = Texts(self.snapshot.language)
+            for event in events:
+                self._queue(cheer_for(event, self.snapshot, texts))
+        else:
+            self._waiting.clear()
+            self.celebration = None
+        self._advance_celebrations(tick)
+        offset = shift_offset(now, self.config.burn_in_shift_minutes, self.config.burn_in_shift_pixels)
+        key = (night, offset, id(self.celebration))
+        animating = self.celebration is not None and not self.celebration.still
+        if not dirty and key == self._presented and not animating and not self.needs_frame():
+            return False
+        self._present(night, offset, tick)
+        self._presented = key
+        return True
+
+    def needs_frame(self) -> bool:
+        """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
+        return False
+
+    def night_mode(self, now: datetime) -> NightMode | None:
+        return self.config.schedule.mode_at(now)
+
+    def handle_input(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)):
+            self.stop()
+
+    def save_png(self, path) -> None:
+        """Save the last presented picture, upright."""
+        pygame.image.save(self._frame, str(path))
+
+    def close(self) -> None:
+        """Release the screen; safe to call twice."""
+        self.stop()
+        if self.screen is not None:
+            self.screen = None
+            pygame.display.quit()
+
+    def __enter__(self) -> "WallDisplay":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # ------------------------------------------------ internals
+
+    def _queue(self, cheer: Cheer | None) -> None:
+        if cheer is None:
+            return
+        if cheer.kind is Kind.GOAL:  # the big one goes first
+            self._waiting.appendleft(cheer)
+        elif len(self._waiting) < _MAX_WAITING_CHEERS:
+            self._waiting.append(cheer)
+
+    def _advance_celebrations(self, tick: float) -> None:
+        if self.celebration is not None and self.celebration.done(tick):
+            self.celebration = None
+        if self.celebration is None and self._waiting:
+            self._cheers_started += 1
+            self.celebration = Celebration(self._waiting.popleft(), started=tick, still=self.config.reduced_motion,
+                                           style=self._cheers_started, seed=self._cheers_started)
+
+    def _present(self, night: NightMode | None, offset: tuple[int, int], tick: float) -> None:
+        frame = self._frame
+        if night == "black":
+            frame.fill((0, 0, 0))
+        else:
+            if offset != (0, 0):
+                frame.fill(CORK)
+            frame.blit(self.painter.canvas, offset)
+            if self.celebration is not None:
+                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset)
+            if night == "dim":
+                level = round(255 * self.config.dim_brightness)
+                frame.fill((level, level, level), special_flags=pygame.BLEND_RGB_MULT)
+        self.show(frame)
+        self.frames_presented += 1
+
+    def show(self, frame: pygame.Surface) -> None:
+        """Put the composed picture on the screen, turned back for a screen hung turned clockwise."""
+        if self.config.portrait:
+            self.screen.blit(pygame.transform.rotate(frame, 90), (0, 0))
+        pygame.display.flip()

@@ -1,0 +1,84 @@
+"""Portraits for the polaroids: photos cropped to a square, or initials tiles.
+
+Scaling a camera photo takes milliseconds; blitting a cached one takes
+microseconds. Each photo is loaded, cropped and scaled once per (path, file
+version, size), converted to the screen's pixel format for fast blits.
+"""
+
+import logging
+import os
+
+import pygame
+
+from render.theme import Fonts, tile_color
+
+log = logging.getLogger(__name__)
+
+
+def initials(name: str) -> str:
+    """"Sanne de Vries" -> "SV"; "Mo" -> "MO" (two letters read better than one)."""
+    words = [word for word in name.split() if word[:1].isalpha()]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+def crop_square(image: pygame.Surface) -> pygame.Surface:
+    """The centred square of `image`, a little above centre for portraits (faces sit high)."""
+    width, height = image.get_size()
+    side = min(width, height)
+    left = (width - side) // 2
+    top = (height - side) // 3
+    return image.subsurface((left, top, side, side))
+
+
+class PhotoCache:
+    def __init__(self, fonts: Fonts):
+        self._fonts = fonts
+        self._photos: dict[tuple[str, int], tuple[int, pygame.Surface]] = {}
+        self._tiles: dict[tuple[str, int], pygame.Surface] = {}
+        self._unreadable: set[tuple[str, int]] = set()
+
+    def portrait(self, name: str, photo: str | None, side: int) -> pygame.Surface:
+        """The person's photo at `side`×`side`, or their initials tile."""
+        if photo:
+            surface = self._photo(photo, side)
+            if surface is not None:
+                return surface
+        return self._tile(name, side)
+
+    def _photo(self, path: str, side: int) -> pygame.Surface | None:
+        try:
+            version = os.stat(path).st_mtime_ns
+        except OSError:
+            self._warn_once(path, version=0, reason="missing")
+            return None
+        cached = self._photos.get((path, side))
+        if cached and cached[0] == version:
+            return cached[1]
+        try:
+            image = pygame.image.load(path)
+        except (pygame.error, OSError) as error:
+            self._warn_once(path, version, reason=str(error))
+            return None
+        scaled = pygame.transform.smoothscale(crop_square(image).convert(), (side, side)).convert()
+        self._photos[(path, side)] = (version, scaled)
+        return scaled
+
+    def _warn_once(self, path: str, version: int, reason: str) -> None:
+        if (path, version) not in self._unreadable:
+            self._unreadable.add((path, version))
+            log.warning("photo %s cannot be shown (%s); drawing initials instead", path, reason)
+
+    def _tile(self, name: str, side: int) -> pygame.Surface:
+        tile = self._tiles.get((name, side))
+        if tile is None:
+            tile = pygame.Surface((side, side)).convert()
+            tile.fill(tile_color(name))
+            font = self._fonts.bold(round(side * 0.42))
+            letters = font.render(initials(name), True, (255, 255, 255))
+            tile.blit(letters, letters.get_rect(center=(side // 2, side // 2 + side // 40)))
+            self._tiles[(name, side)] = tile
+        return tile
