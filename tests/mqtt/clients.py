@@ -109,6 +109,19 @@ class TestClient:
             if message.topic == topic:
                 return message
 
+    def events(self, count: int, timeout: float = 30.0) -> list[Received]:
+        """The next `count` messages on event topics; others are dropped."""
+        events = []
+        deadline = time.monotonic() + timeout
+        while len(events) < count:
+            message = self.next(timeout=max(0.1, deadline - time.monotonic()))
+            if "/event/" in message.topic:
+                events.append(message)
+        return events
+
+    def event_seqs(self, count: int, timeout: float = 30.0) -> list[int]:
+        return [message.json()["seq"] for message in self.events(count, timeout)]
+
     def nothing_within(self, seconds: float) -> bool:
         try:
             message = self.messages.get(timeout=seconds)

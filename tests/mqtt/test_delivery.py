@@ -12,16 +12,6 @@ from tests.test_cli import WALLBOARD, wallboard
 BASE = "wallboard/wall-1"
 
 
-def event_seqs(subscriber, count: int, timeout: float = 30.0) -> list[int]:
-    seqs = []
-    deadline = time.monotonic() + timeout
-    while len(seqs) < count:
-        message = subscriber.next(timeout=max(0.1, deadline - time.monotonic()))
-        if message.topic.startswith(f"{BASE}/event/"):
-            seqs.append(message.json()["seq"])
-    return seqs
-
-
 def settled_subscriber(running, connect, **options):
     """A subscriber that joins once everything so far is published; returns it and the next seq."""
     running.wait_until(lambda: running.store.outbox_size() == 0)
@@ -36,14 +26,14 @@ def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, conn
         running.wait_until(lambda: running.slot_of(1) == slot)
         running.readers[slot].set_tags([])
     last = running.store.last_seq()
-    assert event_seqs(subscriber, last - first + 1) == list(range(first, last + 1))
+    assert subscriber.event_seqs(last - first + 1) == list(range(first, last + 1))
 
 
 def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(running, broker, connect):
     subscriber, first = settled_subscriber(running, connect, persistent=True)
     running.add_people()
     before = running.store.last_seq()
-    assert event_seqs(subscriber, before - first + 1) == list(range(first, before + 1))
+    assert subscriber.event_seqs(before - first + 1) == list(range(first, before + 1))
     running.wait_until(lambda: running.store.outbox_size() == 0)  # acknowledged, so none is re-sent
 
     broker.stop()
@@ -58,7 +48,7 @@ def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(ru
     assert moved >= 200 and running.store.outbox_size() == moved  # all kept, none sent
     broker.start()
 
-    assert event_seqs(subscriber, moved, timeout=60) == list(range(before + 1, before + moved + 1))
+    assert subscriber.event_seqs(moved, timeout=60) == list(range(before + 1, before + moved + 1))
     assert subscriber.nothing_within(0.5)  # none twice
     running.wait_until(lambda: running.store.outbox_size() == 0, timeout=10)
 
@@ -79,7 +69,7 @@ def test_events_left_in_the_outbox_by_a_killed_service_are_delivered_after_resta
     wall = start_wall(config_path, tmp_path)
     try:
         assert subscriber.wait_for(f"{BASE}/availability", timeout=20).json() == {"state": "online"}
-        first = event_seqs(subscriber, 1)  # the first period started
+        first = subscriber.event_seqs(1)  # the first period started
         broker.stop()
         for name, card in [("Sanne", SANNE), ("Daan", DAAN)]:  # the CLI writes while the wall runs
             wallboard("--config", str(config_path), "person", "add", name, "--card", card, cwd=tmp_path)
@@ -91,7 +81,7 @@ def test_events_left_in_the_outbox_by_a_killed_service_are_delivered_after_resta
 
         broker.start()
         wall = start_wall(config_path, tmp_path)
-        assert event_seqs(subscriber, pending) == list(range(first[0] + 1, first[0] + 1 + pending))
+        assert subscriber.event_seqs(pending) == list(range(first[0] + 1, first[0] + 1 + pending))
 
         wall.send_signal(signal.SIGKILL)  # with the broker up, its last will says offline
         wall.wait(10)

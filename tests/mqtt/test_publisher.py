@@ -53,16 +53,6 @@ def wall(mqtt_config):
         link.stop()
 
 
-def receive_events(subscriber, count: int, timeout: float = 20.0) -> list[dict]:
-    events = []
-    deadline = time.monotonic() + timeout
-    while len(events) < count:
-        message = subscriber.next(timeout=max(0.1, deadline - time.monotonic()))
-        if message.topic.startswith(f"{BASE}/event/"):
-            events.append(message.json() | {"_topic": message.topic})
-    return events
-
-
 def test_a_subscriber_receives_every_event_in_seq_order_and_the_outbox_empties(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
     outbox = MemoryOutbox()
@@ -72,11 +62,11 @@ def test_a_subscriber_receives_every_event_in_seq_order_and_the_outbox_empties(w
         event = outbox.record(EventType.CARD_MOVED if number % 2 else EventType.ATTEMPT_CONFIRMED,
                               person_id=7, slot_id="A1", details={"person_name": "Sanne"})
         publisher.on_event(event)
-    events = receive_events(subscriber, 50)
-    assert [event["seq"] for event in events] == list(range(1, 51))
-    assert events[1]["_topic"] == f"{BASE}/event/card_moved"
-    assert events[1]["person"] == {"id": 7, "name": "Sanne"}
-    assert datetime.fromisoformat(events[1]["at"]).utcoffset() is not None
+    events = subscriber.events(50)
+    assert [event.json()["seq"] for event in events] == list(range(1, 51))
+    assert events[1].topic == f"{BASE}/event/card_moved"
+    assert events[1].json()["person"] == {"id": 7, "name": "Sanne"}
+    assert datetime.fromisoformat(events[1].json()["at"]).utcoffset() is not None
     wait_until(lambda: outbox.empty, what="outbox marked sent")
     assert outbox.sent == list(range(1, 51))
 
@@ -87,7 +77,7 @@ def test_events_recorded_before_the_wall_started_go_out_first(wall, connect):
     for _ in range(25):
         outbox.record()
     link, publisher = wall(outbox)
-    assert [event["seq"] for event in receive_events(subscriber, 25)] == list(range(1, 26))
+    assert subscriber.event_seqs(25) == list(range(1, 26))
 
 
 def test_two_hundred_moves_while_the_broker_is_down_all_arrive_in_order_once_it_is_back(broker, wall, connect):
@@ -96,7 +86,7 @@ def test_two_hundred_moves_while_the_broker_is_down_all_arrive_in_order_once_it_
     link, publisher = wall(outbox)
     assert link.wait_ready(10)
     publisher.on_event(outbox.record())
-    assert receive_events(subscriber, 1)[0]["seq"] == 1
+    assert subscriber.event_seqs(1) == [1]
     wait_until(lambda: outbox.empty)
 
     broker.stop()
@@ -107,8 +97,7 @@ def test_two_hundred_moves_while_the_broker_is_down_all_arrive_in_order_once_it_
     assert len(outbox.pending_outbox(1000)) == 200  # kept, not lost
     broker.start()
 
-    seqs = [event["seq"] for event in receive_events(subscriber, 200, timeout=30)]
-    assert seqs == list(range(2, 202))
+    assert subscriber.event_seqs(200) == list(range(2, 202))
     wait_until(lambda: outbox.empty, what="outbox drained")
     assert subscriber.nothing_within(0.5)  # and nothing twice
 
