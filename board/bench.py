@@ -16,6 +16,7 @@ from board.clock import FakeClock
 from board.config import load_config
 from board.demo import simulated_readers
 from board.service import WallService
+from sensors import bench_readers
 from sensors.events import TagGone, TagSeen
 from store.repository import Store
 
@@ -160,14 +161,16 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int, display_idle: float = 60.0, mqtt_moves: int = 1000) -> dict:
-    from board.mqtt import bench as mqtt_bench  # both import this module: import them late
+def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000,
+            mqtt_moves: int = 1000) -> dict:
+    from board.mqtt import bench as mqtt_bench  # it imports this module: import it late
     from render import bench as display_bench
 
     sections: dict[str, Callable[[], dict]] = {
         "rules_and_store": lambda: rules_and_store(event_count),
         "thermometer": lambda: thermometer_query(log_size),
         "display": lambda: display_bench.run(idle_seconds=display_idle),
+        "readers": lambda: bench_readers.run(polls=reader_polls),
         "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}

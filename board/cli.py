@@ -27,6 +27,8 @@ from board.service import WallService
 from board.simulation import Simulation, read_scenario
 from board.snapshot import SlotStatus, Snapshot
 from sensors.base import Reader
+from sensors.doctor import print_probe_table, probe_readers, watch_readers
+from sensors.hardware import build_readers as build_hardware_readers
 from store import migrate
 from store.repository import Store
 
@@ -132,7 +134,11 @@ def db_rebuild(ctx: click.Context) -> None:
 
 
 def build_readers(config: Config) -> dict[str, Reader]:
-    return demo_wall.simulated_readers(config)
+    """Simulated readers for kind = "sim", else the readers wired in [readers.wiring]."""
+    if config.readers.kind == "sim":
+        return demo_wall.simulated_readers(config)
+    with friendly_errors():
+        return build_hardware_readers(config.readers)
 
 
 @contextmanager
@@ -425,18 +431,50 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 
 
 @main.command()
+@click.option("--readers", "check_readers", is_flag=True,
+              help="Probe every reader: chip select, chip version, tags present now, poll time.")
+@click.option("--live", is_flag=True, help="With --readers: keep polling and print tags as they come and go.")
+@click.pass_context
+def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
+    """Check the hardware; stop the service first (it holds the SPI bus)."""
+    if not check_readers:
+        raise CliError("say what to check: wallboard doctor --readers [--live]")
+    config = _config(ctx)
+    readers = build_readers(config)
+    try:
+        if live:
+            click.echo("+ tag appeared, - tag gone, ! reader failed, = reader back; stop with Ctrl-C", err=True)
+            try:
+                watch_readers(readers, sys.stdout)
+            except KeyboardInterrupt:
+                pass
+            return
+        probes = probe_readers(readers)
+        print_probe_table(probes, sys.stdout)
+        if any(probe.fault for probe in probes):
+            ctx.exit(1)
+    finally:
+        for reader in readers.values():
+            reader.close()
+
+
+@main.command()
 @click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
 @click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")
 @click.option("--display-idle", default=60.0, show_default=True,
               help="Seconds the screen loop idles while its CPU use is measured.")
+@click.option("--reader-polls", default=1000, show_default=True,
+              help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).")
 @click.option("--mqtt-moves", default=1000, show_default=True,
               help="Card moves (and admin requests) timed through a private Mosquitto.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
-def bench(log_size: int, event_count: int, display_idle: float, mqtt_moves: int, out: Path | None) -> None:
+def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, mqtt_moves: int,
+          out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
     from board.bench import run_all
 
-    results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle, mqtt_moves=mqtt_moves)
+    results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle,
+                      reader_polls=reader_polls, mqtt_moves=mqtt_moves)
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from board.errors import ConfigError
 from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
+from sensors.hardware import ReadersConfig
 
 PAD = "pad"  # the reader id of the coach pad; no slot may use it
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,31}$"
@@ -47,8 +48,11 @@ class Level(Section):
     slots: list[SlotId] = Field(min_length=1, max_length=64)
 
 
-class Readers(Section):
-    kind: Literal["sim"] = "sim"
+class Readers(ReadersConfig):
+    """How the readers are wired (`ReadersConfig`: kind, SPI, reset, wiring) and how they are scanned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     coach_pad: bool = True
     # A tag counts as present after this many consecutive polls that see it...
     present_after: int = Field(default=2, ge=1, le=50)
@@ -137,6 +141,18 @@ class Config(Section):
         level_ids = [level.id for level in self.levels]
         if len(set(level_ids)) != len(level_ids):
             raise ValueError("level ids must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _every_reader_wired(self) -> "Config":
+        """Hardware readers: exactly one wiring entry per slot, and one for the pad if there is one."""
+        if self.readers.kind == "sim":
+            return self
+        wired, wanted = set(self.readers.wiring), set(self.reader_ids)
+        if missing := [reader_id for reader_id in self.reader_ids if reader_id not in wired]:
+            raise ValueError(f"readers.wiring has no entry for {', '.join(missing)}")
+        if extra := sorted(wired - wanted):
+            raise ValueError(f"readers.wiring names {', '.join(extra)}: not a slot, nor the pad (coach_pad = true)")
         return self
 
     @property

@@ -112,6 +112,7 @@ class WallState:
     period: PeriodState | None = None
     recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
     moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
+    moved: dict[int, datetime] = field(default_factory=dict)  # person -> their latest move (screen highlight)
     next_goal: int | None = None  # set by an admin for the next period
 
     def occupant(self, slot_id: str) -> int | None:
@@ -351,8 +352,10 @@ def apply(state: WallState, event: WallEvent) -> None:
     match event.type:
         case EventType.CARD_PLACED | EventType.CARD_MOVED:
             _place(state, event.person_id, event.slot_id, event.at)
-            if details.get("level_change", 0) > 0:
+            if is_move_up(event):
                 state.moved_up[event.person_id] = event.at
+            if is_move(event):
+                state.moved[event.person_id] = event.at
         case EventType.MOVE_CORRECTED:
             if details.get("to_slot"):
                 _place(state, event.person_id, details["to_slot"], event.at)
@@ -394,6 +397,15 @@ def apply(state: WallState, event: WallEvent) -> None:
             state.offline.add(event.slot_id)
         case EventType.READER_ONLINE:
             state.offline.discard(event.slot_id)
+
+
+def is_move(event: WallEvent) -> bool:
+    """A card that changed slot, not one hung on the wall for the first time."""
+    return event.type is EventType.CARD_MOVED or bool(event.details.get("last_slot"))
+
+
+def is_move_up(event: WallEvent) -> bool:
+    return event.details.get("level_change", 0) > 0
 
 
 def _place(state: WallState, person_id: int, slot_id: str, at: datetime) -> None:

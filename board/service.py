@@ -197,12 +197,12 @@ class WallService:
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
-        since = None
+        moved_at = None
         if person_id is not None:
             info = self.people.people.get(person_id)
             if info is not None:
                 person = PersonView(info.id, info.name, self._photo_path(info.photo))
-                since = self.state.positions[person_id][1]
+                moved_at = self.state.moved.get(person_id)
         unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.people.is_known(uid))
         if slot in self.state.offline:
             status = SlotStatus.OFFLINE
@@ -212,7 +212,7 @@ class WallService:
             status = SlotStatus.UNKNOWN
         else:
             status = SlotStatus.EMPTY
-        return SlotView(slot, status, person, unknown[0] if unknown else None, since)
+        return SlotView(slot, status, person, unknown[0] if unknown else None, moved_at)
 
     def _photo_path(self, photo: str | None) -> str | None:
         if not photo:

@@ -8,7 +8,7 @@ either all of it or none.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -27,11 +27,17 @@ from board.rules import (
     PersonInfo,
     RecentAttempt,
     WallState,
+    is_move,
+    is_move_up,
 )
 from store import migrate
 from store.engine import WRITE_OPTION, make_engine
 from store.models import Attempt, Card, Coach, Event, Level, Outbox, Period, Person, Position, Slot
 from store.projection import PLACING, REMOVING, project_position
+
+
+# Moves older than this are not highlighted on the screen, so need not be loaded.
+MOVE_HIGHLIGHT = timedelta(hours=24)
 
 
 def to_wall_event(row: Event, tz) -> WallEvent:
@@ -107,7 +113,10 @@ class Store:
             period = session.scalars(select(Period).order_by(Period.id.desc()).limit(1)).first()
             if period is not None:
                 state.period = self._period_state(session, period)
-                state.moved_up = self._moved_up_since(session, period.starts_at)
+                state.moved_up = {e.person_id: e.at for e in self._placements_since(session, period.starts_at)
+                                  if is_move_up(e)}
+            state.moved = {e.person_id: e.at for e in self._placements_since(session, now - MOVE_HIGHLIGHT)
+                           if is_move(e)}
             state.next_goal = self._next_goal(session)
             dedupe_from = now - self.config.rules.duplicate
             for attempt in session.scalars(
@@ -139,11 +148,11 @@ class Store:
                                 .order_by(Event.seq))
         return next((d["goal"] for d in reversed(list(goals)) if d["period_id"] is None), None)
 
-    def _moved_up_since(self, session: Session, since: datetime) -> dict[int, datetime]:
-        moves = session.scalars(
+    def _placements_since(self, session: Session, since: datetime) -> list[WallEvent]:
+        rows = session.scalars(
             select(Event).where(Event.type.in_([str(t) for t in PLACING]), Event.at >= since).order_by(Event.seq)
         )
-        return {m.person_id: m.at.astimezone(self.config.tz) for m in moves if m.details.get("level_change", 0) > 0}
+        return [to_wall_event(row, self.config.tz) for row in rows]
 
     def _offline_readers(self, session: Session) -> set[str]:
         health = [str(EventType.READER_OFFLINE), str(EventType.READER_ONLINE)]

@@ -1,0 +1,223 @@
+"""The RC522 driver against the emulated chip: what a slot reader must get right."""
+
+import pytest
+
+from board.errors import ReaderFault
+from sensors.base import Reader
+from sensors.emulated import EmulatedTag, EmulatedWall, Fault
+from sensors.hardware import ReadersConfig
+from sensors.rc522 import RETRY_FIRST_S
+
+CARD = "04A1B2C3D4E5F6"  # NTAG21x sticker on a polaroid: 7-byte UID
+BADGE = "DEADBEEF"  # MIFARE Classic coach badge: 4-byte UID
+
+
+def slot_reader(*, overhead_s: float = 50e-6, speed_hz: int = 4_000_000, version: int = 0x92, **wiring_and_config):
+    wiring = {"chip_select": "ce0", **{k: wiring_and_config.pop(k) for k in ("irq_pin",) if k in wiring_and_config}}
+    config = ReadersConfig(kind="rc522", spi_speed_hz=speed_hz, wiring={"slot": wiring}, **wiring_and_config)
+    wall = EmulatedWall(config, call_overhead_s=overhead_s, version=version)
+    return wall, wall.chips["slot"], wall.build_readers()["slot"]
+
+
+def timed_poll(wall, reader):
+    """Poll once; return the UIDs, the emulated seconds and the SPI transfers it cost."""
+    started, transfers = wall.clock.now(), wall.bus.transfers
+    uids = reader.poll()
+    return uids, wall.clock.now() - started, wall.bus.transfers - transfers
+
+
+def test_the_driver_is_a_reader():
+    _, _, reader = slot_reader()
+    assert isinstance(reader, Reader)
+
+
+@pytest.mark.parametrize("version", [0x91, 0x92, 0x88, 0xB2, 0x12])
+def test_genuine_chips_and_the_common_clones_are_accepted(version):
+    _, _, reader = slot_reader(version=version)
+    assert reader.poll() == frozenset()
+    assert f"0x{version:02X}" in reader.chip_version
+
+
+def test_a_chip_with_an_unknown_version_is_a_reader_fault():
+    _, _, reader = slot_reader(version=0x55)
+    with pytest.raises(ReaderFault, match="0x55"):
+        reader.poll()
+
+
+def test_a_missing_chip_is_a_reader_fault_not_an_empty_slot():
+    _, chip, reader = slot_reader()
+    chip.unplug()
+    with pytest.raises(ReaderFault, match="no chip answers"):
+        reader.poll()
+
+
+def test_an_empty_slot_costs_one_short_timer_not_two_thousand_register_reads():
+    wall, _, reader = slot_reader(overhead_s=20e-6)
+    reader.poll()  # bring-up
+    uids, seconds, transfers = timed_poll(wall, reader)
+    assert uids == frozenset()
+    assert 1e-3 <= seconds <= 2e-3
+    assert transfers <= 20
+
+
+@pytest.mark.parametrize("uid", ["DEADBEEF", "04A1B2C3D4E5F6", "0102030405060708090A"])
+def test_uids_of_4_7_and_10_bytes_are_read_in_full_on_every_poll(uid):
+    wall, chip, reader = slot_reader()
+    chip.place(uid)
+    wall.settle()
+    assert [reader.poll() for _ in range(5)] == [frozenset({uid})] * 5
+
+
+@pytest.mark.parametrize("overhead_s", [20e-6, 300e-6])
+@pytest.mark.parametrize("speed_hz", [1_000_000, 8_000_000])
+def test_a_card_is_seen_on_every_poll_whatever_the_bus_speed_and_call_overhead(overhead_s, speed_hz):
+    wall, chip, reader = slot_reader(overhead_s=overhead_s, speed_hz=speed_hz)
+    chip.place(CARD)
+    wall.settle()
+    assert all(reader.poll() == {CARD} for _ in range(50))
+
+
+def test_a_badge_held_against_a_polaroid_is_read_together_with_the_card():
+    wall, chip, reader = slot_reader()
+    (card,) = chip.place(CARD)
+    wall.settle()
+    assert reader.poll() == {CARD}
+    (badge,) = chip.place(BADGE)
+    wall.settle()
+    assert [reader.poll() for _ in range(3)] == [frozenset({CARD, BADGE})] * 3
+    chip.remove(badge)
+    assert reader.poll() == {CARD}
+
+
+def test_tags_that_share_their_first_cascade_level_are_told_apart():
+    wall, chip, reader = slot_reader()
+    uids = {"04A1B2C3D4E5F6", "04A1B2C3D4E5F7", "04A1B2FFD4E5F7"}
+    chip.place(*uids)
+    wall.settle()
+    assert reader.poll() == uids
+
+
+def test_a_card_taken_away_is_gone_on_the_next_poll():
+    wall, chip, reader = slot_reader()
+    (card,) = chip.place(CARD)
+    wall.settle()
+    assert reader.poll() == {CARD}
+    chip.remove(card)
+    assert reader.poll() == frozenset()
+
+
+def test_a_flickering_card_is_sometimes_missed_but_never_read_as_another_uid():
+    wall, chip, reader = slot_reader()
+    chip.place(CARD, BADGE)
+    chip.lose_tags(0.3)
+    wall.settle()
+    seen = [reader.poll() for _ in range(300)]
+    assert all(uids <= {CARD, BADGE} for uids in seen)
+    assert 0.5 < sum(CARD in uids for uids in seen) / len(seen) < 1
+
+
+def test_with_the_antenna_off_between_polls_cards_are_still_seen_every_poll():
+    wall, chip, reader = slot_reader(antenna_off_between_polls=True)
+    chip.place(CARD, BADGE)
+    assert [reader.poll() for _ in range(3)] == [frozenset({CARD, BADGE})] * 3
+    assert not chip.antenna_on
+
+
+def test_a_slow_tag_is_read_once_the_power_up_wait_is_raised():
+    wall, chip, reader = slot_reader(antenna_off_between_polls=True)
+    chip.place(EmulatedTag(CARD, power_up_s=4e-3))
+    assert reader.poll() == frozenset()
+    wall, chip, reader = slot_reader(antenna_off_between_polls=True, tag_power_up_ms=5)
+    chip.place(EmulatedTag(CARD, power_up_s=4e-3))
+    assert reader.poll() == {CARD}
+
+
+def test_a_reader_answering_garbage_is_a_fault_and_recovers_when_the_chip_heals():
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    assert reader.poll() == {CARD}
+    chip.fail(Fault.GARBAGE)
+    with pytest.raises(ReaderFault, match="garbage"):
+        reader.poll()
+    chip.fail(Fault.NONE)
+    assert reader.poll() == {CARD}
+
+
+def test_a_dead_reader_is_retried_with_growing_pauses_and_costs_no_spi_in_between():
+    wall, chip, reader = slot_reader()
+    reader.poll()
+    chip.unplug()
+    attempts = []
+    for _ in range(400):
+        transfers = wall.bus.transfers
+        with pytest.raises(ReaderFault):
+            reader.poll()
+        if wall.bus.transfers > transfers:
+            attempts.append(wall.clock.now())
+        wall.clock.advance(10e-3)
+    pauses = [later - earlier for earlier, later in zip(attempts, attempts[1:])]
+    assert pauses[0] < RETRY_FIRST_S  # a first fault is retried at once
+    assert pauses[1:4] == sorted(pauses[1:4]) and pauses[3] > 2 * pauses[1]
+
+
+def test_a_chip_that_stops_answering_holds_the_bus_for_only_a_few_transfers():
+    wall, chip, reader = slot_reader()
+    reader.poll()
+    chip.fail(Fault.SILENT)
+    for _ in range(2):  # the fault, then the first retry at once
+        with pytest.raises(ReaderFault, match="stopped answering|no chip answers"):
+            reader.poll()
+    wall.clock.advance(RETRY_FIRST_S)
+    started, before = wall.clock.now(), wall.bus.transfers
+    with pytest.raises(ReaderFault):
+        reader.poll()
+    assert wall.bus.transfers - before <= 5 and wall.clock.now() - started < 1e-3
+
+
+def test_a_failing_spi_transfer_is_a_reader_fault_and_the_next_poll_tries_again():
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    reader.poll()
+    transfer = wall.bus.transfer
+
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    wall.bus.transfer = broken
+    with pytest.raises(ReaderFault, match="SPI transfer failed"):
+        reader.poll()
+    wall.bus.transfer = transfer
+    assert reader.poll() == {CARD}
+
+
+def test_a_chip_that_lost_power_between_polls_is_reported_and_brought_up_again():
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    assert reader.poll() == {CARD}
+    chip.unplug()
+    chip.plug_in()
+    with pytest.raises(ReaderFault, match="reset"):
+        reader.poll()
+    assert reader.poll() == {CARD}
+
+
+def test_with_an_irq_pin_an_empty_slot_costs_a_handful_of_transfers():
+    wall, chip, reader = slot_reader(irq_pin=4)
+    reader.poll()
+    uids, seconds, transfers = timed_poll(wall, reader)
+    assert uids == frozenset() and transfers <= 6 and seconds < 2e-3
+    chip.place(CARD)
+    wall.settle()
+    assert reader.poll() == {CARD}
+
+
+def test_close_is_safe_twice_and_a_closed_reader_refuses_to_poll():
+    _, _, reader = slot_reader()
+    with reader:
+        reader.poll()
+    reader.close()
+    with pytest.raises(ReaderFault, match="closed"):
+        reader.poll()

@@ -1,0 +1,90 @@
+"""[readers] in wallboard.toml for real readers, and `wallboard doctor --readers`."""
+
+from pathlib import Path
+
+import pytest
+
+from board.config import parse_config
+from board.errors import ConfigError
+from tests.test_cli import wallboard
+
+WALL = """
+[[levels]]
+id = "A"
+name = "Start"
+slots = ["A1", "A2", "A3"]
+
+[readers]
+kind = "rc522"
+reset_pin = 25
+
+[readers.decoder]
+address_pins = [5, 6, 13]
+
+[readers.wiring]
+A1 = { chip_select = "decoder0" }
+A2 = { chip_select = "decoder1" }
+{more}
+"""
+
+
+def config(more: str):
+    return parse_config(WALL.replace("{more}", more), Path("wallboard.toml"))
+
+
+def test_a_wall_of_rc522_readers_is_configured_slot_by_slot():
+    readers = config('A3 = { chip_select = "decoder2", irq_pin = 4 }\npad = { chip_select = "ce1" }').readers
+    assert readers.kind == "rc522" and readers.spi_speed_hz == 4_000_000
+    assert readers.wiring["A3"].irq_pin == 4 and readers.wiring["pad"].chip_select == "ce1"
+    assert readers.gone_after == 12  # the scanner settings stay in the same table
+
+
+def test_a_slot_without_wiring_is_named_in_the_error():
+    with pytest.raises(ConfigError, match="readers.wiring has no entry for A3, pad"):
+        config("")
+
+
+def test_wiring_for_a_reader_that_does_not_exist_is_refused():
+    with pytest.raises(ConfigError, match="B9: not a slot"):
+        config('A3 = { chip_select = "decoder2" }\npad = { chip_select = "ce1" }\nB9 = { chip_select = "decoder5" }')
+
+
+def test_a_chip_select_typo_is_reported_with_its_line():
+    with pytest.raises(ConfigError, match=r"line 17: readers.wiring.A3.chip_select: Value error, 'decodr2'"):
+        config('A3 = { chip_select = "decodr2" }\npad = { chip_select = "ce1" }')
+
+
+def test_doctor_on_a_simulated_wall_lists_every_reader(tmp_path):
+    wallboard("init", cwd=tmp_path)
+    out = wallboard("doctor", "--readers", cwd=tmp_path).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("reader") and len(lines) == 1 + 31 + 1
+    assert lines[-1] == "31 of 31 readers answer"
+
+
+ONE_READER = """
+[[levels]]
+id = "A"
+name = "Start"
+slots = ["A1"]
+
+[readers]
+kind = "rc522"
+coach_pad = false
+wiring = { A1 = { chip_select = "ce0" } }
+"""
+
+
+def test_doctor_off_a_pi_says_what_is_missing_without_a_traceback(tmp_path):
+    (tmp_path / "wallboard.toml").write_text(ONE_READER)
+    result = wallboard("doctor", "--readers", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "dtparam=spi=on" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "wallboard.toml").write_text(ONE_READER.replace('coach_pad = false', 'coach_pad = false\nreset_pin = 25'))
+    result = wallboard("doctor", "--readers", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "pin factory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_doctor_needs_to_be_told_what_to_check(tmp_path):
+    wallboard("init", cwd=tmp_path)
+    result = wallboard("doctor", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "--readers" in result.stderr
