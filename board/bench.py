@@ -161,7 +161,9 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000) -> dict:
+def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000,
+            mqtt_moves: int = 1000) -> dict:
+    from board.mqtt import bench as mqtt_bench  # it imports this module: import it late
     from render import bench as display_bench
 
     sections: dict[str, Callable[[], dict]] = {
@@ -169,6 +171,7 @@ def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_
         "thermometer": lambda: thermometer_query(log_size),
         "display": lambda: display_bench.run(idle_seconds=display_idle),
         "readers": lambda: bench_readers.run(polls=reader_polls),
+        "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}
     for name, section in sections.items():

@@ -7,7 +7,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 from datetime import datetime
@@ -22,6 +22,7 @@ from board.errors import WallboardError
 from board.events import WallEvent
 from board.i18n import text
 from board.listener import BoardListener
+from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from board.simulation import Simulation, read_scenario
 from board.snapshot import SlotStatus, Snapshot
@@ -141,20 +142,27 @@ def build_readers(config: Config) -> dict[str, Reader]:
 
 
 @contextmanager
-def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=()) -> Iterator[WallService]:
-    """Start store and service in order; stop them in reverse, whatever happens."""
+def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
+                 mqtt: bool = False) -> Iterator[WallService]:
+    """Start store and service (and MQTT if asked and enabled) in order; stop them in reverse."""
     with ExitStack() as stack, friendly_errors():
         store = stack.enter_context(Store(config))
         service = WallService(config, store, readers, clock, listeners)
         stack.callback(service.stop)
+        if mqtt and config.mqtt.enabled:
+            interface = MqttInterface(config, service, store, readers)
+            interface.start()
+            stack.callback(interface.stop)
         yield service
 
 
-def wait_for_stop_signal() -> None:
-    """Block until SIGTERM (systemd) or Ctrl-C."""
+def wait_for_stop_signal(announce: Callable[[], None]) -> None:
+    """Block until SIGTERM (systemd) or Ctrl-C; `announce()` runs once the handler is in place,
+    so whoever waits for the announcement may send SIGTERM at once."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        announce()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -200,14 +208,15 @@ def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
     with wall_outputs(config, screen=not headless) as (display, listeners), \
-            running_wall(config, build_readers(config), SystemClock(config.tz), listeners) as service:
+            running_wall(config, build_readers(config), SystemClock(config.tz), listeners, mqtt=True) as service:
         for listener in listeners:
             listener.on_snapshot(service.snapshot())
         service.start()
-        log.info(text("run.started", config.language, board=config.board_id))
+        announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
         if display is None:
-            wait_for_stop_signal()
+            wait_for_stop_signal(announce)
         else:
+            announce()
             draw_until_stopped(display)
 
 
@@ -291,7 +300,8 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
     demo_wall.hang_demo_cards(readers)
     window = None if headless else demo_window(config, readers, size)
     if window is not None:
-        with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window]) as service:
+        with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window],
+                                  mqtt=True) as service:
             register_demo_people(service)
             window.on_snapshot(service.snapshot())
             service.start()
@@ -299,13 +309,12 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
             draw_until_stopped(window)
         return
     autoplay = demo_wall.Autoplay(readers, config)
-    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()]) as service:
+    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], mqtt=True) as service:
         register_demo_people(service)
         service.start()
         autoplay.start()
-        click.echo(text("demo.started", language, dir=data_dir), err=True)
         try:
-            wait_for_stop_signal()
+            wait_for_stop_signal(lambda: click.echo(text("demo.started", language, dir=data_dir), err=True))
         finally:
             autoplay.stop()
 
@@ -456,13 +465,16 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
               help="Seconds the screen loop idles while its CPU use is measured.")
 @click.option("--reader-polls", default=1000, show_default=True,
               help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).")
+@click.option("--mqtt-moves", default=1000, show_default=True,
+              help="Card moves (and admin requests) timed through a private Mosquitto.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
-def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, out: Path | None) -> None:
+def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, mqtt_moves: int,
+          out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
     from board.bench import run_all
 
     results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle,
-                      reader_polls=reader_polls)
+                      reader_polls=reader_polls, mqtt_moves=mqtt_moves)
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

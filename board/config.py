@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from board.errors import ConfigError
+from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
 
@@ -114,7 +115,7 @@ class Config(Section):
     readers: Readers = Readers()
     rules: Rules = Rules()
     store: Store = Store()
-    mqtt: dict = Field(default_factory=dict)
+    mqtt: MqttConfig = MqttConfig()
     display: DisplayConfig = DisplayConfig()
     leds: LedConfig = LedConfig()
 

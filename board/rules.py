@@ -112,6 +112,8 @@ class WallState:
     period: PeriodState | None = None
     recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
     moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
+    moved: dict[int, datetime] = field(default_factory=dict)  # person -> their latest move (screen highlight)
+    next_goal: int | None = None  # set by an admin for the next period
 
     def occupant(self, slot_id: str) -> int | None:
         """The person whose card is recorded in this slot and not lifted from it."""
@@ -303,14 +305,32 @@ def expire(state: WallState, people: Directory, config: Config, now: datetime) -
         drafts.append(Draft(EventType.PAD_CLOSED, coach_id=state.pad.coach_id, slot_id=PAD,
                             details={"coach_name": coach.name if coach else None, "reason": "timeout"}))
     if state.period is None or now >= state.period.ends_at:
-        drafts.append(new_period(config, now, config.rules.default_goal))
+        drafts.append(new_period(config, now, next_goal(state, config)))
     return drafts
+
+
+def next_goal(state: WallState, config: Config) -> int:
+    return config.rules.default_goal if state.next_goal is None else state.next_goal
 
 
 def new_period(config: Config, now: datetime, goal: int) -> Draft:
     starts_at, ends_at = period_bounds(config, now)
     return Draft(EventType.PERIOD_STARTED,
                  details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "goal": goal})
+
+
+def close_period(state: WallState, config: Config, now: datetime) -> Draft:
+    """An admin ends the period now: the next one runs from now to the regular end."""
+    _starts_at, ends_at = period_bounds(config, now)
+    return Draft(EventType.PERIOD_STARTED,
+                 details={"starts_at": now.isoformat(), "ends_at": ends_at.isoformat(),
+                          "goal": next_goal(state, config), "closed_early": state.period.id if state.period else None})
+
+
+def set_goal(state: WallState, goal: int, period: str) -> Draft:
+    """The goal of the current period, or of the next one (`period_id` None)."""
+    period_id = state.period.id if period == "current" and state.period else None
+    return Draft(EventType.GOAL_SET, details={"goal": goal, "period_id": period_id})
 
 
 def next_deadline(state: WallState, config: Config) -> datetime | None:
@@ -332,8 +352,10 @@ def apply(state: WallState, event: WallEvent) -> None:
     match event.type:
         case EventType.CARD_PLACED | EventType.CARD_MOVED:
             _place(state, event.person_id, event.slot_id, event.at)
-            if details.get("level_change", 0) > 0:
+            if is_move_up(event):
                 state.moved_up[event.person_id] = event.at
+            if is_move(event):
+                state.moved[event.person_id] = event.at
         case EventType.MOVE_CORRECTED:
             if details.get("to_slot"):
                 _place(state, event.person_id, details["to_slot"], event.at)
@@ -362,16 +384,28 @@ def apply(state: WallState, event: WallEvent) -> None:
             if state.period and details["period_id"] == state.period.id:
                 state.period.goal_reached = True
         case EventType.GOAL_SET:
-            if state.period and details["period_id"] == state.period.id:
+            if details["period_id"] is None:
+                state.next_goal = details["goal"]
+            elif state.period and details["period_id"] == state.period.id:
                 state.period.goal = details["goal"]
         case EventType.PERIOD_STARTED:
             state.period = PeriodState(details["period_id"], datetime.fromisoformat(details["starts_at"]),
                                        datetime.fromisoformat(details["ends_at"]), details["goal"])
             state.moved_up.clear()
+            state.next_goal = None
         case EventType.READER_OFFLINE:
             state.offline.add(event.slot_id)
         case EventType.READER_ONLINE:
             state.offline.discard(event.slot_id)
+
+
+def is_move(event: WallEvent) -> bool:
+    """A card that changed slot, not one hung on the wall for the first time."""
+    return event.type is EventType.CARD_MOVED or bool(event.details.get("last_slot"))
+
+
+def is_move_up(event: WallEvent) -> bool:
+    return event.details.get("level_change", 0) > 0
 
 
 def _place(state: WallState, person_id: int, slot_id: str, at: datetime) -> None:

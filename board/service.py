@@ -10,6 +10,7 @@ import logging
 import queue
 import re
 import threading
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from datetime import datetime, timedelta
@@ -17,11 +18,11 @@ from typing import Any, TypeVar
 
 from board import rules
 from board.clock import Clock
-from board.config import Config
+from board.config import PAD, Config
 from board.errors import CommandError
-from board.events import Draft, WallEvent
+from board.events import Draft, EventType, WallEvent
 from board.listener import BoardListener, notify
-from board.rules import Directory, PersonInfo
+from board.rules import CoachInfo, Directory, PersonInfo
 from board.snapshot import (
     AttemptView,
     LevelView,
@@ -66,6 +67,15 @@ def clean_uid(uid: str) -> str:
         raise CommandError("invalid_uid", str(exc)) from None
 
 
+@dataclass
+class Enrollment:
+    """card/enroll: the next unknown tag seen at any reader becomes this person's card."""
+
+    person_id: int
+    until: datetime
+    future: "Future[PersonInfo]"
+
+
 class WallService:
     def __init__(self, config: Config, store: Store, readers: Mapping[str, Reader], clock: Clock,
                  listeners: Iterable[BoardListener] = ()):
@@ -90,6 +100,7 @@ class WallService:
         self._threads: list[threading.Thread] = []
         self._last_seq = store.last_seq()
         self._message: tuple[str, datetime] | None = None
+        self._enrollment: Enrollment | None = None
         self._version = 0
         self._snapshot = self._build_snapshot()
         self.tick()  # open the first period before any rule needs it
@@ -101,6 +112,11 @@ class WallService:
         recorded = self.tick()
         now = self.clock.now()
         match event:
+            case TagSeen(reader, uid) if self._enrollment and not self.people.is_known(uid):
+                recorded += self._enroll(uid)
+                # At the pad the tap was only for enrolling; in a slot the card has arrived.
+                drafts = [] if reader == PAD else rules.tag_seen(
+                    self.state, self.people, self.config, reader, uid, now)
             case TagSeen(reader, uid):
                 drafts = rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
             case TagGone(reader, uid):
@@ -140,6 +156,8 @@ class WallService:
         moments = [rules.next_deadline(self.state, self.config)]
         if self._message:
             moments.append(self._message[1])
+        if self._enrollment:
+            moments.append(self._enrollment.until)
         return min((m for m in moments if m is not None), default=None)
 
     # -- snapshots -----------------------------------------------------------------
@@ -179,12 +197,12 @@ class WallService:
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
-        since = None
+        moved_at = None
         if person_id is not None:
             info = self.people.people.get(person_id)
             if info is not None:
                 person = PersonView(info.id, info.name, self._photo_path(info.photo))
-                since = self.state.positions[person_id][1]
+                moved_at = self.state.moved.get(person_id)
         unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.people.is_known(uid))
         if slot in self.state.offline:
             status = SlotStatus.OFFLINE
@@ -194,7 +212,7 @@ class WallService:
             status = SlotStatus.UNKNOWN
         else:
             status = SlotStatus.EMPTY
-        return SlotView(slot, status, person, unknown[0] if unknown else None, since)
+        return SlotView(slot, status, person, unknown[0] if unknown else None, moved_at)
 
     def _photo_path(self, photo: str | None) -> str | None:
         if not photo:
@@ -272,9 +290,121 @@ class WallService:
         self.people = self.store.load_directory()
         self._after_write(events)
 
-    def show_message(self, text: str, seconds: float) -> None:
-        self._message = (text, self.clock.now() + timedelta(seconds=seconds))
+    def show_message(self, text: str, seconds: float) -> datetime:
+        until = self.clock.now() + timedelta(seconds=seconds)
+        self._message = (text, until)
         self._publish_snapshot()
+        return until
+
+    def coach(self, coach_id: int) -> CoachInfo:
+        info = self.people.coaches.get(coach_id)
+        if info is None:
+            raise CommandError("not_found", f"no coach with id {coach_id}")
+        return info
+
+    def _active_person(self, person_id: int) -> PersonInfo:
+        person = self.person(person_id)
+        if person.archived:
+            raise CommandError("conflict", f"{person.name} is archived")
+        return person
+
+    def update_person(self, person_id: int, name: str | None = None, photo: str | None = None) -> PersonInfo:
+        person = self._active_person(person_id)
+        with self.store.write() as writer:
+            event = writer.update_person(person, clean_name(name) if name else None, photo, self.clock.now())
+        self._directory_changed([event])
+        return self.person(person_id)
+
+    def archive_person(self, person_id: int) -> PersonInfo:
+        person = self._active_person(person_id)
+        with self.store.write() as writer:
+            event = writer.archive_person(person, self.clock.now())
+        self._directory_changed([event])
+        return self.person(person_id)
+
+    def assign_card(self, person_id: int, card: str) -> PersonInfo:
+        person = self._active_person(person_id)
+        uid = clean_uid(card)
+        self._check_card_is_free(uid)
+        with self.store.write() as writer:
+            event = writer.assign_card(uid, person, self.clock.now())
+        self._directory_changed([event])
+        return person
+
+    def unassign_card(self, card: str) -> PersonInfo:
+        uid = clean_uid(card)
+        person = self.people.card_owner(uid)
+        if person is None:
+            raise CommandError("not_found", f"card {uid} belongs to nobody")
+        with self.store.write() as writer:
+            event = writer.unassign_card(uid, person, self.clock.now())
+        self._directory_changed([event])
+        return person
+
+    def enroll_card(self, person_id: int, timeout: float) -> "Future[PersonInfo]":
+        """Wait for the next unknown tag; the future ends with the person, or CommandError timeout."""
+        person = self._active_person(person_id)
+        if self._enrollment is not None:
+            raise CommandError("conflict", "another card/enroll is already waiting for a tag")
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        self._enrollment = Enrollment(person.id, self.clock.now() + timedelta(seconds=timeout), future)
+        return future
+
+    def _enroll(self, uid: str) -> list[WallEvent]:
+        enrollment, self._enrollment = self._enrollment, None
+        person = self.person(enrollment.person_id)
+        with self.store.write() as writer:
+            event = writer.assign_card(uid, person, self.clock.now())
+        self._directory_changed([event])
+        enrollment.future.set_result(person)
+        return [event]
+
+    def remove_coach(self, coach_id: int) -> CoachInfo:
+        coach = self.coach(coach_id)
+        with self.store.write() as writer:
+            event = writer.remove_coach(coach, self.clock.now())
+        self._directory_changed([event])
+        return coach
+
+    def set_goal(self, goal: int, period: str = "current") -> WallEvent:
+        return self.record([rules.set_goal(self.state, goal, period)])[0]
+
+    def close_period(self) -> WallEvent:
+        return self.record([rules.close_period(self.state, self.config, self.clock.now())])[0]
+
+    def add_attempt(self, person_id: int, coach_id: int | None, reason: str) -> WallEvent:
+        """An attempt an admin records by hand; the coach rules still apply."""
+        person = self._active_person(person_id)
+        coach = self.coach(coach_id) if coach_id is not None else None
+        drafts = rules.confirm_attempt(self.state, self.people, self.config, coach, person, "manual", None,
+                                       self.clock.now(), reason)
+        if drafts[0].type is EventType.ATTEMPT_REJECTED:
+            raise CommandError("conflict", f"not counted: {drafts[0].details['reason']}")
+        return self.record(drafts)[0]
+
+    def void_attempt(self, attempt_id: int, reason: str) -> WallEvent:
+        attempt = self.store.attempt(attempt_id)
+        if attempt is None:
+            raise CommandError("not_found", f"no attempt with id {attempt_id}")
+        if attempt.voided:
+            raise CommandError("conflict", f"attempt {attempt_id} is already voided")
+        draft = Draft(EventType.ATTEMPT_VOIDED, person_id=attempt.person_id, coach_id=attempt.coach_id,
+                      details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)})
+        return self.record([draft])[0]
+
+    def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
+        """Put the record right when the wall and the data disagree."""
+        person = self._active_person(person_id)
+        if slot is not None and slot not in self.config.slot_ids:
+            raise CommandError("not_found", f"no slot {slot}")
+        recorded = self.state.positions.get(person_id)
+        from_slot = recorded[0] if recorded else None
+        if from_slot == slot:
+            raise CommandError("conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}")
+        draft = Draft(EventType.MOVE_CORRECTED, person_id=person_id, slot_id=slot,
+                      details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason})
+        return self.record([draft])[0]
 
     # -- threads -----------------------------------------------------------------------
 
@@ -338,6 +468,9 @@ class WallService:
             if self._message and self.clock.now() >= self._message[1]:
                 self._message = None
                 self._publish_snapshot()
+            if self._enrollment and self.clock.now() >= self._enrollment.until:
+                self._enrollment.future.set_exception(CommandError("timeout", "no unknown tag was seen in time"))
+                self._enrollment = None
         elif isinstance(item, tuple):
             fn, future = item
             if future.set_running_or_notify_cancel():

@@ -29,7 +29,7 @@ class SlotView:
     status: SlotStatus
     person: PersonView | None = None
     unknown_uid: str | None = None
-    moved_at: datetime | None = None  # when the person arrived in this slot
+    moved_at: datetime | None = None  # when the person last moved here (not a first hanging)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,10 @@ tar -C "$SRC" --exclude=.git --exclude=.venv --exclude=demo-data --exclude='*.eg
 "$PREFIX/venv/bin/python" -m pip install -q "$PREFIX/src"
 
 echo "==> Config in $CONF_DIR, data in $DATA_DIR"
+fresh_config=false
 if [ ! -f "$CONF_DIR/wallboard.toml" ]; then
     "$PREFIX/venv/bin/wallboard" --config "$CONF_DIR/wallboard.toml" init --data-dir "$DATA_DIR"
+    fresh_config=true
 fi
 chown -R "$USER_NAME:$USER_NAME" "$DATA_DIR"
 chown root:"$USER_NAME" "$CONF_DIR" "$CONF_DIR/wallboard.toml"
@@ -58,6 +60,13 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
     [ -f "$password_file" ] || { touch "$password_file"; chmod 0640 "$password_file"; }
     mosquitto_passwd -b "$password_file" "$USER_NAME" "$(cat "$secret")"
     chown mosquitto:mosquitto "$password_file" 2>/dev/null || true
+    if $fresh_config; then
+        # A new wall talks to the local broker as the wallboard user from the start.
+        sed -i -e 's|^enabled = false\( *# publish\)|enabled = true \1|' \
+            -e "s|^# username = \"wallboard\" *|username = \"$USER_NAME\" |" \
+            -e "s|^# password_file = \"[^\"]*\" *|password_file = \"$secret\" |" \
+            "$CONF_DIR/wallboard.toml"
+    fi
     echo "    Add an admin for yourself: sudo $PREFIX/src/deploy/mosquitto/users.sh admin"
 fi
 

@@ -69,7 +69,7 @@ def wall(
         for index in range(slot_count):
             sid = slot_id(level_index, index)
             if sid in offline:
-                slots.append(SlotView(id=sid, status=SlotStatus.OFFLINE))
+                slots.append(SlotView(id=sid, status=SlotStatus.OFFLINE, person=people.get(sid)))
             elif sid in unknown:
                 slots.append(SlotView(id=sid, status=SlotStatus.UNKNOWN, unknown_uid=unknown[sid]))
             elif sid in people:

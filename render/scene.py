@@ -83,17 +83,26 @@ class WallPainter:
         px = self.layout.px
         if slot.status is SlotStatus.EMPTY:
             _empty_frame(self.canvas, place, strip, texts("empty"), self.fonts, px)
-        elif slot.status is SlotStatus.OFFLINE:
+        elif slot.status is SlotStatus.OFFLINE and slot.person is None:
             _offline_frame(self.canvas, place, texts("offline"), self.fonts, px)
+        elif slot.status is SlotStatus.OFFLINE:
+            # Still who we last saw here, crossed by caution tape: offline is not empty.
+            face = self._person_face(place, slot.person)
+            photo = place.photo.move(-place.frame.x, -place.frame.y)
+            tape = pygame.Rect(photo.x, photo.centery - photo.height // 5, photo.width, photo.height * 2 // 5)
+            _caution_tape(face, tape, texts("offline"), self.fonts, px)
+            pin_up(self.canvas, place, face, PIN, px, glow=False)
         elif slot.status is SlotStatus.UNKNOWN:
             face = polaroid_face(place, unknown_picture(place, slot.unknown_uid, self.fonts),
                                   [texts("unknown")], self.fonts.ui)
             pin_up(self.canvas, place, face, PIN, px, glow=False)
         else:
-            person = slot.person or PersonView(id=0, name="?", photo=None)
-            portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
-            face = polaroid_face(place, portrait, name_variants(person.name), self.fonts.hand)
+            face = self._person_face(place, slot.person or PersonView(id=0, name="?", photo=None))
             pin_up(self.canvas, place, face, PIN_NEW if fresh else PIN, px, glow=fresh)
+
+    def _person_face(self, place: CardPlace, person: PersonView) -> pygame.Surface:
+        portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
+        return polaroid_face(place, portrait, name_variants(person.name), self.fonts.hand)
 
 
 # ---------------------------------------------------------------- background
@@ -248,17 +257,24 @@ def _offline_frame(canvas: pygame.Surface, place: CardPlace, word: str, fonts: F
     frame = place.frame
     _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90)
     card = pygame.Surface(frame.size).convert()
-    card.fill(OFFLINE_STRIPE)
-    stripe = max(4, frame.width // 7)
-    for x in range(-frame.height, frame.width, stripe * 2):
-        pygame.draw.polygon(card, OFFLINE_WARN, [(x, frame.height), (x + stripe, frame.height),
-                                                 (x + stripe + frame.height, 0), (x + frame.height, 0)])
-    font, _ = _fit_lines(word, fonts.bold, round(frame.width * 0.8), round(frame.width * 0.15), max_lines=1)
-    text = font.render(word, True, INK)
-    label = text.get_rect(center=(frame.width // 2, frame.height // 2)).inflate(px(16), px(10))
-    pygame.draw.rect(card, PAPER, label, border_radius=px(6))
-    card.blit(text, text.get_rect(center=label.center))
+    _caution_tape(card, card.get_rect(), word, fonts, px)
     canvas.blit(card, frame)
+
+
+def _caution_tape(surface: pygame.Surface, area: pygame.Rect, word: str, fonts: Fonts, px) -> None:
+    """Yellow and black stripes over `area` with `word` on a paper label in the middle."""
+    tape = pygame.Surface(area.size).convert()
+    tape.fill(OFFLINE_STRIPE)
+    stripe = max(4, surface.get_width() // 7)
+    for x in range(-area.height, area.width, stripe * 2):
+        pygame.draw.polygon(tape, OFFLINE_WARN, [(x, area.height), (x + stripe, area.height),
+                                                 (x + stripe + area.height, 0), (x + area.height, 0)])
+    font, _ = _fit_lines(word, fonts.bold, round(area.width * 0.8), round(surface.get_width() * 0.15), max_lines=1)
+    text = font.render(word, True, INK)
+    label = text.get_rect(center=(area.width // 2, area.height // 2)).inflate(px(16), px(10))
+    pygame.draw.rect(tape, PAPER, label, border_radius=px(6))
+    tape.blit(text, text.get_rect(center=label.center))
+    surface.blit(tape, area)
 
 
 # ---------------------------------------------------------------- panel

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, create_engine, event
 # How long a connection waits for another writer (the CLI while the service runs)
 # before giving up with "database is locked".
 BUSY_TIMEOUT_MS = 5000
+WRITE_OPTION = "wallboard_write"  # execution option that makes a transaction BEGIN IMMEDIATE
 
 
 def make_engine(url: str) -> Engine:
@@ -36,6 +37,11 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes the write lock up front: a deferred one that
+        # read first fails at once with "database is locked" when another writer
+        # (the CLI, the MQTT publisher marking events sent) committed meanwhile,
+        # and busy_timeout cannot help it.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine

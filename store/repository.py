@@ -8,10 +8,10 @@ either all of it or none.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,11 +27,17 @@ from board.rules import (
     PersonInfo,
     RecentAttempt,
     WallState,
+    is_move,
+    is_move_up,
 )
 from store import migrate
-from store.engine import make_engine
+from store.engine import WRITE_OPTION, make_engine
 from store.models import Attempt, Card, Coach, Event, Level, Outbox, Period, Person, Position, Slot
 from store.projection import PLACING, REMOVING, project_position
+
+
+# Moves older than this are not highlighted on the screen, so need not be loaded.
+MOVE_HIGHLIGHT = timedelta(hours=24)
 
 
 def to_wall_event(row: Event, tz) -> WallEvent:
@@ -67,6 +73,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator["Writer"]:
         with self._sessions.begin() as session:
+            session.connection(execution_options={WRITE_OPTION: True})
             yield Writer(session, self.config)
 
     @contextmanager
@@ -106,7 +113,11 @@ class Store:
             period = session.scalars(select(Period).order_by(Period.id.desc()).limit(1)).first()
             if period is not None:
                 state.period = self._period_state(session, period)
-                state.moved_up = self._moved_up_since(session, period.starts_at)
+                state.moved_up = {e.person_id: e.at for e in self._placements_since(session, period.starts_at)
+                                  if is_move_up(e)}
+            state.moved = {e.person_id: e.at for e in self._placements_since(session, now - MOVE_HIGHLIGHT)
+                           if is_move(e)}
+            state.next_goal = self._next_goal(session)
             dedupe_from = now - self.config.rules.duplicate
             for attempt in session.scalars(
                 select(Attempt).where(Attempt.at >= dedupe_from, Attempt.coach_id.is_not(None))
@@ -130,11 +141,18 @@ class Store:
             goal_reached=any(details.get("period_id") == period.id for details in reached),
         )
 
-    def _moved_up_since(self, session: Session, since: datetime) -> dict[int, datetime]:
-        moves = session.scalars(
+    def _next_goal(self, session: Session) -> int | None:
+        """A goal an admin set for the next period, if no period has started since."""
+        started = session.scalar(select(func.max(Event.seq)).where(Event.type == str(EventType.PERIOD_STARTED))) or 0
+        goals = session.scalars(select(Event.details).where(Event.type == str(EventType.GOAL_SET), Event.seq > started)
+                                .order_by(Event.seq))
+        return next((d["goal"] for d in reversed(list(goals)) if d["period_id"] is None), None)
+
+    def _placements_since(self, session: Session, since: datetime) -> list[WallEvent]:
+        rows = session.scalars(
             select(Event).where(Event.type.in_([str(t) for t in PLACING]), Event.at >= since).order_by(Event.seq)
         )
-        return {m.person_id: m.at.astimezone(self.config.tz) for m in moves if m.details.get("level_change", 0) > 0}
+        return [to_wall_event(row, self.config.tz) for row in rows]
 
     def _offline_readers(self, session: Session) -> set[str]:
         health = [str(EventType.READER_OFFLINE), str(EventType.READER_ONLINE)]
@@ -166,6 +184,14 @@ class Store:
         with self.read() as session:
             rows = session.scalars(select(Event).where(Event.seq > seq).order_by(Event.seq).limit(limit))
             return [to_wall_event(row, self.config.tz) for row in rows]
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        with self.read() as session:
+            return session.get(Attempt, attempt_id)
+
+    def outbox_size(self) -> int:
+        with self.read() as session:
+            return session.scalar(select(func.count()).select_from(Outbox))
 
     def pending_outbox(self, limit: int) -> list[WallEvent]:
         """Events the broker has not acknowledged yet, oldest first."""
@@ -206,12 +232,14 @@ class Writer:
         """Record one event: the log row, its outbox entry and what derives from it."""
         details: dict[str, Any] = dict(draft.details)
         if draft.type is EventType.PERIOD_STARTED:
-            period = Period(starts_at=datetime.fromisoformat(details["starts_at"]),
-                            ends_at=datetime.fromisoformat(details["ends_at"]), goal=details["goal"])
+            starts_at = datetime.fromisoformat(details["starts_at"])
+            # A period closed early by an admin ends where the new one starts.
+            self.session.execute(update(Period).where(Period.ends_at > starts_at).values(ends_at=starts_at))
+            period = Period(starts_at=starts_at, ends_at=datetime.fromisoformat(details["ends_at"]), goal=details["goal"])
             self.session.add(period)
             self.session.flush()
             details["period_id"] = period.id
-        elif draft.type is EventType.GOAL_SET:
+        elif draft.type is EventType.GOAL_SET and details["period_id"] is not None:
             self.session.get(Period, details["period_id"]).goal = details["goal"]
         row = Event(at=at, type=str(draft.type), person_id=draft.person_id, slot_id=draft.slot_id,
                     coach_id=draft.coach_id, uid=draft.uid, details=details)
@@ -273,3 +301,27 @@ class Writer:
         return self.append(Draft(EventType.COACH_ADDED, coach_id=coach.id, uid=badge, person_id=coach.person_id,
                                  details={"coach_name": name}), at)
 
+
+    def update_person(self, person: PersonInfo, name: str | None, photo: str | None, at: datetime) -> WallEvent:
+        row = self.session.get(Person, person.id)
+        row.name = name or row.name
+        row.photo = photo or row.photo
+        return self.append(Draft(EventType.PERSON_UPDATED, person_id=person.id,
+                                 details={"person_name": row.name, "photo": row.photo}), at)
+
+    def archive_person(self, person: PersonInfo, at: datetime) -> WallEvent:
+        """Archived people keep their history; their cards are free again."""
+        self.session.get(Person, person.id).archived = True
+        self.session.execute(update(Card).where(Card.person_id == person.id).values(person_id=None))
+        return self.append(Draft(EventType.PERSON_ARCHIVED, person_id=person.id,
+                                 details={"person_name": person.name}), at)
+
+    def unassign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
+        self.session.get(Card, uid).person_id = None
+        return self.append(Draft(EventType.CARD_UNASSIGNED, person_id=person.id, uid=uid,
+                                 details={"person_name": person.name}), at)
+
+    def remove_coach(self, coach: CoachInfo, at: datetime) -> WallEvent:
+        self.session.get(Coach, coach.id).removed = True
+        return self.append(Draft(EventType.COACH_REMOVED, coach_id=coach.id, uid=coach.badge,
+                                 details={"coach_name": coach.name}), at)

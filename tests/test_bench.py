@@ -8,7 +8,7 @@ from tests.test_cli import wallboard
 def test_bench_prints_measured_figures_as_json(tmp_path):
     out = tmp_path / "bench.json"
     result = wallboard("bench", "--log-size", "5000", "--events", "100", "--display-idle", "0.5",
-                       "--reader-polls", "20", "--out", str(out), cwd=tmp_path)
+                       "--reader-polls", "20", "--mqtt-moves", "50", "--out", str(out), cwd=tmp_path)
     data = json.loads(result.stdout)
     assert json.loads(out.read_text()) == data
     assert data["rules_and_store"]["sensor_events"] == 100
@@ -20,3 +20,6 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert data["readers"]["polls_per_share"] == 20
     assert set(data["readers"]["per_poll"]) == {"rc522", "mfrc522", "mfrc522_tutorial"}
     assert set(data["readers"]["sweep_24_slots"]) == {"1MHz", "4MHz", "8MHz"}
+    assert data["mqtt"]["requests"]["answered"] == 50
+    assert data["mqtt"]["card_to_subscriber"]["moves"] == 50
+    assert 0 < data["mqtt"]["card_to_subscriber"]["latency_ms_p50"] <= data["mqtt"]["card_to_subscriber"]["latency_ms_p99"]

@@ -99,3 +99,13 @@ def test_the_recorded_time_carries_the_walls_utc_offset(wall):
     event = wall.show("A1", SANNE)[0]
     assert event.at.utcoffset().total_seconds() == 3600  # Amsterdam in November
     assert event.as_payload()["at"].endswith("+01:00")
+
+
+def test_a_moved_card_is_marked_for_the_screen_highlight_but_a_first_hanging_is_not(wall):
+    wall.show("A1", SANNE)
+    wall.show("A2", DAAN)
+    wall.show("A1")
+    moved = wall.show("B1", SANNE)[0]
+    snapshot = wall.service.snapshot()
+    assert snapshot.slot("B1").moved_at == moved.at
+    assert snapshot.slot("A2").moved_at is None

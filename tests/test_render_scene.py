@@ -8,7 +8,7 @@ from tests.render_support import HandClock, count_of, headless_display, pixels_o
 
 from board.snapshot import PersonView
 from render.samples import SAMPLE_NOW, wall
-from render.theme import HIGHLIGHT, MERCURY, OFFLINE_WARN, UNKNOWN_PHOTO, tile_color
+from render.theme import HIGHLIGHT, MERCURY, OFFLINE_STRIPE, OFFLINE_WARN, UNKNOWN_PHOTO, tile_color
 
 GREEN = (20, 200, 60)
 
@@ -52,6 +52,16 @@ def test_an_offline_slot_is_marked_and_is_not_drawn_as_empty():
     offline, empty = layout.card("C3").frame, layout.card("C4").frame
     assert count_of(display.screen, OFFLINE_WARN, offline) > offline.width * offline.height * 0.3
     assert count_of(display.screen, OFFLINE_WARN, empty) == 0
+
+
+def test_an_offline_slot_still_shows_who_hung_there_under_caution_tape():
+    person = PersonView(id=3, name="Ruben Huisman", photo=None)
+    display = shown(wall(people={"C3": person}, offline=("C3",)))
+    photo = display.painter.layout.card("C3").photo
+    top_of_photo = pygame.Rect(photo.x, photo.y, photo.width, photo.height // 4)
+    assert count_of(display.screen, tile_color("Ruben Huisman"), top_of_photo) > 0
+    tape = count_of(display.screen, OFFLINE_WARN, photo) + count_of(display.screen, OFFLINE_STRIPE, photo)
+    assert tape > photo.width * photo.height * 0.1
 
 
 def test_an_unknown_card_is_drawn_as_unknown():

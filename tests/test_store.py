@@ -61,6 +61,7 @@ def test_restarting_the_service_on_the_same_file_loses_nothing(tmp_path):
     assert after.period.count == before.period.count == 1
     assert after.recent_attempts == before.recent_attempts
     assert after.moved_up == ("Sanne",)
+    assert after.slot("B3").moved_at == before.slot("B3").moved_at is not None
     again.close()
 
 

@@ -1,0 +1,269 @@
+"""Requests in, responses out: the admin API on `request/<command>`.
+
+A request is checked on paho's network thread (size, retain flag, JSON, the
+command's model) and then carried out on the service thread through
+`service.submit`, between sensor events and never at the same time as one. The
+response is published from whichever thread finishes the work.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from importlib.metadata import version
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from board.errors import CommandError
+from board.mqtt import commands as c
+from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
+from board.mqtt.link import MqttLink
+from board.mqtt.state import snapshot_payload
+from board.rules import CoachInfo, PersonInfo
+from board.service import WallService
+from sensors.sim import SimulatedReader
+
+log = logging.getLogger(__name__)
+
+
+# -- what responses say about things ----------------------------------------------------
+
+
+def person_data(service: WallService, person: PersonInfo) -> dict[str, Any]:
+    position = service.state.positions.get(person.id)
+    return {"id": person.id, "name": person.name, "photo": person.photo,
+            "cards": sorted(uid for uid, owner in service.people.cards.items() if owner == person.id),
+            "slot": position[0] if position else None, "archived": person.archived}
+
+
+def coach_data(coach: CoachInfo) -> dict[str, Any]:
+    return {"id": coach.id, "name": coach.name, "uid": coach.badge, "person_id": coach.person_id}
+
+
+def period_data(service: WallService) -> dict[str, Any]:
+    period = service.state.period
+    return {"id": period.id, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat(),
+            "goal": period.goal, "count": period.count}
+
+
+def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
+    attempt = service.store.attempt(attempt_id)
+    return {"id": attempt.id, "person_id": attempt.person_id, "coach_id": attempt.coach_id,
+            "at": attempt.at.astimezone(service.config.tz).isoformat(), "voided": attempt.voided}
+
+
+# -- the commands, run on the service thread ------------------------------------------------
+
+
+def _saved_photo(service: WallService, photo) -> str | None:
+    return photo.save(service.config.photos_dir).name if photo else None
+
+
+def person_add(service: WallService, request: c.PersonAdd) -> dict:
+    person_id = service.add_person(request.name, photo=_saved_photo(service, request.photo))
+    return {"person": person_data(service, service.person(person_id))}
+
+
+def person_update(service: WallService, request: c.PersonUpdate) -> dict:
+    service.person(request.id)  # refuse an unknown id before a photo is stored for it
+    person = service.update_person(request.id, request.name, _saved_photo(service, request.photo))
+    return {"person": person_data(service, person)}
+
+
+def person_archive(service: WallService, request: c.PersonArchive) -> dict:
+    return {"person": person_data(service, service.archive_person(request.id))}
+
+
+def card_assign(service: WallService, request: c.CardAssign) -> dict:
+    return {"person": person_data(service, service.assign_card(request.person_id, request.uid))}
+
+
+def card_unassign(service: WallService, request: c.CardUnassign) -> dict:
+    return {"person": person_data(service, service.unassign_card(request.uid))}
+
+
+def card_enroll(service: WallService, request: c.CardEnroll) -> Future:
+    enrolled: Future = Future()
+    waiting = service.enroll_card(request.person_id, request.timeout)
+
+    def finish(done: Future) -> None:  # on the service thread, when a tag is seen or time is up
+        if done.exception() is not None:
+            enrolled.set_exception(done.exception())
+        else:
+            enrolled.set_result({"person": person_data(service, service.person(done.result().id))})
+
+    waiting.add_done_callback(finish)
+    return enrolled
+
+
+def coach_add(service: WallService, request: c.CoachAdd) -> dict:
+    coach_id = service.add_coach(request.name, request.uid, request.person_id)
+    return {"coach": coach_data(service.coach(coach_id))}
+
+
+def coach_remove(service: WallService, request: c.CoachRemove) -> dict:
+    return {"coach": coach_data(service.remove_coach(request.id))}
+
+
+def goal_set(service: WallService, request: c.GoalSet) -> dict:
+    service.set_goal(request.goal, request.period)
+    return {"period": period_data(service), "next_goal": service.state.next_goal}
+
+
+def period_close(service: WallService, request: c.PeriodClose) -> dict:
+    service.close_period()
+    return {"period": period_data(service)}
+
+
+def attempt_add(service: WallService, request: c.AttemptAdd) -> dict:
+    event = service.add_attempt(request.person_id, request.coach_id, request.reason)
+    return {"attempt": attempt_data(service, event.details["attempt_id"])}
+
+
+def attempt_void(service: WallService, request: c.AttemptVoid) -> dict:
+    service.void_attempt(request.id, request.reason)
+    return {"attempt": attempt_data(service, request.id)}
+
+
+def move_correct(service: WallService, request: c.MoveCorrect) -> dict:
+    service.correct_move(request.person_id, request.slot, request.reason)
+    return {"person": person_data(service, service.person(request.person_id))}
+
+
+def state_get(service: WallService, request: c.StateGet) -> dict:
+    return {"state": snapshot_payload(service.snapshot())}
+
+
+def events_get(service: WallService, request: c.EventsGet) -> dict:
+    events = service.store.events_since(request.since, request.limit + 1)
+    page = events[:request.limit]
+    return {"events": [event.as_payload() for event in page],
+            "next": page[-1].seq if page else request.since, "more": len(events) > request.limit}
+
+
+def people_list(service: WallService, request: c.PeopleList) -> dict:
+    people = sorted(service.people.people.values(), key=lambda person: person.id)
+    return {"people": [person_data(service, person) for person in people if request.archived or not person.archived]}
+
+
+def display_message(service: WallService, request: c.DisplayMessage) -> dict:
+    return {"until": service.show_message(request.text, request.seconds).isoformat()}
+
+
+class Health:
+    """`health` needs to know since when the wall runs."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+
+    def __call__(self, service: WallService, request: c.Health) -> dict:
+        return {"version": version("polaroid-wall"), "uptime_s": round(time.monotonic() - self.started),
+                "readers_offline": sorted(service.state.offline), "outbox_pending": service.store.outbox_size(),
+                "last_event_seq": service.store.last_seq()}
+
+
+Handler = Callable[[WallService, c.Request], dict | Future]
+
+HANDLERS: dict[str, Handler] = {
+    "person/add": person_add, "person/update": person_update, "person/archive": person_archive,
+    "card/assign": card_assign, "card/unassign": card_unassign, "card/enroll": card_enroll,
+    "coach/add": coach_add, "coach/remove": coach_remove, "goal/set": goal_set, "period/close": period_close,
+    "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
+    "state/get": state_get, "events/get": events_get, "people/list": people_list,
+    "display/message": display_message, "health": Health(),
+}
+
+
+# -- the request server ------------------------------------------------------------------
+
+
+class RequestServer:
+    def __init__(self, link: MqttLink, service: WallService, *, max_payload_bytes: int):
+        self.link = link
+        self.service = service
+        self.max_payload_bytes = max_payload_bytes
+        self._prefix = f"{link.base}/request/"
+        link.route(f"{self._prefix}#", self._on_request)
+
+    def _on_request(self, message: mqtt.MQTTMessage) -> None:
+        """Network thread: check the request, hand it to the service thread."""
+        command = message.topic[len(self._prefix):]
+        reply_to = _reply_properties(message)
+        transaction: Transaction | None = None
+        try:
+            if len(message.payload) > self.max_payload_bytes:  # refused unread: no transaction to echo
+                raise CommandError(ErrorCode.PAYLOAD_TOO_LARGE, f"a request has at most {self.max_payload_bytes} bytes")
+            document = parse_json_object(message.payload)
+            transaction = transaction_of(document)
+            if message.retain:
+                raise CommandError(ErrorCode.RETAINED_REQUEST, "requests must not be retained; not carried out")
+            request = validate(command, document)
+        except CommandError as refusal:
+            self._respond(command, transaction, reply_to, error=refusal)
+            return
+        handler = HANDLERS[command]
+        future = self.service.submit(lambda: handler(self.service, request))
+        future.add_done_callback(lambda done: self._finish(command, transaction, reply_to, done))
+
+    def _finish(self, command: str, transaction: Transaction | None, reply_to, done: Future) -> None:
+        error = done.exception()
+        if error is None and isinstance(done.result(), Future):  # card/enroll answers later
+            done.result().add_done_callback(lambda later: self._finish(command, transaction, reply_to, later))
+            return
+        if error is None:
+            self._respond(command, transaction, reply_to, data=done.result())
+        elif isinstance(error, CommandError):
+            self._respond(command, transaction, reply_to, error=error)
+        else:
+            log.error("request %s failed", command, exc_info=error)
+            self._respond(command, transaction, reply_to,
+                          error=CommandError(ErrorCode.INTERNAL_ERROR, f"{type(error).__name__}: the wall logged it"))
+
+    def _respond(self, command: str, transaction: Transaction | None, reply_to: tuple[str, Properties] | None, *,
+                 data: Any = None, error: CommandError | None = None) -> None:
+        if error is None:
+            response = {"transaction": transaction, "status": "ok", "data": data}
+        else:
+            response = {"transaction": transaction, "status": "error",
+                        "error": {"code": str(error.code), "message": error.message}}
+        if self.link.publish(f"{self.link.base}/response/{command}", response) is None:
+            log.warning("response to %s lost: not connected", command)
+        if reply_to is not None:
+            self.link.publish(reply_to[0], response, properties=reply_to[1])
+
+
+def _reply_properties(message: mqtt.MQTTMessage) -> tuple[str, Properties] | None:
+    """MQTT 5 response topic and correlation data, echoed on the answer."""
+    received = getattr(message, "properties", None)
+    response_topic = getattr(received, "ResponseTopic", None)
+    if not response_topic or "+" in response_topic or "#" in response_topic:
+        return None
+    properties = Properties(PacketTypes.PUBLISH)
+    correlation = getattr(received, "CorrelationData", None)
+    if correlation is not None:
+        properties.CorrelationData = correlation
+    return response_topic, properties
+
+
+def route_sim_readers(link: MqttLink, readers: dict[str, SimulatedReader]) -> None:
+    """`sim/reader` sets the tags a simulated reader sees: drive a wall end to end over the broker."""
+
+    def on_sim_reader(message: mqtt.MQTTMessage) -> None:
+        if message.retain:
+            log.warning("ignored a retained sim/reader message")
+            return
+        try:
+            update = validate_model(c.SimReader, parse_json_object(message.payload))
+        except CommandError as refusal:
+            log.warning("ignored sim/reader: %s", refusal.message)
+            return
+        reader = readers.get(update.reader)
+        if reader is None:
+            log.warning("ignored sim/reader: no reader %r", update.reader)
+            return
+        reader.set_tags(update.tags)
+
+    link.route(f"{link.base}/sim/reader", on_sim_reader)

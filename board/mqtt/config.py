@@ -1,0 +1,69 @@
+"""The `[mqtt]` section of the wall's config file."""
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# A topic we publish under: no wildcards, no empty levels, no control characters.
+_TOPIC_PREFIX = re.compile(r"[^\s#+/\x00-\x1f\x7f]+(/[^\s#+/\x00-\x1f\x7f]+)*")
+
+
+class TlsConfig(BaseModel):
+    """Verify the broker with `ca_file`; add a client certificate if the broker asks for one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_file: Path
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> "TlsConfig":
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
+
+
+class MqttConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    # A file holding only the password, so the config file itself can be world-readable.
+    password_file: Path | None = None
+    tls: TlsConfig | None = None
+    client_id: str | None = Field(None, min_length=1, max_length=64)  # default: wallboard-<board_id>
+    base_topic: str | None = Field(None, pattern=_TOPIC_PREFIX.pattern)  # default: wallboard/<board_id>
+    # "auto" speaks MQTT 5 and falls back to 3.1.1 when the broker refuses 5.
+    protocol: Literal["auto", "5", "3.1.1"] = "auto"
+    keepalive: int = Field(30, ge=5, le=3600)
+    reconnect_min_delay: float = Field(1.0, gt=0)
+    reconnect_max_delay: float = Field(60.0, gt=0)
+    # Requests larger than this are refused with payload_too_large (a photo travels base64 inside one).
+    max_payload_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    discovery: bool = True  # Home Assistant MQTT discovery
+    discovery_prefix: str = Field("homeassistant", pattern=_TOPIC_PREFIX.pattern)
+
+    @model_validator(mode="after")
+    def _delays_in_order(self) -> "MqttConfig":
+        if self.reconnect_min_delay > self.reconnect_max_delay:
+            raise ValueError("reconnect_min_delay must not exceed reconnect_max_delay")
+        if self.password_file is not None and self.username is None:
+            raise ValueError("password_file needs a username")
+        return self
+
+    def topic_base(self, board_id: str) -> str:
+        return self.base_topic or f"wallboard/{board_id}"
+
+    def effective_client_id(self, board_id: str) -> str:
+        return self.client_id or f"wallboard-{board_id}"
+
+    def read_password(self) -> str | None:
+        """The password, read when connecting so a rotated file needs no config change."""
+        if self.password_file is None:
+            return None
+        return self.password_file.read_text().strip()

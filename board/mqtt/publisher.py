@@ -1,0 +1,177 @@
+"""What the wall tells the broker: events from the outbox, the retained state, discovery.
+
+The service calls `on_event`/`on_snapshot` on its own thread; they only note
+that there is work and wake the publisher thread, which does the JSON and the
+publishing. Events are never taken from `on_event` itself but from the outbox,
+the one queue that survives outages and restarts: the publisher keeps a small
+window of them in flight, in seq order, and marks each one sent when the
+broker's PUBACK arrives.
+"""
+
+import logging
+import queue
+import threading
+from typing import Protocol
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
+
+from board.events import WallEvent
+from board.mqtt.discovery import discovery_configs, discovery_topics, status_topic
+from board.mqtt.link import MqttLink
+from board.mqtt.state import snapshot_payload
+from board.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+# Events in flight at once. paho re-sends them all on reconnect and a broker may
+# refuse more than its receive maximum (Mosquitto: 20), so keep well below it.
+WINDOW = 10
+
+
+class Outbox(Protocol):
+    """Events recorded but not yet acknowledged by the broker (store.repository.Store)."""
+
+    def pending_outbox(self, limit: int) -> list[WallEvent]:
+        """The oldest unacknowledged events, in seq order."""
+        ...
+
+    def mark_sent(self, seq: int) -> None: ...
+
+
+class MqttPublisher:
+    """A BoardListener that publishes on its own thread."""
+
+    def __init__(self, link: MqttLink, outbox: Outbox, board_id: str, *, poll_interval: float = 1.0):
+        self.link = link
+        self.outbox = outbox
+        self.board_id = board_id
+        # Also picks up events written by another process (the CLI) without on_event.
+        self.poll_interval = poll_interval
+        self._snapshot: Snapshot | None = None
+        self._published_version: int | None = None
+        self._session_started = threading.Event()
+        self._discovery_due = threading.Event()
+        self._acks: "queue.SimpleQueue[tuple[int, ReasonCode]]" = queue.SimpleQueue()
+        self._in_flight: dict[int, int] = {}  # mid -> seq; publisher thread only
+        self._handed_through = 0  # highest seq handed to paho by this process
+        self._unmarked: list[int] = []  # acknowledged, not yet marked sent in the outbox
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        link.when_ready(self._session_ready)
+        link.when_acked(self._acked)
+        if link.config.discovery:
+            link.route(status_topic(link.config), self._home_assistant_status)
+
+    # -- BoardListener (service thread): hand over only ----------------------------------
+
+    def on_event(self, event: WallEvent) -> None:
+        self._wake.set()
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._wake.set()
+
+    # -- network thread: hand over only -----------------------------------------------------
+
+    def _session_ready(self) -> None:
+        self._session_started.set()
+        self._discovery_due.set()
+        self._wake.set()
+
+    def _acked(self, mid: int, reason: ReasonCode) -> None:
+        self._acks.put((mid, reason))
+        self._wake.set()
+
+    def _home_assistant_status(self, message: mqtt.MQTTMessage) -> None:
+        if message.payload == b"online":
+            self._discovery_due.set()
+            self._wake.set()
+
+    # -- the publisher thread -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+            try:
+                self.step()
+            except Exception:
+                # A locked or failing database must not end publishing: retry next time.
+                log.exception("publishing to MQTT failed; retrying")
+
+    def step(self) -> None:
+        self._settle_acks()
+        if not self.link.ready:
+            return
+        if self._session_started.is_set():
+            self._session_started.clear()
+            self._published_version = None  # the broker may have lost the retained state
+        if self._discovery_due.is_set():
+            self._discovery_due.clear()
+            self._publish_discovery()
+        self._drain_outbox()
+        self._publish_state()
+
+    def _settle_acks(self) -> None:
+        while True:
+            try:
+                mid, reason = self._acks.get_nowait()
+            except queue.Empty:
+                break
+            seq = self._in_flight.pop(mid, None)
+            if seq is None:
+                continue  # state, a response, discovery
+            if reason.is_failure:
+                # The broker refused it (ACL). Retrying cannot change that and would
+                # hold back every later event, so count it as delivered, loudly.
+                log.error("broker refused event %s: %s; check the ACL of %s", seq, reason, self.link.base)
+            self._unmarked.append(seq)
+        while self._unmarked:
+            self.outbox.mark_sent(self._unmarked[0])
+            self._unmarked.pop(0)
+
+    def _drain_outbox(self) -> None:
+        room = WINDOW - len(self._in_flight)
+        if room <= 0:
+            return
+        # The oldest rows are the ones in flight; the new ones follow them.
+        for event in self.outbox.pending_outbox(WINDOW):
+            if event.seq <= self._handed_through:
+                continue
+            if room == 0:
+                break
+            mid = self.link.publish(f"{self.link.base}/event/{event.type}", event.as_payload())
+            if mid is None:
+                return  # disconnected: the next session carries on from here
+            self._in_flight[mid] = event.seq
+            self._handed_through = event.seq
+            room -= 1
+
+    def _publish_state(self) -> None:
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.version == self._published_version:
+            return
+        if self.link.publish(f"{self.link.base}/state", snapshot_payload(snapshot), retain=True) is not None:
+            self._published_version = snapshot.version
+
+    def _publish_discovery(self) -> None:
+        config = self.link.config
+        if config.discovery:
+            for topic, sensor in discovery_configs(config, self.board_id).items():
+                self.link.publish(topic, sensor, retain=True)
+        else:
+            # An empty retained config removes the entity from Home Assistant.
+            for topic in discovery_topics(config, self.board_id):
+                self.link.publish(topic, b"", retain=True)

@@ -1,0 +1,193 @@
+"""Every command over a real broker: its happy path and its errors; refused requests change nothing."""
+
+import base64
+import json
+
+import pytest
+
+from board.mqtt.commands import COMMANDS
+from tests.mqtt.test_commands import png
+from tests.mqtt.wall import DAAN, MO_BADGE, SANNE
+
+UNKNOWN_TAG = "DEADBEEF"
+
+
+def test_every_documented_command_has_a_handler():
+    from board.mqtt.api import HANDLERS
+
+    assert set(HANDLERS) == set(COMMANDS)
+
+
+def test_people_are_added_updated_listed_and_archived(running):
+    photo = base64.b64encode(png(3, 2)).decode()
+    person = running.ok("person/add", {"name": "Sanne", "photo": photo})["person"]
+    assert person | {"id": 0} == {"id": 0, "name": "Sanne", "photo": person["photo"], "cards": [], "slot": None,
+                                   "archived": False}
+    assert (running.config.photos_dir / person["photo"]).read_bytes() == png(3, 2)
+
+    updated = running.ok("person/update", {"id": person["id"], "name": "Sanne Jansen"})["person"]
+    assert updated["name"] == "Sanne Jansen" and updated["photo"] == person["photo"]
+    assert [p["name"] for p in running.ok("people/list")["people"]] == ["Sanne Jansen"]
+
+    assert running.ok("person/archive", {"id": person["id"]})["person"]["archived"] is True
+    assert running.ok("people/list")["people"] == []
+    assert len(running.ok("people/list", {"archived": True})["people"]) == 1
+    assert running.error("person/archive", {"id": person["id"]}) == "conflict"
+
+
+def test_a_request_with_a_10_kB_name_gets_an_error_and_changes_nothing(running):
+    before = running.ok("events/get")["events"]
+    assert running.error("person/add", {"name": "x" * 10_000}) == "invalid_request"
+    assert running.ok("events/get")["events"] == before
+    assert running.ok("people/list")["people"] == []
+
+
+@pytest.mark.parametrize("command, payload", [
+    ("person/update", {"id": 99, "name": "Nobody"}),
+    ("person/archive", {"id": 99}),
+    ("card/assign", {"person_id": 99, "uid": SANNE}),
+    ("card/unassign", {"uid": UNKNOWN_TAG}),
+    ("card/enroll", {"person_id": 99}),
+    ("coach/remove", {"id": 99}),
+    ("attempt/add", {"person_id": 99, "reason": "by hand"}),
+    ("attempt/void", {"id": 99, "reason": "wrong"}),
+    ("move/correct", {"person_id": 99, "slot": "A1", "reason": "fix"}),
+])
+def test_unknown_ids_are_not_found(running, command, payload):
+    assert running.error(command, payload) == "not_found"
+
+
+def test_cards_are_assigned_and_unassigned_and_a_card_has_one_owner(running):
+    people = running.add_people()
+    assert running.ok("people/list")["people"][0]["cards"] == [SANNE]
+    assert running.error("card/assign", {"person_id": people["Daan"], "uid": SANNE}) == "conflict"
+    assert running.error("card/assign", {"person_id": people["Daan"], "uid": MO_BADGE}) == "conflict"
+    assert running.ok("card/unassign", {"uid": SANNE})["person"]["cards"] == []
+    assert running.ok("card/assign", {"person_id": people["Daan"], "uid": SANNE})["person"]["id"] == people["Daan"]
+
+
+def test_enrolling_assigns_the_next_unknown_tag_seen_at_any_reader(running):
+    sanne = running.ok("person/add", {"name": "Sanne"})["person"]["id"]
+    running.admin.publish(f"{running.base}/request/card/enroll", {"transaction": "e", "person_id": sanne, "timeout": 30})
+    running.wait_until(lambda: running.service._enrollment is not None)
+    running.readers["A2"].set_tags([UNKNOWN_TAG])
+    response = running.admin.wait_for(f"{running.base}/response/card/enroll").json()
+    assert response == {"transaction": "e", "status": "ok",
+                        "data": {"person": response["data"]["person"] | {"cards": [UNKNOWN_TAG]}}}
+    running.wait_until(lambda: running.slot_of(sanne) == "A2")  # and the card arrived where it hangs
+
+
+def test_enrolling_times_out_when_no_unknown_tag_comes(running):
+    sanne = running.ok("person/add", {"name": "Sanne"})["person"]["id"]
+    assert running.admin.request("card/enroll", {"person_id": sanne, "timeout": 5})["error"]["code"] == "timeout"
+
+
+def test_coaches_are_added_and_removed(running):
+    people = running.add_people()
+    coach = running.ok("coach/add", {"name": "Daan", "uid": "C0AC0009", "person_id": people["Daan"]})["coach"]
+    assert coach | {"id": 0} == {"id": 0, "name": "Daan", "uid": "C0AC0009", "person_id": people["Daan"]}
+    assert running.error("coach/add", {"name": "Again", "uid": "C0AC0009"}) == "conflict"
+    assert running.ok("coach/remove", {"id": coach["id"]})["coach"]["id"] == coach["id"]
+    assert running.error("coach/remove", {"id": coach["id"]}) == "not_found"
+
+
+def test_goals_are_set_for_this_period_and_the_next(running):
+    assert running.ok("goal/set", {"goal": 120})["period"]["goal"] == 120
+    data = running.ok("goal/set", {"goal": 80, "period": "next"})
+    assert data["period"]["goal"] == 120 and data["next_goal"] == 80
+    closed = running.ok("period/close")["period"]
+    assert closed["goal"] == 80 and closed["count"] == 0
+    assert running.ok("state/get")["state"]["period"]["goal"] == 80
+
+
+def test_attempts_are_added_by_hand_and_voided_with_a_reason(running):
+    people = running.add_people()
+    attempt = running.ok("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "badge forgotten"})["attempt"]
+    assert attempt["voided"] is False and attempt["person_id"] == people["Sanne"]
+    assert running.ok("state/get")["state"]["period"]["count"] == 1
+    # the duplicate rule still holds for a coach
+    assert running.error("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "again"}) == "conflict"
+    assert running.ok("attempt/void", {"id": attempt["id"], "reason": "entered twice"})["attempt"]["voided"] is True
+    assert running.ok("state/get")["state"]["period"]["count"] == 0
+    assert running.error("attempt/void", {"id": attempt["id"], "reason": "again"}) == "conflict"
+
+
+def test_a_move_is_corrected_when_the_wall_and_the_data_disagree(running):
+    people = running.add_people()
+    person = running.ok("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "reader was down"})["person"]
+    assert person["slot"] == "B2"
+    assert running.error("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "again"}) == "conflict"
+    assert running.error("move/correct", {"person_id": people["Sanne"], "slot": "Z9", "reason": "?"}) == "not_found"
+    assert running.ok("move/correct", {"person_id": people["Sanne"], "slot": None, "reason": "taken home"})["person"]["slot"] is None
+
+
+def test_state_events_display_and_health(running):
+    running.add_people()
+    running.readers["A1"].set_tags([SANNE])
+    running.wait_until(lambda: running.slot_of(1) == "A1")
+    state = running.ok("state/get")["state"]
+    assert state["levels"][0]["slots"][0]["person"]["name"] == "Sanne"
+
+    page = running.ok("events/get", {"since": 0, "limit": 2})
+    assert [event["seq"] for event in page["events"]] == [1, 2] and page["next"] == 2 and page["more"]
+    rest = running.ok("events/get", {"since": page["next"], "limit": 1000})
+    assert rest["more"] is False and rest["events"][-1]["type"] == "card_placed"
+
+    until = running.ok("display/message", {"text": "Koffie!", "seconds": 60})["until"]
+    assert until and running.ok("state/get")["state"]["message"] == "Koffie!"
+
+    health = running.ok("health")
+    assert health["last_event_seq"] == rest["events"][-1]["seq"] and health["readers_offline"] == []
+
+
+@pytest.mark.parametrize("payload, code", [
+    (b"{not json", "invalid_json"),
+    (b"[1, 2, 3]", "invalid_request"),
+    (json.dumps({"name": 5}).encode(), "invalid_request"),
+    (json.dumps({"name": "Sanne", "admin": True}).encode(), "invalid_request"),
+    (json.dumps({"name": "Sa\x00nne"}).encode(), "invalid_request"),
+])
+def test_malformed_requests_get_a_stable_error_code(running, payload, code):
+    running.admin.publish(f"{running.base}/request/person/add", payload, raw=True)
+    response = running.admin.wait_for(f"{running.base}/response/person/add").json()
+    assert response["status"] == "error" and response["error"]["code"] == code
+    assert running.ok("people/list")["people"] == []
+
+
+def test_an_unknown_command_is_answered_on_its_own_response_topic(running):
+    assert running.error("person/delete", {"id": 1}) == "unknown_command"
+
+
+def test_a_retained_request_is_never_carried_out(running):
+    assert running.error("person/add", {"name": "Ghost"}, retain=True) == "retained_request"
+    assert running.ok("people/list")["people"] == []
+
+
+def test_an_oversized_payload_is_refused_unread(running):
+    huge = {"name": "Sanne", "photo": "A" * running.config.mqtt.max_payload_bytes}
+    running.admin.publish(f"{running.base}/request/person/add", huge)
+    response = running.admin.wait_for(f"{running.base}/response/person/add").json()
+    assert response == {"transaction": None, "status": "error", "error": response["error"]}
+    assert response["error"]["code"] == "payload_too_large"
+    assert running.ok("people/list")["people"] == []
+
+
+def test_mqtt5_response_topic_and_correlation_data_are_honoured(running):
+    reply_topic = f"{running.base}/response/admin-42"
+    running.admin.subscribe(reply_topic)
+    properties = running.admin.request_properties(reply_topic, b"corr-1")
+    running.admin.publish(f"{running.base}/request/health", {"transaction": 9}, properties=properties)
+    reply = running.admin.wait_for(reply_topic)
+    assert reply.json()["status"] == "ok" and reply.json()["transaction"] == 9
+    assert reply.properties.CorrelationData == b"corr-1"
+
+
+def test_a_simulated_wall_is_driven_end_to_end_over_the_broker(running):
+    people = running.add_people()
+    watcher = running.admin
+    watcher.subscribe(f"{running.base}/event/#")
+    watcher.publish(f"{running.base}/sim/reader", {"reader": "A3", "tags": [DAAN]})
+    placed = watcher.wait_for(f"{running.base}/event/card_placed").json()
+    assert placed["person"] == {"id": people["Daan"], "name": "Daan"} and placed["slot"] == "A3"
+    watcher.publish(f"{running.base}/sim/reader", {"reader": "nope", "tags": []})  # ignored, wall alive
+    assert running.ok("health")["readers_offline"] == []

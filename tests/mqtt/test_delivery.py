@@ -1,0 +1,91 @@
+"""Nothing lost: events reach the broker in order across outages and a killed service."""
+
+import signal
+import subprocess
+import time
+
+from board.config import load_config
+from store.repository import Store
+from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
+from tests.test_cli import WALLBOARD, wallboard
+
+BASE = "wallboard/wall-1"
+
+
+def settled_subscriber(running, connect, **options):
+    """A subscriber that joins once everything so far is published; returns it and the next seq."""
+    running.wait_until(lambda: running.store.outbox_size() == 0)
+    return connect("viewer", **options).subscribe(f"{BASE}/event/#"), running.store.last_seq() + 1
+
+
+def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, connect):
+    subscriber, first = settled_subscriber(running, connect)
+    running.add_people()
+    for slot in ["A1", "A2", "A3", "B1", "B2", "B3"] * 3:
+        running.readers[slot].set_tags([SANNE])
+        running.wait_until(lambda: running.slot_of(1) == slot)
+        running.readers[slot].set_tags([])
+    last = running.store.last_seq()
+    assert subscriber.event_seqs(last - first + 1) == list(range(first, last + 1))
+
+
+def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(running, broker, connect):
+    subscriber, first = settled_subscriber(running, connect, persistent=True)
+    running.add_people()
+    before = running.store.last_seq()
+    assert subscriber.event_seqs(before - first + 1) == list(range(first, before + 1))
+    running.wait_until(lambda: running.store.outbox_size() == 0)  # acknowledged, so none is re-sent
+
+    broker.stop()
+    running.wait_until(lambda: not running.mqtt.link.ready)
+    slots = ["A1", "A2", "A3", "B1", "B2", "B3"]
+    for move in range(200):
+        slot = slots[move % len(slots)]
+        running.readers[slot].set_tags([DAAN])
+        running.wait_until(lambda: running.slot_of(2) == slot)
+        running.readers[slot].set_tags([])
+    moved = running.store.last_seq() - before
+    assert moved >= 200 and running.store.outbox_size() == moved  # all kept, none sent
+    broker.start()
+
+    assert subscriber.event_seqs(moved, timeout=60) == list(range(before + 1, before + moved + 1))
+    assert subscriber.nothing_within(0.5)  # none twice
+    running.wait_until(lambda: running.store.outbox_size() == 0, timeout=10)
+
+
+def outbox_size(config_path) -> int:
+    with Store(load_config(config_path)) as store:
+        return store.outbox_size()
+
+
+def start_wall(config_path, cwd) -> subprocess.Popen:
+    return subprocess.Popen([WALLBOARD, "--config", str(config_path), "run", "--headless"], cwd=cwd,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_events_left_in_the_outbox_by_a_killed_service_are_delivered_after_restart(broker, connect, tmp_path):
+    config_path = write_wall_config(tmp_path, broker)
+    subscriber = connect("viewer", persistent=True).subscribe(f"{BASE}/event/#", f"{BASE}/availability")
+    wall = start_wall(config_path, tmp_path)
+    try:
+        assert subscriber.wait_for(f"{BASE}/availability", timeout=20).json() == {"state": "online"}
+        first = subscriber.event_seqs(1)  # the first period started
+        broker.stop()
+        for name, card in [("Sanne", SANNE), ("Daan", DAAN)]:  # the CLI writes while the wall runs
+            wallboard("--config", str(config_path), "person", "add", name, "--card", card, cwd=tmp_path)
+        time.sleep(1.5)  # the running wall has seen them, and cannot publish
+        wall.send_signal(signal.SIGKILL)
+        wall.wait(10)
+        pending = outbox_size(config_path)
+        assert pending == 4  # two people, two cards
+
+        broker.start()
+        wall = start_wall(config_path, tmp_path)
+        assert subscriber.event_seqs(pending) == list(range(first[0] + 1, first[0] + 1 + pending))
+
+        wall.send_signal(signal.SIGKILL)  # with the broker up, its last will says offline
+        wall.wait(10)
+        assert subscriber.wait_for(f"{BASE}/availability", timeout=20).json() == {"state": "offline"}
+    finally:
+        wall.kill()
+        wall.wait(10)
