@@ -6,6 +6,11 @@ publishing. Events are never taken from `on_event` itself but from the outbox,
 the one queue that survives outages and restarts: the publisher keeps a small
 window of them in flight, in seq order, and marks each one sent when the
 broker's PUBACK arrives.
+
+Every session opens with availability online (the link), then the retained
+state, then the outbox, so a watcher sees the wall as it is before any backlog.
+Only paho's re-sends of events already in flight when the connection dropped
+come earlier, right after availability: they must precede newer events.
 """
 
 import logging
@@ -115,12 +120,15 @@ class MqttPublisher:
         self._settle_acks()
         if not self.link.ready:
             return
-        if self._session_started.is_set():
-            self._session_started.clear()
-            self._published_version = None  # the broker may have lost the retained state
         if self._discovery_due.is_set():
             self._discovery_due.clear()
             self._publish_discovery()
+        if self._session_started.is_set():
+            self._session_started.clear()
+            # Right after availability and before any backlog of events: the broker may have
+            # lost the retained state, and a watcher should see the wall as it is now first.
+            self._published_version = None
+            self._publish_state()
         self._drain_outbox()
         self._publish_state()
 

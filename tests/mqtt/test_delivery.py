@@ -53,6 +53,38 @@ def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(ru
     running.wait_until(lambda: running.store.outbox_size() == 0, timeout=10)
 
 
+def test_a_fresh_wall_says_online_then_publishes_its_state_then_its_first_event(broker, connect, tmp_path):
+    watcher = connect("viewer").subscribe(f"{BASE}/availability", f"{BASE}/state", f"{BASE}/event/#")
+    wall = RunningWall(write_wall_config(tmp_path, broker), broker)  # its first period started before it connected
+    try:
+        assert [watcher.next().topic for _ in range(3)] == [
+            f"{BASE}/availability", f"{BASE}/state", f"{BASE}/event/period_started"]
+    finally:
+        wall.close()
+
+
+def test_after_an_outage_the_wall_says_online_then_its_state_then_the_events_it_kept(running, broker, connect):
+    running.add_people()
+    watcher, first = settled_subscriber(running, connect, persistent=True)
+    watcher.subscribe(f"{BASE}/availability", f"{BASE}/state")
+    while not watcher.nothing_within(0.3):  # the retained availability and state
+        watcher.next()
+
+    broker.stop()
+    running.wait_until(lambda: not running.mqtt.link.ready)
+    running.readers["A1"].set_tags([SANNE])
+    running.wait_until(lambda: running.slot_of(1) == "A1")
+    broker.start()
+
+    availability = watcher.next(timeout=10)
+    while availability.json() == {"state": "offline"}:  # the last will Mosquitto sent as it shut down
+        availability = watcher.next(timeout=10)
+    state, placed = watcher.next(), watcher.next()
+    assert availability.topic == f"{BASE}/availability" and availability.json() == {"state": "online"}
+    assert state.topic == f"{BASE}/state" and state.json()["people_on_wall"] == 1
+    assert placed.topic == f"{BASE}/event/card_placed" and placed.json()["seq"] == first
+
+
 def outbox_size(config_path) -> int:
     with Store(load_config(config_path)) as store:
         return store.outbox_size()
