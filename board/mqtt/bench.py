@@ -120,7 +120,7 @@ def _drain_backlog(interface: MqttInterface, store: Store, arrived: queue.Queue)
     finally:
         sqlalchemy_event.remove(store.engine, "commit", count_commit)
     return {"pending_events": pending, "all_received_s": round(all_received, 3),
-            "outbox_empty_s": round(outbox_empty, 3), "events_per_second": round(pending / outbox_empty, 1),
+            "outbox_empty_s": round(outbox_empty, 3), "events_per_second": round(pending / all_received, 1),
             "database_commits": commits}
 
 
