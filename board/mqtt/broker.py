@@ -6,6 +6,7 @@ config, password file and ACL written into its own directory.
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -73,7 +74,7 @@ class Mosquitto:
             "persistence true\n"
             f"persistence_location {self.directory}/\n"
             f"log_dest file {self.log_file}\n"
-            "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+            "log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n"
         )
         for path in (password_file, self.directory / "acl", self.directory / "mosquitto.conf", self.directory):
             path.chmod(0o644 if path.is_file() else 0o755)
@@ -120,6 +121,11 @@ class Mosquitto:
 
     def log(self) -> str:
         return self.log_file.read_text() if self.log_file.exists() else "(no log)"
+
+    def subscriptions(self, client_id: str) -> list[str]:
+        """The topic filters `client_id` subscribed to, as the log says: what a client listens to."""
+        pattern = re.compile(rf"\d+: {re.escape(client_id)} \d (\S+)")
+        return [match[1] for match in map(pattern.fullmatch, self.log().splitlines()) if match]
 
     def close(self) -> None:
         self.stop()

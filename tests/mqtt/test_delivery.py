@@ -12,14 +12,8 @@ from tests.test_cli import WALLBOARD, wallboard
 BASE = "wallboard/wall-1"
 
 
-def settled_subscriber(running, connect, **options):
-    """A subscriber that joins once everything so far is published; returns it and the next seq."""
-    running.wait_until(lambda: running.store.outbox_size() == 0)
-    return connect("viewer", **options).subscribe(f"{BASE}/event/#"), running.store.last_seq() + 1
-
-
 def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, connect):
-    subscriber, first = settled_subscriber(running, connect)
+    subscriber, first = running.settled_subscriber(connect)
     running.add_people()
     for slot in ["A1", "A2", "A3", "B1", "B2", "B3"] * 3:
         running.readers[slot].set_tags([SANNE])
@@ -30,7 +24,7 @@ def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, conn
 
 
 def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(running, broker, connect):
-    subscriber, first = settled_subscriber(running, connect, persistent=True)
+    subscriber, first = running.settled_subscriber(connect, persistent=True)
     running.add_people()
     before = running.store.last_seq()
     assert subscriber.event_seqs(before - first + 1) == list(range(first, before + 1))
@@ -65,7 +59,7 @@ def test_a_fresh_wall_says_online_then_publishes_its_state_then_its_first_event(
 
 def test_after_an_outage_the_wall_says_online_then_its_state_then_the_events_it_kept(running, broker, connect):
     running.add_people()
-    watcher, first = settled_subscriber(running, connect, persistent=True)
+    watcher, first = running.settled_subscriber(connect, persistent=True)
     watcher.subscribe(f"{BASE}/availability", f"{BASE}/state")
     while not watcher.nothing_within(0.3):  # the retained availability and state
         watcher.next()
