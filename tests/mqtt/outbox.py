@@ -22,6 +22,12 @@ class MemoryOutbox:
             self._pending[event.seq] = event
         return event
 
+    def with_backlog(self, count: int) -> "MemoryOutbox":
+        """Record `count` events before any publisher runs, as a wall does while its broker is away."""
+        for _ in range(count):
+            self.record()
+        return self
+
     def pending_outbox(self, limit: int, after: int = 0) -> list[WallEvent]:
         with self._lock:
             return [self._pending[seq] for seq in sorted(self._pending) if seq > after][:limit]

@@ -74,9 +74,7 @@ def test_a_subscriber_receives_every_event_in_seq_order_and_the_outbox_empties(w
 
 def test_events_recorded_before_the_wall_started_go_out_first(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
-    outbox = MemoryOutbox()
-    for _ in range(25):
-        outbox.record()
+    outbox = MemoryOutbox().with_backlog(25)
     link, publisher = wall(outbox)
     assert subscriber.event_seqs(25) == list(range(1, 26))
 
@@ -105,9 +103,7 @@ def test_two_hundred_moves_while_the_broker_is_down_all_arrive_in_order_once_it_
 
 def test_a_backlog_is_marked_sent_in_a_few_transactions_not_one_per_event(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
-    outbox = MemoryOutbox()
-    for _ in range(200):
-        outbox.record()
+    outbox = MemoryOutbox().with_backlog(200)
     wall(outbox)
     assert subscriber.event_seqs(200) == list(range(1, 201))
     wait_until(lambda: outbox.empty, what="outbox marked sent")
@@ -135,9 +131,7 @@ def acknowledged_so_far(link: MqttLink) -> None:
 
 def test_a_clean_stop_marks_sent_what_the_broker_has_acknowledged(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
-    outbox = MemoryOutbox()
-    for _ in range(3):
-        outbox.record()
+    outbox = MemoryOutbox().with_backlog(3)
     link, publisher = wall(outbox, ack_batch=1000, ack_delay=60)
     assert subscriber.event_seqs(3) == [1, 2, 3]
     acknowledged_so_far(link)
@@ -163,9 +157,7 @@ class LockedOutbox(MemoryOutbox):
 
 def test_acknowledgements_that_could_not_be_written_are_written_once_the_database_is_free(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
-    outbox = LockedOutbox()
-    for _ in range(3):
-        outbox.record()
+    outbox = LockedOutbox().with_backlog(3)
     wall(outbox, ack_delay=0.05)
     assert subscriber.event_seqs(3) == [1, 2, 3]
     wait_until(lambda: outbox.refusals >= 2, what="marking tried and tried again")
@@ -178,9 +170,7 @@ def test_acknowledgements_that_could_not_be_written_are_written_once_the_databas
 
 def test_events_whose_marks_were_never_written_are_sent_again_by_the_next_run(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
-    outbox = LockedOutbox()
-    for _ in range(3):
-        outbox.record()
+    outbox = LockedOutbox().with_backlog(3)
     link, publisher = wall(outbox)
     assert subscriber.event_seqs(3) == [1, 2, 3]
     publisher.stop()  # its marks cannot be written on the way out either: as if the wall had crashed
