@@ -34,11 +34,15 @@ apt-python-venv:
 	@if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install python3-venv"; exit 1; fi
 	apt-get update -q && $(APT) install python3-venv
 
-# The MQTT tests start their own Mosquitto; they only need the binary.
+# The MQTT tests start their own Mosquitto; they only need the binary, and the
+# TLS tests make their certificates with the openssl command.
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
 		apt-get update -q && $(APT) install mosquitto mosquitto-clients; }
+	@command -v openssl >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install openssl"; exit 1; fi; \
+		apt-get update -q && $(APT) install openssl; }
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache bench-results.json

@@ -5,7 +5,7 @@ appended to the log, queued in the outbox and projected, so a crash leaves
 either all of it or none.
 """
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -193,17 +193,19 @@ class Store:
         with self.read() as session:
             return session.scalar(select(func.count()).select_from(Outbox))
 
-    def pending_outbox(self, limit: int) -> list[WallEvent]:
-        """Events the broker has not acknowledged yet, oldest first."""
+    def pending_outbox(self, limit: int, after: int = 0) -> list[WallEvent]:
+        """Events the broker has not acknowledged yet, oldest first, from seq `after` + 1 on."""
         with self.read() as session:
             rows = session.scalars(
-                select(Event).join(Outbox, Outbox.seq == Event.seq).order_by(Event.seq).limit(limit)
+                select(Event).join(Outbox, Outbox.seq == Event.seq).where(Event.seq > after)
+                .order_by(Event.seq).limit(limit)
             )
             return [to_wall_event(row, self.config.tz) for row in rows]
 
-    def mark_sent(self, seq: int) -> None:
+    def mark_sent(self, seqs: Collection[int]) -> None:
+        """Drop acknowledged events from the outbox, all in one transaction (one fsync)."""
         with self.write() as writer:
-            writer.session.execute(Outbox.__table__.delete().where(Outbox.seq == seq))
+            writer.session.execute(Outbox.__table__.delete().where(Outbox.seq.in_(seqs)))
 
     def rebuild_positions(self) -> int:
         """Recompute `positions` from the whole event log; returns cards on the wall."""

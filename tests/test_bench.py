@@ -20,6 +20,8 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert data["readers"]["polls_per_share"] == 20
     assert set(data["readers"]["per_poll"]) == {"rc522", "mfrc522", "mfrc522_tutorial"}
     assert set(data["readers"]["sweep_24_slots"]) == {"1MHz", "4MHz", "8MHz"}
+    assert data["mqtt"]["backlog"]["pending_events"] > 50  # 50 moves and what the setup recorded
+    assert data["mqtt"]["backlog"]["database_commits"] > 0
     assert data["mqtt"]["requests"]["answered"] == 50
     assert data["mqtt"]["card_to_subscriber"]["moves"] == 50
     assert 0 < data["mqtt"]["card_to_subscriber"]["latency_ms_p50"] <= data["mqtt"]["card_to_subscriber"]["latency_ms_p99"]

@@ -28,10 +28,18 @@ def test_every_recorded_event_is_queued_in_the_outbox_in_the_same_transaction(wa
     assert [e.seq for e in wall.store.pending_outbox(1000)] == events
 
 
-def test_an_event_acknowledged_by_the_broker_leaves_the_outbox(wall):
-    first = wall.store.pending_outbox(1)[0]
-    wall.store.mark_sent(first.seq)
-    assert first.seq not in [e.seq for e in wall.store.pending_outbox(1000)]
+def test_events_acknowledged_by_the_broker_leave_the_outbox_together(wall):
+    wall.show("A1", SANNE)
+    queued = [e.seq for e in wall.store.pending_outbox(1000)]
+    assert len(queued) >= 3
+    wall.store.mark_sent(queued[:2])
+    assert [e.seq for e in wall.store.pending_outbox(1000)] == queued[2:]
+
+
+def test_the_outbox_lists_what_follows_the_events_already_handed_to_the_broker(wall):
+    wall.show("A1", SANNE)
+    queued = [e.seq for e in wall.store.pending_outbox(1000)]
+    assert [e.seq for e in wall.store.pending_outbox(2, after=queued[0])] == queued[1:3]
 
 
 def test_tag_uids_are_stored_normalised_whatever_form_they_arrive_in(wall):

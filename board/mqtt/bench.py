@@ -1,4 +1,4 @@
-"""`wallboard bench` → "mqtt": requests answered per second, card placed → event received.
+"""`wallboard bench` → "mqtt": a backlog drained, requests answered per second, card placed → event received.
 
 Runs a whole wall (real threads, simulated readers, SQLite with synchronous=FULL)
 against a private Mosquitto on a free loopback port; never a broker that happens
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import event as sqlalchemy_event
 
 from board.bench import percentile, wall_config_text
 from board.clock import SystemClock
@@ -23,12 +24,13 @@ from board.demo import simulated_readers
 from board.mqtt.broker import MOSQUITTO, Mosquitto
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
+from sensors.events import TagGone, TagSeen
 from store.repository import Store
 
 POLL_INTERVAL = 0.005  # scanner sweep; a card counts as present after 2 sweeps (the default)
 
 
-def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queue[tuple[float, bytes]]"]:
+def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queue[tuple[float, str, bytes]]"]:
     arrived: queue.Queue = queue.Queue()
     subscribed = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-admin", protocol=mqtt.MQTTv5)
@@ -36,7 +38,7 @@ def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queu
     client.on_socket_open = lambda c, u, sock: sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client.on_connect = lambda c, u, flags, reason, properties: c.subscribe(topic, qos=1)
     client.on_subscribe = lambda c, u, mid, reasons, properties: subscribed.set()
-    client.on_message = lambda c, u, message: arrived.put((time.perf_counter(), message.payload))
+    client.on_message = lambda c, u, message: arrived.put((time.perf_counter(), message.topic, message.payload))
     client.connect(broker.host, broker.port)
     client.loop_start()
     if not subscribed.wait(10):
@@ -61,15 +63,18 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
         service = WallService(config, store, readers, SystemClock(config.tz))
         interface = MqttInterface(config, service, store, readers)
         service.start()
-        interface.start()
         base = interface.link.base
         client, arrived = _subscriber(broker, f"{base}/#")
         try:
-            if not interface.link.wait_ready(10):
-                return {"skipped": "the wall did not connect to the private broker"}
-            card = "04BE0000000001"
+            card, backlog_card = "04BE0000000001", "04BE0000000002"
             service.call(lambda: service.add_person("Bench", card=card))
-            return {"requests": _requests(client, arrived, base, requests),
+            service.call(lambda: service.add_person("Backlog", card=backlog_card))
+            service.call(lambda: _record_moves(service, config.slot_ids, backlog_card, moves), timeout=600)
+            backlog = _drain_backlog(interface, store, arrived)
+            if backlog is None:
+                return {"skipped": "the wall did not connect to the private broker"}
+            return {"backlog": {"moves": moves} | backlog,
+                    "requests": _requests(client, arrived, base, requests),
                     "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, base, moves)}
         finally:
             client.disconnect()
@@ -77,6 +82,46 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
             interface.stop()
             service.stop()
             store.close()
+
+
+def _record_moves(service: WallService, slots: list[str], card: str, count: int) -> None:
+    """Move `card` `count` times before the wall is connected: the backlog of an outage."""
+    service.handle(TagSeen(slots[0], card))
+    for number in range(count):
+        service.handle(TagGone(slots[number % len(slots)], card))
+        service.handle(TagSeen(slots[(number + 1) % len(slots)], card))
+
+
+def _drain_backlog(interface: MqttInterface, store: Store, arrived: queue.Queue) -> dict | None:
+    """Connect with the outbox full: how long until a subscriber has every event and the outbox
+    is empty, and how many database commits that took. None if the wall cannot connect."""
+    pending = store.outbox_size()
+    commits = 0
+
+    def count_commit(connection) -> None:
+        nonlocal commits
+        commits += 1
+
+    sqlalchemy_event.listen(store.engine, "commit", count_commit)
+    try:
+        started = time.perf_counter()
+        interface.start()
+        if not interface.link.wait_ready(10):
+            return None
+        received = 0
+        while received < pending:
+            _at, topic, _payload = arrived.get(timeout=30)
+            received += "/event/" in topic
+        all_received = time.perf_counter() - started
+        deadline = time.monotonic() + 30
+        while store.outbox_size() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        outbox_empty = time.perf_counter() - started
+    finally:
+        sqlalchemy_event.remove(store.engine, "commit", count_commit)
+    return {"pending_events": pending, "all_received_s": round(all_received, 3),
+            "outbox_empty_s": round(outbox_empty, 3), "events_per_second": round(pending / all_received, 1),
+            "database_commits": commits}
 
 
 def _drain(arrived: queue.Queue) -> None:
@@ -94,7 +139,7 @@ def _requests(client: mqtt.Client, arrived: queue.Queue, base: str, count: int) 
     deadline = time.monotonic() + 60
     while answered < count and time.monotonic() < deadline:
         try:
-            _at, payload = arrived.get(timeout=1)
+            _at, _topic, payload = arrived.get(timeout=1)
         except queue.Empty:
             continue
         answered += b'"status":"ok"' in payload
@@ -114,7 +159,7 @@ def _moves(readers: dict, slots: list[str], card: str, arrived: queue.Queue, bas
         placed = time.perf_counter()
         readers[there].set_tags([card])
         while True:
-            at, payload = arrived.get(timeout=10)
+            at, _topic, payload = arrived.get(timeout=10)
             event = json.loads(payload)
             if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
                 latencies.append((at - placed) * 1000)

@@ -1,17 +1,20 @@
 """A private Mosquitto for tests and `wallboard bench`: own port, own users, the deploy ACL.
 
 Never the system broker: every instance binds a free loopback port and reads a
-config, password file and ACL written into its own directory.
+config, password file and ACL written into its own directory. Given certificates,
+it also listens for TLS on a second free port.
 """
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
@@ -40,15 +43,27 @@ def _readable_by_broker(path: Path) -> None:
     os.chown(path, broker_user.pw_uid, broker_user.pw_gid)
 
 
-class Mosquitto:
-    """One broker process that a test can stop and start again on the same port."""
+@dataclass(frozen=True)
+class BrokerTls:
+    """A TLS listener: the broker's certificate and key, and the CA that client certificates must come from."""
 
-    def __init__(self, users: dict[str, str] = USERS, acl: str | None = None):
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    require_certificate: bool = False
+
+
+class Mosquitto:
+    """One broker process that a test can stop and start again on the same ports."""
+
+    def __init__(self, users: dict[str, str] = USERS, acl: str | None = None, tls: BrokerTls | None = None):
         for binary in (MOSQUITTO, MOSQUITTO_PASSWD):
             if not binary.exists():
                 raise RuntimeError(f"{binary} is missing; install it: {INSTALL_HINT}")
         self.users = dict(users)
         self.port = free_port()
+        self.tls = tls
+        self.tls_port = free_port() if tls else None  # the plain port stays open next to it
         self.host = "127.0.0.1"
         self.directory = Path(tempfile.mkdtemp(prefix="wallboard-mosquitto-"))
         self.directory.chmod(0o755)
@@ -73,11 +88,27 @@ class Mosquitto:
             "persistence true\n"
             f"persistence_location {self.directory}/\n"
             f"log_dest file {self.log_file}\n"
-            "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+            "log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n"
+            + self._tls_listener()
         )
         for path in (password_file, self.directory / "acl", self.directory / "mosquitto.conf", self.directory):
             path.chmod(0o644 if path.is_file() else 0o755)
             _readable_by_broker(path)
+
+    def _tls_listener(self) -> str:
+        """The TLS listener's lines, with copies of its files where the broker can read them."""
+        if self.tls is None:
+            return ""
+        lines = [f"listener {self.tls_port} 127.0.0.1"]
+        for option, source in (("cafile", self.tls.ca_file), ("certfile", self.tls.cert_file),
+                               ("keyfile", self.tls.key_file)):
+            copy = self.directory / f"tls-{option}.pem"
+            shutil.copyfile(source, copy)
+            copy.chmod(0o600 if option == "keyfile" else 0o644)
+            _readable_by_broker(copy)
+            lines.append(f"{option} {copy}")
+        lines.append(f"require_certificate {str(self.tls.require_certificate).lower()}")
+        return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = 10.0) -> "Mosquitto":
         if self._process is not None:
@@ -120,6 +151,11 @@ class Mosquitto:
 
     def log(self) -> str:
         return self.log_file.read_text() if self.log_file.exists() else "(no log)"
+
+    def subscriptions(self, client_id: str) -> list[str]:
+        """The topic filters `client_id` subscribed to, as the log says: what a client listens to."""
+        pattern = re.compile(rf"\d+: {re.escape(client_id)} \d (\S+)")
+        return [match[1] for match in map(pattern.fullmatch, self.log().splitlines()) if match]
 
     def close(self) -> None:
         self.stop()

@@ -36,16 +36,20 @@ payload is JSON, everything is published with QoS 1.
 | `response/<command>` | no | wall → | the answer to a request |
 | `sim/reader` | never | → wall | only when the wall runs simulated readers (below) |
 
+On every (re)connect the wall publishes `availability` online, then `state`, then
+the events that waited for the broker.
+
 Who may publish what is decided by the broker's ACL (deploy/mosquitto/acl): a
 client the broker lets publish requests is an admin.
 
 ## Events
 
-Every entry of the event log is published on `event/<type>`, in `seq` order, once
-the broker has acknowledged the previous one. Events are queued in the wall's
-database in the same transaction that records them, so none is lost when the
-broker is down or the wall restarts. QoS 1 may deliver an event twice: drop
-repeats by `seq`. A client that was away catches up with `events/get`.
+Every entry of the event log is published on `event/<type>`, in `seq` order.
+Events are queued in the wall's database in the same transaction that records
+them and leave that queue only after the broker has acknowledged them, so none is
+lost when the broker is down or the wall restarts. An event may arrive twice (QoS 1,
+or a restart right after the broker acknowledged it): drop repeats by `seq`. A
+client that was away catches up with `events/get`.
 
 Every event carries `seq` (the event-log id, gap-free), `type` and `at` (ISO 8601
 with UTC offset); people and coaches appear as `{"id": …, "name": …}` under

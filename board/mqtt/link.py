@@ -11,6 +11,8 @@ next is queued behind those re-sends. That keeps events in order across outages.
 import json
 import logging
 import socket
+import ssl
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -125,10 +127,13 @@ class MqttLink:
         client.will_set(self.availability_topic, encode(OFFLINE), qos=QOS, retain=True)
         client.reconnect_delay_set(self.config.reconnect_min_delay, self.config.reconnect_max_delay)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         client.on_socket_open = _without_nagle
+        # paho's own errors, such as the broker's TLS alert for a missing client certificate.
+        client.enable_logger(log.getChild("paho"))
         return client
 
     def _on_connect(self, client, userdata, flags, reason: ReasonCode, properties) -> None:
@@ -149,6 +154,16 @@ class MqttLink:
             else:
                 client.subscribe(topic_filter, qos=QOS)
         self._marker_mid = client.publish(self.availability_topic, encode(ONLINE), qos=QOS, retain=True).mid
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho calls this while it handles the OSError of the failed attempt, so that error is at hand.
+        error = sys.exc_info()[1]
+        where = f"{self.config.host}:{self.config.port}"
+        if isinstance(error, ssl.SSLError):
+            log.error("TLS with broker %s failed: %s; check [mqtt.tls] ca_file (and cert_file, key_file); retrying",
+                      where, error)
+        else:
+            log.warning("cannot reach broker %s: %s; retrying", where, error)
 
     def _fall_back_to_311(self) -> None:
         old = self._client

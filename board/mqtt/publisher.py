@@ -4,13 +4,22 @@ The service calls `on_event`/`on_snapshot` on its own thread; they only note
 that there is work and wake the publisher thread, which does the JSON and the
 publishing. Events are never taken from `on_event` itself but from the outbox,
 the one queue that survives outages and restarts: the publisher keeps a small
-window of them in flight, in seq order, and marks each one sent when the
-broker's PUBACK arrives.
+window of them in flight, in seq order, and marks them sent once the broker's
+PUBACKs arrive, several in one transaction: on a Pi's SD card every commit is
+an fsync. A crash forgets only marks not yet written, and the next run sends
+those events again; consumers drop repeats by seq.
+
+Every session opens with availability online (the link), then the retained
+state, then the outbox, so a watcher sees the wall as it is before any backlog.
+Only paho's re-sends of events already in flight when the connection dropped
+come earlier, right after availability: they must precede newer events.
 """
 
 import logging
 import queue
 import threading
+import time
+from collections.abc import Collection
 from typing import Protocol
 
 import paho.mqtt.client as mqtt
@@ -27,27 +36,36 @@ log = logging.getLogger(__name__)
 # Events in flight at once. paho re-sends them all on reconnect and a broker may
 # refuse more than its receive maximum (Mosquitto: 20), so keep well below it.
 WINDOW = 10
+# Acknowledged events are marked sent in one transaction once this many have
+# gathered, or once the first of them has waited this long (seconds).
+ACK_BATCH = 50
+ACK_DELAY = 0.25
 
 
 class Outbox(Protocol):
     """Events recorded but not yet acknowledged by the broker (store.repository.Store)."""
 
-    def pending_outbox(self, limit: int) -> list[WallEvent]:
-        """The oldest unacknowledged events, in seq order."""
+    def pending_outbox(self, limit: int, after: int = 0) -> list[WallEvent]:
+        """The oldest unacknowledged events after seq `after`, in seq order."""
         ...
 
-    def mark_sent(self, seq: int) -> None: ...
+    def mark_sent(self, seqs: Collection[int]) -> None:
+        """Forget these acknowledged events, all at once."""
+        ...
 
 
 class MqttPublisher:
     """A BoardListener that publishes on its own thread."""
 
-    def __init__(self, link: MqttLink, outbox: Outbox, board_id: str, *, poll_interval: float = 1.0):
+    def __init__(self, link: MqttLink, outbox: Outbox, board_id: str, *, poll_interval: float = 1.0,
+                 ack_batch: int = ACK_BATCH, ack_delay: float = ACK_DELAY):
         self.link = link
         self.outbox = outbox
         self.board_id = board_id
         # Also picks up events written by another process (the CLI) without on_event.
         self.poll_interval = poll_interval
+        self.ack_batch = ack_batch
+        self.ack_delay = ack_delay
         self._snapshot: Snapshot | None = None
         self._published_version: int | None = None
         self._session_started = threading.Event()
@@ -55,7 +73,8 @@ class MqttPublisher:
         self._acks: "queue.SimpleQueue[tuple[int, ReasonCode]]" = queue.SimpleQueue()
         self._in_flight: dict[int, int] = {}  # mid -> seq; publisher thread only
         self._handed_through = 0  # highest seq handed to paho by this process
-        self._unmarked: list[int] = []  # acknowledged, not yet marked sent in the outbox
+        self._acknowledged: list[int] = []  # seqs PUBACKed, not yet marked sent in the outbox
+        self._marks_due_at = 0.0  # monotonic time by which _acknowledged must be written
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,28 +122,42 @@ class MqttPublisher:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            self._wake.wait(self.poll_interval)
+            self._wake.wait(self._seconds_until_next_step())
             self._wake.clear()
             try:
                 self.step()
             except Exception:
                 # A locked or failing database must not end publishing: retry next time.
                 log.exception("publishing to MQTT failed; retrying")
+        try:
+            self._collect_acks()
+            self._mark_acknowledged_sent(force=True)  # so a clean stop re-sends nothing
+        except Exception:
+            log.exception("could not mark acknowledged events sent; the next start sends them again")
+
+    def _seconds_until_next_step(self) -> float:
+        if not self._acknowledged:
+            return self.poll_interval
+        return min(self.poll_interval, max(0.0, self._marks_due_at - time.monotonic()))
 
     def step(self) -> None:
-        self._settle_acks()
+        self._collect_acks()
+        self._mark_acknowledged_sent()
         if not self.link.ready:
             return
-        if self._session_started.is_set():
-            self._session_started.clear()
-            self._published_version = None  # the broker may have lost the retained state
         if self._discovery_due.is_set():
             self._discovery_due.clear()
             self._publish_discovery()
+        if self._session_started.is_set():
+            self._session_started.clear()
+            # Right after availability and before any backlog of events: the broker may have
+            # lost the retained state, and a watcher should see the wall as it is now first.
+            self._published_version = None
+            self._publish_state()
         self._drain_outbox()
         self._publish_state()
 
-    def _settle_acks(self) -> None:
+    def _collect_acks(self) -> None:
         while True:
             try:
                 mid, reason = self._acks.get_nowait()
@@ -137,27 +170,30 @@ class MqttPublisher:
                 # The broker refused it (ACL). Retrying cannot change that and would
                 # hold back every later event, so count it as delivered, loudly.
                 log.error("broker refused event %s: %s; check the ACL of %s", seq, reason, self.link.base)
-            self._unmarked.append(seq)
-        while self._unmarked:
-            self.outbox.mark_sent(self._unmarked[0])
-            self._unmarked.pop(0)
+            if not self._acknowledged:
+                self._marks_due_at = time.monotonic() + self.ack_delay
+            self._acknowledged.append(seq)
+
+    def _mark_acknowledged_sent(self, force: bool = False) -> None:
+        """Write the gathered acknowledgements once there are enough of them or they are due."""
+        if not self._acknowledged:
+            return
+        if force or len(self._acknowledged) >= self.ack_batch or time.monotonic() >= self._marks_due_at:
+            self._marks_due_at = time.monotonic() + self.ack_delay  # when a failed write is tried again
+            self.outbox.mark_sent(self._acknowledged)
+            self._acknowledged = []
 
     def _drain_outbox(self) -> None:
         room = WINDOW - len(self._in_flight)
         if room <= 0:
             return
-        # The oldest rows are the ones in flight; the new ones follow them.
-        for event in self.outbox.pending_outbox(WINDOW):
-            if event.seq <= self._handed_through:
-                continue
-            if room == 0:
-                break
+        # Older events are in flight or acknowledged (if not yet marked sent): start after them.
+        for event in self.outbox.pending_outbox(room, after=self._handed_through):
             mid = self.link.publish(f"{self.link.base}/event/{event.type}", event.as_payload())
             if mid is None:
                 return  # disconnected: the next session carries on from here
             self._in_flight[mid] = event.seq
             self._handed_through = event.seq
-            room -= 1
 
     def _publish_state(self) -> None:
         snapshot = self._snapshot

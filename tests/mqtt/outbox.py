@@ -2,6 +2,7 @@
 
 import itertools
 import threading
+from collections.abc import Collection
 from datetime import datetime, timezone
 
 from board.events import EventType, WallEvent
@@ -12,7 +13,7 @@ class MemoryOutbox:
         self._lock = threading.Lock()
         self._pending: dict[int, WallEvent] = {}
         self._seqs = itertools.count(1)
-        self.sent: list[int] = []
+        self.batches: list[list[int]] = []  # the seqs of each mark_sent: one transaction in the store
 
     def record(self, event_type: EventType = EventType.CARD_PLACED, **fields) -> WallEvent:
         """Append an event to the log and queue it, as the store does in one transaction."""
@@ -21,14 +22,26 @@ class MemoryOutbox:
             self._pending[event.seq] = event
         return event
 
-    def pending_outbox(self, limit: int) -> list[WallEvent]:
-        with self._lock:
-            return [self._pending[seq] for seq in sorted(self._pending)[:limit]]
+    def with_backlog(self, count: int) -> "MemoryOutbox":
+        """Record `count` events before any publisher runs, as a wall does while its broker is away."""
+        for _ in range(count):
+            self.record()
+        return self
 
-    def mark_sent(self, seq: int) -> None:
+    def pending_outbox(self, limit: int, after: int = 0) -> list[WallEvent]:
         with self._lock:
-            self._pending.pop(seq, None)
-            self.sent.append(seq)
+            return [self._pending[seq] for seq in sorted(self._pending) if seq > after][:limit]
+
+    def mark_sent(self, seqs: Collection[int]) -> None:
+        with self._lock:
+            for seq in seqs:
+                self._pending.pop(seq, None)
+            self.batches.append(list(seqs))
+
+    @property
+    def sent(self) -> list[int]:
+        with self._lock:
+            return [seq for batch in self.batches for seq in batch]
 
     @property
     def empty(self) -> bool:

@@ -5,9 +5,12 @@ import json
 
 import pytest
 
+from board.config import Config
 from board.mqtt.commands import COMMANDS
+from sensors.base import Reader
+from sensors.emulated import EmulatedWall
 from tests.mqtt.test_commands import png
-from tests.mqtt.wall import DAAN, MO_BADGE, SANNE
+from tests.mqtt.wall import DAAN, MO_BADGE, SANNE, RunningWall, write_wall_config
 
 UNKNOWN_TAG = "DEADBEEF"
 
@@ -182,7 +185,8 @@ def test_mqtt5_response_topic_and_correlation_data_are_honoured(running):
     assert reply.properties.CorrelationData == b"corr-1"
 
 
-def test_a_simulated_wall_is_driven_end_to_end_over_the_broker(running):
+def test_a_simulated_wall_is_driven_end_to_end_over_the_broker(running, broker):
+    assert f"{running.base}/sim/reader" in broker.subscriptions(running.mqtt.link.client_id)
     people = running.add_people()
     watcher = running.admin
     watcher.subscribe(f"{running.base}/event/#")
@@ -191,3 +195,41 @@ def test_a_simulated_wall_is_driven_end_to_end_over_the_broker(running):
     assert placed["person"] == {"id": people["Daan"], "name": "Daan"} and placed["slot"] == "A3"
     watcher.publish(f"{running.base}/sim/reader", {"reader": "nope", "tags": []})  # ignored, wall alive
     assert running.ok("health")["readers_offline"] == []
+
+
+EMULATED_RC522_WIRING = """
+[readers.decoder]
+address_pins = [5, 6, 13]
+
+[readers.wiring]
+A1 = { chip_select = "decoder0" }
+A2 = { chip_select = "decoder1" }
+A3 = { chip_select = "decoder2" }
+B1 = { chip_select = "decoder3" }
+B2 = { chip_select = "decoder4" }
+B3 = { chip_select = "decoder5" }
+pad = { chip_select = "decoder6" }
+"""
+
+
+def emulated_rc522_readers(config: Config) -> dict[str, Reader]:
+    return EmulatedWall(config.readers).build_readers()
+
+
+def test_a_wall_of_real_readers_neither_subscribes_to_nor_acts_on_sim_reader(broker, connect, tmp_path):
+    config_path = write_wall_config(tmp_path, broker)
+    config_path.write_text(config_path.read_text().replace("[readers]\n", '[readers]\nkind = "rc522"\n')
+                           + EMULATED_RC522_WIRING)
+    wall = RunningWall(config_path, broker, build_readers=emulated_rc522_readers)
+    try:
+        people = wall.add_people()
+        subscribed = broker.subscriptions(wall.mqtt.link.client_id)
+        assert f"{wall.base}/request/#" in subscribed and f"{wall.base}/sim/reader" not in subscribed
+
+        watcher, _next_seq = wall.settled_subscriber(connect)
+        wall.admin.publish(f"{wall.base}/sim/reader", {"reader": "A3", "tags": [DAAN]})
+        assert watcher.nothing_within(0.5)
+        assert wall.slot_of(people["Daan"]) is None
+        assert wall.ok("health")["readers_offline"] == []  # its emulated RC522s answer
+    finally:
+        wall.close()

@@ -12,14 +12,8 @@ from tests.test_cli import WALLBOARD, wallboard
 BASE = "wallboard/wall-1"
 
 
-def settled_subscriber(running, connect, **options):
-    """A subscriber that joins once everything so far is published; returns it and the next seq."""
-    running.wait_until(lambda: running.store.outbox_size() == 0)
-    return connect("viewer", **options).subscribe(f"{BASE}/event/#"), running.store.last_seq() + 1
-
-
 def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, connect):
-    subscriber, first = settled_subscriber(running, connect)
+    subscriber, first = running.settled_subscriber(connect)
     running.add_people()
     for slot in ["A1", "A2", "A3", "B1", "B2", "B3"] * 3:
         running.readers[slot].set_tags([SANNE])
@@ -30,7 +24,7 @@ def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, conn
 
 
 def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(running, broker, connect):
-    subscriber, first = settled_subscriber(running, connect, persistent=True)
+    subscriber, first = running.settled_subscriber(connect, persistent=True)
     running.add_people()
     before = running.store.last_seq()
     assert subscriber.event_seqs(before - first + 1) == list(range(first, before + 1))
@@ -51,6 +45,38 @@ def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(ru
     assert subscriber.event_seqs(moved, timeout=60) == list(range(before + 1, before + moved + 1))
     assert subscriber.nothing_within(0.5)  # none twice
     running.wait_until(lambda: running.store.outbox_size() == 0, timeout=10)
+
+
+def test_a_fresh_wall_says_online_then_publishes_its_state_then_its_first_event(broker, connect, tmp_path):
+    watcher = connect("viewer").subscribe(f"{BASE}/availability", f"{BASE}/state", f"{BASE}/event/#")
+    wall = RunningWall(write_wall_config(tmp_path, broker), broker)  # its first period started before it connected
+    try:
+        assert [watcher.next().topic for _ in range(3)] == [
+            f"{BASE}/availability", f"{BASE}/state", f"{BASE}/event/period_started"]
+    finally:
+        wall.close()
+
+
+def test_after_an_outage_the_wall_says_online_then_its_state_then_the_events_it_kept(running, broker, connect):
+    running.add_people()
+    watcher, first = running.settled_subscriber(connect, persistent=True)
+    watcher.subscribe(f"{BASE}/availability", f"{BASE}/state")
+    while not watcher.nothing_within(0.3):  # the retained availability and state
+        watcher.next()
+
+    broker.stop()
+    running.wait_until(lambda: not running.mqtt.link.ready)
+    running.readers["A1"].set_tags([SANNE])
+    running.wait_until(lambda: running.slot_of(1) == "A1")
+    broker.start()
+
+    availability = watcher.next(timeout=10)
+    while availability.json() == {"state": "offline"}:  # the last will Mosquitto sent as it shut down
+        availability = watcher.next(timeout=10)
+    state, placed = watcher.next(), watcher.next()
+    assert availability.topic == f"{BASE}/availability" and availability.json() == {"state": "online"}
+    assert state.topic == f"{BASE}/state" and state.json()["people_on_wall"] == 1
+    assert placed.topic == f"{BASE}/event/card_placed" and placed.json()["seq"] == first
 
 
 def outbox_size(config_path) -> int:

@@ -1,6 +1,7 @@
 """Events, state, availability and discovery reach a real broker, in order, after outages."""
 
 import socket
+import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -36,12 +37,12 @@ def wait_until(condition, timeout: float = 10.0, what: str = "condition") -> Non
 
 @pytest.fixture
 def wall(mqtt_config):
-    """start(outbox, **config) -> (link, publisher), running against the test broker."""
+    """start(outbox, config={...}, **publisher_options) -> (link, publisher), running against the test broker."""
     started = []
 
-    def _start(outbox: MemoryOutbox, **overrides) -> tuple[MqttLink, MqttPublisher]:
-        link = MqttLink(mqtt_config(**overrides), BOARD)
-        publisher = MqttPublisher(link, outbox, BOARD, poll_interval=0.2)
+    def _start(outbox: MemoryOutbox, config: dict | None = None, **publisher_options) -> tuple[MqttLink, MqttPublisher]:
+        link = MqttLink(mqtt_config(**(config or {})), BOARD)
+        publisher = MqttPublisher(link, outbox, BOARD, **({"poll_interval": 0.2} | publisher_options))
         publisher.start()
         link.start()
         started.append((link, publisher))
@@ -73,9 +74,7 @@ def test_a_subscriber_receives_every_event_in_seq_order_and_the_outbox_empties(w
 
 def test_events_recorded_before_the_wall_started_go_out_first(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
-    outbox = MemoryOutbox()
-    for _ in range(25):
-        outbox.record()
+    outbox = MemoryOutbox().with_backlog(25)
     link, publisher = wall(outbox)
     assert subscriber.event_seqs(25) == list(range(1, 26))
 
@@ -100,6 +99,86 @@ def test_two_hundred_moves_while_the_broker_is_down_all_arrive_in_order_once_it_
     assert subscriber.event_seqs(200) == list(range(2, 202))
     wait_until(lambda: outbox.empty, what="outbox drained")
     assert subscriber.nothing_within(0.5)  # and nothing twice
+
+
+def test_a_backlog_is_marked_sent_in_a_few_transactions_not_one_per_event(wall, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = MemoryOutbox().with_backlog(200)
+    wall(outbox)
+    assert subscriber.event_seqs(200) == list(range(1, 201))
+    wait_until(lambda: outbox.empty, what="outbox marked sent")
+    assert outbox.sent == list(range(1, 201))
+    assert len(outbox.batches) <= 200 // 10
+
+
+def test_a_lone_acknowledged_event_is_marked_sent_within_the_delay_not_at_the_next_poll(wall, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = MemoryOutbox()
+    link, publisher = wall(outbox, poll_interval=30, ack_delay=0.2)
+    assert link.wait_ready(10)
+    publisher.on_event(outbox.record())
+    assert subscriber.event_seqs(1) == [1]
+    wait_until(lambda: outbox.empty, timeout=3, what="the event marked sent")
+
+
+def acknowledged_so_far(link: MqttLink) -> None:
+    """Return once the broker has acknowledged all the link published so far (PUBACKs come in order)."""
+    acknowledged: set[int] = set()
+    link.when_acked(lambda mid, reason: acknowledged.add(mid))
+    marker = link.publish(f"{BASE}/response/test-marker", {})
+    wait_until(lambda: marker in acknowledged, what="PUBACK of the marker")
+
+
+def test_a_clean_stop_marks_sent_what_the_broker_has_acknowledged(wall, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = MemoryOutbox().with_backlog(3)
+    link, publisher = wall(outbox, ack_batch=1000, ack_delay=60)
+    assert subscriber.event_seqs(3) == [1, 2, 3]
+    acknowledged_so_far(link)
+    assert outbox.batches == []  # not due yet
+    publisher.stop()
+    assert outbox.batches == [[1, 2, 3]]
+
+
+class LockedOutbox(MemoryOutbox):
+    """An outbox whose marks cannot be written while `locked`, like a database another process holds."""
+
+    def __init__(self):
+        super().__init__()
+        self.locked = True
+        self.refusals = 0
+
+    def mark_sent(self, seqs) -> None:
+        if self.locked:
+            self.refusals += 1
+            raise sqlite3.OperationalError("database is locked")
+        super().mark_sent(seqs)
+
+
+def test_acknowledgements_that_could_not_be_written_are_written_once_the_database_is_free(wall, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = LockedOutbox().with_backlog(3)
+    wall(outbox, ack_delay=0.05)
+    assert subscriber.event_seqs(3) == [1, 2, 3]
+    wait_until(lambda: outbox.refusals >= 2, what="marking tried and tried again")
+    assert [event.seq for event in outbox.pending_outbox(10)] == [1, 2, 3]
+    outbox.locked = False
+    wait_until(lambda: outbox.empty, what="marks written")
+    assert outbox.sent == [1, 2, 3]
+    assert subscriber.nothing_within(0.3)  # nothing sent twice meanwhile
+
+
+def test_events_whose_marks_were_never_written_are_sent_again_by_the_next_run(wall, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = LockedOutbox().with_backlog(3)
+    link, publisher = wall(outbox)
+    assert subscriber.event_seqs(3) == [1, 2, 3]
+    publisher.stop()  # its marks cannot be written on the way out either: as if the wall had crashed
+    link.stop()
+    outbox.locked = False
+    wall(outbox)
+    assert subscriber.event_seqs(3) == [1, 2, 3]  # again: consumers drop repeats by seq
+    wait_until(lambda: outbox.empty, what="marks written by the next run")
 
 
 def test_the_wall_keeps_working_without_a_broker(mqtt_config):
@@ -179,7 +258,7 @@ def test_disabling_discovery_removes_the_entities(wall, connect, mqtt_config):
     assert link.wait_ready(10)
     publisher.stop()
     link.stop()
-    link, publisher = wall(MemoryOutbox(), discovery=False)
+    link, publisher = wall(MemoryOutbox(), config={"discovery": False})
     assert link.wait_ready(10)
     time.sleep(0.3)
     late = connect("admin").subscribe("homeassistant/sensor/#")

@@ -1,16 +1,18 @@
 """A running wall (real threads, real clock) with MQTT, for end-to-end tests."""
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from board.clock import SystemClock
-from board.config import load_config
+from board.config import Config, load_config
 from board.demo import simulated_readers
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from store.repository import Store
 from board.mqtt.broker import Mosquitto
-from tests.mqtt.clients import Admin
+from sensors.base import Reader
+from tests.mqtt.clients import Admin, TestClient
 
 SANNE, DAAN = "04AA0000000001", "04AA0000000002"
 MO_BADGE = "C0AC0001"
@@ -58,10 +60,11 @@ def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
 
 
 class RunningWall:
-    def __init__(self, config_path: Path, broker: Mosquitto):
+    def __init__(self, config_path: Path, broker: Mosquitto,
+                 build_readers: Callable[[Config], dict[str, Reader]] = simulated_readers):
         self.config = load_config(config_path)
         self.base = f"wallboard/{self.config.board_id}"
-        self.readers = simulated_readers(self.config)
+        self.readers = build_readers(self.config)
         self.store = Store(self.config).open()
         self.service = WallService(self.config, self.store, self.readers, SystemClock(self.config.tz))
         self.mqtt = MqttInterface(self.config, self.service, self.store, self.readers)
@@ -91,6 +94,11 @@ class RunningWall:
 
     def slot_of(self, person_id: int) -> str | None:
         return self.service.call(lambda: self.service.state.positions.get(person_id, (None,))[0])
+
+    def settled_subscriber(self, connect, **options) -> tuple[TestClient, int]:
+        """A subscriber to the events that joins once everything so far is published; returns it and the next seq."""
+        self.wait_until(lambda: self.store.outbox_size() == 0)
+        return connect("viewer", **options).subscribe(f"{self.base}/event/#"), self.store.last_seq() + 1
 
     def wait_until(self, condition, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
