@@ -389,8 +389,8 @@ def status_text(snapshot: Snapshot) -> str:
         lines += ["", text("status.moved_up", lang, names=", ".join(snapshot.moved_up))]
     if snapshot.recent_attempts:
         lines += ["", text("status.recent", lang)]
-        lines += [f"  {a.at:%d-%m %H:%M}  " + text("status.attempt", lang, person=a.person, coach=a.coach or "admin")
-                  for a in snapshot.recent_attempts]
+        lines += [f"  {a.at:%d-%m %H:%M}  " + text("attempt_line", lang, person=a.person) + " — "
+                  + text("attempt_by", lang, coach=a.coach or "admin") for a in snapshot.recent_attempts]
     return "\n".join(lines)
 
 

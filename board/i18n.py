@@ -1,50 +1,186 @@
-"""User-facing text in Dutch (default) and English."""
+"""Every word the wall shows or prints, in Dutch (the default) and English.
 
-LANGUAGES = ("nl", "en")
+Dates are spelled out here rather than through the OS locale, which a Pi
+Lite image usually lacks.
+"""
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "status.title": {"nl": "Muur {board}", "en": "Wall {board}"},
-    "status.period": {"nl": "Periode {start} t/m {end}", "en": "Period {start} to {end}"},
-    "status.thermometer": {
-        "nl": "Thermometer: {count} van {goal} pogingen ({percent} %), vandaag {today}",
-        "en": "Thermometer: {count} of {goal} attempts ({percent} %), today {today}",
+from datetime import date, datetime
+
+DEFAULT_LANGUAGE = "nl"
+
+_STRINGS: dict[str, dict[str, str]] = {
+    "nl": {
+        "attempt_line": "{person} probeerde het",
+        "attempt_by": "bevestigd door {coach}",
+        "of_goal": "van de {goal} pogingen",
+        "today": "vandaag +{count}",
+        "today_none": "vandaag nog geen",
+        "to_next": "nog {missing} tot {milestone}",
+        "goal_done": "doel gehaald!",
+        "this_week": "deze week",
+        "this_period": "deze periode",
+        "recent_title": "Net bevestigd",
+        "recent_none": "Nog geen pogingen. Coach: tik je badge op een polaroid.",
+        "moved_up_title": "Omhoog {period}",
+        "moved_up_none": "Nog niemand. Wie is de eerste?",
+        "empty": "vrij",
+        "unknown": "onbekende kaart",
+        "offline": "lezer offline",
+        "pad_open": "Coachpad open: {coach}",
+        "pad_hint": "tik je polaroid op het pad",
+        "goal_label": "doel",
+        "celebrate_attempt": "{person} probeerde het!",
+        "celebrate_attempt_sub": "bevestigd door {coach}",
+        "celebrate_up": "{person} gaat omhoog!",
+        "celebrate_up_sub": "naar {level}",
+        "celebrate_goal": "Doel gehaald!",
+        "celebrate_goal_sub": "{count} pogingen {period}. Top gedaan, allemaal!",
+        "week": "week {number}",
+        "demo_pad": "Coachpad",
+        "demo_pad_open": "open voor {coach}",
+        "demo_badges": "Coaches: sleep een badge op een polaroid of op het pad",
+        "demo_hand": "Kaarten in je hand",
+        "demo_new_card": "nieuwe kaart",
+        "demo_hint": "Sleep polaroids en badges · h = hulp",
+        "demo_help_title": "Zo werkt de muur",
+        "demo_help": (
+            "Sleep een polaroid naar een ander vak: zo ga je omhoog (of omlaag).|"
+            "Sleep een coachbadge op een polaroid: een poging, bevestigd.|"
+            "Of: badge op het coachpad, dan polaroids op het pad (binnen 20 s).|"
+            "Kaart van de muur en niet terug binnen 15 s: van de muur af.|"
+            "Een nieuwe kaart op de muur is een onbekende kaart.|"
+            "o lezer onder de muis kapot/heel · n nachtstand · m minder beweging|"
+            "s schermafdruk · h deze hulp · Esc stoppen"
+        ),
+        # the wallboard command
+        "status.title": "Muur {board}",
+        "status.period": "Periode {start} t/m {end}",
+        "status.thermometer": "Thermometer: {count} van {goal} pogingen ({percent} %), vandaag {today}",
+        "status.unknown": "onbekende kaart {uid}",
+        "status.offline": "lezer offline",
+        "status.moved_up": "Omhoog deze periode: {names}",
+        "status.recent": "Laatste pogingen:",
+        "init.written": "Voorbeeldconfiguratie geschreven: {path}",
+        "init.exists": "{path} bestaat al; gebruik --force om te overschrijven",
+        "db.ready": "Database klaar: {url}",
+        "db.migrated": "Database bijgewerkt naar {rev}",
+        "db.current": "Database is al bij de nieuwste versie ({rev})",
+        "db.rebuilt": "Posities opnieuw berekend: {count} kaarten aan de muur",
+        "person.added": "{name} toegevoegd (id {id})",
+        "coach.added": "Coach {name} toegevoegd (id {id})",
+        "run.started": "Muur {board} draait; stoppen met Ctrl-C",
+        "demo.started": "Demo-muur draait in {dir}; stoppen met Ctrl-C",
+        "screenshot.saved": "Schermafdruk opgeslagen: {path}",
+        "demo.no_window": "Geen venster mogelijk ({reason}).\nDe demo speelt nu zonder scherm: de muur leeft vanzelf en elke gebeurtenis staat hieronder.",
     },
-    "status.no_period": {"nl": "Nog geen periode begonnen", "en": "No period started yet"},
-    "status.empty": {"nl": "leeg", "en": "empty"},
-    "status.unknown": {"nl": "onbekende kaart {uid}", "en": "unknown card {uid}"},
-    "status.offline": {"nl": "lezer offline", "en": "reader offline"},
-    "status.moved_up": {"nl": "Omhoog deze periode: {names}", "en": "Moved up this period: {names}"},
-    "status.recent": {"nl": "Laatste pogingen:", "en": "Latest attempts:"},
-    "status.attempt": {
-        "nl": "{person} probeerde het — bevestigd door {coach}",
-        "en": "{person} gave it a try — confirmed by {coach}",
+    "en": {
+        "attempt_line": "{person} gave it a go",
+        "attempt_by": "confirmed by {coach}",
+        "of_goal": "of {goal} attempts",
+        "today": "today +{count}",
+        "today_none": "none yet today",
+        "to_next": "{missing} to go to {milestone}",
+        "goal_done": "goal reached!",
+        "this_week": "this week",
+        "this_period": "this period",
+        "recent_title": "Just confirmed",
+        "recent_none": "No attempts yet. Coaches: tap your badge on a polaroid.",
+        "moved_up_title": "Moved up {period}",
+        "moved_up_none": "Nobody yet. Who will be first?",
+        "empty": "free",
+        "unknown": "unknown card",
+        "offline": "reader offline",
+        "pad_open": "Coach pad open: {coach}",
+        "pad_hint": "tap your polaroid on the pad",
+        "goal_label": "goal",
+        "celebrate_attempt": "{person} gave it a go!",
+        "celebrate_attempt_sub": "confirmed by {coach}",
+        "celebrate_up": "{person} moves up!",
+        "celebrate_up_sub": "to {level}",
+        "celebrate_goal": "Goal reached!",
+        "celebrate_goal_sub": "{count} attempts {period}. Well done, everyone!",
+        "week": "week {number}",
+        "demo_pad": "Coach pad",
+        "demo_pad_open": "open for {coach}",
+        "demo_badges": "Coaches: drag a badge onto a polaroid or onto the pad",
+        "demo_hand": "Cards in your hand",
+        "demo_new_card": "new card",
+        "demo_hint": "Drag polaroids and badges · h = help",
+        "demo_help_title": "How the wall works",
+        "demo_help": (
+            "Drag a polaroid to another slot: that is how you move up (or down).|"
+            "Drag a coach badge onto a polaroid: an attempt, confirmed.|"
+            "Or: badge on the coach pad, then polaroids on the pad (within 20 s).|"
+            "A card taken off and not put back within 15 s is off the wall.|"
+            "A new card on the wall is an unknown card.|"
+            "o break/heal the reader under the mouse · n night mode · m reduced motion|"
+            "s screenshot · h this help · Esc quit"
+        ),
+        # the wallboard command
+        "status.title": "Wall {board}",
+        "status.period": "Period {start} to {end}",
+        "status.thermometer": "Thermometer: {count} of {goal} attempts ({percent} %), today {today}",
+        "status.unknown": "unknown card {uid}",
+        "status.offline": "reader offline",
+        "status.moved_up": "Moved up this period: {names}",
+        "status.recent": "Latest attempts:",
+        "init.written": "Example config written: {path}",
+        "init.exists": "{path} already exists; use --force to overwrite",
+        "db.ready": "Database ready: {url}",
+        "db.migrated": "Database upgraded to {rev}",
+        "db.current": "Database is up to date ({rev})",
+        "db.rebuilt": "Positions rebuilt: {count} cards on the wall",
+        "person.added": "Added {name} (id {id})",
+        "coach.added": "Added coach {name} (id {id})",
+        "run.started": "Wall {board} running; stop with Ctrl-C",
+        "demo.started": "Demo wall running in {dir}; stop with Ctrl-C",
+        "screenshot.saved": "Screenshot saved: {path}",
+        "demo.no_window": "No window possible ({reason}).\nThe demo runs without a screen: the wall plays by itself and every event is listed below.",
     },
-    "init.written": {"nl": "Voorbeeldconfiguratie geschreven: {path}", "en": "Example config written: {path}"},
-    "init.exists": {
-        "nl": "{path} bestaat al; gebruik --force om te overschrijven",
-        "en": "{path} already exists; use --force to overwrite",
-    },
-    "db.ready": {"nl": "Database klaar: {url}", "en": "Database ready: {url}"},
-    "db.migrated": {"nl": "Database bijgewerkt naar {rev}", "en": "Database upgraded to {rev}"},
-    "db.current": {"nl": "Database is al bij de nieuwste versie ({rev})", "en": "Database is up to date ({rev})"},
-    "db.rebuilt": {"nl": "Posities opnieuw berekend: {count} kaarten aan de muur",
-                   "en": "Positions rebuilt: {count} cards on the wall"},
-    "person.added": {"nl": "{name} toegevoegd (id {id})", "en": "Added {name} (id {id})"},
-    "coach.added": {"nl": "Coach {name} toegevoegd (id {id})", "en": "Added coach {name} (id {id})"},
-    "run.started": {"nl": "Muur {board} draait; stoppen met Ctrl-C", "en": "Wall {board} running; stop with Ctrl-C"},
-    "demo.started": {
-        "nl": "Demo-muur draait in {dir}; stoppen met Ctrl-C",
-        "en": "Demo wall running in {dir}; stop with Ctrl-C",
-    },
-    "screenshot.saved": {"nl": "Schermafdruk opgeslagen: {path}", "en": "Screenshot saved: {path}"},
-    "demo.no_window": {
-        "nl": "Geen venster mogelijk ({reason}).\nDe demo speelt nu zonder scherm: de muur leeft vanzelf en elke gebeurtenis staat hieronder.",
-        "en": "No window possible ({reason}).\nThe demo runs without a screen: the wall plays by itself and every event is listed below.",
-    },
-    "error": {"nl": "Fout: {message}", "en": "Error: {message}"},
+}
+
+_WEEKDAYS = {
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
 }
 
 
-def text(key: str, language: str = "nl", **values: object) -> str:
-    entry = MESSAGES[key]
-    return entry.get(language, entry["nl"]).format(**values)
+class Texts:
+    """The strings of one language; unknown languages fall back to Dutch."""
+
+    def __init__(self, language: str = DEFAULT_LANGUAGE):
+        self.language = language if language in _STRINGS else DEFAULT_LANGUAGE
+        self._strings = _STRINGS[self.language]
+
+    def __call__(self, key: str, **values) -> str:
+        return self._strings[key].format(**values)
+
+    def long_date(self, day: date) -> str:
+        """"dinsdag 14 mei · week 20" — the week number helps a weekly goal."""
+        weekday = _WEEKDAYS[self.language][day.weekday()]
+        month = _MONTHS[self.language][day.month - 1]
+        week = self("week", number=day.isocalendar().week)
+        return f"{weekday} {day.day} {month} · {week}"
+
+    def clock_time(self, moment: datetime, today: date) -> str:
+        """"10:42" today, "di 10:42" on another day."""
+        clock = moment.strftime("%H:%M")
+        if moment.date() == today:
+            return clock
+        return f"{_WEEKDAYS[self.language][moment.weekday()][:2]} {clock}"
+
+    def period_name(self, starts_at: datetime, ends_at: datetime) -> str:
+        """A seven-day period is "this week"; anything else "this period"."""
+        seven_days = abs((ends_at - starts_at).total_seconds() - 7 * 86400) < 3 * 3600  # DST-proof
+        return self("this_week" if seven_days else "this_period")
+
+
+def text(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
+    """One string, for code that prints a line rather than drawing a screen."""
+    return Texts(language)(key, **values)

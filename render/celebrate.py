@@ -17,7 +17,7 @@ from pygame import Rect
 from board.events import EventType, WallEvent
 from board.snapshot import Snapshot
 from render.layout import Layout
-from render.text import Texts
+from board.i18n import Texts
 from render.theme import CONFETTI, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, Color, Fonts, mix
 
 GOLD: Color = (250, 190, 40)

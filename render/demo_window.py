@@ -22,7 +22,7 @@ from render.config import DisplayConfig, NightMode
 from render.display import WallDisplay, open_screen
 from render.layout import card_in
 from render.scene import name_variants, pin_up, polaroid_face, unknown_picture
-from render.text import Texts
+from board.i18n import Texts
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
 from sensors.sim import SimulatedReader
 from sensors.uid import normalise_uid

@@ -30,7 +30,7 @@ from board.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter
-from render.text import Texts
+from board.i18n import Texts
 from render.theme import CORK
 
 log = logging.getLogger(__name__)
