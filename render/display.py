@@ -210,7 +210,9 @@ class WallDisplay:
             self.celebration = None
         self._advance_celebrations(tick)
         offset = shift_offset(now, self.config.burn_in_shift_minutes, self.config.burn_in_shift_pixels)
-        key = (night, offset, id(self.celebration))
+        # The celebration's number, not its id(): a new one may take the address of the one just ended.
+        showing = self._cheers_started if self.celebration is not None else None
+        key = (night, offset, showing)
         animating = self.celebration is not None and not self.celebration.still
         if not dirty and key == self._presented and not animating and not self.needs_frame():
             return False

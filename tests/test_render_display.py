@@ -137,6 +137,22 @@ def test_reduced_motion_shows_a_still_banner_drawn_once():
     assert display.step()  # the banner goes away
 
 
+def test_with_reduced_motion_each_waiting_banner_is_drawn_when_its_turn_comes(monkeypatch):
+    # CPython may give the next celebration the address of the one just freed; make that certain here.
+    monkeypatch.setattr(display_module, "id", lambda obj: 1, raising=False)
+    clock = HandClock()
+    display = headless_display(clock, reduced_motion=True)
+    daan = PersonView(id=2, name="Daan Jansen", photo=None)
+    display.on_snapshot(wall(people={"B2": SANNE, "A1": daan}))
+    display.on_event(attempt())
+    display.on_event(WallEvent(seq=6, at=SAMPLE_NOW, type=EventType.ATTEMPT_CONFIRMED, person_id=2, coach_id=3,
+                               details={"person_name": "Daan Jansen", "coach_name": "Ilse"}))
+    assert display.step()
+    clock.tick = display.celebration.duration
+    assert display.step()  # Sanne's banner gives way to Daan's
+    assert display.celebration.cheer.title == "Daan probeerde het!"
+
+
 def test_nothing_is_celebrated_at_night():
     display = headless_display(HandClock(SAMPLE_NOW.replace(hour=23)), night=({"start": "20:00", "end": "07:00"},))
     display.on_snapshot(wall(people={"B2": SANNE}))
