@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pygame
 from pygame import Rect
 
-from board.snapshot import LevelView, PersonView, SlotStatus, SlotView, Snapshot
+from board.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
 from render.layout import BandPlace, CardPlace, Layout, PanelPlace, ThermometerPlace, compute_layout, mercury_radius
 from render.photos import PhotoCache
 from board.i18n import Texts
@@ -294,7 +294,7 @@ class _Panel:
         period_name = self.t.period_name(period.starts_at, period.ends_at)
         date = self.fonts.ui(self.px(28)).render(self.t.long_date(now.date()), True, INK_SOFT)
         self.canvas.blit(date, self.place.date.topleft)
-        _draw_thermometer(self.canvas, self.place.thermometer, period.count, period.goal, self.fonts, self.px, self.t)
+        _draw_thermometer(self.canvas, self.place.thermometer, period, self.fonts, self.px, self.t)
         self._counts(period.count, period.goal, period.today, period_name)
         self._feed(snapshot, now)
         self._moved_up(snapshot.moved_up, period_name)
@@ -389,10 +389,9 @@ class _Panel:
             x += width + px(8)
 
 
-def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, count: int, goal: int, fonts: Fonts,
-                     px, texts: Texts) -> None:
-    """A glass thermometer whose red column stands at count/goal, with milestone ticks."""
-    fraction = 1.0 if goal <= 0 else min(1.0, count / goal)
+def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, period: PeriodView, fonts: Fonts,
+                      px, texts: Texts) -> None:
+    """A glass thermometer whose red column stands at the share of the goal, with milestone ticks."""
     glass, tube = place.glass, place.tube
     outline = mix(INK, PAPER, 0.2)
     pygame.draw.circle(surface, outline, place.bulb_center, place.bulb_radius + px(4))
@@ -400,7 +399,7 @@ def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, count: i
     pygame.draw.circle(surface, GLASS, place.bulb_center, place.bulb_radius)
     pygame.draw.rect(surface, GLASS, glass, border_radius=glass.width // 2)
     pygame.draw.circle(surface, MERCURY, place.bulb_center, mercury_radius(place.bulb_radius))
-    fill_height = round(tube.height * fraction)
+    fill_height = round(tube.height * period.fraction)
     column = Rect(tube.x, tube.bottom - fill_height, tube.width, fill_height + place.bulb_radius)
     pygame.draw.rect(surface, MERCURY, column, border_top_left_radius=tube.width // 2, border_top_right_radius=tube.width // 2)
     shine = Rect(tube.x + px(3), column.y + tube.width // 2, max(2, tube.width // 5), max(0, tube.bottom - column.y - tube.width))
@@ -411,8 +410,8 @@ def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, count: i
     label_font, reached_font = fonts.ui(px(24)), fonts.bold(px(26))
     for milestone in MILESTONES:
         y = tube.bottom - round(tube.height * milestone)
-        target = math.ceil(goal * milestone)
-        reached = count >= target
+        target = math.ceil(period.goal * milestone)
+        reached = period.count >= target
         pygame.draw.line(surface, INK if reached else INK_SOFT, (glass.right + px(6), y), (glass.right + px(22), y), px(3))
         label = (reached_font if reached else label_font).render(str(target), True, INK if reached else INK_SOFT)
         surface.blit(label, label.get_rect(midleft=(glass.right + px(28), y)))
