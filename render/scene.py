@@ -305,6 +305,12 @@ class _Panel:
         self.canvas.blit(image, (x, y))
         return y + font.get_linesize()
 
+    def _paragraph(self, font, text: str, color: Color, area: Rect, y: int) -> int:
+        """Write `text` wrapped to the width of `area` from y down; return the y under it."""
+        for row in _wrap(text, font, area.width):
+            y = self._text(font, row, color, area.x, y)
+        return y
+
     def _counts(self, count: int, goal: int, today: int, period_name: str) -> None:
         area, px = self.place.counts, self.px
         y = area.y + px(40)
@@ -321,9 +327,8 @@ class _Panel:
             self._text(self.fonts.bold(px(30)), self.t("goal_done"), MERCURY, area.x, y)
         else:
             target = math.ceil(goal * upcoming)
-            line = self.t("to_next", missing=target - count, milestone=target)
-            for row in _wrap(line, self.fonts.ui(px(28)), area.width):
-                y = self._text(self.fonts.ui(px(28)), row, INK_SOFT, area.x, y)
+            self._paragraph(self.fonts.ui(px(28)), self.t("to_next", missing=target - count, milestone=target),
+                            INK_SOFT, area, y)
 
     def _feed(self, snapshot: Snapshot, now: datetime) -> None:
         area, px = self.place.feed, self.px
@@ -334,8 +339,7 @@ class _Panel:
             y = self._sticky(y, snapshot.message, None)
         y = self._text(self.fonts.hand(px(40)), self.t("recent_title"), INK, area.x, y) + px(4)
         if not snapshot.recent_attempts:
-            for row in _wrap(self.t("recent_none"), self.fonts.ui(px(26)), area.width):
-                y = self._text(self.fonts.ui(px(26)), row, INK_SOFT, area.x, y)
+            self._paragraph(self.fonts.ui(px(26)), self.t("recent_none"), INK_SOFT, area, y)
             return
         name_font, by_font = self.fonts.bold(px(28)), self.fonts.ui(px(24))
         entry_height = name_font.get_linesize() + by_font.get_linesize() + px(10)
@@ -369,8 +373,7 @@ class _Panel:
         pygame.draw.line(self.canvas, mix(PAPER, INK, 0.2), (area.x, area.y - px(12)), (area.right, area.y - px(12)), px(2))
         y = self._text(self.fonts.hand(px(40)), self.t("moved_up_title", period=period_name), INK, area.x, area.y)
         if not names:
-            for row in _wrap(self.t("moved_up_none"), self.fonts.ui(px(26)), area.width):
-                y = self._text(self.fonts.ui(px(26)), row, INK_SOFT, area.x, y)
+            self._paragraph(self.fonts.ui(px(26)), self.t("moved_up_none"), INK_SOFT, area, y)
             return
         font = self.fonts.hand(px(34))
         x, line_height = area.x, font.get_linesize()
