@@ -22,7 +22,6 @@ Color = tuple[int, int, int]
 CORK: Color = (186, 146, 102)
 CORK_DARK: Color = (160, 120, 80)
 CORK_LIGHT: Color = (206, 170, 126)
-SHADOW: Color = (0, 0, 0)
 POLAROID: Color = (252, 250, 244)
 PAPER: Color = (250, 245, 232)
 INK: Color = (58, 44, 36)
