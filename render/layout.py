@@ -64,20 +64,20 @@ class Layout:
     bands: tuple[BandPlace, ...]  # bottom level first, like the snapshot
     panel: PanelPlace
 
+    @property
+    def cards(self) -> tuple[CardPlace, ...]:
+        """Every card on the wall, bottom level first."""
+        return tuple(card for band in self.bands for card in band.cards)
+
     def card(self, slot_id: str) -> CardPlace:
-        for band in self.bands:
-            for card in band.cards:
-                if card.slot_id == slot_id:
-                    return card
+        for card in self.cards:
+            if card.slot_id == slot_id:
+                return card
         raise KeyError(slot_id)
 
     def card_at(self, point: tuple[int, int]) -> CardPlace | None:
         """The card whose cell holds `point` (for the demo's mouse)."""
-        for band in self.bands:
-            for card in band.cards:
-                if card.cell.collidepoint(point):
-                    return card
-        return None
+        return next((card for card in self.cards if card.cell.collidepoint(point)), None)
 
     def px(self, size: float) -> int:
         """A length given for a 1080-pixel short side, scaled to this screen."""
