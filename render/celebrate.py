@@ -42,7 +42,7 @@ class Cheer:
     slot_id: str | None = None  # the card to celebrate around, if it hangs on the wall
 
 
-def cheer_for(event: WallEvent, snapshot: Snapshot | None, texts: Texts) -> Cheer | None:
+def cheer_for(event: WallEvent, snapshot: Snapshot, texts: Texts) -> Cheer | None:
     """The celebration an event deserves, or None for events that get none."""
     name = event.details.get("person_name") or "?"
     if event.type is EventType.ATTEMPT_CONFIRMED:
@@ -50,13 +50,14 @@ def cheer_for(event: WallEvent, snapshot: Snapshot | None, texts: Texts) -> Chee
         return Cheer(Kind.ATTEMPT, texts("celebrate_attempt", person=_first(name)),
                      texts("celebrate_attempt_sub", coach=coach), _slot_of(snapshot, event.person_id))
     if event.type is EventType.CARD_MOVED and event.details.get("level_change", 0) > 0:
-        level = _level_name(snapshot, event.slot_id) or ""
+        level = _level_name(snapshot, event.slot_id)
         return Cheer(Kind.MOVE_UP, texts("celebrate_up", person=_first(name)),
                      texts("celebrate_up_sub", level=level) if level else "", event.slot_id)
     if event.type is EventType.GOAL_REACHED:
-        count = event.details.get("count", snapshot.period.count if snapshot else 0)
-        period = texts.period_name(snapshot.period.starts_at, snapshot.period.ends_at) if snapshot else ""
-        return Cheer(Kind.GOAL, texts("celebrate_goal"), texts("celebrate_goal_sub", count=count, period=period))
+        period = snapshot.period
+        count = event.details.get("count", period.count)
+        period_name = texts.period_name(period.starts_at, period.ends_at)
+        return Cheer(Kind.GOAL, texts("celebrate_goal"), texts("celebrate_goal_sub", count=count, period=period_name))
     return None
 
 
@@ -64,23 +65,14 @@ def _first(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
-def _slot_of(snapshot: Snapshot | None, person_id: int | None) -> str | None:
-    if snapshot is None or person_id is None:
-        return None
-    for level in snapshot.levels:
-        for slot in level.slots:
-            if slot.person and slot.person.id == person_id:
-                return slot.id
-    return None
+def _slot_of(snapshot: Snapshot, person_id: int | None) -> str | None:
+    """Where the person hangs now, if on the wall: the celebration plays around that card."""
+    return next((slot.id for level in snapshot.levels for slot in level.slots
+                 if slot.person is not None and slot.person.id == person_id), None)
 
 
-def _level_name(snapshot: Snapshot | None, slot_id: str | None) -> str | None:
-    if snapshot is None or slot_id is None:
-        return None
-    for level in snapshot.levels:
-        if any(slot.id == slot_id for slot in level.slots):
-            return level.name
-    return None
+def _level_name(snapshot: Snapshot, slot_id: str | None) -> str | None:
+    return next((level.name for level in snapshot.levels if any(slot.id == slot_id for slot in level.slots)), None)
 
 
 @dataclass
