@@ -320,7 +320,9 @@ class DemoWindow(WallDisplay):
                 self._label(item.coach, self._ui_font(22), TABLE_INK, midtop=(center[0], center[1] + radius + self._px(4)))
             return
         side = round(self.pad_rect.height * 0.62 * scale)
-        place = card_in(Rect(0, 0, side * 2, side * 2), side, slot_id=item.uid)
+        cell = Rect(0, 0, side * 2, side * 2)
+        cell.center = center
+        place = card_in(cell, side, slot_id=item.uid)
         face = self._faces.get((item.uid, side))
         if face is None:
             fonts = self.painter.fonts
@@ -330,9 +332,7 @@ class DemoWindow(WallDisplay):
                 face = polaroid_face(place, self.painter.photos.portrait(item.name, item.photo, side),
                                      name_variants(item.name), fonts.hand)
             self._faces[(item.uid, side)] = face
-        offset = (center[0] - place.frame.centerx, center[1] - place.frame.centery)
-        moved = card_in(Rect(0, 0, side * 2, side * 2).move(offset), side, slot_id=item.uid)
-        pin_up(self.window, moved, face, PIN, self._px, glow=False)
+        pin_up(self.window, place, face, PIN, self._px, glow=False)
 
     def _draw_taps(self) -> None:
         pulse = 0.5 + 0.5 * math.sin(self._ticks() * 12)
