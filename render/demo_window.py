@@ -121,8 +121,9 @@ class DemoWindow(WallDisplay):
         return min(super().next_wait(), 0.05)  # stay quick to the mouse; a demo is not a 24/7 wall
 
     def needs_frame(self) -> bool:
+        """The table changed, or a held tag's ring is pulsing."""
         changed, self._overlay_changed = self._overlay_changed, False
-        return changed
+        return changed or bool(self.taps)
 
     def night_mode(self, now: datetime) -> NightMode | None:
         return self.night_preview

@@ -90,6 +90,19 @@ def test_a_badge_dropped_on_the_coach_pad_taps_the_pad_reader(readers):
     assert readers["pad"].tags == frozenset()
 
 
+def test_the_ring_around_a_held_tag_pulses_until_the_tag_is_taken_away(readers):
+    clock = HandClock()
+    demo = window(readers, clock)
+    press(demo, demo._badge_rects()[0][1].center)
+    release(demo, demo.pad_rect.center)
+    assert demo.step()
+    clock.tick = 0.5
+    assert demo.step()  # the pulse moved on, so a frame is drawn
+    clock.tick = 1.0
+    assert demo.step()  # the tap ends: the ring goes
+    assert not demo.step()
+
+
 def test_a_card_dropped_off_the_wall_goes_to_your_hand_and_can_be_hung_again(readers):
     demo = window(readers)
     layout = demo.painter.layout
