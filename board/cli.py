@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from board import demo as demo_wall
-from board.clock import FakeClock, SystemClock
+from board.clock import Clock, FakeClock, SystemClock
 from board.config import PAD, Config, load_config
 from board.errors import WallboardError
 from board.events import WallEvent
@@ -172,7 +172,8 @@ def wait_for_stop_signal(announce: Callable[[], None]) -> None:
 
 
 @contextmanager
-def wall_outputs(config: Config, screen: bool) -> Iterator[tuple["WallDisplay | None", list[BoardListener]]]:
+def wall_outputs(config: Config, screen: bool,
+                 wall_clock: Clock) -> Iterator[tuple["WallDisplay | None", list[BoardListener]]]:
     """The screen and the LED thermometer, opened before the service starts so a
     screen that cannot be opened stops us with its reason, not halfway."""
     from render.display import WallDisplay
@@ -182,11 +183,12 @@ def wall_outputs(config: Config, screen: bool) -> Iterator[tuple["WallDisplay | 
         listeners: list[BoardListener] = []
         display = None
         if screen:
-            display = stack.enter_context(WallDisplay(config.display).open())
+            display = stack.enter_context(WallDisplay(config.display, clock=wall_clock.now).open())
             listeners.append(display)
         if config.leds.enabled:
             listeners.append(stack.enter_context(
-                LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory())))
+                LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory(),
+                               clock=wall_clock.now)))
         yield display, listeners
 
 
@@ -207,8 +209,9 @@ def draw_until_stopped(display: "WallDisplay") -> None:
 def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
-    with wall_outputs(config, screen=not headless) as (display, listeners), \
-            running_wall(config, build_readers(config), SystemClock(config.tz), listeners, mqtt=True) as service:
+    clock = SystemClock(config.tz)
+    with wall_outputs(config, not headless, clock) as (display, listeners), \
+            running_wall(config, build_readers(config), clock, listeners, mqtt=True) as service:
         for listener in listeners:
             listener.on_snapshot(service.snapshot())
         service.start()
@@ -257,7 +260,7 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
 
     window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
     try:
-        return DemoWindow(window_config, readers, cards, badges, pad_reader=PAD).open()
+        return DemoWindow(window_config, readers, cards, badges, pad_reader=PAD, clock=SystemClock(config.tz).now).open()
     except DisplayError as exc:
         click.echo(text("demo.no_window", config.language, reason=exc), err=True)
         return None

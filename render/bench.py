@@ -28,7 +28,7 @@ def run(*, idle_seconds: float = 60.0, size: tuple[int, int] = (1920, 1080), lev
         slots_per_level: int = 8, repeats: int = 10) -> dict:
     """Full-frame and one-move draw times with levels×slots photos, and idle CPU over `idle_seconds`."""
     config = DisplayConfig(size=size, fullscreen=False, video_driver="dummy", night=(), burn_in_shift_pixels=0)
-    display = WallDisplay(config).open()
+    display = WallDisplay(config, clock=lambda: datetime.now().astimezone()).open()  # no night in a bench
     with tempfile.TemporaryDirectory() as folder:
         snapshot = _wall_of_photos(Path(folder), levels, slots_per_level)
         started = time.perf_counter()

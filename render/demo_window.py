@@ -68,7 +68,7 @@ class DemoWindow(WallDisplay):
 
     def __init__(self, config: DisplayConfig, readers: Mapping[str, SimulatedReader], cards: Sequence[DemoCard],
                  badges: Sequence[DemoBadge], *, pad_reader: str = "pad", tap_seconds: float = 1.0,
-                 clock: Callable[[], datetime] | None = None, ticks: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], datetime], ticks: Callable[[], float] = time.monotonic):
         super().__init__(config.model_copy(update={"portrait": False, "burn_in_shift_pixels": 0}),
                          clock=clock, ticks=ticks)
         self.readers = readers

@@ -117,10 +117,12 @@ def shift_offset(now: datetime, minutes: int, pixels: int) -> tuple[int, int]:
 class WallDisplay:
     """The screen of the wall. A BoardListener; all drawing happens in `run`/`step`."""
 
-    def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime] | None = None,
+    def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime],
                  ticks: Callable[[], float] = time.monotonic):
+        """`clock` is the wall's own (its configured timezone), never the OS's: the
+        night schedule and the date on screen follow the wall, wherever the Pi thinks it is."""
         self.config = config
-        self._clock = clock or (lambda: datetime.now().astimezone())
+        self._clock = clock
         self._ticks = ticks
         self._lock = threading.Lock()
         self._wake = threading.Event()

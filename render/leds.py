@@ -52,10 +52,10 @@ def default_pin_factory():
 
 class LedThermometer:
     def __init__(self, config: LedConfig, schedule: NightSchedule, *, pin_factory=None,
-                 clock: Callable[[], datetime] | None = None, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep):
         self.config = config
         self._schedule = schedule
-        self._clock = clock or (lambda: datetime.now().astimezone())
+        self._clock = clock  # the wall's clock: night dimming follows the wall's timezone
         self._sleep = sleep
         try:
             self.bar = LEDBarGraph(*config.pins, pwm=config.pwm, active_high=config.active_high,

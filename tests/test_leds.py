@@ -128,3 +128,25 @@ def test_closing_turns_the_column_off_and_is_safe_twice(factory):
     leds.close()
     leds.close()
     assert states(factory) == (0,) * 10
+
+
+def test_the_column_rests_by_the_walls_own_timezone_not_the_pis(tmp_path):
+    from datetime import datetime, timezone
+
+    from board.cli import wall_outputs
+    from board.clock import FakeClock
+    from board.config import load_config
+    from render.samples import wall as sample_wall
+    from tests.harness import SMALL_WALL
+
+    text = SMALL_WALL.replace('timezone = "Europe/Amsterdam"', 'timezone = "Pacific/Auckland"') + (
+        '[[display.night]]\ndays = ["mon", "tue", "wed", "thu", "fri"]\nstart = "20:00"\nend = "07:00"\n'
+        'mode = "black"\n\n[leds]\nenabled = true\npins = [5, 6, 13, 19]\n')
+    (tmp_path / "wallboard.toml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "wallboard.toml")
+    # 08:00 UTC on a Monday is daytime for a Pi left on UTC, and 21:00 on the wall in Auckland.
+    clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc), config.tz)
+    with wall_outputs(config, False, clock) as (_display, [leds]):
+        leds.on_snapshot(sample_wall(count=100, goal=100))
+        leds.wait_idle()
+        assert leds.bar.value == 0
