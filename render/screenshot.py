@@ -20,15 +20,15 @@ def render_png(snapshot: Snapshot, config: DisplayConfig, out: Path | str, *, no
     config = config.model_copy(update={"video_driver": "dummy", "fullscreen": False})
     moment = now or snapshot.now
     ticks = [0.0]
-    display = WallDisplay(config, clock=lambda: moment, ticks=lambda: ticks[0]).open()
-    display.on_snapshot(snapshot)
-    for event in events:
-        display.on_event(event)
-    display.step()
-    if display.celebration is not None:
-        ticks[0] = seconds_into_celebration
+    with WallDisplay(config, clock=lambda: moment, ticks=lambda: ticks[0]).open() as display:
+        display.on_snapshot(snapshot)
+        for event in events:
+            display.on_event(event)
         display.step()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    display.save_png(out)
+        if display.celebration is not None:
+            ticks[0] = seconds_into_celebration
+            display.step()
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        display.save_png(out)
     return out

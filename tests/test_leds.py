@@ -130,6 +130,19 @@ def test_closing_turns_the_column_off_and_is_safe_twice(factory):
     assert states(factory) == (0,) * 10
 
 
+def test_a_buzzer_that_cannot_be_driven_gives_the_led_pins_back(factory):
+    from gpiozero import LED
+
+    from render.leds import LedError
+
+    factory.pin(18)  # the buzzer's pin is taken by another device
+    taken = LED(18, pin_factory=factory)
+    with pytest.raises(LedError, match="buzzer on pin 18"):
+        column(factory, Recorder(factory), buzzer_pin=18)
+    LED(PINS[0], pin_factory=factory).close()  # free again: nothing holds the column's pins
+    taken.close()
+
+
 def test_the_column_rests_by_the_walls_own_timezone_not_the_pis(tmp_path):
     from datetime import datetime, timezone
 
