@@ -367,9 +367,12 @@ class Rc522Reader:
         """
         if self._antenna_off_between_polls:
             yield from self._power_field()
-            uids = yield from self._read_idle_tags()
-            self._set_antenna(False)
-            return uids
+            try:
+                return (yield from self._read_idle_tags())
+            finally:
+                # Also after a fault: the scanner skips this reader for a while, and a field
+                # left on meanwhile would read the neighbours' cards.
+                self._set_antenna(False)
         if (yield from self._request(r.WUPA)) is None:
             return frozenset()
         uid, alone = yield from self._read_uid(select_last_level=False)
