@@ -246,7 +246,7 @@ class Rc522Reader:
         if not self._antenna_off_between_polls:
             yield from self._power_field()
         self._version = version
-        self.chip_version = f"{r.KNOWN_VERSIONS[version]} (0x{version:02X})"
+        self.chip_version = r.describe_version(version)
 
     def _went_down(self, fault: ReaderFault) -> None:
         """Forget the chip; after a fault while up retry at once, after a failed bring-up back off."""
