@@ -105,10 +105,6 @@ class EmulatedTag:
         self.atqa = bytes(((size_code << 6) | 0x04, 0x00))
         self.levels = self._cascade_levels()
 
-    @property
-    def uid_hex(self) -> str:
-        return self.uid.hex().upper()
-
     def _cascade_levels(self) -> list[bytes]:
         uid = self.uid
         parts = {4: [uid], 7: [bytes([r.CASCADE_TAG]) + uid[:3], uid[3:]]}.get(

@@ -90,7 +90,7 @@ class PackageReader:
             self._chip = None  # initialise again next poll
             self.chip_version = None
             raise self._fault(f"no MFRC522 answers (version register reads 0x{version:02X})")
-        self.chip_version = f"{r.KNOWN_VERSIONS[version]} (0x{version:02X})"
+        self.chip_version = r.describe_version(version)
         chip.AntennaOn()
         self._clock.sleep(self._tag_power_up_s)
         try:

@@ -121,6 +121,12 @@ KNOWN_VERSIONS = {
 }
 NO_CHIP_VERSIONS = (0x00, 0xFF)  # MISO held low or floating high: nothing answered
 
+
+def describe_version(version: int) -> str:
+    """A known chip as `wallboard doctor` shows it, for both drivers: "MFRC522 v2.0 (0x92)"."""
+    return f"{KNOWN_VERSIONS[version]} (0x{version:02X})"
+
+
 # --- ISO/IEC 14443-3 type A, 106 kbit/s.
 BIT_TIME_S = 128 / CARRIER_HZ  # ~9.44 us
 # Frame delay PCD->PICC for REQA/WUPA/ANTICOLLISION/SELECT: (n*128 + 84)/fc with n = 9.

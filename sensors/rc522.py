@@ -246,7 +246,7 @@ class Rc522Reader:
         if not self._antenna_off_between_polls:
             yield from self._power_field()
         self._version = version
-        self.chip_version = f"{r.KNOWN_VERSIONS[version]} (0x{version:02X})"
+        self.chip_version = r.describe_version(version)
 
     def _went_down(self, fault: ReaderFault) -> None:
         """Forget the chip; after a fault while up retry at once, after a failed bring-up back off."""
@@ -367,9 +367,12 @@ class Rc522Reader:
         """
         if self._antenna_off_between_polls:
             yield from self._power_field()
-            uids = yield from self._read_idle_tags()
-            self._set_antenna(False)
-            return uids
+            try:
+                return (yield from self._read_idle_tags())
+            finally:
+                # Also after a fault: the scanner skips this reader for a while, and a field
+                # left on meanwhile would read the neighbours' cards.
+                self._set_antenna(False)
         if (yield from self._request(r.WUPA)) is None:
             return frozenset()
         uid, alone = yield from self._read_uid(select_last_level=False)

@@ -93,14 +93,20 @@ def wall_config(**readers) -> ReadersConfig:
     )
 
 
-def test_a_wall_mixing_ce_gpio_and_decoder_lines_reads_every_card_in_its_own_slot():
-    config = wall_config(a="ce0", b="gpio17", c="gpio22", d="decoder0", e="decoder5", f="decoder7")
+def wall_with_a_card_in_every_slot(config: ReadersConfig):
+    """The emulated wall, the card placed on each reader, and the readers built on it."""
     wall = EmulatedWall(config)
     cards = {reader_id: f"04{n:02X}A1B2C3D4E5" for n, reader_id in enumerate(config.wiring)}
     for reader_id, uid in cards.items():
         wall.chips[reader_id].place(uid)
     readers = wall.build_readers()
     wall.settle()
+    return wall, cards, readers
+
+
+def test_a_wall_mixing_ce_gpio_and_decoder_lines_reads_every_card_in_its_own_slot():
+    config = wall_config(a="ce0", b="gpio17", c="gpio22", d="decoder0", e="decoder5", f="decoder7")
+    wall, cards, readers = wall_with_a_card_in_every_slot(config)
     for _ in range(2):
         assert {reader_id: reader.poll() for reader_id, reader in readers.items()} == {
             reader_id: {uid} for reader_id, uid in cards.items()
@@ -149,12 +155,7 @@ def test_two_decoders_on_the_same_address_lines_serve_a_32_slot_wall_and_the_pad
         decoder={"address_pins": [5, 6, 13, 12], "enable": ["gpio19", "gpio26"]},
         wiring={**{f"S{n}": {"chip_select": f"decoder{n}"} for n in range(32)}, "pad": {"chip_select": "ce1"}},
     )
-    wall = EmulatedWall(config)
-    cards = {reader_id: f"04{n:02X}A1B2C3D4E5" for n, reader_id in enumerate(config.wiring)}
-    for reader_id, uid in cards.items():
-        wall.chips[reader_id].place(uid)
-    readers = wall.build_readers()
-    wall.settle()
+    wall, cards, readers = wall_with_a_card_in_every_slot(config)
     assert {reader_id: reader.poll() for reader_id, reader in readers.items()} == {
         reader_id: {uid} for reader_id, uid in cards.items()
     }

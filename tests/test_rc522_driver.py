@@ -144,6 +144,25 @@ def test_with_the_antenna_off_between_polls_cards_are_still_seen_every_poll():
     assert not chip.antenna_on
 
 
+def test_with_the_antenna_off_between_polls_a_poll_failing_half_way_leaves_the_field_off():
+    wall, chip, reader = slot_reader(antenna_off_between_polls=True)
+    chip.place(CARD)
+    assert reader.poll() == {CARD}
+    transfer = wall.bus.transfer
+    failed = []
+
+    def failing_once_the_field_is_on(mosi, **kwargs):
+        if chip.antenna_on and not failed:
+            failed.append(mosi)
+            raise OSError(5, "Input/output error")
+        return transfer(mosi, **kwargs)
+
+    wall.bus.transfer = failing_once_the_field_is_on
+    with pytest.raises(ReaderFault, match="SPI transfer failed"):
+        reader.poll()
+    assert failed and not chip.antenna_on
+
+
 def test_a_slow_tag_is_read_once_the_power_up_wait_is_raised():
     wall, chip, reader = slot_reader(antenna_off_between_polls=True)
     chip.place(EmulatedTag(CARD, power_up_s=4e-3))
