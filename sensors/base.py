@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from board.errors import ReaderFault
 
-__all__ = ["Reader", "ReaderFault"]
+__all__ = ["Reader", "ReaderFault", "fault_text"]
 
 
 @runtime_checkable
@@ -25,3 +25,10 @@ class Reader(Protocol):
     def close(self) -> None:
         """Release the hardware; safe to call more than once."""
         ...
+
+
+def fault_text(error: Exception) -> str:
+    """How a failed poll is reported: a ReaderFault by its message, a driver bug by its type too."""
+    if isinstance(error, ReaderFault):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

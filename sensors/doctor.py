@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TextIO, runtime_checkable
 
-from board.errors import ReaderFault
-from sensors.base import Reader
+from sensors.base import Reader, fault_text
 
 
 @runtime_checkable
@@ -49,8 +48,8 @@ def probe_readers(readers: Mapping[str, Reader], *, clock: Callable[[], float] =
             started = clock()
             tags = reader.poll()
             poll_ms = (clock() - started) * 1e3
-        except ReaderFault as error:
-            fault = str(error)
+        except Exception as error:  # a driver bug is a finding here too, not a traceback
+            fault = fault_text(error)
         probes.append(ReaderProbe(reader_id, *_describe(reader), tags, poll_ms, fault))
     return probes
 
@@ -88,10 +87,10 @@ def watch_readers(
             stamp = f"{clock() - started:9.3f}s"
             try:
                 tags = reader.poll()
-            except ReaderFault as error:
+            except Exception as error:
                 if reader_id not in faulty:
                     faulty.add(reader_id)
-                    print(f"{stamp}  !{reader_id}  {error}", file=out, flush=True)
+                    print(f"{stamp}  !{reader_id}  {fault_text(error)}", file=out, flush=True)
                 continue
             if reader_id in faulty:
                 faulty.discard(reader_id)

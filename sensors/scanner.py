@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from board.errors import ReaderFault
-from sensors.base import Reader
+from sensors.base import Reader, fault_text
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.sweep import poll_together
 
@@ -70,12 +70,10 @@ class Scanner:
         due = {name: track.reader for name, track in self._tracks.items() if now >= track.retry_at}
         for name, outcome in poll_together(due).items():
             track = self._tracks[name]
-            if isinstance(outcome, ReaderFault):
-                events.extend(self._failed(name, track, str(outcome), now))
-                continue
-            if isinstance(outcome, Exception):  # a driver bug must not stop the other readers
-                log.error("reader %s raised unexpectedly", name, exc_info=outcome)
-                events.extend(self._failed(name, track, f"{type(outcome).__name__}: {outcome}", now))
+            if isinstance(outcome, Exception):  # a fault, or a driver bug: neither stops the other readers
+                if not isinstance(outcome, ReaderFault):
+                    log.error("reader %s raised unexpectedly", name, exc_info=outcome)
+                events.extend(self._failed(name, track, fault_text(outcome), now))
                 continue
             if not track.online:
                 track.online, track.backoff = True, 0.0

@@ -49,6 +49,19 @@ def test_simulated_readers_are_probed_too():
     assert "simulated" in out.getvalue() and CARD in out.getvalue()
 
 
+def test_a_driver_bug_shows_up_in_the_table_and_the_other_readers_are_still_probed():
+    class BuggyReader(SimulatedReader):
+        def poll(self):
+            raise IndexError("list index out of range")
+
+    healthy = SimulatedReader("A2")
+    healthy.set_tags([CARD])
+    out = io.StringIO()
+    print_probe_table(probe_readers({"A1": BuggyReader("A1"), "A2": healthy}), out)
+    assert "FAULT: IndexError: list index out of range" in out.getvalue()
+    assert CARD in out.getvalue() and "1 of 2 readers answer; 1 faulty" in out.getvalue()
+
+
 def test_live_mode_prints_tags_as_they_come_and_go_and_readers_as_they_fail():
     wall, readers = emulated_wall()
     a1 = wall.chips["A1"]
