@@ -47,3 +47,18 @@ def test_todays_count_restarts_at_midnight_within_the_period(tmp_path):
     period = wall.service.snapshot().period
     assert (period.count, period.today) == (2, 1)
     wall.close()
+
+
+# Amsterdam 2026: clocks go forward at 02:00 on 29 March and back at 03:00 on 25 October.
+
+def test_the_fake_clock_moves_in_real_time_across_a_dst_change():
+    from datetime import timedelta
+
+    from board.clock import FakeClock
+
+    start = datetime(2026, 10, 25, 2, 59, 30, tzinfo=AMSTERDAM)
+    clock = FakeClock(start, AMSTERDAM)
+    clock.advance(60)
+    assert clock.now().astimezone(timezone.utc) - start.astimezone(timezone.utc) == timedelta(seconds=60)
+    assert clock.now().utcoffset() == timedelta(hours=1)  # 02:00:30 winter time
+
