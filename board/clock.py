@@ -11,6 +11,15 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 
+def elapsed(since: datetime, until: datetime) -> timedelta:
+    """Real time from `since` to `until`.
+
+    Python subtracts two datetimes that share a tzinfo as wall time, an hour off
+    across a DST change; in UTC the difference is what passed.
+    """
+    return until.astimezone(UTC) - since.astimezone(UTC)
+
+
 def later(moment: datetime, delta: timedelta) -> datetime:
     """`moment` plus `delta` of real time, in `moment`'s timezone (Python adds wall time)."""
     return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from board.clock import later
 from board.config import Config
 from board.errors import StoreError
 from board.events import Draft, EventType, WallEvent
@@ -115,10 +116,10 @@ class Store:
                 state.period = self._period_state(session, period)
                 state.moved_up = {e.person_id: e.at for e in self._placements_since(session, period.starts_at)
                                   if is_move_up(e)}
-            state.moved = {e.person_id: e.at for e in self._placements_since(session, now - MOVE_HIGHLIGHT)
+            state.moved = {e.person_id: e.at for e in self._placements_since(session, later(now, -MOVE_HIGHLIGHT))
                            if is_move(e)}
             state.next_goal = self._next_goal(session)
-            dedupe_from = now - self.config.rules.duplicate
+            dedupe_from = later(now, -self.config.rules.duplicate)
             for attempt in session.scalars(
                 select(Attempt).where(Attempt.at >= dedupe_from, Attempt.coach_id.is_not(None))
             ):
