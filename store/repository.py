@@ -34,7 +34,7 @@ from board.rules import (
 from store import migrate
 from store.engine import WRITE_OPTION, make_engine
 from store.models import Attempt, Card, Coach, Event, Level, Outbox, Period, Person, Position, Slot
-from store.projection import PLACING, REMOVING, project_position
+from store.projection import PLACING, POSITION_EVENTS, project_position
 
 
 # Moves older than this are not highlighted on the screen, so need not be loaded.
@@ -100,10 +100,9 @@ class Store:
         with self.read() as session:
             for position in session.scalars(select(Position)):
                 state.positions[position.person_id] = (position.slot_id, position.since.astimezone(tz))
-            wall_types = [str(t) for t in PLACING | REMOVING | {EventType.MOVE_CORRECTED}]
             last_wall_event = (
                 select(Event.person_id, Event.slot_id, func.max(Event.seq))
-                .where(Event.type.in_(wall_types), Event.person_id.is_not(None))
+                .where(Event.type.in_(POSITION_EVENTS), Event.person_id.is_not(None))
                 .group_by(Event.person_id)
             )
             for person_id, slot_id, _seq in session.execute(last_wall_event):
@@ -151,7 +150,7 @@ class Store:
 
     def _placements_since(self, session: Session, since: datetime) -> list[WallEvent]:
         rows = session.scalars(
-            select(Event).where(Event.type.in_([str(t) for t in PLACING]), Event.at >= since).order_by(Event.seq)
+            select(Event).where(Event.type.in_(PLACING), Event.at >= since).order_by(Event.seq)
         )
         return [to_wall_event(row, self.config.tz) for row in rows]
 
@@ -213,8 +212,7 @@ class Store:
         with self.write() as writer:
             session = writer.session
             session.execute(Position.__table__.delete())
-            wall_types = [str(t) for t in PLACING | REMOVING | {EventType.MOVE_CORRECTED}]
-            for row in session.scalars(select(Event).where(Event.type.in_(wall_types)).order_by(Event.seq)):
+            for row in session.scalars(select(Event).where(Event.type.in_(POSITION_EVENTS)).order_by(Event.seq)):
                 project_position(session, row)
                 session.flush()
             return session.scalar(select(func.count()).select_from(Position))
