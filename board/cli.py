@@ -113,7 +113,7 @@ def db_upgrade(ctx: click.Context) -> None:
     with friendly_errors():
         store = Store(config)
         try:
-            migrated = migrate.upgrade(store.engine)
+            migrated = store.upgrade()
         finally:
             store.close()
     key = "db.migrated" if migrated else "db.current"

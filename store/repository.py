@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from board.clock import later
@@ -54,13 +54,21 @@ class Store:
 
     def open(self) -> "Store":
         """Migrate if needed and make the levels and slots match the config."""
-        try:
-            migrate.upgrade(self.engine)
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the database {self.config.database_url}: {exc.orig}") from None
+        self.upgrade()
         with self.write() as writer:
             writer.sync_layout()
         return self
+
+    def upgrade(self) -> bool:
+        """Bring the database to the newest schema; True if anything was migrated.
+
+        A file that cannot be opened (or is no SQLite database) is a StoreError
+        naming it, which the CLI shows as one line.
+        """
+        try:
+            return migrate.upgrade(self.engine)
+        except DatabaseError as exc:
+            raise StoreError(f"cannot open the database {self.config.database_url}: {exc.orig}") from None
 
     def close(self) -> None:
         self.engine.dispose()
