@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -113,7 +113,7 @@ def db_upgrade(ctx: click.Context) -> None:
     with friendly_errors():
         store = Store(config)
         try:
-            migrated = migrate.upgrade(store.engine)
+            migrated = store.upgrade()
         finally:
             store.close()
     key = "db.migrated" if migrated else "db.current"
@@ -373,7 +373,7 @@ def status_text(snapshot: Snapshot) -> str:
     period = snapshot.period
     lines = [text("status.title", lang, board=snapshot.board_id),
              text("status.period", lang, start=f"{period.starts_at:%d-%m-%Y}",
-                  end=f"{period.ends_at.date().fromordinal(period.ends_at.toordinal() - 1):%d-%m-%Y}"),
+                  end=f"{period.ends_at.date() - timedelta(days=1):%d-%m-%Y}"),
              text("status.thermometer", lang, count=period.count, goal=period.goal,
                   percent=round(100 * period.fraction), today=period.today), ""]
     for level in reversed(snapshot.levels):

@@ -6,9 +6,23 @@ retries.
 """
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+
+def elapsed(since: datetime, until: datetime) -> timedelta:
+    """Real time from `since` to `until`.
+
+    Python subtracts two datetimes that share a tzinfo as wall time, an hour off
+    across a DST change; in UTC the difference is what passed.
+    """
+    return until.astimezone(UTC) - since.astimezone(UTC)
+
+
+def later(moment: datetime, delta: timedelta) -> datetime:
+    """`moment` plus `delta` of real time, in `moment`'s timezone (Python adds wall time)."""
+    return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
 
 
 class Clock(Protocol):
@@ -39,7 +53,7 @@ class FakeClock:
         self._elapsed = 0.0
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._elapsed)
+        return later(self._start, timedelta(seconds=self._elapsed))
 
     def monotonic(self) -> float:
         return self._elapsed

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from board.clock import elapsed, later
 from board.config import PAD, Config, PeriodLength
 from board.events import Draft, EventType, WallEvent
 
@@ -237,7 +238,7 @@ def _seen_at_pad(state: WallState, people: Directory, config: Config, uid: str, 
         if window and window.coach_id == coach.id:
             return [Draft(EventType.PAD_CLOSED, coach_id=coach.id, slot_id=PAD,
                           details={"coach_name": coach.name, "reason": "badge"})]
-        until = now + config.rules.confirm
+        until = later(now, config.rules.confirm)
         return [Draft(EventType.PAD_OPENED, coach_id=coach.id, slot_id=PAD,
                       details={"coach_name": coach.name, "until": until.isoformat()})]
     person = people.card_owner(uid)
@@ -261,7 +262,7 @@ def confirm_attempt(state: WallState, people: Directory, config: Config, coach: 
         if coach.person_id == person.id:
             return [_rejected(RejectReason.SELF_CONFIRM, coach=coach, person=person, slot_id=slot_id)]
         last = state.last_confirm.get((coach.id, person.id))
-        if last is not None and now - last < config.rules.duplicate:
+        if last is not None and elapsed(last, now) < config.rules.duplicate:
             return [_rejected(RejectReason.DUPLICATE, coach=coach, person=person, slot_id=slot_id)]
     period = state.period
     assert period is not None, "expire() opens a period before any rule runs"
@@ -296,7 +297,7 @@ def expire(state: WallState, people: Directory, config: Config, now: datetime) -
     """What the passing of time records: cards off the wall, pad timeouts, new periods."""
     drafts = []
     for person_id, lift in state.lifted.items():
-        if now - lift.at >= config.rules.move:
+        if elapsed(lift.at, now) >= config.rules.move:
             name = people.people[person_id].name if person_id in people.people else None
             drafts.append(Draft(EventType.CARD_OFF_WALL, person_id=person_id, slot_id=lift.slot_id,
                                 details={"person_name": name, "lifted_at": lift.at.isoformat()}))
@@ -335,7 +336,7 @@ def set_goal(state: WallState, goal: int, period: str) -> Draft:
 
 def next_deadline(state: WallState, config: Config) -> datetime | None:
     """The next moment at which `expire` would record something."""
-    moments = [lift.at + config.rules.move for lift in state.lifted.values()]
+    moments = [later(lift.at, config.rules.move) for lift in state.lifted.values()]
     if state.pad is not None:
         moments.append(state.pad.until)
     if state.period is not None:

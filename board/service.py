@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from board import rules
-from board.clock import Clock
+from board.clock import Clock, elapsed, later
 from board.config import PAD, Config
 from board.errors import CommandError
 from board.events import Draft, EventType, WallEvent
@@ -291,7 +291,7 @@ class WallService:
         self._after_write(events)
 
     def show_message(self, text: str, seconds: float) -> datetime:
-        until = self.clock.now() + timedelta(seconds=seconds)
+        until = later(self.clock.now(), timedelta(seconds=seconds))
         self._message = (text, until)
         self._publish_snapshot()
         return until
@@ -348,7 +348,7 @@ class WallService:
             raise CommandError("conflict", "another card/enroll is already waiting for a tag")
         future: Future = Future()
         future.set_running_or_notify_cancel()
-        self._enrollment = Enrollment(person.id, self.clock.now() + timedelta(seconds=timeout), future)
+        self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
         return future
 
     def _enroll(self, uid: str) -> list[WallEvent]:
@@ -485,7 +485,7 @@ class WallService:
         deadline = self.next_deadline()
         wait = EXTERNAL_CHECK_SECONDS
         if deadline is not None:
-            wait = min(wait, max(0.0, (deadline - self.clock.now()).total_seconds()))
+            wait = min(wait, max(0.0, elapsed(self.clock.now(), deadline).total_seconds()))
         return wait
 
     def _catch_up_external_writes(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from board.clock import FakeClock
+from board.clock import FakeClock, elapsed
 from board.errors import WallboardError
 from board.events import WallEvent
 from board.service import WallService
@@ -103,7 +103,7 @@ class Simulation:
         """Time to the next moment something may happen: a service deadline or a reader retry."""
         waits = [float("inf")]
         if (deadline := self.service.next_deadline()) is not None:
-            waits.append((deadline - self.clock.now()).total_seconds())
+            waits.append(elapsed(self.clock.now(), deadline).total_seconds())
         if (retry := self.service.scanner.next_retry()) is not None:
             waits.append(retry - self.clock.monotonic())
         return max(self.interval, min(waits))

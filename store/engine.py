@@ -4,6 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
+from board.errors import StoreError
+
 # How long a connection waits for another writer (the CLI while the service runs)
 # before giving up with "database is locked".
 BUSY_TIMEOUT_MS = 5000
@@ -13,7 +15,11 @@ WRITE_OPTION = "wallboard_write"  # execution option that makes a transaction BE
 def make_engine(url: str) -> Engine:
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder {folder}: {exc.strerror}") from None
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from board.clock import later
 from board.config import Config
 from board.errors import StoreError
 from board.events import Draft, EventType, WallEvent
@@ -33,7 +34,7 @@ from board.rules import (
 from store import migrate
 from store.engine import WRITE_OPTION, make_engine
 from store.models import Attempt, Card, Coach, Event, Level, Outbox, Period, Person, Position, Slot
-from store.projection import PLACING, REMOVING, project_position
+from store.projection import PLACING, POSITION_EVENTS, project_position
 
 
 # Moves older than this are not highlighted on the screen, so need not be loaded.
@@ -53,13 +54,21 @@ class Store:
 
     def open(self) -> "Store":
         """Migrate if needed and make the levels and slots match the config."""
-        try:
-            migrate.upgrade(self.engine)
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the database {self.config.database_url}: {exc.orig}") from None
+        self.upgrade()
         with self.write() as writer:
             writer.sync_layout()
         return self
+
+    def upgrade(self) -> bool:
+        """Bring the database to the newest schema; True if anything was migrated.
+
+        A file that cannot be opened (or is no SQLite database) is a StoreError
+        naming it, which the CLI shows as one line.
+        """
+        try:
+            return migrate.upgrade(self.engine)
+        except DatabaseError as exc:
+            raise StoreError(f"cannot open the database {self.config.database_url}: {exc.orig}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -99,10 +108,9 @@ class Store:
         with self.read() as session:
             for position in session.scalars(select(Position)):
                 state.positions[position.person_id] = (position.slot_id, position.since.astimezone(tz))
-            wall_types = [str(t) for t in PLACING | REMOVING | {EventType.MOVE_CORRECTED}]
             last_wall_event = (
                 select(Event.person_id, Event.slot_id, func.max(Event.seq))
-                .where(Event.type.in_(wall_types), Event.person_id.is_not(None))
+                .where(Event.type.in_(POSITION_EVENTS), Event.person_id.is_not(None))
                 .group_by(Event.person_id)
             )
             for person_id, slot_id, _seq in session.execute(last_wall_event):
@@ -115,10 +123,10 @@ class Store:
                 state.period = self._period_state(session, period)
                 state.moved_up = {e.person_id: e.at for e in self._placements_since(session, period.starts_at)
                                   if is_move_up(e)}
-            state.moved = {e.person_id: e.at for e in self._placements_since(session, now - MOVE_HIGHLIGHT)
+            state.moved = {e.person_id: e.at for e in self._placements_since(session, later(now, -MOVE_HIGHLIGHT))
                            if is_move(e)}
             state.next_goal = self._next_goal(session)
-            dedupe_from = now - self.config.rules.duplicate
+            dedupe_from = later(now, -self.config.rules.duplicate)
             for attempt in session.scalars(
                 select(Attempt).where(Attempt.at >= dedupe_from, Attempt.coach_id.is_not(None))
             ):
@@ -150,7 +158,7 @@ class Store:
 
     def _placements_since(self, session: Session, since: datetime) -> list[WallEvent]:
         rows = session.scalars(
-            select(Event).where(Event.type.in_([str(t) for t in PLACING]), Event.at >= since).order_by(Event.seq)
+            select(Event).where(Event.type.in_(PLACING), Event.at >= since).order_by(Event.seq)
         )
         return [to_wall_event(row, self.config.tz) for row in rows]
 
@@ -212,8 +220,7 @@ class Store:
         with self.write() as writer:
             session = writer.session
             session.execute(Position.__table__.delete())
-            wall_types = [str(t) for t in PLACING | REMOVING | {EventType.MOVE_CORRECTED}]
-            for row in session.scalars(select(Event).where(Event.type.in_(wall_types)).order_by(Event.seq)):
+            for row in session.scalars(select(Event).where(Event.type.in_(POSITION_EVENTS)).order_by(Event.seq)):
                 project_position(session, row)
                 session.flush()
             return session.scalar(select(func.count()).select_from(Position))

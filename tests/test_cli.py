@@ -113,3 +113,22 @@ def test_a_broken_scenario_line_is_named(tmp_path):
 def test_the_demo_people_have_distinct_cards_and_badges():
     uids = [p.card for p in DEMO_PEOPLE] + [c.badge for c in DEMO_COACHES]
     assert len(set(uids)) == len(uids)
+
+
+@pytest.mark.parametrize("command", [["status"], ["db", "upgrade"]])
+def test_a_file_that_is_not_a_database_is_named_without_a_traceback(initialised, command):
+    (initialised / "data" / "wallboard.db").write_text("not a database\n")
+    for suffix in ("-wal", "-shm"):
+        (initialised / "data" / f"wallboard.db{suffix}").unlink(missing_ok=True)
+    result = wallboard(*command, cwd=initialised, check=False)
+    assert result.returncode == 2
+    assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_data_dir_that_cannot_be_made_is_named_without_a_traceback(tmp_path):
+    (tmp_path / "blocker").write_text("a file where the data folder should go\n")
+    (tmp_path / "wallboard.toml").write_text(
+        'data_dir = "blocker/data"\n[[levels]]\nid="A"\nname="x"\nslots=["A1"]\n')
+    result = wallboard("status", cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "blocker" in result.stderr and "Traceback" not in result.stderr

@@ -47,3 +47,46 @@ def test_todays_count_restarts_at_midnight_within_the_period(tmp_path):
     period = wall.service.snapshot().period
     assert (period.count, period.today) == (2, 1)
     wall.close()
+
+
+# Amsterdam 2026: clocks go forward at 02:00 on 29 March and back at 03:00 on 25 October.
+
+def test_the_fake_clock_moves_in_real_time_across_a_dst_change():
+    from datetime import timedelta
+
+    from board.clock import FakeClock
+
+    start = datetime(2026, 10, 25, 2, 59, 30, tzinfo=AMSTERDAM)
+    clock = FakeClock(start, AMSTERDAM)
+    clock.advance(60)
+    assert clock.now().astimezone(timezone.utc) - start.astimezone(timezone.utc) == timedelta(seconds=60)
+    assert clock.now().utcoffset() == timedelta(hours=1)  # 02:00:30 winter time
+
+
+def test_a_lifted_card_keeps_its_move_window_when_the_clocks_go_forward(tmp_path):
+    wall = Wall(tmp_path, start=datetime(2026, 3, 29, 1, 59, 50, tzinfo=AMSTERDAM))
+    wall.add_people()
+    wall.show("A1", SANNE)
+    wall.show("A1")
+    assert wall.wait(10) == []  # now past 03:00 summer time, but only ten seconds later
+    assert [e.type for e in wall.show("B2", SANNE)] == [EventType.CARD_MOVED]
+    wall.close()
+
+
+def test_the_duplicate_window_is_real_time_when_the_clocks_go_back(tmp_path):
+    wall = Wall(tmp_path, start=datetime(2026, 10, 25, 2, 59, 30, tzinfo=AMSTERDAM))
+    wall.add_people()
+    wall.show("A1", SANNE)
+    wall.tap("A1", MO_BADGE)
+    wall.wait(70)  # 02:00-something winter time: earlier on the wall clock, 70 s later in fact
+    assert EventType.ATTEMPT_CONFIRMED in [e.type for e in wall.tap("A1", MO_BADGE)]
+    assert wall.service.snapshot().period.count == 2
+    wall.close()
+
+
+def test_a_coach_pad_window_lasts_its_seconds_when_the_clocks_go_back(tmp_path):
+    wall = Wall(tmp_path, start=datetime(2026, 10, 25, 2, 59, 50, tzinfo=AMSTERDAM))
+    wall.add_people()
+    wall.tap("pad", MO_BADGE)
+    assert [e.type for e in wall.wait(21)] == [EventType.PAD_CLOSED]
+    wall.close()
