@@ -40,6 +40,7 @@ def _wall(directory: Path, levels: int = 3, slots_per_level: int = 8):
     store = Store(config).open()
     clock = FakeClock(BENCH_START, config.tz)
     service = WallService(config, store, simulated_readers(config), clock)
+    service.tick()  # open the period, as a running wall does
     return config, store, clock, service
 
 

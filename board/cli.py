@@ -143,13 +143,20 @@ def build_readers(config: Config) -> dict[str, Reader]:
 
 @contextmanager
 def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
-                 mqtt: bool = False) -> Iterator[WallService]:
-    """Start store and service (and MQTT if asked and enabled) in order; stop them in reverse."""
+                 live: bool = False) -> Iterator[WallService]:
+    """Start store and service in order; stop them in reverse.
+
+    A live wall (run, demo) records what time has brought since it last ran (a new
+    period first of all) and talks MQTT when enabled; the other commands only look
+    or add what they were asked to, next to a running service.
+    """
     with ExitStack() as stack, friendly_errors():
         store = stack.enter_context(Store(config))
         service = WallService(config, store, readers, clock, listeners)
         stack.callback(service.stop)
-        if mqtt and config.mqtt.enabled:
+        if live:
+            service.tick()
+        if live and config.mqtt.enabled:
             interface = MqttInterface(config, service, store, readers)
             interface.start()
             stack.callback(interface.stop)
@@ -211,7 +218,7 @@ def run(ctx: click.Context, headless: bool) -> None:
     config = _config(ctx)
     clock = SystemClock(config.tz)
     with wall_outputs(config, not headless, clock) as (display, listeners), \
-            running_wall(config, build_readers(config), clock, listeners, mqtt=True) as service:
+            running_wall(config, build_readers(config), clock, listeners, live=True) as service:
         for listener in listeners:
             listener.on_snapshot(service.snapshot())
         service.start()
@@ -295,7 +302,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
             steps = read_scenario(scenario, readers)
         start = (start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz))
         clock = FakeClock(start, config.tz)
-        with running_wall(config, readers, clock) as service:
+        with running_wall(config, readers, clock, live=True) as service:
             register_demo_people(service)
             for event in Simulation(service, readers, clock).play(steps):
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
@@ -304,7 +311,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
     window = None if headless else demo_window(config, readers, size)
     if window is not None:
         with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window],
-                                  mqtt=True) as service:
+                                  live=True) as service:
             register_demo_people(service)
             window.on_snapshot(service.snapshot())
             service.start()
@@ -312,7 +319,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
             draw_until_stopped(window)
         return
     autoplay = demo_wall.Autoplay(readers, config)
-    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], mqtt=True) as service:
+    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], live=True) as service:
         register_demo_people(service)
         service.start()
         autoplay.start()

@@ -102,8 +102,9 @@ class WallService:
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
+        # Nothing is recorded here: a read-only look (`wallboard status`) next to the
+        # running service must not write. A live wall ticks when it starts.
         self._snapshot = self._build_snapshot()
-        self.tick()  # open the first period before any rule needs it
 
     # -- the synchronous core ------------------------------------------------------
 
@@ -180,8 +181,12 @@ class WallService:
             for level in self.config.levels
         )
         period = state.period
-        period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
-                                 period.count_since(rules.start_of_day(self.config, now))) if period else None
+        if period is not None:
+            period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
+                                     period.count_since(rules.start_of_day(self.config, now)))
+        else:  # no wall has run yet: show the period it will open, empty
+            starts_at, ends_at = rules.period_bounds(self.config, now)
+            period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0)
         recent = tuple(
             AttemptView(a.id, self._name(a.person_id), people.coaches[a.coach_id].name if a.coach_id in people.coaches
                         else "", a.at)
@@ -409,7 +414,8 @@ class WallService:
     # -- threads -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Run the scanner and the service loop on their own threads."""
+        """Catch up with the clock, then run the scanner and the service loop on their own threads."""
+        self.tick()
         self._threads = [
             threading.Thread(target=self._scan_forever, name="scanner", daemon=True),
             threading.Thread(target=self._serve_forever, name="service", daemon=True),

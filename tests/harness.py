@@ -58,6 +58,7 @@ class Wall:
         self.clock = FakeClock(start, self.config.tz)
         self.store = Store(self.config).open()
         self.service = WallService(self.config, self.store, self.readers, self.clock)
+        self.service.tick()  # a running wall: its period is open
         self.simulation = Simulation(self.service, self.readers, self.clock)
         self.events: list[WallEvent] = []
 

@@ -132,3 +132,13 @@ def test_a_data_dir_that_cannot_be_made_is_named_without_a_traceback(tmp_path):
     result = wallboard("status", cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "blocker" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_looking_at_the_wall_records_nothing_next_to_a_running_service(initialised):
+    import sqlite3
+
+    wallboard("status", cwd=initialised)
+    wallboard("screenshot", "--out", str(initialised / "shot.png"), cwd=initialised)
+    with sqlite3.connect(initialised / "data" / "wallboard.db") as connection:
+        assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
+    assert "Thermometer: 0 van 50" in wallboard("status", cwd=initialised).stdout
