@@ -73,7 +73,8 @@ def _text(max_length: int) -> Any:
 
 Name = _text(80)
 Reason = _text(200)
-Id = Annotated[int, Field(ge=1, le=2**53)]
+MAX_ID = 2**53  # ids and seqs stay exact in JavaScript clients and fit SQLite's INTEGER
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Uid = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_uid)]
 SlotId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 ReaderId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -172,7 +173,7 @@ class StateGet(Request):
 
 
 class EventsGet(Request):
-    since: int = Field(0, ge=0, description="Return events with a larger seq.")
+    since: int = Field(0, ge=0, le=MAX_ID, description="Return events with a larger seq.")
     limit: int = Field(100, ge=1, le=1000)
 
 

@@ -233,3 +233,7 @@ def test_a_wall_of_real_readers_neither_subscribes_to_nor_acts_on_sim_reader(bro
         assert wall.ok("health")["readers_offline"] == []  # its emulated RC522s answer
     finally:
         wall.close()
+
+
+def test_events_since_a_seq_beyond_any_integer_sqlite_holds_is_refused_not_a_crash(running):
+    assert running.error("events/get", {"since": 2**64}) == "invalid_request"
