@@ -280,11 +280,16 @@ COMMANDS: dict[str, Command] = {
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+def _excerpt(text: str, limit: int = 80) -> str:
+    """A name the sender chose (a field, a command), cut short for an error message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _describe_errors(error: ValidationError) -> str:
     """One line per problem, naming the field and never echoing the input."""
     problems = []
     for item in error.errors(include_input=False, include_url=False)[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "request"
+        where = ".".join(_excerpt(str(part)) for part in item["loc"]) or "request"
         problems.append(f"{where}: {item['msg']}")
     return "; ".join(problems)
 
@@ -317,7 +322,7 @@ def transaction_of(document: dict[str, Any]) -> Transaction | None:
 def validate(command_name: str, document: dict[str, Any]) -> Request:
     command = COMMANDS.get(command_name)
     if command is None:
-        raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"no command {command_name[:80]!r}")
+        raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"no command {_excerpt(command_name)!r}")
     return validate_model(command.model, document)
 
 
