@@ -186,12 +186,13 @@ class RequestServer:
         self.service = service
         self.max_payload_bytes = max_payload_bytes
         self._prefix = f"{link.base}/request/"
+        self._response_prefix = f"{link.base}/response/"
         link.route(f"{self._prefix}#", self._on_request)
 
     def _on_request(self, message: mqtt.MQTTMessage) -> None:
         """Network thread: check the request, hand it to the service thread."""
         command = message.topic[len(self._prefix):]
-        reply_to = _reply_properties(message)
+        reply_to = self._reply_properties(message)
         transaction: Transaction | None = None
         try:
             if len(message.payload) > self.max_payload_bytes:  # refused unread: no transaction to echo
@@ -234,18 +235,24 @@ class RequestServer:
         if reply_to is not None:
             self.link.publish(reply_to[0], response, properties=reply_to[1])
 
+    def _reply_properties(self, message: mqtt.MQTTMessage) -> tuple[str, Properties] | None:
+        """MQTT 5 response topic and correlation data, echoed on the answer.
 
-def _reply_properties(message: mqtt.MQTTMessage) -> tuple[str, Properties] | None:
-    """MQTT 5 response topic and correlation data, echoed on the answer."""
-    received = getattr(message, "properties", None)
-    response_topic = getattr(received, "ResponseTopic", None)
-    if not response_topic or "+" in response_topic or "#" in response_topic:
-        return None
-    properties = Properties(PacketTypes.PUBLISH)
-    correlation = getattr(received, "CorrelationData", None)
-    if correlation is not None:
-        properties.CorrelationData = correlation
-    return response_topic, properties
+        Only a topic under `response/`: the wall may publish events and state, and an
+        admin must not make it publish there what the ACL forbids the admin to.
+        """
+        received = getattr(message, "properties", None)
+        response_topic = getattr(received, "ResponseTopic", None)
+        if not response_topic or "+" in response_topic or "#" in response_topic:
+            return None
+        if not response_topic.startswith(self._response_prefix):
+            log.warning("ignored the response topic of a request: it is not under %s", self._response_prefix)
+            return None
+        properties = Properties(PacketTypes.PUBLISH)
+        correlation = getattr(received, "CorrelationData", None)
+        if correlation is not None:
+            properties.CorrelationData = correlation
+        return response_topic, properties
 
 
 def route_sim_readers(link: MqttLink, readers: dict[str, SimulatedReader]) -> None:

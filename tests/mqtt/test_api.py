@@ -237,3 +237,12 @@ def test_a_wall_of_real_readers_neither_subscribes_to_nor_acts_on_sim_reader(bro
 
 def test_events_since_a_seq_beyond_any_integer_sqlite_holds_is_refused_not_a_crash(running):
     assert running.error("events/get", {"since": 2**64}) == "invalid_request"
+
+
+def test_an_mqtt5_response_topic_outside_the_response_topics_is_ignored(running, connect):
+    """Else an admin could make the wall publish a fake event, which the ACL forbids admins."""
+    watcher = connect("viewer").subscribe(f"{running.base}/event/#")
+    properties = running.admin.request_properties(f"{running.base}/event/attempt_confirmed", b"corr-1")
+    response = running.admin.request("health", {}, properties=properties)
+    assert response["status"] == "ok"
+    assert watcher.nothing_within(0.5)
