@@ -8,7 +8,8 @@ response is published from whichever thread finishes the work.
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future
 from importlib.metadata import version
 from typing import Any
@@ -21,6 +22,7 @@ from board.errors import CommandError
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.link import MqttLink
+from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
 from board.rules import CoachInfo, PersonInfo
 from board.service import WallService
@@ -58,18 +60,33 @@ def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
 # -- the commands, run on the service thread ------------------------------------------------
 
 
-def _saved_photo(service: WallService, photo) -> str | None:
-    return photo.save(service.config.photos_dir).name if photo else None
+@contextmanager
+def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
+    """The stored file name of `photo` for the command to record; removed if the command is refused.
+
+    The service refuses before it writes anything, so a refusal leaves no file nobody
+    refers to. After any other failure the record may hold the name: the file stays.
+    """
+    if photo is None:
+        yield None
+        return
+    path = photo.save(service.config.photos_dir)
+    try:
+        yield path.name
+    except CommandError:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def person_add(service: WallService, request: c.PersonAdd) -> dict:
-    person_id = service.add_person(request.name, photo=_saved_photo(service, request.photo))
+    with _stored_photo(service, request.photo) as photo:
+        person_id = service.add_person(request.name, photo=photo)
     return {"person": person_data(service, service.person(person_id))}
 
 
 def person_update(service: WallService, request: c.PersonUpdate) -> dict:
-    service.person(request.id)  # refuse an unknown id before a photo is stored for it
-    person = service.update_person(request.id, request.name, _saved_photo(service, request.photo))
+    with _stored_photo(service, request.photo) as photo:
+        person = service.update_person(request.id, request.name, photo)
     return {"person": person_data(service, person)}
 
 

@@ -246,3 +246,13 @@ def test_an_mqtt5_response_topic_outside_the_response_topics_is_ignored(running,
     response = running.admin.request("health", {}, properties=properties)
     assert response["status"] == "ok"
     assert watcher.nothing_within(0.5)
+
+
+def test_a_refused_person_update_stores_no_photo(running):
+    person = running.ok("person/add", {"name": "Sanne"})["person"]
+    running.ok("person/archive", {"id": person["id"]})
+    photo = base64.b64encode(png(3, 2)).decode()
+    assert running.error("person/update", {"id": person["id"], "photo": photo}) == "conflict"
+    assert running.error("person/update", {"id": 99, "photo": photo}) == "not_found"
+    photos = running.config.photos_dir
+    assert not photos.exists() or list(photos.iterdir()) == []
