@@ -1,12 +1,15 @@
 """Requests in, responses out: the admin API on `request/<command>`.
 
-A request is checked on paho's network thread (size, retain flag, JSON, the
-command's model) and then carried out on the service thread through
-`service.submit`, between sensor events and never at the same time as one. The
-response is published from whichever thread finishes the work.
+A request is checked on the server's own thread (size, retain flag, JSON, the
+command's model, which decodes a photo), not on paho's network thread, which
+must keep carrying events meanwhile. It is then carried out on the service thread
+through `service.submit`, between sensor events and never at the same time as one.
+The response is published from whichever thread finishes the work.
 """
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -204,10 +207,28 @@ class RequestServer:
         self.max_payload_bytes = max_payload_bytes
         self._prefix = f"{link.base}/request/"
         self._response_prefix = f"{link.base}/response/"
-        link.route(f"{self._prefix}#", self._on_request)
+        self._arrived: "queue.SimpleQueue[mqtt.MQTTMessage | None]" = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        link.route(f"{self._prefix}#", self._arrived.put)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._check_arrivals, name="mqtt-requests", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._arrived.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _check_arrivals(self) -> None:
+        while (message := self._arrived.get()) is not None:
+            try:
+                self._on_request(message)
+            except Exception:
+                log.exception("request on %s failed unanswered; carrying on", message.topic)
 
     def _on_request(self, message: mqtt.MQTTMessage) -> None:
-        """Network thread: check the request, hand it to the service thread."""
+        """Check the request, hand it to the service thread."""
         command = message.topic[len(self._prefix):]
         reply_to = self._reply_properties(message)
         transaction: Transaction | None = None

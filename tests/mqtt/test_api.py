@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import pytest
 
@@ -256,3 +257,19 @@ def test_a_refused_person_update_stores_no_photo(running):
     assert running.error("person/update", {"id": 99, "photo": photo}) == "not_found"
     photos = running.config.photos_dir
     assert not photos.exists() or list(photos.iterdir()) == []
+
+
+def test_events_go_out_while_a_request_with_a_photo_is_being_checked(running, connect, monkeypatch):
+    """Decoding a photo takes a Pi a while; paho's network thread, which carries the events, must not wait for it."""
+    from board.mqtt import photos
+
+    decode_pixels = photos._decode_pixels
+    monkeypatch.setattr(photos, "_decode_pixels", lambda *args: (time.sleep(3), decode_pixels(*args)))
+    people = running.add_people()
+    watcher, _next_seq = running.settled_subscriber(connect)
+    running.admin.publish(f"{running.base}/request/person/add",
+                          {"name": "Noor", "photo": base64.b64encode(png(3, 2)).decode()})
+    running.readers["A1"].set_tags([SANNE])
+    placed = watcher.wait_for(f"{running.base}/event/card_placed", timeout=2).json()
+    assert placed["person"]["id"] == people["Sanne"]
+    assert running.admin.wait_for(f"{running.base}/response/person/add", timeout=10).json()["status"] == "ok"
