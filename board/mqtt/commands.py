@@ -76,8 +76,8 @@ Reason = _text(200)
 MAX_ID = 2**53  # ids and seqs stay exact in JavaScript clients and fit SQLite's INTEGER
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Uid = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_uid)]
+# A slot id, which is also the id of the slot's reader; the coach pad's reader is "pad".
 SlotId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
-ReaderId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 PhotoData = Annotated[
     str,
     StringConstraints(max_length=(PHOTO_MAX_BYTES + 2) // 3 * 4),
@@ -195,7 +195,7 @@ class SimReader(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    reader: ReaderId = Field(description='A slot id, or "pad" for the coach pad.')
+    reader: SlotId = Field(description='A slot id, or "pad" for the coach pad.')
     tags: list[Uid] = Field(max_length=16)
 
 
