@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import Future
-from importlib.metadata import version
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -24,6 +23,7 @@ from paho.mqtt.properties import Properties
 from board.errors import CommandError
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
+from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
 from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
@@ -180,7 +180,7 @@ class Health:
         self.started = time.monotonic()
 
     def __call__(self, service: WallService, request: c.Health) -> dict:
-        return {"version": version("polaroid-wall"), "uptime_s": round(time.monotonic() - self.started),
+        return {"version": software_version(), "uptime_s": round(time.monotonic() - self.started),
                 "readers_offline": sorted(service.state.offline), "outbox_pending": service.store.outbox_size(),
                 "last_event_seq": service.store.last_seq()}
 
