@@ -1,16 +1,19 @@
 """Requests in, responses out: the admin API on `request/<command>`.
 
-A request is checked on paho's network thread (size, retain flag, JSON, the
-command's model) and then carried out on the service thread through
-`service.submit`, between sensor events and never at the same time as one. The
-response is published from whichever thread finishes the work.
+A request is checked on the server's own thread (size, retain flag, JSON, the
+command's model, which decodes a photo), not on paho's network thread, which
+must keep carrying events meanwhile. It is then carried out on the service thread
+through `service.submit`, between sensor events and never at the same time as one.
+The response is published from whichever thread finishes the work.
 """
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future
-from importlib.metadata import version
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -20,7 +23,9 @@ from paho.mqtt.properties import Properties
 from board.errors import CommandError
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
+from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
+from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
 from board.rules import CoachInfo, PersonInfo
 from board.service import WallService
@@ -58,18 +63,33 @@ def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
 # -- the commands, run on the service thread ------------------------------------------------
 
 
-def _saved_photo(service: WallService, photo) -> str | None:
-    return photo.save(service.config.photos_dir).name if photo else None
+@contextmanager
+def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
+    """The stored file name of `photo` for the command to record; removed if the command is refused.
+
+    The service refuses before it writes anything, so a refusal leaves no file nobody
+    refers to. After any other failure the record may hold the name: the file stays.
+    """
+    if photo is None:
+        yield None
+        return
+    path = photo.save(service.config.photos_dir)
+    try:
+        yield path.name
+    except CommandError:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def person_add(service: WallService, request: c.PersonAdd) -> dict:
-    person_id = service.add_person(request.name, photo=_saved_photo(service, request.photo))
+    with _stored_photo(service, request.photo) as photo:
+        person_id = service.add_person(request.name, photo=photo)
     return {"person": person_data(service, service.person(person_id))}
 
 
 def person_update(service: WallService, request: c.PersonUpdate) -> dict:
-    service.person(request.id)  # refuse an unknown id before a photo is stored for it
-    person = service.update_person(request.id, request.name, _saved_photo(service, request.photo))
+    with _stored_photo(service, request.photo) as photo:
+        person = service.update_person(request.id, request.name, photo)
     return {"person": person_data(service, person)}
 
 
@@ -160,7 +180,7 @@ class Health:
         self.started = time.monotonic()
 
     def __call__(self, service: WallService, request: c.Health) -> dict:
-        return {"version": version("polaroid-wall"), "uptime_s": round(time.monotonic() - self.started),
+        return {"version": software_version(), "uptime_s": round(time.monotonic() - self.started),
                 "readers_offline": sorted(service.state.offline), "outbox_pending": service.store.outbox_size(),
                 "last_event_seq": service.store.last_seq()}
 
@@ -186,12 +206,31 @@ class RequestServer:
         self.service = service
         self.max_payload_bytes = max_payload_bytes
         self._prefix = f"{link.base}/request/"
-        link.route(f"{self._prefix}#", self._on_request)
+        self._response_prefix = f"{link.base}/response/"
+        self._arrived: "queue.SimpleQueue[mqtt.MQTTMessage | None]" = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        link.route(f"{self._prefix}#", self._arrived.put)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._check_arrivals, name="mqtt-requests", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._arrived.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _check_arrivals(self) -> None:
+        while (message := self._arrived.get()) is not None:
+            try:
+                self._on_request(message)
+            except Exception:
+                log.exception("request on %s failed unanswered; carrying on", message.topic)
 
     def _on_request(self, message: mqtt.MQTTMessage) -> None:
-        """Network thread: check the request, hand it to the service thread."""
+        """Check the request, hand it to the service thread."""
         command = message.topic[len(self._prefix):]
-        reply_to = _reply_properties(message)
+        reply_to = self._reply_properties(message)
         transaction: Transaction | None = None
         try:
             if len(message.payload) > self.max_payload_bytes:  # refused unread: no transaction to echo
@@ -234,18 +273,24 @@ class RequestServer:
         if reply_to is not None:
             self.link.publish(reply_to[0], response, properties=reply_to[1])
 
+    def _reply_properties(self, message: mqtt.MQTTMessage) -> tuple[str, Properties] | None:
+        """MQTT 5 response topic and correlation data, echoed on the answer.
 
-def _reply_properties(message: mqtt.MQTTMessage) -> tuple[str, Properties] | None:
-    """MQTT 5 response topic and correlation data, echoed on the answer."""
-    received = getattr(message, "properties", None)
-    response_topic = getattr(received, "ResponseTopic", None)
-    if not response_topic or "+" in response_topic or "#" in response_topic:
-        return None
-    properties = Properties(PacketTypes.PUBLISH)
-    correlation = getattr(received, "CorrelationData", None)
-    if correlation is not None:
-        properties.CorrelationData = correlation
-    return response_topic, properties
+        Only a topic under `response/`: the wall may publish events and state, and an
+        admin must not make it publish there what the ACL forbids the admin to.
+        """
+        received = getattr(message, "properties", None)
+        response_topic = getattr(received, "ResponseTopic", None)
+        if not response_topic or "+" in response_topic or "#" in response_topic:
+            return None
+        if not response_topic.startswith(self._response_prefix):
+            log.warning("ignored the response topic of a request: it is not under %s", self._response_prefix)
+            return None
+        properties = Properties(PacketTypes.PUBLISH)
+        correlation = getattr(received, "CorrelationData", None)
+        if correlation is not None:
+            properties.CorrelationData = correlation
+        return response_topic, properties
 
 
 def route_sim_readers(link: MqttLink, readers: dict[str, SimulatedReader]) -> None:

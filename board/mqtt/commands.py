@@ -73,10 +73,11 @@ def _text(max_length: int) -> Any:
 
 Name = _text(80)
 Reason = _text(200)
-Id = Annotated[int, Field(ge=1, le=2**53)]
+MAX_ID = 2**53  # ids and seqs stay exact in JavaScript clients and fit SQLite's INTEGER
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Uid = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_uid)]
+# A slot id, which is also the id of the slot's reader; the coach pad's reader is "pad".
 SlotId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
-ReaderId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 PhotoData = Annotated[
     str,
     StringConstraints(max_length=(PHOTO_MAX_BYTES + 2) // 3 * 4),
@@ -172,7 +173,7 @@ class StateGet(Request):
 
 
 class EventsGet(Request):
-    since: int = Field(0, ge=0, description="Return events with a larger seq.")
+    since: int = Field(0, ge=0, le=MAX_ID, description="Return events with a larger seq.")
     limit: int = Field(100, ge=1, le=1000)
 
 
@@ -194,7 +195,7 @@ class SimReader(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    reader: ReaderId = Field(description='A slot id, or "pad" for the coach pad.')
+    reader: SlotId = Field(description='A slot id, or "pad" for the coach pad.')
     tags: list[Uid] = Field(max_length=16)
 
 
@@ -279,11 +280,16 @@ COMMANDS: dict[str, Command] = {
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+def _excerpt(text: str, limit: int = 80) -> str:
+    """A name the sender chose (a field, a command), cut short for an error message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _describe_errors(error: ValidationError) -> str:
     """One line per problem, naming the field and never echoing the input."""
     problems = []
     for item in error.errors(include_input=False, include_url=False)[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "request"
+        where = ".".join(_excerpt(str(part)) for part in item["loc"]) or "request"
         problems.append(f"{where}: {item['msg']}")
     return "; ".join(problems)
 
@@ -316,7 +322,7 @@ def transaction_of(document: dict[str, Any]) -> Transaction | None:
 def validate(command_name: str, document: dict[str, Any]) -> Request:
     command = COMMANDS.get(command_name)
     if command is None:
-        raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"no command {command_name[:80]!r}")
+        raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"no command {_excerpt(command_name)!r}")
     return validate_model(command.model, document)
 
 

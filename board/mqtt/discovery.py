@@ -25,7 +25,8 @@ _SENSORS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def _software_version() -> str:
+def software_version() -> str:
+    """The installed package's version; "unknown" when run from a tree never installed."""
     try:
         return version("polaroid-wall")
     except PackageNotFoundError:
@@ -46,7 +47,7 @@ def discovery_configs(config: MqttConfig, board_id: str) -> dict[str, dict[str, 
     base = config.topic_base(board_id)
     node = _node_id(board_id)
     device = {"identifiers": [node], "name": f"Polaroid Wall {board_id}", "manufacturer": "Polaroid Wall",
-              "model": "Raspberry Pi wall", "sw_version": _software_version()}
+              "model": "Raspberry Pi wall", "sw_version": software_version()}
     configs = {}
     for topic, (key, (name, template, extra)) in zip(discovery_topics(config, board_id), _SENSORS.items()):
         sensor = {

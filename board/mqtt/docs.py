@@ -74,9 +74,10 @@ Publish a JSON object on `request/<command>`; the answer comes on
 - `transaction` is optional: any string (up to 64 characters) or integer, echoed
   unchanged so a client can match answers to requests.
 - MQTT 5: a request with a *response topic* and *correlation data* is also
-  answered on that topic, with the same correlation data. The default ACL lets
-  the wall publish under `wallboard/<board_id>/response/`, so choose a response
-  topic there (e.g. `wallboard/<board_id>/response/<client id>`).
+  answered on that topic, with the same correlation data. The response topic
+  must lie under `wallboard/<board_id>/response/` (e.g.
+  `wallboard/<board_id>/response/<client id>`); any other is ignored, so the
+  wall never publishes on its event or state topics for a client.
 - An empty payload is the same as `{}`.
 - Requests are carried out one at a time by the wall's own loop, between sensor
   events, never at the same time as one.

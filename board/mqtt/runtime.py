@@ -23,8 +23,10 @@ class MqttInterface:
 
     def start(self) -> None:
         self.publisher.start()
+        self.requests.start()
         self.link.start()
 
     def stop(self) -> None:
+        self.requests.stop()
         self.publisher.stop()
         self.link.stop()

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import pytest
 
@@ -233,3 +234,42 @@ def test_a_wall_of_real_readers_neither_subscribes_to_nor_acts_on_sim_reader(bro
         assert wall.ok("health")["readers_offline"] == []  # its emulated RC522s answer
     finally:
         wall.close()
+
+
+def test_events_since_a_seq_beyond_any_integer_sqlite_holds_is_refused_not_a_crash(running):
+    assert running.error("events/get", {"since": 2**64}) == "invalid_request"
+
+
+def test_an_mqtt5_response_topic_outside_the_response_topics_is_ignored(running, connect):
+    """Else an admin could make the wall publish a fake event, which the ACL forbids admins."""
+    watcher = connect("viewer").subscribe(f"{running.base}/event/#")
+    properties = running.admin.request_properties(f"{running.base}/event/attempt_confirmed", b"corr-1")
+    response = running.admin.request("health", {}, properties=properties)
+    assert response["status"] == "ok"
+    assert watcher.nothing_within(0.5)
+
+
+def test_a_refused_person_update_stores_no_photo(running):
+    person = running.ok("person/add", {"name": "Sanne"})["person"]
+    running.ok("person/archive", {"id": person["id"]})
+    photo = base64.b64encode(png(3, 2)).decode()
+    assert running.error("person/update", {"id": person["id"], "photo": photo}) == "conflict"
+    assert running.error("person/update", {"id": 99, "photo": photo}) == "not_found"
+    photos = running.config.photos_dir
+    assert not photos.exists() or list(photos.iterdir()) == []
+
+
+def test_events_go_out_while_a_request_with_a_photo_is_being_checked(running, connect, monkeypatch):
+    """Decoding a photo takes a Pi a while; paho's network thread, which carries the events, must not wait for it."""
+    from board.mqtt import photos
+
+    decode_pixels = photos._decode_pixels
+    monkeypatch.setattr(photos, "_decode_pixels", lambda *args: (time.sleep(3), decode_pixels(*args)))
+    people = running.add_people()
+    watcher, _next_seq = running.settled_subscriber(connect)
+    running.admin.publish(f"{running.base}/request/person/add",
+                          {"name": "Noor", "photo": base64.b64encode(png(3, 2)).decode()})
+    running.readers["A1"].set_tags([SANNE])
+    placed = watcher.wait_for(f"{running.base}/event/card_placed", timeout=2).json()
+    assert placed["person"]["id"] == people["Sanne"]
+    assert running.admin.wait_for(f"{running.base}/response/person/add", timeout=10).json()["status"] == "ok"

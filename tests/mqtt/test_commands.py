@@ -132,3 +132,9 @@ def test_photos_that_are_not_small_decodable_images_are_refused(data, why):
 
 def test_photo_text_must_be_strict_base64():
     assert refused("person/add", {"name": "Sanne", "photo": "not base64!"}) == ErrorCode.INVALID_REQUEST
+
+
+def test_an_error_message_does_not_echo_a_10_kB_field_name():
+    with pytest.raises(CommandError) as refusal:
+        validate("health", {"x" * 10_000: 1, "y" * 10_000: 2})
+    assert refusal.value.code == ErrorCode.INVALID_REQUEST and len(refusal.value.message) < 300
