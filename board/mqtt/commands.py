@@ -26,6 +26,7 @@ from pydantic import (
 from board.errors import CommandError
 from board.events import EventType, WallEvent
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
+from board.service import NAME_MAX
 from sensors.uid import normalise_uid
 
 
@@ -71,7 +72,7 @@ def _text(max_length: int) -> Any:
     ]
 
 
-Name = _text(80)
+Name = _text(NAME_MAX)  # the same bound as the CLI's (and the database column)
 Reason = _text(200)
 MAX_ID = 2**53  # ids and seqs stay exact in JavaScript clients and fit SQLite's INTEGER
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

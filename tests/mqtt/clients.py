@@ -122,6 +122,17 @@ class TestClient:
     def event_seqs(self, count: int, timeout: float = 30.0) -> list[int]:
         return [message.json()["seq"] for message in self.events(count, timeout)]
 
+    def event_seqs_after(self, seen: int, count: int, timeout: float = 30.0) -> list[int]:
+        """The next `count` events newer than `seen`, dropping QoS 1 repeats of older ones
+        by their seq, as the contract tells every consumer to."""
+        seqs: list[int] = []
+        deadline = time.monotonic() + timeout
+        while len(seqs) < count:
+            [seq] = self.event_seqs(1, timeout=max(0.1, deadline - time.monotonic()))
+            if seq > seen:
+                seqs.append(seq)
+        return seqs
+
     def nothing_within(self, seconds: float) -> bool:
         try:
             message = self.messages.get(timeout=seconds)

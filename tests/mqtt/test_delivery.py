@@ -107,7 +107,8 @@ def test_events_left_in_the_outbox_by_a_killed_service_are_delivered_after_resta
 
         broker.start()
         wall = start_wall(config_path, tmp_path)
-        assert subscriber.event_seqs(pending) == list(range(first[0] + 1, first[0] + 1 + pending))
+        # The broker may hand the persistent subscriber seq 1 once more (QoS 1); it drops it by seq.
+        assert subscriber.event_seqs_after(first[0], pending) == list(range(first[0] + 1, first[0] + 1 + pending))
 
         wall.send_signal(signal.SIGKILL)  # with the broker up, its last will says offline
         wall.wait(10)
