@@ -110,12 +110,12 @@ class Store:
                 state.positions[position.person_id] = (position.slot_id, position.since.astimezone(tz))
             last_wall_event = (
                 select(Event.person_id, Event.slot_id, func.max(Event.seq))
-                .where(Event.type.in_(POSITION_EVENTS), Event.person_id.is_not(None))
+                # Taking a card off (slot None) leaves its last slot as it was, as it does live.
+                .where(Event.type.in_(POSITION_EVENTS), Event.person_id.is_not(None), Event.slot_id.is_not(None))
                 .group_by(Event.person_id)
             )
             for person_id, slot_id, _seq in session.execute(last_wall_event):
-                if slot_id:
-                    state.last_slot[person_id] = slot_id
+                state.last_slot[person_id] = slot_id
             state.offline = self._offline_readers(session)
             state.pad = self._open_pad_window(session)
             period = session.scalars(select(Period).order_by(Period.id.desc()).limit(1)).first()

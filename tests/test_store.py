@@ -110,3 +110,17 @@ def test_the_event_log_is_plain_sqlite_readable_by_any_tool(wall):
     with sqlite3.connect(path) as connection:
         rows = connection.execute("SELECT type FROM events WHERE type = 'card_placed'").fetchall()
     assert rows == [("card_placed",)]
+
+
+def test_a_card_corrected_off_the_wall_keeps_its_last_slot_across_a_restart(tmp_path):
+    wall = Wall(tmp_path)
+    people = wall.add_people()
+    wall.show("B2", SANNE)
+    wall.service.correct_move(people["Sanne"], None, "card fell behind the radiator")
+    wall.readers["B2"].set_tags([])
+    wall.close()
+    again = Wall(tmp_path)
+    [placed] = again.show("C1", SANNE)
+    assert placed.type is EventType.CARD_PLACED
+    assert (placed.details["last_slot"], placed.details["level_change"]) == ("B2", 1)
+    again.close()
