@@ -47,3 +47,11 @@ def test_the_deploy_config_loads_beside_debians_main_config(broker, tmp_path):
     finally:
         process.terminate()
         process.wait(5)
+
+
+def test_the_deploy_broker_lets_a_request_just_over_the_walls_limit_through_to_be_answered():
+    from board.mqtt.config import MqttConfig
+
+    limit = int(next(line.split()[1] for line in DEPLOY_CONF.read_text().splitlines()
+                     if line.startswith("max_packet_size")))
+    assert limit > MqttConfig().max_payload_bytes + 1024  # room for the topic and the packet header
