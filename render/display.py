@@ -24,13 +24,14 @@ from glob import glob
 
 import pygame
 
+from board.closeable import Closeable
 from board.errors import WallboardError
 from board.events import WallEvent
+from board.i18n import Texts
 from board.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter
-from board.i18n import Texts
 from render.theme import CORK
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def shift_offset(now: datetime, minutes: int, pixels: int) -> tuple[int, int]:
     return (dx * pixels, dy * pixels)
 
 
-class WallDisplay:
+class WallDisplay(Closeable):
     """The screen of the wall. A BoardListener; all drawing happens in `run`/`step`."""
 
     def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime],
@@ -243,12 +244,6 @@ class WallDisplay:
         if self.screen is not None:
             self.screen = None
             pygame.display.quit()
-
-    def __enter__(self) -> "WallDisplay":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     # ------------------------------------------------ internals
 

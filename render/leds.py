@@ -19,6 +19,7 @@ from pathlib import Path
 from gpiozero import GPIOZeroError, LEDBarGraph, TonalBuzzer
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from board.closeable import Closeable
 from board.errors import WallboardError
 from board.events import EventType, WallEvent
 from board.snapshot import Snapshot
@@ -50,7 +51,7 @@ def default_pin_factory():
     return MockFactory(pin_class=MockPWMPin)
 
 
-class LedThermometer:
+class LedThermometer(Closeable):
     def __init__(self, config: LedConfig, schedule: NightSchedule, *, pin_factory=None,
                  clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep):
         self.config = config
@@ -186,9 +187,3 @@ class LedThermometer:
                 self.buzzer.close()
         self.bar.off()
         self.bar.close()
-
-    def __enter__(self) -> "LedThermometer":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()

@@ -18,6 +18,7 @@ reader as an empty one).
 import functools
 import logging
 
+from board.closeable import Closeable
 from board.errors import ConfigError, ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ResetLine
@@ -43,7 +44,7 @@ def package_chip_class():
     return InjectedMFRC522
 
 
-class PackageReader:
+class PackageReader(Closeable):
     """One reader driven by the `mfrc522` package; implements `sensors.base.Reader`."""
 
     def __init__(
@@ -127,9 +128,3 @@ class PackageReader:
         self._spi.close()
         if self._reset_line is not None:
             self._reset_line.detach()
-
-    def __enter__(self) -> "PackageReader":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()

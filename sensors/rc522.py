@@ -15,6 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from board.closeable import Closeable
 from board.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
@@ -120,7 +121,7 @@ class _Answer:
     garbled: bool
 
 
-class Rc522Reader:
+class Rc522Reader(Closeable):
     """One MFRC522 behind a slot or the coach pad; implements `sensors.sweep.SteppedReader`.
 
     The chip is brought up (soft reset, version check, timer) on the first poll, and
@@ -194,12 +195,6 @@ class Rc522Reader:
         self._registers.close()
         if self._irq is not None:
             self._irq.close()
-
-    def __enter__(self) -> "Rc522Reader":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     # --- bring-up and faults
 

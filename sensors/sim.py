@@ -8,11 +8,12 @@ import random
 import threading
 from collections.abc import Iterable
 
+from board.closeable import Closeable
 from board.errors import ReaderFault
 from sensors.uid import normalise_uid
 
 
-class SimulatedReader:
+class SimulatedReader(Closeable):
     """A reader whose field holds whatever tags it was last told about."""
 
     def __init__(self, reader_id: str, *, miss_rate: float = 0.0, rng: random.Random | None = None):
@@ -51,9 +52,3 @@ class SimulatedReader:
 
     def close(self) -> None:
         self.closed = True
-
-    def __enter__(self) -> "SimulatedReader":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
