@@ -162,7 +162,7 @@ class WallDisplay(Closeable):
 
     def open(self, screen: pygame.Surface | None = None) -> "WallDisplay":
         self.screen = screen or open_screen(self.config)
-        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
+        self.painter = self._new_painter()
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
 
@@ -171,7 +171,10 @@ class WallDisplay(Closeable):
         if self.screen is None:
             self.open()
         while not self._stop.is_set():
-            self.step()
+            try:
+                self.step()
+            except Exception:
+                self._show_fallback()
             self._wake.wait(self.next_wait())
             self._wake.clear()
 
@@ -222,6 +225,20 @@ class WallDisplay(Closeable):
         self._present(night, offset, tick)
         self._presented = key
         return True
+
+    def _show_fallback(self) -> None:
+        """One frame failed: show plain cork instead of a half-drawn wall, and start the
+        next frame from a fresh painter, so the wall keeps running and recovers with
+        the next snapshot."""
+        log.exception("drawing a frame failed; showing a plain frame and carrying on")
+        self.painter = self._new_painter()
+        self.celebration = None
+        self._presented = None
+        self._frame.fill(CORK)
+        self.show(self._frame)
+
+    def _new_painter(self) -> WallPainter:
+        return WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
 
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""

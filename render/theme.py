@@ -64,6 +64,22 @@ def tile_color(name: str) -> Color:
     return _TILE_COLORS[zlib.crc32(name.encode()) % len(_TILE_COLORS)]
 
 
+class DrawableFont(pygame.font.Font):
+    """A font that draws any text: characters it has no glyph for are left out
+    (never a tofu box), and text without width (a soft hyphen, a zero-width space)
+    draws as a blank instead of raising "Text has zero width"."""
+
+    def drawable(self, text: str) -> str:
+        shown = "".join(character for character, metrics in zip(text, self.metrics(text)) if metrics is not None)
+        return shown if super().size(shown)[0] > 0 else " "
+
+    def size(self, text: str) -> tuple[int, int]:
+        return super().size(self.drawable(text))
+
+    def render(self, text, antialias, color, background=None) -> pygame.Surface:
+        return super().render(self.drawable(text), antialias, color, background)
+
+
 class Fonts:
     """The three typefaces, each size opened once.
 
@@ -72,17 +88,17 @@ class Fonts:
     """
 
     def __init__(self):
-        self._cache: dict[tuple[Path, int], pygame.font.Font] = {}
+        self._cache: dict[tuple[Path, int], DrawableFont] = {}
 
-    def _font(self, path: Path, size: int) -> pygame.font.Font:
+    def _font(self, path: Path, size: int) -> DrawableFont:
         key = (path, max(8, size))
         font = self._cache.get(key)
         if font is None:
             try:
-                font = pygame.font.Font(path, key[1])
+                font = DrawableFont(path, key[1])
             except (OSError, pygame.error):
                 log.warning("font %s could not be opened; using pygame's default font", path)
-                font = pygame.font.Font(None, key[1])
+                font = DrawableFont(None, key[1])
             self._cache[key] = font
         return font
 

@@ -211,3 +211,35 @@ def test_the_kmsdrm_failure_names_the_groups_and_a_competing_program(monkeypatch
     assert "Could not initialize KMSDRM" in message
     assert "group video and render" in message and "usermod -aG video,render" in message
     assert "only one program can drive the screen" in message
+
+
+def test_a_frame_that_fails_to_draw_is_logged_replaced_by_a_plain_frame_and_the_loop_goes_on(monkeypatch, caplog):
+    from render.scene import WallPainter
+
+    real_paint = WallPainter.paint
+
+    def paint_failing_on_boom(painter, snapshot, now):
+        if snapshot.message == "boom":
+            raise RuntimeError("a frame that cannot be drawn")
+        return real_paint(painter, snapshot, now)
+
+    monkeypatch.setattr(WallPainter, "paint", paint_failing_on_boom)
+    display = headless_display(idle_tick_seconds=0.05)
+    drawn = threading.Event()
+
+    def service():
+        display.on_snapshot(replace(wall(people={"A1": SANNE}), message="boom"))
+        time.sleep(0.2)
+        display.on_snapshot(wall(people={"A2": SANNE}, version=2))
+        for _ in range(200):
+            if display.frames_presented >= 1:
+                drawn.set()
+                break
+            time.sleep(0.05)
+        display.stop()
+
+    threading.Thread(target=service).start()
+    display.run()
+    assert drawn.is_set(), "the loop stopped drawing after one frame failed"
+    assert "drawing a frame failed" in caplog.text
+    assert display.snapshot.slot("A2").person == SANNE

@@ -111,3 +111,19 @@ def test_every_slot_of_a_full_wall_is_drawn(size):
     for slot_id, person in people.items():
         photo = display.painter.layout.card(slot_id).photo
         assert count_of(display.screen, tile_color(person.name), photo) > photo.width * photo.height * 0.3, slot_id
+
+
+@pytest.mark.parametrize("name", ["\u00ad", "\u200b", "Sanne \U0001F600"])
+def test_a_name_without_visible_letters_or_with_an_emoji_the_font_lacks_still_draws(name):
+    display = headless_display()
+    display.on_snapshot(wall(people={"A1": PersonView(id=1, name=name, photo=None)}))
+    assert display.step()
+
+
+def test_characters_the_font_has_no_glyph_for_are_left_out_not_drawn_as_boxes():
+    pygame.font.init()
+    from render.theme import Fonts
+
+    font = Fonts().hand(40)
+    assert font.size("Sanne \U0001F600") == font.size("Sanne ")
+    assert font.render("\u200b", True, (0, 0, 0)).get_width() > 0
