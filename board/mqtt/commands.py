@@ -28,6 +28,7 @@ from board.core.events import EventType, WallEvent
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
 from board.wall.service import NAME_MAX
 from board.core.uid import normalise_uid
+from board.core.visible import has_visible_character
 
 
 class ErrorCode(StrEnum):
@@ -63,12 +64,19 @@ def _no_control_characters(text: str) -> str:
     return text
 
 
+def _visible(text: str) -> str:
+    if not has_visible_character(text):
+        raise ValueError("needs at least one visible character")
+    return text
+
+
 def _text(max_length: int) -> Any:
-    """A stripped, non-empty, single-line string of at most `max_length` characters."""
+    """A stripped, single-line string of at most `max_length` characters that shows something."""
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
         AfterValidator(_no_control_characters),
+        AfterValidator(_visible),
     ]
 
 

@@ -135,8 +135,7 @@ def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid:
     coach = people.coach_by_badge(uid)
     if coach is not None:
         if window and window.coach_id == coach.id:
-            return [Draft(EventType.PAD_CLOSED, coach_id=coach.id, slot_id=PAD,
-                          details={"coach_name": coach.name, "reason": "badge"})]
+            return [pad_closed(coach.id, coach.name, "badge")]
         until = later(now, config.rules.confirm)
         return [Draft(EventType.PAD_OPENED, coach_id=coach.id, slot_id=PAD,
                       details={"coach_name": coach.name, "until": until.isoformat()})]
@@ -146,8 +145,16 @@ def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid:
         return [_rejected(reason, person=person, slot_id=PAD, uid=uid)]
     if person is None:
         return [Draft(EventType.UNKNOWN_TAG, slot_id=PAD, uid=uid)]
-    coach = people.coaches[window.coach_id]
+    coach = people.coaches.get(window.coach_id)
+    if coach is None:  # removed by another process while their window was open
+        return [_rejected(RejectReason.NO_WINDOW, person=person, slot_id=PAD, uid=uid)]
     return confirm_attempt(state, people, config, coach, person, "pad", PAD, now)
+
+
+def pad_closed(coach_id: int, coach_name: str | None, reason: str) -> Draft:
+    """The coach pad's window ends: a second tap, a timeout, or the coach removed."""
+    return Draft(EventType.PAD_CLOSED, coach_id=coach_id, slot_id=PAD,
+                 details={"coach_name": coach_name, "reason": reason})
 
 
 # -- attempts --------------------------------------------------------------------
@@ -202,8 +209,7 @@ def expire(state: WallState, people: Directory, config: WallSettings, now: datet
                                 details={"person_name": name, "lifted_at": lift.at.isoformat()}))
     if state.pad is not None and now >= state.pad.until:
         coach = people.coaches.get(state.pad.coach_id)
-        drafts.append(Draft(EventType.PAD_CLOSED, coach_id=state.pad.coach_id, slot_id=PAD,
-                            details={"coach_name": coach.name if coach else None, "reason": "timeout"}))
+        drafts.append(pad_closed(state.pad.coach_id, coach.name if coach else None, "timeout"))
     if state.period is None or now >= state.period.ends_at:
         drafts.append(new_period(config, now, next_goal(state, config)))
     return drafts

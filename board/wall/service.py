@@ -37,6 +37,7 @@ from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
 from board.core.uid import normalise_uid
+from board.core.visible import has_visible_character
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ def clean_name(name: str) -> str:
         raise CommandError("invalid_name", f"a name has at most {NAME_MAX} characters")
     if _CONTROL.search(name):
         raise CommandError("invalid_name", "a name cannot contain control characters")
+    if not has_visible_character(name):
+        raise CommandError("invalid_name", "a name needs at least one visible character")
     return name
 
 
@@ -296,6 +299,8 @@ class WallService:
         self._after_write(events)
 
     def show_message(self, text: str, seconds: float) -> datetime:
+        if not has_visible_character(text):
+            raise CommandError("invalid_request", "a message needs at least one visible character")
         until = later(self.clock.now(), timedelta(seconds=seconds))
         self._message = (text, until)
         self._publish_snapshot()
@@ -321,10 +326,13 @@ class WallService:
         return self.person(person_id)
 
     def archive_person(self, person_id: int) -> PersonInfo:
+        """Archive a person; a card/enroll waiting for them ends, it must not hand them a card."""
         person = self._active_person(person_id)
         with self.store.write() as writer:
             event = writer.archive_person(person, self.clock.now())
         self._directory_changed([event])
+        if self._enrollment and self._enrollment.person_id == person_id:
+            self._cancel_enrollment(f"{person.name} was archived; the enrollment is cancelled")
         return self.person(person_id)
 
     def assign_card(self, person_id: int, card: str) -> PersonInfo:
@@ -356,9 +364,16 @@ class WallService:
         self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
         return future
 
-    def _enroll(self, uid: str) -> list[WallEvent]:
+    def _cancel_enrollment(self, reason: str) -> None:
         enrollment, self._enrollment = self._enrollment, None
-        person = self.person(enrollment.person_id)
+        enrollment.future.set_exception(CommandError("conflict", reason))
+
+    def _enroll(self, uid: str) -> list[WallEvent]:
+        person = self.person(self._enrollment.person_id)
+        if person.archived:  # archived by another process (the CLI) meanwhile
+            self._cancel_enrollment(f"{person.name} was archived; the enrollment is cancelled")
+            return []
+        enrollment, self._enrollment = self._enrollment, None
         with self.store.write() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
         self._directory_changed([event])
@@ -366,10 +381,14 @@ class WallService:
         return [event]
 
     def remove_coach(self, coach_id: int) -> CoachInfo:
+        """Retire a badge; the pad window it opened closes with it."""
         coach = self.coach(coach_id)
+        now = self.clock.now()
         with self.store.write() as writer:
-            event = writer.remove_coach(coach, self.clock.now())
-        self._directory_changed([event])
+            events = [writer.remove_coach(coach, now)]
+            if self.state.pad is not None and self.state.pad.coach_id == coach_id:
+                events.append(writer.append(rules.pad_closed(coach.id, coach.name, "coach_removed"), now))
+        self._directory_changed(events)
         return coach
 
     def set_goal(self, goal: int, period: str = "current") -> WallEvent:

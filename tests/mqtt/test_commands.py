@@ -51,6 +51,22 @@ def test_names_are_trimmed_and_may_not_be_blank():
     assert refused("person/add", {"name": "   "}) == ErrorCode.INVALID_REQUEST
 
 
+INVISIBLE = ["\u200b", "\u00ad", "\u200b\u200d\u2060", "\u3164", "\u2800", "\u0301"]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_names_and_texts_without_a_visible_character_are_refused(invisible):
+    assert refused("person/add", {"name": invisible}) == ErrorCode.INVALID_REQUEST
+    assert refused("coach/add", {"name": invisible, "uid": "C0AC0001"}) == ErrorCode.INVALID_REQUEST
+    assert refused("display/message", {"text": invisible}) == ErrorCode.INVALID_REQUEST
+    assert refused("attempt/void", {"id": 1, "reason": invisible}) == ErrorCode.INVALID_REQUEST
+
+
+def test_names_in_any_script_with_accents_and_emoji_are_accepted():
+    for name in ["Zoë", "José", "Ŝanne", "محمد", "李娜", "Sanne 😀", "e\u0301"]:
+        assert validate("person/add", {"name": name}).name == name
+
+
 @pytest.mark.parametrize("document", [
     {"id": "7"}, {"id": 7.0}, {"id": True}, {"id": 0}, {"id": -1}, {"id": 2**64}, {}, {"id": 7, "force": True},
 ])

@@ -1,0 +1,71 @@
+"""Taps and cards are never lost to admin work done meanwhile, nor to a write that fails."""
+
+import pytest
+
+from board.core.errors import CommandError
+from board.core.events import EventType
+from board.core.settings import PAD
+from tests.harness import DAAN, MO_BADGE, SANNE, types
+
+NEW_CARD = "04BB0000000009"
+
+
+@pytest.mark.parametrize("name", ["\u00ad", "\u200b", " \u200d "])
+def test_a_person_or_coach_named_without_a_visible_character_is_refused(wall, name):
+    with pytest.raises(CommandError, match="visible"):
+        wall.service.add_person(name)
+    with pytest.raises(CommandError, match="visible"):
+        wall.service.add_coach(name, "C0AC0009")
+    with pytest.raises(CommandError, match="visible"):
+        wall.service.update_person(wall.people["Sanne"], name=name)
+
+
+def test_a_message_without_a_visible_character_is_refused(wall):
+    with pytest.raises(CommandError, match="visible"):
+        wall.service.show_message("\u200b", 30)
+    assert wall.service.snapshot().message is None
+
+
+def test_removing_a_coach_closes_their_pad_window_and_the_next_tap_is_answered(wall):
+    wall.tap(PAD, MO_BADGE)
+    mo = wall.service.people.coach_by_badge(MO_BADGE)
+    assert wall.service.snapshot().pad_window is not None
+    wall.service.remove_coach(mo.id)
+    assert wall.service.snapshot().pad_window is None
+    tapped = wall.tap(PAD, SANNE)
+    assert types(tapped) == [EventType.ATTEMPT_REJECTED]
+    assert tapped[0].details["reason"] == "no_window"
+
+
+def test_a_pad_window_of_a_coach_removed_by_another_process_confirms_nothing(wall):
+    wall.tap(PAD, MO_BADGE)
+    mo = wall.service.people.coach_by_badge(MO_BADGE)
+    with wall.store.write() as writer:  # the CLI, next to the running service
+        writer.remove_coach(mo, wall.clock.now())
+    wall.service._reload()
+    tapped = wall.tap(PAD, SANNE)
+    assert types(tapped) == [EventType.ATTEMPT_REJECTED]
+
+
+def test_archiving_a_person_cancels_their_waiting_card_enrollment(wall):
+    daan = wall.people["Daan"]
+    waiting = wall.service.enroll_card(daan, timeout=60)
+    wall.service.archive_person(daan)
+    with pytest.raises(CommandError, match="archived") as cancelled:
+        waiting.result(0)
+    assert cancelled.value.code == "conflict"
+    seen = wall.show("A1", NEW_CARD)
+    assert types(seen) == [EventType.UNKNOWN_TAG]
+    assert NEW_CARD not in wall.service.people.cards
+
+
+def test_an_enrollment_for_a_person_archived_by_another_process_hands_out_no_card(wall):
+    daan = wall.people["Daan"]
+    waiting = wall.service.enroll_card(daan, timeout=60)
+    with wall.store.write() as writer:  # the CLI, next to the running service
+        writer.archive_person(wall.service.person(daan), wall.clock.now())
+    wall.service._reload()
+    wall.show("A1", NEW_CARD)
+    with pytest.raises(CommandError, match="archived"):
+        waiting.result(0)
+    assert NEW_CARD not in wall.service.people.cards
