@@ -65,7 +65,7 @@ class WallPainter:
                     self._draw_slot(place, slot, key[1], strip, texts)
                     dirty.append(place.cell)
         panel_key = (snapshot.period, snapshot.recent_attempts[:MAX_RECENT], snapshot.moved_up,
-                     snapshot.pad_window, snapshot.message, texts.language, now.date())
+                     snapshot.pad_window, snapshot.message, snapshot.storage_failed, texts.language, now.date())
         if panel_key != self._panel_key:
             self._panel_key = panel_key
             sheet = self.layout.panel.sheet
@@ -294,10 +294,21 @@ class _Panel:
         period_name = self.t.period_name(period.starts_at, period.ends_at)
         date = self.fonts.ui(self.px(28)).render(self.t.long_date(now.date()), True, INK_SOFT)
         self.canvas.blit(date, self.place.date.topleft)
+        if snapshot.storage_failed:
+            self._alarm(self.t("storage_failed"))
         _draw_thermometer(self.canvas, self.place.thermometer, period, self.fonts, self.px, self.t)
         self._counts(period.count, period.goal, period.today, period_name)
         self._feed(snapshot, now)
         self._moved_up(snapshot.moved_up, period_name)
+
+    def _alarm(self, words: str) -> None:
+        """A red badge over the date: the wall cannot save what happens (a full disk)."""
+        font = self.fonts.bold(self.px(26))
+        label = font.render(words, True, POLAROID)
+        badge = label.get_rect(topleft=self.place.date.topleft).inflate(self.px(16), self.px(8))
+        badge.topleft = self.place.date.topleft
+        pygame.draw.rect(self.canvas, MERCURY, badge, border_radius=self.px(8))
+        self.canvas.blit(label, label.get_rect(center=badge.center))
 
     def _text(self, font, text: str, color: Color, x: int, y: int) -> int:
         """Blit one line at (x, y); return the y under it."""

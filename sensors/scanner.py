@@ -10,6 +10,7 @@ polled together (`sensors.sweep`), so their radio frames overlap on air.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class Scanner:
         self.retry_max = retry_max
         self._monotonic = monotonic
         self._tracks = {name: _ReaderTrack(reader) for name, reader in readers.items()}
+        self._lock = threading.Lock()
+        self._resync: dict[str, set[str]] | None = None
         for name, uids in (expected or {}).items():
             if name in self._tracks:
                 self._tracks[name].present = set(uids)
@@ -65,6 +68,7 @@ class Scanner:
 
     def sweep(self) -> list[SensorEvent]:
         """Poll every reader once (skipping those waiting for a retry), together where they can."""
+        self._apply_resync()
         events: list[SensorEvent] = []
         now = self._monotonic()
         due = {name: track.reader for name, track in self._tracks.items() if now >= track.retry_at}
@@ -80,6 +84,23 @@ class Scanner:
                 events.append(ReaderOnline(name))
             events.extend(self._debounce(name, track, outcome))
         return events
+
+    def resync(self, expected: Mapping[str, set[str]]) -> None:
+        """Forget what was debounced and start again from `expected` (what the record
+        says each reader holds), as at start: tags that differ from it are reported
+        again by the next sweeps. Safe from another thread: the next sweep applies it."""
+        with self._lock:
+            self._resync = {name: set(uids) for name, uids in expected.items()}
+
+    def _apply_resync(self) -> None:
+        with self._lock:
+            expected, self._resync = self._resync, None
+        if expected is None:
+            return
+        for name, track in self._tracks.items():
+            track.present = set(expected.get(name, ()))
+            track.hits.clear()
+            track.misses.clear()
 
     def present(self, name: str) -> frozenset[str]:
         return frozenset(self._tracks[name].present)

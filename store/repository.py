@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from board.core.clock import later
@@ -81,9 +81,13 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator["Writer"]:
-        with self._sessions.begin() as session:
-            session.connection(execution_options={WRITE_OPTION: True})
-            yield Writer(session, self.config)
+        """One write transaction; a write the database refuses (a full disk) is a StoreError."""
+        try:
+            with self._sessions.begin() as session:
+                session.connection(execution_options={WRITE_OPTION: True})
+                yield Writer(session, self.config)
+        except DBAPIError as exc:
+            raise StoreError(f"the database refused a write: {exc.orig}") from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:

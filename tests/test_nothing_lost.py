@@ -69,3 +69,58 @@ def test_an_enrollment_for_a_person_archived_by_another_process_hands_out_no_car
     with pytest.raises(CommandError, match="archived"):
         waiting.result(0)
     assert NEW_CARD not in wall.service.people.cards
+
+
+def health(wall) -> dict:
+    from board.mqtt.api import HANDLERS
+    from board.mqtt.commands import validate
+
+    return HANDLERS["health"](wall.service, validate("health", {}))
+
+
+class FullDisk:
+    """The database file may not grow: SQLite answers "database or disk is full", as on a full SD card."""
+
+    def __init__(self, store):
+        self.engine = store.engine
+
+    def _limit(self, dbapi_connection, _record):
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count={pages}")
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        self.engine.dispose()
+        event.listen(self.engine, "connect", self._limit)
+        return self
+
+    def __exit__(self, *exc_info):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "connect", self._limit)
+        self.engine.dispose()
+
+
+def test_a_card_placed_while_the_disk_is_full_is_recorded_once_there_is_room_again(wall, caplog):
+    wall.show("A1", SANNE)
+    with FullDisk(wall.store):
+        for number in range(1000):  # strangers' tags come and go until the file is full
+            wall.show("A2", f"04CC{number:010X}")
+            wall.show("A2")
+            if wall.service.write_failure is not None:
+                break
+        wall.show("B4", DAAN)
+        assert wall.service.write_failure is not None
+        assert wall.service.snapshot().storage_failed
+        assert "write to the database failed" in caplog.text
+        assert "full" in health(wall)["write_failure"]["error"]
+        assert wall.slot_of(wall.people["Daan"]) is None
+        wall.wait(5)
+    wall.wait(1)
+    assert wall.slot_of(wall.people["Daan"]) == "B4"
+    assert wall.slot_of(wall.people["Sanne"]) == "A1"  # nothing committed before is lost
+    placed = [e for e in wall.store.events_since(0, 1000) if e.type is EventType.CARD_PLACED]
+    assert [e.person_id for e in placed].count(wall.people["Daan"]) == 1
+    assert wall.service.write_failure is None and not wall.service.snapshot().storage_failed
+    assert health(wall)["write_failure"] is None

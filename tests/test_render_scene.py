@@ -127,3 +127,15 @@ def test_characters_the_font_has_no_glyph_for_are_left_out_not_drawn_as_boxes():
     font = Fonts().hand(40)
     assert font.size("Sanne \U0001F600") == font.size("Sanne ")
     assert font.render("\u200b", True, (0, 0, 0)).get_width() > 0
+
+
+def test_a_failed_write_shows_a_red_badge_on_the_panel():
+    from dataclasses import replace
+
+    display = headless_display()
+    display.on_snapshot(wall())
+    display.step()
+    before = count_of(display.painter.canvas, MERCURY)
+    display.on_snapshot(replace(wall(), version=2, storage_failed=True))
+    assert display.step()
+    assert count_of(display.painter.canvas, MERCURY) > before + 1000

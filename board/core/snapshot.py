@@ -83,6 +83,7 @@ class Snapshot:
     pad_window: PadWindowView | None = None
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
+    storage_failed: bool = False  # the last write to the database failed (a full disk?)
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:

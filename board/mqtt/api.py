@@ -173,6 +173,12 @@ def display_message(service: WallService, request: c.DisplayMessage) -> dict:
     return {"until": service.show_message(request.text, request.seconds).isoformat()}
 
 
+def write_failure_data(service: WallService) -> dict[str, str] | None:
+    """The write the database refused last (a full disk), until one succeeds again."""
+    failure = service.write_failure
+    return None if failure is None else {"at": failure.at.isoformat(), "error": failure.error}
+
+
 class Health:
     """`health` needs to know since when the wall runs."""
 
@@ -182,7 +188,7 @@ class Health:
     def __call__(self, service: WallService, request: c.Health) -> dict:
         return {"version": software_version(), "uptime_s": round(time.monotonic() - self.started),
                 "readers_offline": sorted(service.state.offline), "outbox_pending": service.store.outbox_size(),
-                "last_event_seq": service.store.last_seq()}
+                "last_event_seq": service.store.last_seq(), "write_failure": write_failure_data(service)}
 
 
 Handler = Callable[[WallService, c.Request], dict | Future]

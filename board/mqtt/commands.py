@@ -279,9 +279,10 @@ COMMANDS: dict[str, Command] = {
                 {"archived": False}, {"people": [_PERSON]}),
         Command("display/message", DisplayMessage, "Show a text on the screen for a number of seconds.",
                 {"text": "Koffie staat klaar!", "seconds": 60}, {"until": "2025-03-12T15:05:00+01:00"}),
-        Command("health", Health, "Is the wall well? Readers, outbox, uptime.",
+        Command("health", Health, "Is the wall well? Readers, outbox, uptime, and `write_failure`: the last "
+                "write the database refused (a full disk), until one succeeds again.",
                 {}, {"version": "0.1.0", "uptime_s": 86400, "readers_offline": [], "outbox_pending": 0,
-                     "last_event_seq": 1522}),
+                     "last_event_seq": 1522, "write_failure": None}),
     )
 }
 

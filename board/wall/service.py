@@ -11,7 +11,8 @@ import queue
 import re
 import threading
 from dataclasses import dataclass
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 from board.wall import rules
 from board.core.clock import Clock, elapsed, later
 from board.core.settings import PAD, WallSettings
-from board.core.errors import CommandError
+from board.core.errors import CommandError, StoreError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.listener import BoardListener, notify
 from board.core.state import CoachInfo, Directory, PersonInfo, apply
@@ -38,7 +39,7 @@ from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, Ta
 from sensors.scanner import Scanner
 from board.core.uid import normalise_uid
 from board.core.visible import has_visible_character
-from store.repository import Store
+from store.repository import Store, Writer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,6 +69,14 @@ def clean_uid(uid: str) -> str:
         return normalise_uid(uid)
     except ValueError as exc:
         raise CommandError("invalid_uid", str(exc)) from None
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """The last write the database refused, until one succeeds again (health, screen)."""
+
+    at: datetime
+    error: str
 
 
 @dataclass
@@ -104,6 +113,7 @@ class WallService:
         self._last_seq = store.last_seq()
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
+        self.write_failure: WriteFailure | None = None
         self._version = 0
         # Nothing is recorded here: a read-only look (`wallboard status`) next to the
         # running service must not write. A live wall ticks when it starts.
@@ -112,7 +122,17 @@ class WallService:
     # -- the synchronous core ------------------------------------------------------
 
     def handle(self, event: SensorEvent) -> list[WallEvent]:
-        """Apply one sensor event's rules and record what they decide."""
+        """Apply one sensor event's rules and record what they decide.
+
+        A write that fails is reported and resynced in `_writing`; the readers will
+        show the tag again, so the event is not lost and nothing is raised here.
+        """
+        try:
+            return self._handle(event)
+        except StoreError:
+            return []
+
+    def _handle(self, event: SensorEvent) -> list[WallEvent]:
         recorded = self.tick()
         now = self.clock.now()
         match event:
@@ -138,12 +158,35 @@ class WallService:
         """Record whatever the passing of time decides (move windows, pad, period)."""
         return self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
 
+    @contextmanager
+    def _writing(self) -> Iterator[Writer]:
+        """One write transaction. When it fails (a full disk, an I/O error) the failure
+        is reported and what we believe is re-read from what was committed, and the
+        scanner from what the readers see: a card placed meanwhile is seen again and
+        recorded once the disk has room."""
+        try:
+            with self.store.write() as writer:
+                yield writer
+        except StoreError as exc:
+            self._write_failed(exc)
+            raise
+        if self.write_failure is not None:
+            log.info("the database takes writes again")
+            self.write_failure = None
+            self._publish_snapshot()
+
+    def _write_failed(self, exc: StoreError) -> None:
+        if self.write_failure is None:
+            log.error("a write to the database failed; re-reading the wall and its readers", exc_info=exc)
+        self.write_failure = WriteFailure(self.clock.now(), str(exc))
+        self._reload(presence_from_record=True)
+
     def record(self, drafts: list[Draft]) -> list[WallEvent]:
         """Write drafts in one transaction, fold them into the state, tell listeners."""
         if not drafts:
             return []
         now = self.clock.now()
-        with self.store.write() as writer:
+        with self._writing() as writer:
             events = [writer.append(draft, now) for draft in drafts]
         self._after_write(events)
         return events
@@ -201,7 +244,8 @@ class WallService:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
         return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)))
+                        recent, moved_up, pad, message, tuple(sorted(state.offline)),
+                        storage_failed=self.write_failure is not None)
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
@@ -232,6 +276,7 @@ class WallService:
         return info.name if info else "?"
 
     def _recorded_presence(self) -> dict[str, set[str]]:
+        """The tags each reader holds according to the record."""
         cards_of: dict[int, list[str]] = {}
         for uid, person_id in self.people.cards.items():
             cards_of.setdefault(person_id, []).append(uid)
@@ -249,7 +294,7 @@ class WallService:
         if uid:
             self._check_card_is_free(uid)
         now = self.clock.now()
-        with self.store.write() as writer:
+        with self._writing() as writer:
             events = [writer.add_person(name, now, photo)]
             person = PersonInfo(events[0].person_id, name, photo)
             if uid:
@@ -266,7 +311,7 @@ class WallService:
         if existing is not None:
             raise CommandError("conflict", f"badge {uid} already belongs to coach {existing.name}")
         person = self.person(person_id) if person_id is not None else None
-        with self.store.write() as writer:
+        with self._writing() as writer:
             event = writer.add_coach(name, uid, self.clock.now(), person)
         self._directory_changed([event])
         return event.coach_id
@@ -320,7 +365,7 @@ class WallService:
 
     def update_person(self, person_id: int, name: str | None = None, photo: str | None = None) -> PersonInfo:
         person = self._active_person(person_id)
-        with self.store.write() as writer:
+        with self._writing() as writer:
             event = writer.update_person(person, clean_name(name) if name else None, photo, self.clock.now())
         self._directory_changed([event])
         return self.person(person_id)
@@ -328,7 +373,7 @@ class WallService:
     def archive_person(self, person_id: int) -> PersonInfo:
         """Archive a person; a card/enroll waiting for them ends, it must not hand them a card."""
         person = self._active_person(person_id)
-        with self.store.write() as writer:
+        with self._writing() as writer:
             event = writer.archive_person(person, self.clock.now())
         self._directory_changed([event])
         if self._enrollment and self._enrollment.person_id == person_id:
@@ -339,7 +384,7 @@ class WallService:
         person = self._active_person(person_id)
         uid = clean_uid(card)
         self._check_card_is_free(uid)
-        with self.store.write() as writer:
+        with self._writing() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
         self._directory_changed([event])
         return person
@@ -349,7 +394,7 @@ class WallService:
         person = self.people.card_owner(uid)
         if person is None:
             raise CommandError("not_found", f"card {uid} belongs to nobody")
-        with self.store.write() as writer:
+        with self._writing() as writer:
             event = writer.unassign_card(uid, person, self.clock.now())
         self._directory_changed([event])
         return person
@@ -374,7 +419,7 @@ class WallService:
             self._cancel_enrollment(f"{person.name} was archived; the enrollment is cancelled")
             return []
         enrollment, self._enrollment = self._enrollment, None
-        with self.store.write() as writer:
+        with self._writing() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
         self._directory_changed([event])
         enrollment.future.set_result(person)
@@ -384,7 +429,7 @@ class WallService:
         """Retire a badge; the pad window it opened closes with it."""
         coach = self.coach(coach_id)
         now = self.clock.now()
-        with self.store.write() as writer:
+        with self._writing() as writer:
             events = [writer.remove_coach(coach, now)]
             if self.state.pad is not None and self.state.pad.coach_id == coach_id:
                 events.append(writer.append(rules.pad_closed(coach.id, coach.name, "coach_removed"), now))
@@ -518,11 +563,16 @@ class WallService:
         if self.store.last_seq() > self._last_seq:
             self._reload()
 
-    def _reload(self) -> None:
+    def _reload(self, presence_from_record: bool = False) -> None:
+        """Re-read the record. Presence is not in the store: keep what we saw, or (after a
+        failed write) start again from the record and let the scanner report the difference."""
         self.people = self.store.load_directory()
-        physical = self.state.present, self.state.lifted  # not in the store: keep what we saw
+        present, lifted = self.state.present, self.state.lifted
         self.state = self.store.load_state(self.clock.now())
-        self.state.present, self.state.lifted = physical
+        if presence_from_record:
+            present = self._recorded_presence()
+            self.scanner.resync(present)
+        self.state.present, self.state.lifted = present, lifted
         self._last_seq = self.store.last_seq()
         self._publish_snapshot()
 
