@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from board.core.clock import later
 from board.core.settings import WallSettings
-from board.core.errors import StoreError
+from board.core.errors import CommandError, StoreError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.state import (
     RECENT_ATTEMPTS,
@@ -296,7 +296,13 @@ class Writer:
                                  details={"person_name": name, "photo": photo}), at)
 
     def assign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
+        """Checked here, inside the write: a directory read a moment ago (the CLI's, next to
+        a running service) may not know the card was handed out since."""
+        self._refuse_badge(uid)
         card = self.session.get(Card, uid)
+        if card is not None and card.person_id is not None and card.person_id != person.id:
+            owner = self.session.get(Person, card.person_id)
+            raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
         if card is None:
             self.session.add(Card(uid=uid, person_id=person.id, assigned_at=at))
         else:
@@ -304,7 +310,16 @@ class Writer:
         return self.append(Draft(EventType.CARD_ASSIGNED, person_id=person.id, uid=uid,
                                  details={"person_name": person.name}), at)
 
+    def _refuse_badge(self, uid: str) -> None:
+        coach = self.session.scalars(select(Coach).where(Coach.badge_uid == uid, Coach.removed.is_(False))).first()
+        if coach is not None:
+            raise CommandError("conflict", f"tag {uid} is the badge of coach {coach.name}")
+
     def add_coach(self, name: str, badge: str, at: datetime, person: PersonInfo | None = None) -> WallEvent:
+        """Refused here, inside the write, when the tag became a card or a badge meanwhile."""
+        if self.session.scalars(select(Card).where(Card.uid == badge, Card.person_id.is_not(None))).first():
+            raise CommandError("conflict", f"tag {badge} is a person's card, not a badge")
+        self._refuse_badge(badge)
         coach = self.session.scalars(select(Coach).where(Coach.badge_uid == badge)).first()
         if coach is None:
             coach = Coach(name=name, badge_uid=badge)

@@ -124,3 +124,33 @@ def test_a_card_placed_while_the_disk_is_full_is_recorded_once_there_is_room_aga
     assert [e.person_id for e in placed].count(wall.people["Daan"]) == 1
     assert wall.service.write_failure is None and not wall.service.snapshot().storage_failed
     assert health(wall)["write_failure"] is None
+
+
+def test_a_card_handed_out_by_the_service_is_not_silently_reassigned_by_a_cli_that_looked_a_moment_ago(wall, tmp_path):
+    from board.wall.service import WallService
+    from store.repository import Store
+
+    with Store(wall.config) as cli_store:
+        cli = WallService(wall.config, cli_store, {}, wall.clock)  # read the directory a moment ago
+        wall.service.assign_card(wall.people["Sanne"], NEW_CARD)  # meanwhile, the running service
+        with pytest.raises(CommandError, match="already belongs to Sanne"):
+            cli.add_person("Noor", card=NEW_CARD)
+        with pytest.raises(CommandError, match="already belongs to Sanne"):
+            cli.assign_card(wall.people["Daan"], NEW_CARD)
+        with pytest.raises(CommandError, match="card"):
+            cli.add_coach("Kees", NEW_CARD)
+    assert wall.store.load_directory().card_owner(NEW_CARD).name == "Sanne"
+    assert "Noor" not in [person.name for person in wall.store.load_directory().people.values()]
+
+
+def test_a_badge_registered_meanwhile_is_not_handed_out_as_a_card(wall):
+    from board.wall.service import WallService
+    from store.repository import Store
+
+    with Store(wall.config) as cli_store:
+        cli = WallService(wall.config, cli_store, {}, wall.clock)
+        wall.service.add_coach("Kees", NEW_CARD)
+        with pytest.raises(CommandError, match="badge of coach Kees"):
+            cli.assign_card(wall.people["Daan"], NEW_CARD)
+        with pytest.raises(CommandError, match="badge of coach Kees"):
+            cli.add_coach("Kees again", NEW_CARD)

@@ -291,8 +291,6 @@ class WallService:
         """Register a person (and their card); returns the new person id."""
         name = clean_name(name)
         uid = clean_uid(card) if card else None
-        if uid:
-            self._check_card_is_free(uid)
         now = self.clock.now()
         with self._writing() as writer:
             events = [writer.add_person(name, now, photo)]
@@ -305,11 +303,6 @@ class WallService:
     def add_coach(self, name: str, badge: str, person_id: int | None = None) -> int:
         name = clean_name(name)
         uid = clean_uid(badge)
-        if uid in self.people.cards:
-            raise CommandError("conflict", f"tag {uid} is a person's card, not a badge")
-        existing = self.people.coach_by_badge(uid)
-        if existing is not None:
-            raise CommandError("conflict", f"badge {uid} already belongs to coach {existing.name}")
         person = self.person(person_id) if person_id is not None else None
         with self._writing() as writer:
             event = writer.add_coach(name, uid, self.clock.now(), person)
@@ -331,13 +324,6 @@ class WallService:
             raise CommandError("not_found" if not matches else "ambiguous",
                                f"{'no' if not matches else 'more than one'} person named {key!r}")
         return matches[0]
-
-    def _check_card_is_free(self, uid: str) -> None:
-        if self.people.coach_by_badge(uid) is not None:
-            raise CommandError("conflict", f"tag {uid} is a coach badge")
-        owner = self.people.card_owner(uid)
-        if owner is not None:
-            raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
 
     def _directory_changed(self, events: list[WallEvent]) -> None:
         self.people = self.store.load_directory()
@@ -383,7 +369,6 @@ class WallService:
     def assign_card(self, person_id: int, card: str) -> PersonInfo:
         person = self._active_person(person_id)
         uid = clean_uid(card)
-        self._check_card_is_free(uid)
         with self._writing() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
         self._directory_changed([event])
