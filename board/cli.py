@@ -112,7 +112,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Migrate the database to the newest schema (also done at every start)."""
     config = _config(ctx)
     with friendly_errors():
-        store = Store(config)
+        store = Store(config, create=False)
         try:
             migrated = store.upgrade()
         finally:
@@ -121,12 +121,21 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(text(key, config.language, rev=migrate.head_revision()))
 
 
+@db.command("create")
+@click.pass_context
+def db_create(ctx: click.Context) -> None:
+    """Create the database of this config (init does it for a new wall); other commands never do."""
+    config = _config(ctx)
+    with friendly_errors(), Store(config):
+        click.echo(text("db.ready", config.language, url=config.database_url))
+
+
 @db.command("rebuild")
 @click.pass_context
 def db_rebuild(ctx: click.Context) -> None:
     """Recompute where every card is from the event log."""
     config = _config(ctx)
-    with friendly_errors(), Store(config) as store:
+    with friendly_errors(), Store(config, create=False) as store:
         count = store.rebuild_positions()
     click.echo(text("db.rebuilt", config.language, count=count))
 
@@ -144,15 +153,16 @@ def build_readers(config: Config) -> dict[str, Reader]:
 
 @contextmanager
 def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
-                 live: bool = False) -> Iterator[WallService]:
+                 live: bool = False, create: bool = False) -> Iterator[WallService]:
     """Start store and service in order; stop them in reverse.
 
     A live wall (run, demo) records what time has brought since it last ran (a new
     period first of all) and talks MQTT when enabled; the other commands only look
-    or add what they were asked to, next to a running service.
+    or add what they were asked to, next to a running service. Only the demo
+    creates its database (`create`); a typo in data_dir must not start a new wall.
     """
     with ExitStack() as stack, friendly_errors():
-        store = stack.enter_context(Store(config))
+        store = stack.enter_context(Store(config, create=create))
         service = WallService(config, store, readers, clock, listeners)
         stack.callback(service.stop)
         if live:
@@ -303,7 +313,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
             steps = read_scenario(scenario, readers)
         start = (start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz))
         clock = FakeClock(start, config.tz)
-        with running_wall(config, readers, clock, live=True) as service:
+        with running_wall(config, readers, clock, live=True, create=True) as service:
             register_demo_people(service)
             for event in Simulation(service, readers, clock).play(steps):
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
@@ -312,7 +322,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
     window = None if headless else demo_window(config, readers, size)
     if window is not None:
         with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window],
-                                  live=True) as service:
+                                  live=True, create=True) as service:
             register_demo_people(service)
             window.on_snapshot(service.snapshot())
             service.start()
@@ -320,7 +330,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
             draw_until_stopped(window)
         return
     autoplay = demo_wall.Autoplay(readers, config)
-    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], live=True) as service:
+    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], live=True, create=True) as service:
         register_demo_people(service)
         service.start()
         autoplay.start()

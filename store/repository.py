@@ -9,9 +9,10 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, make_url, select, text, update
 from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,9 +47,20 @@ def to_wall_event(row: Event, tz) -> WallEvent:
                      slot_id=row.slot_id, coach_id=row.coach_id, uid=row.uid, details=dict(row.details))
 
 
+def _require_database(config: WallSettings) -> None:
+    path = make_url(config.database_url).database
+    if path and path != ":memory:" and not Path(path).is_file():
+        raise StoreError(f"no database at {Path(path).resolve()} (data_dir = {config.data_dir}); check data_dir "
+                         "in the config, or create a new wall's database with: wallboard db create")
+
+
 class Store:
-    def __init__(self, config: WallSettings):
+    def __init__(self, config: WallSettings, *, create: bool = True):
+        """`create=False` (every command but init and the demo): a database that is not
+        there is a StoreError saying where we looked, never a new, empty wall."""
         self.config = config
+        if not create:
+            _require_database(config)
         self.engine = make_engine(config.database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

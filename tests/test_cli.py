@@ -142,3 +142,23 @@ def test_looking_at_the_wall_records_nothing_next_to_a_running_service(initialis
     with sqlite3.connect(initialised / "data" / "wallboard.db") as connection:
         assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
     assert "Thermometer: 0 van 50" in wallboard("status", cwd=initialised).stdout
+
+
+@pytest.mark.parametrize("command", [["status"], ["run", "--headless"], ["person", "add", "Sanne"], ["db", "upgrade"],
+                                     ["screenshot", "--out", "shot.png"]])
+def test_a_typo_in_data_dir_never_starts_a_new_empty_wall_it_says_where_it_looked(initialised, command):
+    config = initialised / "wallboard.toml"
+    config.write_text(config.read_text().replace('data_dir = "data"', 'data_dir = "dat"'))
+    result = wallboard(*command, cwd=initialised, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"no database at {initialised / 'dat' / 'wallboard.db'}" in result.stderr
+    assert "wallboard db create" in result.stderr
+    assert not (initialised / "dat").exists()
+
+
+def test_db_create_makes_the_database_of_a_config_written_by_hand(initialised):
+    config = initialised / "wallboard.toml"
+    config.write_text(config.read_text().replace('data_dir = "data"', 'data_dir = "elsewhere"'))
+    wallboard("db", "create", cwd=initialised)
+    assert (initialised / "elsewhere" / "wallboard.db").is_file()
+    assert "Thermometer" in wallboard("status", cwd=initialised).stdout

@@ -56,6 +56,7 @@ def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
     password_file.write_text(broker.users["wallboard"])
     path = directory / "wallboard.toml"
     path.write_text(WALL_TOML.format(host=broker.host, port=broker.port, password_file=password_file))
+    Store(load_config(path)).open().close()  # a wall set up: config and database, as `wallboard init` leaves it
     return path
 
 
