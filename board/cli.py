@@ -18,6 +18,7 @@ import click
 from board.dev import demo as demo_wall
 from board.core.clock import Clock, FakeClock, SystemClock
 from board.app.config import Config, load_config
+from board.app.lock import DataDirLock
 from board.core.settings import PAD
 from board.core.errors import WallboardError
 from board.core.events import WallEvent
@@ -31,7 +32,7 @@ from sensors.base import Reader
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
 from sensors.hardware import build_readers as build_hardware_readers
 from store import migrate
-from store.repository import Store
+from store.repository import Store, require_database
 
 if TYPE_CHECKING:
     from render.display import WallDisplay
@@ -228,7 +229,10 @@ def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
     clock = SystemClock(config.tz)
-    with wall_outputs(config, not headless, clock) as (display, listeners), \
+    with friendly_errors():
+        require_database(config)
+        lock = DataDirLock(config.data_dir, "run").acquire()  # before the screen: a second run must not take it
+    with lock, wall_outputs(config, not headless, clock) as (display, listeners), \
             running_wall(config, build_readers(config), clock, listeners, live=True) as service:
         for listener in listeners:
             listener.on_snapshot(service.snapshot())
@@ -298,13 +302,22 @@ def window_size(_ctx, _param, value: str) -> tuple[int, int]:
 @click.option("--headless", is_flag=True, help="No window: the wall plays by itself and prints events on stdout.")
 @click.option("--size", default="1280x720", show_default=True, callback=window_size, help="Size of the wall in the window.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
-              show_default=True, help="Where the demo keeps its config and database (wiped at start).")
+              show_default=True,
+              help="Where the demo keeps its config and database; wiped at start, so only a folder the demo made.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
 @click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
               help="Scenario start time (local time of the wall); default: now.")
 def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir: Path, language: str,
          start_at: datetime | None) -> None:
     """Open the example wall in a window: drag polaroids and coach badges (h for help)."""
+    with friendly_errors():
+        lock = demo_wall.claim_demo_folder(data_dir)
+    with lock:
+        play_demo(scenario, headless, size, data_dir, language, start_at)
+
+
+def play_demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir: Path, language: str,
+              start_at: datetime | None) -> None:
     with friendly_errors():
         config = demo_wall.write_demo_config(data_dir, language)
     readers = demo_wall.simulated_readers(config)

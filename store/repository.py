@@ -47,7 +47,8 @@ def to_wall_event(row: Event, tz) -> WallEvent:
                      slot_id=row.slot_id, coach_id=row.coach_id, uid=row.uid, details=dict(row.details))
 
 
-def _require_database(config: WallSettings) -> None:
+def require_database(config: WallSettings) -> None:
+    """A StoreError saying where we looked when the config's database is not there."""
     path = make_url(config.database_url).database
     if path and path != ":memory:" and not Path(path).is_file():
         raise StoreError(f"no database at {Path(path).resolve()} (data_dir = {config.data_dir}); check data_dir "
@@ -60,7 +61,7 @@ class Store:
         there is a StoreError saying where we looked, never a new, empty wall."""
         self.config = config
         if not create:
-            _require_database(config)
+            require_database(config)
         self.engine = make_engine(config.database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -162,3 +162,55 @@ def test_db_create_makes_the_database_of_a_config_written_by_hand(initialised):
     wallboard("db", "create", cwd=initialised)
     assert (initialised / "elsewhere" / "wallboard.db").is_file()
     assert "Thermometer" in wallboard("status", cwd=initialised).stdout
+
+
+def replay_demo(data_dir, cwd):
+    return wallboard("demo", "--scenario", str(SCENARIO), "--headless", "--data-dir", str(data_dir),
+                     "--start", "2026-11-23T09:00:00", cwd=cwd, check=False)
+
+
+def start_run(directory):
+    import subprocess as sp
+    import time
+
+    process = sp.Popen([WALLBOARD, "run", "--headless"], cwd=directory, stdout=sp.DEVNULL, stderr=sp.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    line = ""
+    while "draait" not in line and time.monotonic() < deadline and process.poll() is None:
+        line = process.stderr.readline()
+    assert "draait" in line, "the first wall did not start"
+    return process
+
+
+def test_a_second_wall_on_the_same_data_refuses_and_says_who_holds_it(initialised):
+    import signal
+
+    first = start_run(initialised)
+    try:
+        second = wallboard("run", "--headless", cwd=initialised, check=False)
+        assert second.returncode == 2 and "Traceback" not in second.stderr
+        assert "in use by another wallboard" in second.stderr
+        assert f"wallboard run, pid {first.pid}" in second.stderr
+        demo = replay_demo(initialised / "data", initialised)  # nor may the demo wipe it meanwhile
+        assert demo.returncode == 2 and f"pid {first.pid}" in demo.stderr
+        assert (initialised / "data" / "wallboard.db").is_file()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) == 0
+    assert "Thermometer" in wallboard("status", cwd=initialised).stdout  # the lock went with the wall
+
+
+def test_the_demo_never_wipes_a_folder_it_did_not_make(initialised):
+    keep = initialised / "notes.txt"
+    keep.write_text("mine\n")
+    for folder in (initialised / "data", initialised):  # a real wall's data, and "."
+        result = replay_demo(folder, initialised)
+        assert result.returncode == 2 and "not a folder the demo made" in result.stderr
+    assert keep.read_text() == "mine\n"
+    assert (initialised / "data" / "wallboard.db").is_file()
+
+
+def test_the_demo_starts_afresh_in_its_own_folder_every_time(tmp_path):
+    first, second = replay_demo(tmp_path / "d", tmp_path), replay_demo(tmp_path / "d", tmp_path)
+    assert first.returncode == second.returncode == 0
+    assert first.stdout.count("card_placed") == second.stdout.count("card_placed") > 0

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from board.app.config import Config, load_config
+from board.app.lock import LOCK_NAME, DataDirLock
+from board.core.errors import WallboardError
 from board.core.settings import PAD
 from sensors.sim import SimulatedReader
 
 EXAMPLE_CONFIG = Path(__file__).with_name("example.toml")
+DEMO_MARK = ".wallboard-demo"
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,39 @@ DEMO_COACHES = (
 )
 
 
+class NotADemoFolder(WallboardError, FileExistsError):
+    """The demo was pointed at a folder it did not make; it wipes only its own."""
+
+
+def claim_demo_folder(data_dir: Path) -> DataDirLock:
+    """Lock the demo's folder and empty it for a fresh start.
+
+    Only a folder the demo made (it carries DEMO_MARK) or an empty one: pointed at a
+    real wall's data, or at `.`, the demo refuses and deletes nothing. The lock keeps a
+    running demo or wall from being wiped under its feet.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = DataDirLock(data_dir, "demo").acquire()
+    try:
+        leftovers = [path for path in data_dir.iterdir() if path.name not in (LOCK_NAME, DEMO_MARK)]
+        if leftovers and not (data_dir / DEMO_MARK).is_file():
+            raise NotADemoFolder(f"{data_dir.resolve()} is not a folder the demo made (it has no {DEMO_MARK}), "
+                                 "and the demo wipes its folder at every start; choose another --data-dir")
+        for path in leftovers:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        (data_dir / DEMO_MARK).write_text("Made by `wallboard demo`, which empties this folder at every start.\n",
+                                          encoding="utf-8")
+    except BaseException:
+        lock.close()
+        raise
+    return lock
+
+
 def write_demo_config(data_dir: Path, language: str) -> Config:
-    """A fresh demo folder: the example config pointed at `data_dir`."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    """The example config pointed at `data_dir` (a folder claimed with claim_demo_folder)."""
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     text = text.replace('board_id = "wall"', 'board_id = "demo"').replace('data_dir = "data"', 'data_dir = "."')
     text = text.replace('language = "nl"', f'language = "{language}"')
