@@ -20,7 +20,7 @@ from board.core.clock import Clock, FakeClock, SystemClock
 from board.app.config import Config, load_config
 from board.app.lock import DataDirLock
 from board.core.settings import PAD
-from board.core.errors import WallboardError
+from board.core.errors import StoreError, WallboardError
 from board.core.events import WallEvent
 from board.core.i18n import text
 from board.core.listener import BoardListener
@@ -32,6 +32,7 @@ from sensors.base import Reader
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
 from sensors.hardware import build_readers as build_hardware_readers
 from store import migrate
+from store.backup import backup, default_backup_dir, refuse_damaged_database, restore
 from store.repository import Store, require_database
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
+    # The database, photos and backups are the team's data: not for every user of the Pi.
+    os.umask(0o027)
     ctx.obj = {"config_path": config_path}
 
 
@@ -120,6 +123,36 @@ def db_upgrade(ctx: click.Context) -> None:
             store.close()
     key = "db.migrated" if migrated else "db.current"
     click.echo(text(key, config.language, rev=migrate.head_revision()))
+
+
+@db.command("backup")
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the archive (default: backups in the data folder).")
+@click.option("--keep", default=14, show_default=True, type=click.IntRange(min=1),
+              help="How many of the newest backups to keep in that folder.")
+@click.pass_context
+def db_backup(ctx: click.Context, folder: Path | None, keep: int) -> None:
+    """Back up the database and photos into one archive; safe while the service runs."""
+    config = _config(ctx)
+    with friendly_errors():
+        require_database(config)
+        archive = backup(config, (folder or default_backup_dir(config)).resolve(), keep, datetime.now(config.tz))
+    click.echo(text("db.backed_up", config.language, path=archive))
+
+
+@db.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def db_restore(ctx: click.Context, archive: Path) -> None:
+    """Put a backup back (stop the service first); the database it replaces is kept."""
+    config = _config(ctx)
+    with friendly_errors():
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        with DataDirLock(config.data_dir, "db restore").acquire():
+            kept = restore(config, archive, datetime.now(config.tz))
+    click.echo(text("db.restored", config.language, path=archive))
+    if kept:
+        click.echo(text("db.kept", config.language, path=kept))
 
 
 @db.command("create")
@@ -232,6 +265,11 @@ def run(ctx: click.Context, headless: bool) -> None:
     with friendly_errors():
         require_database(config)
         lock = DataDirLock(config.data_dir, "run").acquire()  # before the screen: a second run must not take it
+        try:
+            refuse_damaged_database(config, clock.now())
+        except StoreError:
+            lock.close()
+            raise
     with lock, wall_outputs(config, not headless, clock) as (display, listeners), \
             running_wall(config, build_readers(config), clock, listeners, live=True) as service:
         for listener in listeners:

@@ -42,6 +42,7 @@ if [ ! -f "$CONF_DIR/wallboard.toml" ]; then
     fresh_config=true
 fi
 chown -R "$USER_NAME:$USER_NAME" "$DATA_DIR"
+chmod 0750 "$DATA_DIR"  # the team's data: not for every user of the Pi
 chown root:"$USER_NAME" "$CONF_DIR" "$CONF_DIR/wallboard.toml"
 chmod 0750 "$CONF_DIR"
 chmod 0640 "$CONF_DIR/wallboard.toml"
@@ -72,11 +73,13 @@ fi
 
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     echo "==> systemd unit"
-    sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@CONF_DIR@|$CONF_DIR|g" -e "s|@DATA_DIR@|$DATA_DIR|g" \
-        "$SRC/deploy/wallboard.service" > /etc/systemd/system/wallboard.service
+    for unit in wallboard.service wallboard-backup.service wallboard-backup.timer; do
+        sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@CONF_DIR@|$CONF_DIR|g" -e "s|@DATA_DIR@|$DATA_DIR|g" \
+            "$SRC/deploy/$unit" > "/etc/systemd/system/$unit"
+    done
     systemctl daemon-reload
     systemctl restart mosquitto || true
-    systemctl enable --now wallboard
+    systemctl enable --now wallboard wallboard-backup.timer
     echo "Done. Logs: journalctl -u wallboard -f"
 else
     echo "No systemd here: start it with  $PREFIX/venv/bin/wallboard --config $CONF_DIR/wallboard.toml run"

@@ -17,7 +17,7 @@ def make_engine(url: str) -> Engine:
     if path and path != ":memory:":
         folder = Path(path).parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o750)
         except OSError as exc:
             raise StoreError(f"cannot create the database folder {folder}: {exc.strerror}") from None
     engine = create_engine(url)
