@@ -1,7 +1,7 @@
 """The MQTT interface of a running wall: link, publisher, requests, simulated readers."""
 
 from board.app.config import Config
-from board.mqtt.api import RequestServer, route_sim_readers
+from board.mqtt.api import RequestServer, remove_orphan_photos, route_sim_readers
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
 from board.wall.service import WallService
@@ -22,6 +22,7 @@ class MqttInterface:
         self.publisher.on_snapshot(service.snapshot())
 
     def start(self) -> None:
+        remove_orphan_photos(self.requests.service)
         self.publisher.start()
         self.requests.start()
         self.link.start()

@@ -25,7 +25,7 @@ from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
-from board.mqtt.photos import Photo
+from board.mqtt.photos import NoRoomForPhoto, Photo, remove_orphans
 from board.mqtt.state import snapshot_payload
 from board.core.state import CoachInfo, PersonInfo
 from board.wall.service import WallService
@@ -65,20 +65,32 @@ def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
 
 @contextmanager
 def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
-    """The stored file name of `photo` for the command to record; removed if the command is refused.
-
-    The service refuses before it writes anything, so a refusal leaves no file nobody
-    refers to. After any other failure the record may hold the name: the file stays.
-    """
+    """The stored file name of `photo` for the command to record; removed again when the
+    command fails and the record does not hold the name (a refusal, a failed write)."""
     if photo is None:
         yield None
         return
-    path = photo.save(service.config.photos_dir)
+    try:
+        path = photo.save(service.config.photos_dir)
+    except NoRoomForPhoto as refusal:
+        raise CommandError(ErrorCode.NO_ROOM, str(refusal)) from None
     try:
         yield path.name
-    except CommandError:
-        path.unlink(missing_ok=True)
+    except BaseException:
+        if path.name not in _referenced_photos(service):
+            path.unlink(missing_ok=True)
         raise
+
+
+def _referenced_photos(service: WallService) -> set[str]:
+    return {person.photo for person in service.people.people.values() if person.photo}
+
+
+def remove_orphan_photos(service: WallService) -> None:
+    """At start: photos nobody refers to, left by a crash between file and record."""
+    removed = remove_orphans(service.config.photos_dir, _referenced_photos(service))
+    if removed:
+        log.info("removed %d photo(s) no person refers to", len(removed))
 
 
 def person_add(service: WallService, request: c.PersonAdd) -> dict:
@@ -88,8 +100,12 @@ def person_add(service: WallService, request: c.PersonAdd) -> dict:
 
 
 def person_update(service: WallService, request: c.PersonUpdate) -> dict:
+    """A new photo replaces the old one, whose file is deleted."""
+    replaced = service.person(request.id).photo if request.photo else None
     with _stored_photo(service, request.photo) as photo:
         person = service.update_person(request.id, request.name, photo)
+    if replaced and replaced not in _referenced_photos(service):
+        (service.config.photos_dir / replaced).unlink(missing_ok=True)
     return {"person": person_data(service, person)}
 
 

@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     RETAINED_REQUEST = "retained_request"
     CONFLICT = "conflict"
     TIMEOUT = "timeout"
+    NO_ROOM = "no_room"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -54,6 +55,7 @@ ERROR_MEANINGS = {
     ErrorCode.RETAINED_REQUEST: "The request was published with the retain flag; it would run again at every reconnect, so it never runs.",
     ErrorCode.CONFLICT: "The command contradicts the current state (a tag already assigned, an attempt already voided, ...).",
     ErrorCode.TIMEOUT: "The command waited for something that did not happen in time (card/enroll).",
+    ErrorCode.NO_ROOM: "A photo does not fit: the photos' quota is used up, or the disk keeps its last space for the database.",
     ErrorCode.INTERNAL_ERROR: "The wall failed to carry out the command; it is logged and the wall keeps running.",
 }
 

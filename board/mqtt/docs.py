@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from board.core.events import EventType
 from board.mqtt.commands import COMMANDS, ERROR_MEANINGS, EXAMPLE_EVENTS, SimReader
-from board.mqtt.photos import PHOTO_MAX_SIDE
+from board.mqtt.photo_child import MAX_DECODED_SIDE, PHOTO_SIDE
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
 
@@ -110,8 +110,11 @@ response; the effects show as events. Absent with real readers.
 ## Photos
 
 Photos travel base64-encoded in `person/add` and `person/update`: JPEG or PNG, at
-most @MAX_SIDE@×@MAX_SIDE@ pixels. They are decoded on arrival (what cannot be
-decoded is refused) and stored under the data directory by a generated name.
+most @MAX_SIDE@×@MAX_SIDE@ pixels. They are decoded on arrival, one at a time, in a
+child process with limited memory and CPU time (what cannot be decoded is refused),
+and stored as a JPEG of at most @PHOTO_SIDE@ pixels a side, turned upright, without
+EXIF or other metadata, under the data directory by a generated name. A photo a
+person/update replaces is deleted.
 
 ## Home Assistant
 
@@ -187,7 +190,8 @@ def render() -> str:
         _OUTRO,
         SIM_FIELDS=_fields_table(SimReader),
         SIM_EXAMPLE=json.dumps({"reader": "A1", "tags": ["04A21BC3D4E5F6"]}),
-        MAX_SIDE=str(PHOTO_MAX_SIDE),
+        MAX_SIDE=str(MAX_DECODED_SIDE),
+        PHOTO_SIDE=str(PHOTO_SIDE),
     ))
     return "".join(parts)
 

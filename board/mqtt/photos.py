@@ -1,26 +1,39 @@
-"""Photos sent over MQTT: base64 JPEG or PNG, size-limited, proven by decoding.
+"""Photos sent over MQTT: base64 JPEG or PNG, size-limited, decoded apart.
 
-A photo is decoded once on arrival, so a file the screen cannot draw never gets
-stored, and its header is read first, so a small file that would decode into a
-huge bitmap (a decompression bomb) is refused before any pixel is allocated.
+A photo is decoded once on arrival, in a child process limited in memory and CPU
+(`photo_child`), which checks the decoded size before it allocates a pixel and
+re-encodes it to a small upright JPEG without metadata: only that is stored, so
+a file the screen cannot draw, a decompression bomb or a GPS position in the EXIF
+never reaches the wall's disk.
 """
 
 import base64
 import binascii
-import io
 import os
-import struct
+import shutil
+import subprocess
+import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from board.core.errors import WallboardError
+
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
-PHOTO_MAX_SIDE = 4096  # pixels; phone photos fit, bitmaps the Pi cannot hold do not
+DECODE_TIMEOUT = 30  # seconds, wall-clock; the child's CPU limit usually ends it first
+_ONE_DECODE_AT_A_TIME = threading.Lock()
+
+PHOTO_QUOTA_BYTES = 200 * 2**20  # all photos together: some 2,000 people at ~100 kB
+FREE_SPACE_RESERVE_BYTES = 256 * 2**20  # never fill the disk the event log needs with photos
+
+
+class NoRoomForPhoto(WallboardError, OSError):
+    """The photo quota is used up, or the disk is nearly full."""
+
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
-# JPEG start-of-frame markers (baseline, progressive, ...) carry the image size.
-_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 @dataclass(frozen=True)
@@ -29,8 +42,19 @@ class Photo:
     format: str  # "jpeg" or "png": also the file extension
 
     def save(self, directory: Path) -> Path:
-        """Store under a generated name (never one the sender chose) and return the path."""
+        """Store under a generated name (never one the sender chose) and return the path.
+
+        Refused with NoRoomForPhoto when the photos would exceed their quota, or the disk
+        would keep less free than the database's reserve.
+        """
         directory.mkdir(parents=True, exist_ok=True)
+        used = sum(entry.stat().st_size for entry in directory.iterdir() if entry.is_file())
+        if used + len(self.data) > PHOTO_QUOTA_BYTES:
+            raise NoRoomForPhoto(f"the photos would use more than their quota of {PHOTO_QUOTA_BYTES // 2**20} MiB; "
+                                 "archive people who left, or send smaller photos")
+        if shutil.disk_usage(directory).free - len(self.data) < FREE_SPACE_RESERVE_BYTES:
+            raise NoRoomForPhoto(f"the disk keeps {FREE_SPACE_RESERVE_BYTES // 2**20} MiB free for the database; "
+                                 "no room for a photo")
         path = directory / f"{uuid.uuid4().hex}.{self.format}"
         partial = path.with_suffix(".partial")
         partial.write_bytes(self.data)
@@ -38,56 +62,40 @@ class Photo:
         return path
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    if len(data) < 24 or data[12:16] != b"IHDR":
-        raise ValueError("the PNG has no header")
-    return struct.unpack(">II", data[16:24])
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            raise ValueError("the JPEG is damaged")
-        marker = data[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
-        (length,) = struct.unpack(">H", data[position + 2:position + 4])
-        if marker in _JPEG_SOF:
-            if position + 9 > len(data):
-                break
-            height, width = struct.unpack(">HH", data[position + 5:position + 9])
-            return width, height
-        position += 2 + length
-    raise ValueError("the JPEG has no frame header")
-
-
 def decode_photo(text: str) -> Photo:
-    """Turn the base64 text of a request into a checked Photo, or raise ValueError."""
+    """Turn the base64 text of a request into a checked, re-encoded Photo, or raise ValueError."""
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("photo is not valid base64") from None
     if len(data) > PHOTO_MAX_BYTES:
         raise ValueError(f"photo is larger than {PHOTO_MAX_BYTES} bytes")
-    if data.startswith(_PNG_SIGNATURE):
-        photo_format, (width, height) = "png", _png_size(data)
-    elif data.startswith(_JPEG_SIGNATURE):
-        photo_format, (width, height) = "jpeg", _jpeg_size(data)
-    else:
+    if not data.startswith((_PNG_SIGNATURE, _JPEG_SIGNATURE)):
         raise ValueError("photo must be a JPEG or PNG image")
-    if not (0 < width <= PHOTO_MAX_SIDE and 0 < height <= PHOTO_MAX_SIDE):
-        raise ValueError(f"photo must be at most {PHOTO_MAX_SIDE}x{PHOTO_MAX_SIDE} pixels, not {width}x{height}")
-    _decode_pixels(data, photo_format)
-    return Photo(data, photo_format)
+    return Photo(_reencode_in_child(data), "jpeg")
 
 
-def _decode_pixels(data: bytes, photo_format: str) -> None:
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame  # the screen's own decoder: what it cannot load, it cannot show
+def _reencode_in_child(data: bytes) -> bytes:
+    """One decode at a time, each in its own limited process (see photo_child)."""
+    with _ONE_DECODE_AT_A_TIME:
+        try:
+            child = subprocess.run([sys.executable, "-m", "board.mqtt.photo_child"], input=data,
+                                   capture_output=True, timeout=DECODE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise ValueError(f"photo took longer than {DECODE_TIMEOUT} s to decode") from None
+    if child.returncode != 0:
+        reason = child.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(reason[-1] if reason else f"photo cannot be decoded (decoder ended with {child.returncode})")
+    return child.stdout
 
-    try:
-        pygame.image.load(io.BytesIO(data), f"photo.{photo_format}")
-    except (pygame.error, ValueError, OSError) as error:
-        raise ValueError(f"photo cannot be decoded: {error}") from None
+
+def remove_orphans(directory: Path, referenced: set[str]) -> list[str]:
+    """Delete photos no person refers to (left by a write that failed or a crash) and half-written ones."""
+    if not directory.is_dir():
+        return []
+    removed = []
+    for entry in directory.iterdir():
+        if entry.is_file() and entry.name not in referenced:
+            entry.unlink()
+            removed.append(entry.name)
+    return removed

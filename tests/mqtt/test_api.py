@@ -263,8 +263,8 @@ def test_events_go_out_while_a_request_with_a_photo_is_being_checked(running, co
     """Decoding a photo takes a Pi a while; paho's network thread, which carries the events, must not wait for it."""
     from board.mqtt import photos
 
-    decode_pixels = photos._decode_pixels
-    monkeypatch.setattr(photos, "_decode_pixels", lambda *args: (time.sleep(3), decode_pixels(*args)))
+    reencode = photos._reencode_in_child
+    monkeypatch.setattr(photos, "_reencode_in_child", lambda *args: (time.sleep(3), reencode(*args))[1])
     people = running.add_people()
     watcher, _next_seq = running.settled_subscriber(connect)
     running.admin.publish(f"{running.base}/request/person/add",

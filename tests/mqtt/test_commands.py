@@ -129,9 +129,62 @@ def test_a_real_png_and_jpeg_are_accepted_and_saved_under_a_generated_name(tmp_p
     assert jpeg.format == "jpeg"
     photo = validate("person/add", {"name": "Sanne", "photo": base64.b64encode(png(3, 2)).decode()}).photo
     saved = photo.save(tmp_path / "photos")
-    assert saved.parent == tmp_path / "photos" and saved.suffix == ".png"
-    assert saved.read_bytes() == png(3, 2)
+    assert saved.parent == tmp_path / "photos" and saved.suffix == ".jpeg"  # stored re-encoded
+    assert pygame.image.load(str(saved)).get_size() == (3, 2)
     assert [path.name for path in (tmp_path / "photos").iterdir()] == [saved.name]
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A real small JPEG whose frame header lies about its size."""
+    from PIL import Image
+    import io
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(out, "JPEG")
+    data = bytearray(out.getvalue())
+    frame = data.index(b"\xff\xc0")
+    data[frame + 5:frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_a_small_jpeg_whose_header_claims_16000_by_16000_pixels_is_refused():
+    with pytest.raises(ValueError, match="16000x16000"):
+        decode_photo(base64.b64encode(jpeg_claiming(16000, 16000)).decode())
+
+
+def test_a_large_photo_is_stored_upright_at_most_1024_pixels_without_its_exif(tmp_path):
+    from PIL import Image
+    import io
+
+    landscape = Image.new("RGB", (2000, 1000), (30, 120, 200))
+    landscape.paste((250, 250, 0), (0, 0, 1000, 1000))  # left half yellow
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned, show it rotated 90° clockwise
+    exif[0x010F] = "Phone maker"
+    out = io.BytesIO()
+    landscape.save(out, "JPEG", exif=exif)
+    stored = decode_photo(base64.b64encode(out.getvalue()).decode())
+    with Image.open(io.BytesIO(stored.data)) as image:
+        assert image.size == (512, 1024)  # upright, and no side above 1024
+        assert not image.getexif()
+        top, bottom = image.getpixel((256, 10)), image.getpixel((256, 1010))
+    assert top[2] < 100 < bottom[2]  # turned clockwise: the yellow left half is now at the top
+
+
+def test_photos_over_the_quota_or_into_the_disks_reserve_are_refused_and_leave_no_file(tmp_path, monkeypatch):
+    from board.mqtt import photos
+
+    photo = decode_photo(base64.b64encode(png(3, 2)).decode())
+    monkeypatch.setattr(photos, "PHOTO_QUOTA_BYTES", len(photo.data) * 2 + 10)
+    photo.save(tmp_path)
+    photo.save(tmp_path)
+    with pytest.raises(photos.NoRoomForPhoto, match="quota"):
+        photo.save(tmp_path)
+    monkeypatch.setattr(photos, "PHOTO_QUOTA_BYTES", 2**40)
+    monkeypatch.setattr(photos, "FREE_SPACE_RESERVE_BYTES", 2**62)
+    with pytest.raises(photos.NoRoomForPhoto, match="free for the database"):
+        photo.save(tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2
 
 
 @pytest.mark.parametrize("data, why", [
