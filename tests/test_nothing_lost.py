@@ -154,3 +154,31 @@ def test_a_badge_registered_meanwhile_is_not_handed_out_as_a_card(wall):
             cli.assign_card(wall.people["Daan"], NEW_CARD)
         with pytest.raises(CommandError, match="badge of coach Kees"):
             cli.add_coach("Kees again", NEW_CARD)
+
+
+def test_a_card_placed_during_a_flood_of_admin_requests_is_handled_before_them(wall):
+    import threading
+
+    from sensors.events import TagSeen
+
+    order = []
+
+    class Recorder:
+        def on_event(self, event):
+            order.append(str(event.type))
+
+        def on_snapshot(self, snapshot):
+            pass
+
+    wall.service.listeners.append(Recorder())
+    for number in range(200):
+        wall.service.submit(lambda number=number: order.append(f"admin {number}"))
+    wall.service.put_sensor_event(TagSeen("B1", DAAN))
+    loop = threading.Thread(target=wall.service._serve_forever)
+    loop.start()
+    try:
+        wall.service.submit(lambda: None).result(10)
+    finally:
+        wall.service.stop()
+        loop.join(10)
+    assert order[0] == "card_placed" and order[1:] == [f"admin {number}" for number in range(200)]

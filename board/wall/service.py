@@ -6,6 +6,7 @@ Tests and scenario replay call `handle`/`tick` directly on their own thread with
 fake clock; `start` adds the threads for real use.
 """
 
+import itertools
 import logging
 import queue
 import re
@@ -48,6 +49,7 @@ NAME_MAX = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
+SENSOR_PRIORITY, ADMIN_PRIORITY = 0, 1
 
 
 def clean_name(name: str) -> str:
@@ -107,7 +109,9 @@ class WallService:
             expected=self._recorded_presence(),
             offline=set(self.state.offline),
         )
-        self._queue: queue.Queue = queue.Queue()
+        # Sensor events go before admin work: a flood of requests never delays a card.
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._arrival = itertools.count()  # first in, first out within a priority
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_seq = store.last_seq()
@@ -475,7 +479,7 @@ class WallService:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop both threads and release the readers; safe to call twice."""
         self._stopping.set()
-        self._queue.put(None)
+        self._put(SENSOR_PRIORITY, None)
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
@@ -484,8 +488,15 @@ class WallService:
     def submit(self, fn: Callable[[], T]) -> "Future[T]":
         """Run `fn` on the service thread, between sensor events; returns its future."""
         future: Future = Future()
-        self._queue.put((fn, future))
+        self._put(ADMIN_PRIORITY, (fn, future))
         return future
+
+    def put_sensor_event(self, event: SensorEvent) -> None:
+        """Queue a sensor event for the service thread, ahead of any admin work waiting."""
+        self._put(SENSOR_PRIORITY, event)
+
+    def _put(self, priority: int, item: Any) -> None:
+        self._queue.put((priority, next(self._arrival), item))
 
     def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
         """Run `fn` on the service thread if it runs, else right here."""
@@ -497,14 +508,14 @@ class WallService:
         interval = self.config.readers.poll_interval
         while not self._stopping.is_set():
             for event in self.scanner.sweep():
-                self._queue.put(event)
+                self.put_sensor_event(event)
             self._stopping.wait(interval)
 
     def _serve_forever(self) -> None:
         last_check = self.clock.monotonic()
         while not self._stopping.is_set():
             try:
-                item = self._queue.get(timeout=self._seconds_to_wait())
+                _priority, _arrival, item = self._queue.get(timeout=self._seconds_to_wait())
             except queue.Empty:
                 item = None
             try:
