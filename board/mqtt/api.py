@@ -24,7 +24,7 @@ from board.core.errors import CommandError
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.discovery import software_version
-from board.mqtt.link import MqttLink
+from board.mqtt.link import MqttLink, encode
 from board.mqtt.photos import NoRoomForPhoto, Photo, remove_orphans
 from board.mqtt.state import snapshot_payload
 from board.core.state import CoachInfo, PersonInfo
@@ -32,6 +32,8 @@ from board.wall.service import WallService
 from sensors.sim import SimulatedReader
 
 log = logging.getLogger(__name__)
+# Requests handed to the service thread and not answered yet; more are answered `busy`.
+MAX_WAITING_REQUESTS = 50
 
 
 # -- what responses say about things ----------------------------------------------------
@@ -181,8 +183,13 @@ def events_get(service: WallService, request: c.EventsGet) -> dict:
 
 
 def people_list(service: WallService, request: c.PeopleList) -> dict:
-    people = sorted(service.people.people.values(), key=lambda person: person.id)
-    return {"people": [person_data(service, person) for person in people if request.archived or not person.archived]}
+    """A page of people by id, like events/get: an answer never outgrows the broker's packet limit."""
+    people = sorted((person for person in service.people.people.values()
+                     if person.id > request.since and (request.archived or not person.archived)),
+                    key=lambda person: person.id)
+    page = people[:request.limit]
+    return {"people": [person_data(service, person) for person in page],
+            "next": page[-1].id if page else request.since, "more": len(people) > request.limit}
 
 
 def display_message(service: WallService, request: c.DisplayMessage) -> dict:
@@ -231,6 +238,7 @@ class RequestServer:
         self._response_prefix = f"{link.base}/response/"
         self._arrived: "queue.SimpleQueue[mqtt.MQTTMessage | None]" = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._waiting = threading.BoundedSemaphore(MAX_WAITING_REQUESTS)  # requests handed to the service
         link.route(f"{self._prefix}#", self._arrived.put)
 
     def start(self) -> None:
@@ -265,9 +273,14 @@ class RequestServer:
         except CommandError as refusal:
             self._respond(command, transaction, reply_to, error=refusal)
             return
+        if not self._waiting.acquire(blocking=False):
+            self._respond(command, transaction, reply_to, error=CommandError(
+                ErrorCode.BUSY, f"{MAX_WAITING_REQUESTS} requests are waiting already; try again in a moment"))
+            return
         handler = HANDLERS[command]
         future = self.service.submit(lambda: handler(self.service, request))
-        future.add_done_callback(lambda done: self._finish(command, transaction, reply_to, done))
+        future.add_done_callback(lambda done: (self._waiting.release(),
+                                               self._finish(command, transaction, reply_to, done)))
 
     def _finish(self, command: str, transaction: Transaction | None, reply_to, done: Future) -> None:
         error = done.exception()
@@ -290,10 +303,18 @@ class RequestServer:
         else:
             response = {"transaction": transaction, "status": "error",
                         "error": {"code": str(error.code), "message": error.message}}
-        if self.link.publish(f"{self.link.base}/response/{command}", response) is None:
+        body = encode(response)
+        if len(body) > self.max_payload_bytes:
+            # The broker would drop the connection over it, and paho send it again at every reconnect.
+            log.warning("the answer to %s has %d bytes, over the limit; answering payload_too_large", command, len(body))
+            body = encode({"transaction": transaction, "status": "error", "error": {
+                "code": str(ErrorCode.PAYLOAD_TOO_LARGE),
+                "message": f"the answer would have {len(body)} bytes, more than {self.max_payload_bytes}; "
+                           "ask for a smaller page (limit)"}})
+        if self.link.publish(f"{self.link.base}/response/{command}", body) is None:
             log.warning("response to %s lost: not connected", command)
         if reply_to is not None:
-            self.link.publish(reply_to[0], response, properties=reply_to[1])
+            self.link.publish(reply_to[0], body, properties=reply_to[1])
 
     def _reply_properties(self, message: mqtt.MQTTMessage) -> tuple[str, Properties] | None:
         """MQTT 5 response topic and correlation data, echoed on the answer.

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     TIMEOUT = "timeout"
     NO_ROOM = "no_room"
+    BUSY = "busy"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -51,11 +52,12 @@ ERROR_MEANINGS = {
     ErrorCode.INVALID_REQUEST: "The JSON is not an object, or a field is missing, unknown, of the wrong type or out of range.",
     ErrorCode.UNKNOWN_COMMAND: "No command has this name.",
     ErrorCode.NOT_FOUND: "An id (person, card, coach, attempt, slot) does not exist.",
-    ErrorCode.PAYLOAD_TOO_LARGE: "The payload is larger than `[mqtt] max_payload_bytes`.",
+    ErrorCode.PAYLOAD_TOO_LARGE: "The payload is larger than `[mqtt] max_payload_bytes`, or the answer would be: ask for a smaller page.",
     ErrorCode.RETAINED_REQUEST: "The request was published with the retain flag; it would run again at every reconnect, so it never runs.",
     ErrorCode.CONFLICT: "The command contradicts the current state (a tag already assigned, an attempt already voided, ...).",
     ErrorCode.TIMEOUT: "The command waited for something that did not happen in time (card/enroll).",
     ErrorCode.NO_ROOM: "A photo does not fit: the photos' quota is used up, or the disk keeps its last space for the database.",
+    ErrorCode.BUSY: "Too many requests are waiting for the wall already; send it again in a moment.",
     ErrorCode.INTERNAL_ERROR: "The wall failed to carry out the command; it is logged and the wall keeps running.",
 }
 
@@ -190,6 +192,8 @@ class EventsGet(Request):
 
 class PeopleList(Request):
     archived: bool = Field(False, description="Include archived people.")
+    since: int = Field(0, ge=0, le=MAX_ID, description="Return people with a larger id.")
+    limit: int = Field(100, ge=1, le=500)
 
 
 class DisplayMessage(Request):
@@ -277,8 +281,10 @@ COMMANDS: dict[str, Command] = {
                 "of the following page; `more` says whether there is one.",
                 {"since": 1520, "limit": 2},
                 {"events": [event.as_payload() for event in EXAMPLE_EVENTS], "next": 1522, "more": True}),
-        Command("people/list", PeopleList, "Everyone on the board, with card and slot.",
-                {"archived": False}, {"people": [_PERSON]}),
+        Command("people/list", PeopleList,
+                "Everyone on the board, with card and slot, by id a page at a time: `next` is the `since` of "
+                "the following page; `more` says whether there is one.",
+                {"archived": False, "since": 6, "limit": 1}, {"people": [_PERSON], "next": 7, "more": True}),
         Command("display/message", DisplayMessage, "Show a text on the screen for a number of seconds.",
                 {"text": "Koffie staat klaar!", "seconds": 60}, {"until": "2025-03-12T15:05:00+01:00"}),
         Command("health", Health, "Is the wall well? Readers, outbox, uptime, and `write_failure`: the last "

@@ -273,3 +273,41 @@ def test_events_go_out_while_a_request_with_a_photo_is_being_checked(running, co
     placed = watcher.wait_for(f"{running.base}/event/card_placed", timeout=2).json()
     assert placed["person"]["id"] == people["Sanne"]
     assert running.admin.wait_for(f"{running.base}/response/person/add", timeout=10).json()["status"] == "ok"
+
+
+def test_people_list_comes_a_page_at_a_time(running):
+    ids = [running.service.add_person(f"Person {number}") for number in range(7)]
+    first = running.ok("people/list", {"limit": 3})
+    assert [p["id"] for p in first["people"]] == ids[:3] and first["more"] and first["next"] == ids[2]
+    rest = running.ok("people/list", {"since": first["next"], "limit": 10})
+    assert [p["id"] for p in rest["people"]] == ids[3:] and not rest["more"]
+
+
+def test_an_answer_larger_than_the_payload_limit_is_never_published_the_asker_gets_a_hint(running):
+    for number in range(20):
+        running.service.add_person(f"Somebody with a rather long name, number {number}")
+    running.mqtt.requests.max_payload_bytes = 2048
+    response = running.admin.request("people/list", {"limit": 20})
+    assert response["status"] == "error" and response["error"]["code"] == "payload_too_large"
+    assert "smaller page" in response["error"]["message"]
+    assert len(running.ok("people/list", {"limit": 5})["people"]) == 5
+    assert running.mqtt.link.ready  # the broker never saw an oversized packet
+
+
+def test_requests_beyond_the_waiting_bound_are_answered_busy_and_the_rest_run(running):
+    import threading
+
+    from board.mqtt.api import MAX_WAITING_REQUESTS
+
+    gate = threading.Event()
+    running.service.submit(lambda: gate.wait(30))  # the service thread is busy for now
+    extra = 10
+    for number in range(MAX_WAITING_REQUESTS + extra):
+        running.admin.publish(f"{running.base}/request/health", {"transaction": number})
+    answers = [running.admin.wait_for(f"{running.base}/response/health", timeout=10).json() for _ in range(extra)]
+    assert all(answer["error"]["code"] == "busy" for answer in answers)
+    gate.set()
+    answers = [running.admin.wait_for(f"{running.base}/response/health", timeout=20).json()
+               for _ in range(MAX_WAITING_REQUESTS)]
+    assert all(answer["status"] == "ok" for answer in answers)
+    assert running.ok("health")["outbox_pending"] >= 0  # and the bound is free again
