@@ -121,3 +121,12 @@ def test_the_thermometer_counts_confirmed_attempts_against_the_goal(wall):
     period = wall.service.snapshot().period
     assert (period.count, period.goal, period.fraction) == (2, 5, 0.4)
     assert wall.store.thermometer(period.id) == 2
+
+
+def test_a_coach_badges_uid_is_kept_in_the_log_but_never_published(wall):
+    coach_added = next(event for event in wall.store.events_since(0, 100) if event.type is EventType.COACH_ADDED)
+    wall.show("A1", SANNE)
+    rejected = wall.tap("A2", MO_BADGE)  # a badge on an empty slot
+    assert rejected[0].type is EventType.ATTEMPT_REJECTED and rejected[0].uid == MO_BADGE
+    for event in (coach_added, rejected[0]):
+        assert "uid" not in event.as_payload() and MO_BADGE not in str(event.as_payload())

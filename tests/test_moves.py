@@ -109,3 +109,11 @@ def test_a_moved_card_is_marked_for_the_screen_highlight_but_a_first_hanging_is_
     snapshot = wall.service.snapshot()
     assert snapshot.slot("B1").moved_at == moved.at
     assert snapshot.slot("A2").moved_at is None
+
+
+def test_card_events_carry_the_cards_uid_as_the_docs_say(wall):
+    placed = wall.show("A1", SANNE)
+    wall.show("A1")
+    moved = wall.show("B2", SANNE)
+    assert [(event.type, event.as_payload()["uid"]) for event in placed + moved] == [
+        (EventType.CARD_PLACED, SANNE), (EventType.CARD_MOVED, SANNE)]

@@ -32,6 +32,11 @@ class EventType(StrEnum):
     MOVE_CORRECTED = "move_corrected"
 
 
+# Events whose tag may be a coach badge. A badge's UID is its only credential (a copy
+# confirms attempts), so it stays in the log for the audit and is never published.
+BADGE_EVENTS = frozenset({EventType.COACH_ADDED, EventType.COACH_REMOVED, EventType.ATTEMPT_REJECTED})
+
+
 @dataclass(frozen=True)
 class Draft:
     """An event the rules want recorded; the store gives it `seq` and `at`."""
@@ -56,6 +61,7 @@ class WallEvent(Draft):
 
         People and coaches appear by id and name; the names are copied into
         `details` when the event is written, so old events keep old names.
+        Card events carry the card's `uid`; a badge's never leaves the log.
         """
         details = dict(self.details)
         payload: dict[str, Any] = {"seq": self.seq, "type": str(self.type), "at": self.at.isoformat()}
@@ -65,7 +71,7 @@ class WallEvent(Draft):
             payload["coach"] = {"id": self.coach_id, "name": details.pop("coach_name", None)}
         if self.slot_id is not None:
             payload["slot"] = self.slot_id
-        if self.uid is not None:
+        if self.uid is not None and self.type not in BADGE_EVENTS:
             payload["uid"] = self.uid
         payload.update(details)
         return payload

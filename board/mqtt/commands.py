@@ -24,7 +24,6 @@ from pydantic import (
 )
 
 from board.core.errors import CommandError
-from board.core.events import EventType, WallEvent
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
 from board.wall.service import NAME_MAX
 from board.core.uid import normalise_uid
@@ -220,17 +219,11 @@ class Command:
     model: type[Request]
     summary: str
     example: dict[str, Any]
-    example_data: Any  # the `data` of a successful response to `example`
+    example_data: Any  # the `data` of a successful response to `example`, or a function that records it
 
 
 _PERSON = {"id": 7, "name": "Sanne de Vries", "photo": "3f2a9c0d.jpeg", "cards": ["04A21BC3D4E5F6"], "slot": "B3",
            "archived": False}
-EXAMPLE_EVENTS = (
-    WallEvent(EventType.CARD_PLACED, seq=1521, at=datetime(2025, 3, 12, 15, 4, tzinfo=timezone(timedelta(hours=1))),
-              person_id=7, slot_id="B3", uid="04A21BC3D4E5F6", details={"person_name": "Sanne de Vries"}),
-    WallEvent(EventType.ATTEMPT_CONFIRMED, seq=1522,
-              at=datetime(2025, 3, 12, 15, 5, 10, tzinfo=timezone(timedelta(hours=1))), person_id=7, coach_id=2, details={"person_name": "Sanne de Vries", "coach_name": "Mo Bakker"}),
-)
 _TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVQImWM8oaHBwMDAxMDAwMDAAAAN6gEcQpBsVAAAAABJRU5ErkJggg=="  # 2x2 red
 
 COMMANDS: dict[str, Command] = {
@@ -279,8 +272,7 @@ COMMANDS: dict[str, Command] = {
         Command("events/get", EventsGet,
                 "Events after `since`, oldest first: catch up after missing some. `next` is the `since` "
                 "of the following page; `more` says whether there is one.",
-                {"since": 1520, "limit": 2},
-                {"events": [event.as_payload() for event in EXAMPLE_EVENTS], "next": 1522, "more": True}),
+                {"since": 4, "limit": 2}, lambda: _events_page(4, 2)),
         Command("people/list", PeopleList,
                 "Everyone on the board, with card and slot, by id a page at a time: `next` is the `since` of "
                 "the following page; `more` says whether there is one.",
@@ -293,6 +285,15 @@ COMMANDS: dict[str, Command] = {
                      "last_event_seq": 1522, "write_failure": None}),
     )
 }
+
+
+def _events_page(since: int, limit: int) -> dict[str, Any]:
+    """An events/get answer from events the real rules recorded (see examples)."""
+    from board.mqtt.examples import recorded_events
+
+    events = [event for event in recorded_events() if event.seq > since]
+    page = events[:limit]
+    return {"events": [event.as_payload() for event in page], "next": page[-1].seq, "more": len(events) > limit}
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

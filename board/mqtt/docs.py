@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from board.core.events import EventType
-from board.mqtt.commands import COMMANDS, ERROR_MEANINGS, EXAMPLE_EVENTS, SimReader
+from board.mqtt.commands import COMMANDS, ERROR_MEANINGS, SimReader
+from board.mqtt.examples import recorded_events
 from board.mqtt.photo_child import MAX_DECODED_SIDE, PHOTO_SIDE
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
@@ -53,9 +54,15 @@ client that was away catches up with `events/get`.
 
 Every event carries `seq` (the event-log id, gap-free), `type` and `at` (ISO 8601
 with UTC offset); people and coaches appear as `{"id": …, "name": …}` under
-`person` and `coach`, the slot as `slot`, a tag as `uid`, plus fields of the type.
+`person` and `coach`, the slot as `slot`, plus fields of the type. Card events
+(`card_placed`, `card_moved`, `unknown_tag`, …) carry the tag as `uid`. A coach
+badge's UID is never published (not in `coach_added`, `coach_removed` or
+`attempt_rejected`): it is the badge's only credential, and a copy of it would
+confirm attempts. The wall's log keeps it, with who confirmed what, for the audit.
 
 Types: @EVENT_TYPES@.
+
+Two events as a wall recorded them (a polaroid hung in B3, then a coach's badge held against it):
 
 ```json
 @EVENT_EXAMPLE@
@@ -178,14 +185,15 @@ def render() -> str:
     parts = [_fill(
         _INTRO,
         EVENT_TYPES=", ".join(f"`{event_type}`" for event_type in EventType),
-        EVENT_EXAMPLE=json.dumps(EXAMPLE_EVENTS[0].as_payload(), ensure_ascii=False),
+        EVENT_EXAMPLE="\n".join(json.dumps(event.as_payload(), ensure_ascii=False) for event in recorded_events()),
         ERROR_ROWS="\n".join(f"| `{code}` | {meaning} |" for code, meaning in ERROR_MEANINGS.items()),
     )]
     for command in COMMANDS.values():
+        data = command.example_data() if callable(command.example_data) else command.example_data
         parts.append(f"\n### `{command.name}`\n\n{command.summary}\n\n{_fields_table(command.model)}\n\n"
                      f"Request on `request/{command.name}`:\n\n{_json_block(command.example)}\n\n"
                      f"Response on `response/{command.name}`:\n\n"
-                     f"{_json_block({'transaction': command.example.get('transaction'), 'status': 'ok', 'data': command.example_data})}\n")
+                     f"{_json_block({'transaction': command.example.get('transaction'), 'status': 'ok', 'data': data})}\n")
     parts.append(_fill(
         _OUTRO,
         SIM_FIELDS=_fields_table(SimReader),

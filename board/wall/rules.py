@@ -68,7 +68,7 @@ def tag_seen(state: WallState, people: Directory, config: WallSettings, reader: 
         return confirm_attempt(state, people, config, coach, people.people[occupant], "slot", reader, now)
     person = people.card_owner(uid)
     if person is not None:
-        return _card_arrived(state, config, person, reader)
+        return _card_arrived(state, config, person, reader, uid)
     occupant = state.occupant(reader)
     if occupant is not None:
         # A tag nobody registered, held against someone's polaroid: most likely a
@@ -106,7 +106,7 @@ def reader_online(state: WallState, reader: str) -> list[Draft]:
     return [Draft(EventType.READER_ONLINE, slot_id=reader)]
 
 
-def _card_arrived(state: WallState, config: WallSettings, person: PersonInfo, slot_id: str) -> list[Draft]:
+def _card_arrived(state: WallState, config: WallSettings, person: PersonInfo, slot_id: str, uid: str) -> list[Draft]:
     lift = state.lifted.get(person.id)
     recorded = state.positions.get(person.id)
     from_slot = lift.slot_id if lift else (recorded[0] if recorded else None)
@@ -119,13 +119,13 @@ def _card_arrived(state: WallState, config: WallSettings, person: PersonInfo, sl
         # a card is in one place, so it moved.
         change = config.level_of(slot_id) - config.level_of(from_slot) if from_slot in config.slot_ids else 0
         details = names | {"from_slot": from_slot, "to_slot": slot_id, "level_change": change}
-        return [Draft(EventType.CARD_MOVED, person_id=person.id, slot_id=slot_id, details=details)]
+        return [Draft(EventType.CARD_MOVED, person_id=person.id, slot_id=slot_id, uid=uid, details=details)]
     previous = state.last_slot.get(person.id)
     change = (
         config.level_of(slot_id) - config.level_of(previous) if previous in config.slot_ids else 0
     )
     details = names | {"from_slot": None, "last_slot": previous, "level_change": change}
-    return [Draft(EventType.CARD_PLACED, person_id=person.id, slot_id=slot_id, details=details)]
+    return [Draft(EventType.CARD_PLACED, person_id=person.id, slot_id=slot_id, uid=uid, details=details)]
 
 
 def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid: str, now: datetime) -> list[Draft]:
