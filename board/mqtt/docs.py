@@ -89,7 +89,12 @@ Publish a JSON object on `request/<command>`; the answer comes on
 - Requests are carried out one at a time by the wall's own loop, between sensor
   events, never at the same time as one.
 - A request published with the retain flag is refused (`retained_request`):
-  it would run again at every reconnect.
+  it would run again at every reconnect. Under MQTT 5 (the wall subscribes with
+  *retain as published*) that holds always. Under MQTT 3.1.1 (`protocol = "3.1.1"`,
+  or the automatic fallback for an old broker) the broker clears the flag on live
+  delivery: a retained request published while the wall is connected runs once,
+  and is refused whenever the broker hands it out again. Never retain a request;
+  clear one sent by mistake with an empty retained payload on the same topic.
 - A refused request changes nothing.
 
 ### Error codes

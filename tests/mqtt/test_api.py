@@ -312,3 +312,28 @@ def test_requests_beyond_the_waiting_bound_are_answered_busy_and_the_rest_run(ru
                for _ in range(MAX_WAITING_REQUESTS)]
     assert all(answer["status"] == "ok" for answer in answers)
     assert running.ok("health")["outbox_pending"] >= 0  # and the bound is free again
+
+
+def test_under_mqtt_3_1_1_a_retained_request_runs_once_live_and_never_again_at_a_reconnect(broker, connect, tmp_path):
+    """MQTT 3.1.1 brokers clear the retain flag on live delivery, so the wall cannot tell a
+    retained request from another while it is connected (docs/mqtt.md says so); what the
+    broker keeps and hands out again at every reconnect carries the flag and never runs."""
+    from tests.mqtt.wall import RunningWall, write_wall_config
+
+    config_path = write_wall_config(tmp_path, broker)
+    config_path.write_text(config_path.read_text().replace("[mqtt]\n", '[mqtt]\nprotocol = "3.1.1"\n'))
+    wall = RunningWall(config_path, broker)
+    try:
+        wall.admin.publish(f"{wall.base}/request/person/add", {"name": "Ghost"}, retain=True)
+        assert wall.admin.wait_for(f"{wall.base}/response/person/add").json()["status"] == "ok"
+    finally:
+        wall.close()
+    watcher = connect("admin").subscribe(f"{wall.base}/response/#")
+    wall = RunningWall(config_path, broker)  # reconnects: the broker hands the retained request out again
+    try:
+        answer = watcher.wait_for(f"{wall.base}/response/person/add", timeout=10).json()
+        assert answer["error"]["code"] == "retained_request"
+        assert [person["name"] for person in wall.ok("people/list")["people"]] == ["Ghost"]
+    finally:
+        wall.admin.publish(f"{wall.base}/request/person/add", b"", retain=True, raw=True)  # clear it
+        wall.close()
