@@ -130,3 +130,22 @@ def test_a_coach_badges_uid_is_kept_in_the_log_but_never_published(wall):
     assert rejected[0].type is EventType.ATTEMPT_REJECTED and rejected[0].uid == MO_BADGE
     for event in (coach_added, rejected[0]):
         assert "uid" not in event.as_payload() and MO_BADGE not in str(event.as_payload())
+
+
+def test_a_coach_confirming_more_people_than_the_limit_is_refused_and_reported_as_an_anomaly(tmp_path):
+    from tests.harness import SMALL_WALL, Wall
+
+    wall = Wall(tmp_path, SMALL_WALL + "coach_limit = 2\ncoach_limit_window = 600\n")
+    try:
+        wall.add_people()
+        for slot, card in (("A1", SANNE), ("A2", DAAN), ("A3", ILSE)):
+            wall.show(slot, card)
+        assert confirmed(wall.tap("A1", MO_BADGE)) and confirmed(wall.tap("A2", MO_BADGE))
+        third = wall.tap("A3", MO_BADGE)
+        assert types(third) == [EventType.ATTEMPT_REJECTED, EventType.COACH_ANOMALY]
+        assert third[0].details["reason"] == RejectReason.RATE_LIMITED
+        assert third[1].as_payload()["coach"]["name"] == "Mo" and third[1].details["confirmed"] == 2
+        wall.wait(601)
+        assert confirmed(wall.tap("A3", MO_BADGE))  # the window passed
+    finally:
+        wall.close()

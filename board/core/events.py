@@ -30,6 +30,7 @@ class EventType(StrEnum):
     COACH_ADDED = "coach_added"
     COACH_REMOVED = "coach_removed"
     MOVE_CORRECTED = "move_corrected"
+    COACH_ANOMALY = "coach_anomaly"  # a coach confirmed more than the rules allow: a copied badge?
 
 
 # Events whose tag may be a coach badge. A badge's UID is its only credential (a copy

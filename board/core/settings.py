@@ -71,6 +71,9 @@ class Rules(Section):
     period: PeriodLength = PeriodLength.WEEK
     period_start: Weekday = Weekday.MONDAY
     default_goal: int = Field(default=50, ge=0, le=1_000_000)
+    coach_limit: int = Field(default=40, ge=1, le=10_000,
+                             description="people one coach may confirm within coach_limit_window; more is an anomaly")
+    coach_limit_window: float = Field(default=600.0, gt=0, le=86400, description="seconds")
 
     @property
     def move(self) -> timedelta:

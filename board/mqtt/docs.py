@@ -43,6 +43,20 @@ the events that waited for the broker.
 Who may publish what is decided by the broker's ACL (deploy/mosquitto/acl): a
 client the broker lets publish requests is an admin.
 
+### Threat model
+
+- A coach badge's UID is the only thing that makes a tap a coach's confirmation.
+  Anyone who reads a badge for a moment (a phone can) can copy the UID onto a
+  blank tag and confirm attempts as that coach. So badge UIDs are never published
+  (viewers read events and state; see Events), only admins see them in answers.
+- A coach confirms at most `[rules] coach_limit` people within `coach_limit_window`
+  seconds; beyond that each tap is `attempt_rejected` (`rate_limited`) with a
+  `coach_anomaly` event: watch for it, and retire a copied badge with `coach/remove`.
+- Every confirmation is in the append-only log with coach, person, slot or pad and
+  time (the audit trail); a wrong one is voided with `attempt/void`, never deleted.
+- Cards are not credentials: a copied card moves a polaroid's record, which the
+  wall corrects as soon as the real card is seen.
+
 ## Events
 
 Every entry of the event log is published on `event/<type>`, in `seq` order.

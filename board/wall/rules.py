@@ -21,6 +21,7 @@ class RejectReason:
     DUPLICATE = "duplicate"
     NO_WINDOW = "no_window"  # a card tapped on the pad with no coach window open
     NO_CARD = "no_card"  # a badge on an empty slot
+    RATE_LIMITED = "rate_limited"  # the coach confirmed coach_limit people within the window already
 
 
 # -- periods ---------------------------------------------------------------------
@@ -170,6 +171,12 @@ def confirm_attempt(state: WallState, people: Directory, config: WallSettings, c
         last = state.last_confirm.get((coach.id, person.id))
         if last is not None and elapsed(last, now) < config.rules.duplicate:
             return [_rejected(RejectReason.DUPLICATE, coach=coach, person=person, slot_id=slot_id)]
+        recent = _confirmed_lately(state, config, coach, now)
+        if recent >= config.rules.coach_limit:
+            return [_rejected(RejectReason.RATE_LIMITED, coach=coach, person=person, slot_id=slot_id),
+                    Draft(EventType.COACH_ANOMALY, coach_id=coach.id, person_id=person.id, slot_id=slot_id,
+                          details={"coach_name": coach.name, "person_name": person.name, "confirmed": recent,
+                                   "window_s": config.rules.coach_limit_window})]
     period = state.period
     assert period is not None, "expire() opens a period before any rule runs"
     details: dict[str, Any] = {"person_name": person.name, "via": via, "period_id": period.id}
@@ -183,6 +190,13 @@ def confirm_attempt(state: WallState, people: Directory, config: WallSettings, c
         drafts.append(Draft(EventType.GOAL_REACHED,
                             details={"period_id": period.id, "goal": period.goal, "count": period.count + 1}))
     return drafts
+
+
+def _confirmed_lately(state: WallState, config: WallSettings, coach: CoachInfo, now: datetime) -> int:
+    """People this coach confirmed within the coach limit's window."""
+    window = timedelta(seconds=config.rules.coach_limit_window)
+    return sum(1 for (coach_id, _person), at in state.last_confirm.items()
+               if coach_id == coach.id and elapsed(at, now) < window)
 
 
 def _rejected(reason: str, *, coach: CoachInfo | None = None, person: PersonInfo | None = None,
