@@ -30,6 +30,7 @@ from board.core.events import EventType
 from board.wall.service import WallService
 from store.repository import Store
 from tests.mqtt.clients import TestClient
+from tests.mqtt.wall import MQTT_SECTION
 from tests.test_cli import WALLBOARD
 
 pytestmark = pytest.mark.soak
@@ -58,16 +59,7 @@ gone_after = 3
 move_window = {move}
 confirm_window = {confirm}
 duplicate_window = {duplicate}
-
-[mqtt]
-enabled = true
-host = "{host}"
-port = {port}
-username = "wallboard"
-password_file = "{password_file}"
-reconnect_min_delay = 0.1
-reconnect_max_delay = 0.5
-"""
+""" + MQTT_SECTION
 
 
 def write_config(directory: Path, broker) -> Path:

@@ -17,6 +17,18 @@ from tests.mqtt.clients import Admin, TestClient
 SANNE, DAAN = "04AA0000000001", "04AA0000000002"
 MO_BADGE = "C0AC0001"
 
+# The wall's [mqtt] section for a test broker (format with host, port, password_file).
+MQTT_SECTION = """
+[mqtt]
+enabled = true
+host = "{host}"
+port = {port}
+username = "wallboard"
+password_file = "{password_file}"
+reconnect_min_delay = 0.1
+reconnect_max_delay = 0.5
+"""
+
 WALL_TOML = """
 board_id = "wall-1"
 timezone = "Europe/Amsterdam"
@@ -40,15 +52,7 @@ gone_after = 3
 default_goal = 5
 move_window = 2
 
-[mqtt]
-enabled = true
-host = "{host}"
-port = {port}
-username = "wallboard"
-password_file = "{password_file}"
-reconnect_min_delay = 0.1
-reconnect_max_delay = 0.5
-"""
+""" + MQTT_SECTION
 
 
 def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
