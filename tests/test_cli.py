@@ -214,3 +214,9 @@ def test_the_demo_starts_afresh_in_its_own_folder_every_time(tmp_path):
     first, second = replay_demo(tmp_path / "d", tmp_path), replay_demo(tmp_path / "d", tmp_path)
     assert first.returncode == second.returncode == 0
     assert first.stdout.count("card_placed") == second.stdout.count("card_placed") > 0
+
+
+def test_a_demo_folder_from_before_the_mark_is_still_the_demos(tmp_path):
+    assert replay_demo(tmp_path / "d", tmp_path).returncode == 0
+    (tmp_path / "d" / ".wallboard-demo").unlink()
+    assert replay_demo(tmp_path / "d", tmp_path).returncode == 0

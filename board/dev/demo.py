@@ -64,7 +64,7 @@ def claim_demo_folder(data_dir: Path) -> DataDirLock:
     lock = DataDirLock(data_dir, "demo").acquire()
     try:
         leftovers = [path for path in data_dir.iterdir() if path.name not in (LOCK_NAME, DEMO_MARK)]
-        if leftovers and not (data_dir / DEMO_MARK).is_file():
+        if leftovers and not _made_by_the_demo(data_dir):
             raise NotADemoFolder(f"{data_dir.resolve()} is not a folder the demo made (it has no {DEMO_MARK}), "
                                  "and the demo wipes its folder at every start; choose another --data-dir")
         for path in leftovers:
@@ -78,6 +78,15 @@ def claim_demo_folder(data_dir: Path) -> DataDirLock:
         lock.close()
         raise
     return lock
+
+
+def _made_by_the_demo(data_dir: Path) -> bool:
+    """Marked as the demo's, or a demo folder from before the mark: the demo's own config in it."""
+    if (data_dir / DEMO_MARK).is_file():
+        return True
+    config = data_dir / "wallboard.toml"
+    text = config.read_text(encoding="utf-8", errors="replace") if config.is_file() else ""
+    return 'board_id = "demo"' in text and 'data_dir = "."' in text
 
 
 def write_demo_config(data_dir: Path, language: str) -> Config:
