@@ -9,24 +9,24 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from board.dev import demo as demo_wall
-from board.core.clock import Clock, FakeClock, SystemClock
 from board.app.config import Config, load_config
-from board.core.settings import PAD
+from board.app.runtime import MqttInterface
+from board.core.clock import Clock, FakeClock, SystemClock
 from board.core.errors import WallboardError
 from board.core.events import WallEvent
 from board.core.i18n import text
 from board.core.listener import BoardListener
-from board.app.runtime import MqttInterface
-from board.wall.service import WallService
-from board.dev.simulation import Simulation, read_scenario
+from board.core.settings import PAD
 from board.core.snapshot import SlotStatus, Snapshot
+from board.dev import demo as demo_wall
+from board.dev.simulation import Simulation, read_scenario
+from board.wall.service import WallService
 from sensors.base import Reader
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
 from sensors.hardware import build_readers as build_hardware_readers

@@ -29,9 +29,9 @@ from enum import Enum, auto
 
 from gpiozero.pins.mock import MockFactory
 
+from board.core.uid import normalise_uid
 from sensors import mfrc522_regs as r
 from sensors.hardware import ReadersConfig, build_readers
-from board.core.uid import normalise_uid
 
 Bits = tuple[int, ...]
 

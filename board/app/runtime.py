@@ -16,8 +16,9 @@ class MqttInterface:
         self.publisher = MqttPublisher(self.link, store, config.board_id)
         self.requests = RequestServer(self.link, service, max_payload_bytes=config.mqtt.max_payload_bytes)
         if config.readers.kind == "sim":
-            route_sim_readers(self.link, {key: reader for key, reader in readers.items()
-                                          if isinstance(reader, SimulatedReader)})
+            route_sim_readers(
+                self.link, {key: reader for key, reader in readers.items() if isinstance(reader, SimulatedReader)}
+            )
         service.listeners.append(self.publisher)
         self.publisher.on_snapshot(service.snapshot())
 

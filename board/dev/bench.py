@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from board.core.clock import FakeClock
 from board.app.config import load_config
+from board.core.clock import FakeClock
 from board.dev.demo import simulated_readers
 from board.wall.service import WallService
 from sensors import bench_readers

@@ -12,8 +12,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -21,13 +21,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from board.core.errors import CommandError
+from board.core.state import CoachInfo, PersonInfo
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
 from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
-from board.core.state import CoachInfo, PersonInfo
 from board.wall.service import WallService
 from sensors.sim import SimulatedReader
 
@@ -207,7 +207,7 @@ class RequestServer:
         self.max_payload_bytes = max_payload_bytes
         self._prefix = f"{link.base}/request/"
         self._response_prefix = f"{link.base}/response/"
-        self._arrived: "queue.SimpleQueue[mqtt.MQTTMessage | None]" = queue.SimpleQueue()
+        self._arrived: queue.SimpleQueue[mqtt.MQTTMessage | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         link.route(f"{self._prefix}#", self._arrived.put)
 

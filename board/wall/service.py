@@ -10,19 +10,17 @@ import logging
 import queue
 import re
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board.wall import rules
 from board.core.clock import Clock, elapsed, later
-from board.core.settings import PAD, WallSettings
 from board.core.errors import CommandError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.listener import BoardListener, notify
-from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.settings import PAD, WallSettings
 from board.core.snapshot import (
     AttemptView,
     LevelView,
@@ -33,10 +31,12 @@ from board.core.snapshot import (
     SlotView,
     Snapshot,
 )
+from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.uid import normalise_uid
+from board.wall import rules
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from board.core.uid import normalise_uid
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,14 @@ class Enrollment:
 
 
 class WallService:
-    def __init__(self, config: WallSettings, store: Store, readers: Mapping[str, Reader], clock: Clock,
-                 listeners: Iterable[BoardListener] = ()):
+    def __init__(
+        self,
+        config: WallSettings,
+        store: Store,
+        readers: Mapping[str, Reader],
+        clock: Clock,
+        listeners: Iterable[BoardListener] = (),
+    ):
         self.config = config
         self.store = store
         self.clock = clock
@@ -95,7 +101,7 @@ class WallService:
             expected=self._recorded_presence(),
             offline=set(self.state.offline),
         )
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[SensorEvent | tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._message: tuple[str, datetime] | None = None
@@ -113,10 +119,9 @@ class WallService:
         now = self.clock.now()
         match event:
             case TagSeen(reader, uid) if self._enrollment and not self.people.is_known(uid):
-                recorded += self._enroll(uid)
+                recorded += self._enroll(self._enrollment, uid)
                 # At the pad the tap was only for enrolling; in a slot the card has arrived.
-                drafts = [] if reader == PAD else rules.tag_seen(
-                    self.state, self.people, self.config, reader, uid, now)
+                drafts = [] if reader == PAD else rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
             case TagSeen(reader, uid):
                 drafts = rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
             case TagGone(reader, uid):
@@ -177,22 +182,33 @@ class WallService:
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
         state, people = self.state, self.people
-        occupants = {slot: person_id for person_id, (slot, _since) in state.positions.items()
-                     if person_id not in state.lifted}
+        occupants = {
+            slot: person_id for person_id, (slot, _since) in state.positions.items() if person_id not in state.lifted
+        }
         levels = tuple(
             LevelView(level.id, level.name, tuple(self._slot_view(slot, occupants.get(slot)) for slot in level.slots))
             for level in self.config.levels
         )
         period = state.period
         if period is not None:
-            period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
-                                     period.count_since(rules.start_of_day(self.config, now)))
+            period_view = PeriodView(
+                period.id,
+                period.starts_at,
+                period.ends_at,
+                period.goal,
+                period.count,
+                period.count_since(rules.start_of_day(self.config, now)),
+            )
         else:  # no wall has run yet: show the period it will open, empty
             starts_at, ends_at = rules.period_bounds(self.config, now)
             period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0)
         recent = tuple(
-            AttemptView(a.id, self._name(a.person_id), people.coaches[a.coach_id].name if a.coach_id in people.coaches
-                        else "", a.at)
+            AttemptView(
+                a.id,
+                self._name(a.person_id),
+                people.coaches[a.coach_id].name if a.coach_id in people.coaches else "",
+                a.at,
+            )
             for a in state.recent
         )
         moved_up = tuple(self._name(p) for p, _at in sorted(state.moved_up.items(), key=lambda item: item[1]))
@@ -200,8 +216,19 @@ class WallService:
         if state.pad and state.pad.coach_id in people.coaches:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
-        return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)))
+        return Snapshot(
+            self._version,
+            self.config.board_id,
+            self.config.language,
+            now,
+            levels,
+            period_view,
+            recent,
+            moved_up,
+            pad,
+            message,
+            tuple(sorted(state.offline)),
+        )
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
@@ -251,6 +278,7 @@ class WallService:
         now = self.clock.now()
         with self.store.write() as writer:
             events = [writer.add_person(name, now, photo)]
+            assert events[0].person_id is not None, "person_added names the new person"
             person = PersonInfo(events[0].person_id, name, photo)
             if uid:
                 events.append(writer.assign_card(uid, person, now))
@@ -269,6 +297,7 @@ class WallService:
         with self.store.write() as writer:
             event = writer.add_coach(name, uid, self.clock.now(), person)
         self._directory_changed([event])
+        assert event.coach_id is not None, "coach_added names the coach"
         return event.coach_id
 
     def person(self, person_id: int) -> PersonInfo:
@@ -283,8 +312,10 @@ class WallService:
             return self.person(int(key))
         matches = [p for p in self.people.people.values() if p.name.casefold() == key.casefold() and not p.archived]
         if len(matches) != 1:
-            raise CommandError("not_found" if not matches else "ambiguous",
-                               f"{'no' if not matches else 'more than one'} person named {key!r}")
+            raise CommandError(
+                "not_found" if not matches else "ambiguous",
+                f"{'no' if not matches else 'more than one'} person named {key!r}",
+            )
         return matches[0]
 
     def _check_card_is_free(self, uid: str) -> None:
@@ -354,13 +385,13 @@ class WallService:
         person = self._active_person(person_id)
         if self._enrollment is not None:
             raise CommandError("conflict", "another card/enroll is already waiting for a tag")
-        future: Future = Future()
+        future: Future[PersonInfo] = Future()
         future.set_running_or_notify_cancel()
         self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
         return future
 
-    def _enroll(self, uid: str) -> list[WallEvent]:
-        enrollment, self._enrollment = self._enrollment, None
+    def _enroll(self, enrollment: Enrollment, uid: str) -> list[WallEvent]:
+        self._enrollment = None
         person = self.person(enrollment.person_id)
         with self.store.write() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
@@ -385,8 +416,9 @@ class WallService:
         """An attempt an admin records by hand; the coach rules still apply."""
         person = self._active_person(person_id)
         coach = self.coach(coach_id) if coach_id is not None else None
-        drafts = rules.confirm_attempt(self.state, self.people, self.config, coach, person, "manual", None,
-                                       self.clock.now(), reason)
+        drafts = rules.confirm_attempt(
+            self.state, self.people, self.config, coach, person, "manual", None, self.clock.now(), reason
+        )
         if drafts[0].type is EventType.ATTEMPT_REJECTED:
             raise CommandError("conflict", f"not counted: {drafts[0].details['reason']}")
         return self.record(drafts)[0]
@@ -397,8 +429,12 @@ class WallService:
             raise CommandError("not_found", f"no attempt with id {attempt_id}")
         if attempt.voided:
             raise CommandError("conflict", f"attempt {attempt_id} is already voided")
-        draft = Draft(EventType.ATTEMPT_VOIDED, person_id=attempt.person_id, coach_id=attempt.coach_id,
-                      details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)})
+        draft = Draft(
+            EventType.ATTEMPT_VOIDED,
+            person_id=attempt.person_id,
+            coach_id=attempt.coach_id,
+            details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)},
+        )
         return self.record([draft])[0]
 
     def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
@@ -409,9 +445,15 @@ class WallService:
         recorded = self.state.positions.get(person_id)
         from_slot = recorded[0] if recorded else None
         if from_slot == slot:
-            raise CommandError("conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}")
-        draft = Draft(EventType.MOVE_CORRECTED, person_id=person_id, slot_id=slot,
-                      details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason})
+            raise CommandError(
+                "conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}"
+            )
+        draft = Draft(
+            EventType.MOVE_CORRECTED,
+            person_id=person_id,
+            slot_id=slot,
+            details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason},
+        )
         return self.record([draft])[0]
 
     # -- threads -----------------------------------------------------------------------
@@ -437,7 +479,7 @@ class WallService:
 
     def submit(self, fn: Callable[[], T]) -> "Future[T]":
         """Run `fn` on the service thread, between sensor events; returns its future."""
-        future: Future = Future()
+        future: Future[T] = Future()
         self._queue.put((fn, future))
         return future
 
@@ -514,4 +556,3 @@ class WallService:
         self.state, self._folded_seq = self.store.load_state()
         self.state.present, self.state.lifted = physical
         self._publish_snapshot()
-
