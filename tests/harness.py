@@ -5,9 +5,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from board.app.config import load_config
+from board.app.runtime import simulated_readers
 from board.core.clock import FakeClock
 from board.core.events import EventType, WallEvent
-from board.dev.demo import simulated_readers
 from board.dev.simulation import Simulation
 from board.wall.service import WallService
 from store.repository import Store

@@ -18,11 +18,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import event as sqlalchemy_event
 
 from board.app.config import load_config
-from board.app.runtime import MqttInterface
+from board.app.runtime import MqttInterface, simulated_readers
 from board.core.clock import SystemClock
 from board.dev.bench import percentile, wall_config_text
 from board.dev.broker import MOSQUITTO, Mosquitto
-from board.dev.demo import simulated_readers
 from board.wall.service import WallService
 from sensors.events import TagGone, TagSeen
 from store.repository import Store

@@ -5,10 +5,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from board.app.config import Config, load_config
-from board.app.runtime import MqttInterface
+from board.app.runtime import MqttInterface, simulated_readers
 from board.core.clock import SystemClock
 from board.dev.broker import Mosquitto
-from board.dev.demo import simulated_readers
 from board.wall.service import WallService
 from sensors.base import Reader
 from store.repository import Store
