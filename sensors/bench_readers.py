@@ -11,6 +11,7 @@ Both package variants run on the same emulated spidev; RPi.GPIO is stubbed only 
 the package can be imported off a Pi, and the stub fails loudly if anything calls it.
 """
 
+import importlib
 import sys
 import types
 from datetime import datetime
@@ -28,31 +29,41 @@ WALL_SLOTS = 24
 
 def import_mfrc522_package():
     """Import the `mfrc522` package here even off a Pi, with RPi.GPIO stubbed for the import only."""
+    return import_off_a_pi("mfrc522")
+
+
+# RPi.GPIO's constants, which drivers read when they are imported.
+_GPIO_CONSTANTS = {"BOARD": 10, "BCM": 11, "OUT": 0, "IN": 1, "HIGH": 1, "LOW": 0, "PUD_UP": 22, "FALLING": 32}
+
+
+def import_off_a_pi(module_name: str):
+    """Import a driver that imports RPi.GPIO, even off a Pi: RPi.GPIO is stubbed for the import
+    only, and the stub fails loudly if anything calls it."""
     try:
-        import mfrc522
-    except RuntimeError:  # RPi.GPIO: "This module can only be run on a Raspberry Pi!"
+        importlib.import_module("RPi.GPIO")
+    except RuntimeError:  # "This module can only be run on a Raspberry Pi!"
         pass
     else:
-        return mfrc522
+        return importlib.import_module(module_name)
 
     def refuse(name):
-        raise AssertionError(f"RPi.GPIO.{name} called: the benchmark stubs RPi.GPIO for the import only")
+        raise AssertionError(f"RPi.GPIO.{name} called: RPi.GPIO is stubbed for the import only")
 
     gpio = types.ModuleType("RPi.GPIO")
+    gpio.__dict__.update(_GPIO_CONSTANTS)
     gpio.__getattr__ = refuse
     rpi = types.ModuleType("RPi")
     rpi.GPIO = gpio
     saved = {name: sys.modules.get(name) for name in ("RPi", "RPi.GPIO")}
     sys.modules.update({"RPi": rpi, "RPi.GPIO": gpio})
     try:
-        import mfrc522
+        return importlib.import_module(module_name)
     finally:
         for name, module in saved.items():
             if module is None:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
-    return mfrc522
 
 
 class _TutorialReader:
