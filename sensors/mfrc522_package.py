@@ -46,8 +46,13 @@ def package_chip_class():
             self.MFRC522_Init()
 
         def MFRC522_Reset(self):
-            """The package writes on at once; the chip loses writes until PowerDown clears (datasheet 8.8.3)."""
+            """The package writes on at once; the chip loses writes until PowerDown clears (datasheet 8.8.3),
+            after power-on as after the reset."""
+            self._await_oscillator()
             super().MFRC522_Reset()
+            self._await_oscillator()
+
+        def _await_oscillator(self):
             for _ in range(_RESET_READS):
                 if not self.Read_MFRC522(self.CommandReg) & r.COMMAND_POWER_DOWN:
                     return
