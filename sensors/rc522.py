@@ -162,6 +162,7 @@ class Rc522Reader(Closeable):
         self._receiver_waiting = False  # the last frame got no answer: the chip still waits for one
         self._fifo_dirty = True  # bytes left in it by the last look, or state unknown
         self._timer_runs_until = float("-inf")  # after an HLTA, which nobody answers
+        self._halt_on_air_until = float("-inf")
         self._chip_lag_s = CHIP_LAG_S
         self._retry_at = 0.0
         self._retry_pause_s = 0.0
@@ -373,6 +374,7 @@ class Rc522Reader(Closeable):
             yield from self._power_field()
             try:
                 uids = yield from self._read_tags()
+                yield self._halt_on_air_until  # a field switched off under HLTA would leave a tag READY
             finally:
                 # Also after a fault: the scanner skips this reader for a while, and a field
                 # left on meanwhile would read the neighbours' cards.
@@ -500,6 +502,7 @@ class Rc522Reader(Closeable):
         """
         frame = bytes([r.HLTA, 0x00])
         sent_at = yield from self._start(frame + r.crc_a(frame), answer_expected=False)
+        self._halt_on_air_until = sent_at
         self._receiver_waiting = True
         self._timer_runs_until = sent_at + TIMER_PERIOD_S + CHIP_LAG_S
 
