@@ -221,7 +221,7 @@ class Fault(Enum):
 
 
 class CollPos(Enum):
-    """Where CollReg.CollPos counts from in a frame received with RxAlign > 0 (datasheet 9.3.1.14
+    """Where CollReg.CollPos counts from in a frame received with RxAlign > 0 (datasheet, CollReg
     says only "the bit position of the first detected collision in a received frame")."""
 
     FROM_FIFO_BIT_0 = "fifo"  # RxAlign bits count: the position in the first FIFO byte
@@ -238,12 +238,12 @@ class ChipBehaviour:
     # Not specified: how long after the last bit on air an answer's bytes and RxIRq reach the
     # host. Random per frame, up to this (end-of-frame detection needs one silent bit time).
     receive_lag_max_s: float = 3 * r.BIT_TIME_S
-    # Datasheet 9.3.1.14 is open: see CollPos.
+    # The datasheet (CollReg) is open: see CollPos.
     coll_pos: CollPos = CollPos.FROM_FIRST_RECEIVED_BIT
-    # Datasheet 10.3.1.8 (Transceive) says StartSend starts each transmission, not whether it
+    # The datasheet (Transceive command) says StartSend starts each transmission, not whether it
     # does while the receiver still waits for data (after a timeout, or a frame nobody answers).
     start_send_while_waiting_for_data: bool = False
-    # Datasheet 8.8.3: once its clock is stable the chip needs t_delay = 1024 / 27.12 MHz
+    # Datasheet 8.8.2: once its clock is stable the chip needs t_delay = 1024 / 27.12 MHz
     # (37.74 us) before it can be addressed; taken here as the time after SoftReset during which
     # CommandReg PowerDown reads 1 and writes are lost.
     reset_time_s: float = 1024 / 27.12e6
@@ -481,7 +481,7 @@ class EmulatedMfrc522:
 
     def _push_fifo(self, value: int) -> None:
         if self._modem in (Modem.WAIT_FOR_DATA, Modem.RECEIVING):
-            # Datasheet 9.3.1.7 WrErr: "data written into the FIFO buffer by the host ... between
+            # Datasheet, ErrorReg WrErr: "data written into the FIFO buffer by the host ... between
             # sending the last bit on the RF interface and receiving the last bit on the RF interface".
             self._regs[r.Reg.ERROR] |= r.ERR_WRITE
             self._punish("wrote the FIFO while the receiver waited for data (ErrorReg WrErr)")
@@ -587,7 +587,7 @@ class EmulatedMfrc522:
         responders = self._tag_answers(frame, tx_end) if frame is not None else []
         if transmit_only:
             return
-        # ISO 14443-3 6.2.1.1: the answer starts 1236/fc after a frame ending in 1, 1172/fc after a 0.
+        # ISO 14443-3 frame delay time (n = 9): the answer starts 1236/fc after a frame ending in 1, 1172/fc after a 0.
         start = tx_end + (r.FRAME_DELAY_S if frame and frame[-1] else r.FRAME_DELAY_AFTER_0_S)
         answer = _Answer(responders, start, rx_align, self.rng.uniform(0, self.behaviour.receive_lag_max_s), self._generation)
         if not responders:

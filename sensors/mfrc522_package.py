@@ -46,7 +46,7 @@ def package_chip_class():
             self.MFRC522_Init()
 
         def MFRC522_Reset(self):
-            """The package writes on at once; the chip loses writes until PowerDown clears (datasheet 8.8.3),
+            """The package writes on at once; the chip loses writes until PowerDown clears (datasheet 8.8.2),
             after power-on as after the reset."""
             self._await_oscillator()
             super().MFRC522_Reset()

@@ -101,7 +101,7 @@ TX_ASK_FORCE_100 = 0x40
 MODE_CRC_PRESET_6363 = 0x3D  # ModeReg: CRC preset 0x6363 as ISO 14443-3 wants, TxWaitRF
 MODE_TX_WAIT_RF = 0x20  # ModeReg: the transmitter starts only once the field is on
 MODE_CRC_PRESET_MASK = 0x03
-CRC_PRESETS = (0x0000, 0x6363, 0xA671, 0xFFFF)  # ModeReg CRCPreset[1:0] (datasheet 9.3.2.2)
+CRC_PRESETS = (0x0000, 0x6363, 0xA671, 0xFFFF)  # ModeReg CRCPreset[1:0] (datasheet, ModeReg)
 T_MODE_AUTO = 0x80  # TModeReg: the timer starts when a transmission ends
 TX_MODE_CRC_EN = 0x80  # TxModeReg / RxModeReg: chip-side CRC, not used here (the driver does CRC_A itself)
 
@@ -133,7 +133,7 @@ def describe_version(version: int) -> str:
 
 # --- ISO/IEC 14443-3 type A, 106 kbit/s.
 BIT_TIME_S = 128 / CARRIER_HZ  # ~9.44 us
-# Frame delay PCD->PICC for REQA/WUPA/ANTICOLLISION/SELECT (ISO 14443-3 6.2.1.1): n = 9,
+# Frame delay PCD->PICC for REQA/WUPA/ANTICOLLISION/SELECT (ISO 14443-3 frame delay time): n = 9,
 # (n*128 + 84)/fc after a PCD frame ending in a 1 bit, (n*128 + 20)/fc after one ending in 0.
 FRAME_DELAY_S = (9 * 128 + 84) / CARRIER_HZ
 FRAME_DELAY_AFTER_0_S = (9 * 128 + 20) / CARRIER_HZ

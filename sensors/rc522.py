@@ -248,7 +248,7 @@ class Rc522Reader(Closeable):
         self.chip_version = r.describe_version(version)
 
     def _await_oscillator(self) -> Steps[None]:
-        """Until CommandReg PowerDown clears: writes before that are lost (datasheet 8.8.3)."""
+        """Until CommandReg PowerDown clears: writes before that are lost (datasheet 8.8.2)."""
         deadline = self._in(RESET_TIMEOUT_S)
         while self._registers.read(Reg.COMMAND)[0] & r.COMMAND_POWER_DOWN:
             if self.clock.now() > deadline:
@@ -321,7 +321,7 @@ class Rc522Reader(Closeable):
         """Put a frame on air (the chip stays in Transceive); return when its last bit is out.
 
         After a frame nobody answered the receiver still waits for data, where StartSend
-        may be ignored and a FIFO write is an error (WrErr, datasheet 9.3.1.7): Transceive
+        may be ignored and a FIFO write is an error (ErrorReg WrErr): Transceive
         is started afresh first, Idle and Transceive in one transfer. The FIFO is flushed
         only when a look left bytes in it.
         """
@@ -523,7 +523,7 @@ def _unpack(data: bytes, count: int) -> tuple[int, ...]:
 def _collision_position(coll_pos: int, known_bits: int, received: list[int]) -> int | None:
     """Which bit of the cascade level collided, whichever way the chip counts CollPos.
 
-    Datasheet 9.3.1.14 leaves open whether the RxAlign bits of a bit-oriented frame are
+    The datasheet (CollReg) leaves open whether the RxAlign bits of a bit-oriented frame are
     counted. Without them the collision lies `extra` bits later. With ValuesAfterColl
     clear every bit after a collision reads 0, so a 1 after the earlier reading rules it
     out; otherwise the earlier one is taken, and if it was in truth a bit all tags share,

@@ -72,7 +72,7 @@ def test_pi_rc522_reads_4_and_7_byte_uids_through_the_emulated_chip(variant, uid
 
 
 def test_pi_rc522_sees_a_resting_card_on_every_other_poll_because_it_never_halts_it():
-    # Driver at fault. ISO/IEC 14443-3 6.3 (PICC states): a PICC in READY (or ACTIVE) that
+    # Driver at fault. ISO/IEC 14443-3 type A PICC states: a PICC in READY (or ACTIVE) that
     # receives REQA treats it as unexpected and goes back to IDLE without answering; only
     # the next REQA finds it. pi-rc522's read_id leaves the tag READY and never sends HLTA.
     wall, chip, rfid = pi_rc522()
@@ -82,7 +82,7 @@ def test_pi_rc522_sees_a_resting_card_on_every_other_poll_because_it_never_halts
 
 
 def test_pi_rc522_stops_at_cascade_level_2_and_reports_a_wrong_uid_for_10_bytes():
-    # Driver at fault. ISO/IEC 14443-3 6.5.4: a cascade tag (0x88) opening level 2 means the
+    # Driver at fault. ISO/IEC 14443-3 type A UID cascade levels: a cascade tag (0x88) opening level 2 means the
     # UID goes on at cascade level 3 (SAK bit 3 says the same); read_id takes CT+3 bytes of
     # level 2 as the end of the UID.
     wall, chip, rfid = pi_rc522()
@@ -92,7 +92,7 @@ def test_pi_rc522_stops_at_cascade_level_2_and_reports_a_wrong_uid_for_10_bytes(
 
 
 def test_pi_rc522_sees_nothing_when_a_badge_lies_on_a_card():
-    # Driver at fault. ISO/IEC 14443-3 6.5.3 (anticollision loop): a collision calls for an
+    # Driver at fault. ISO/IEC 14443-3 type A anticollision loop: a collision calls for an
     # anticollision frame with the known bits; read_id gives up on the first collision.
     wall, chip, rfid = pi_rc522()
     chip.place(CARD, BADGE)
@@ -102,7 +102,7 @@ def test_pi_rc522_sees_nothing_when_a_badge_lies_on_a_card():
 
 def test_pi_rc522_starts_calccrc_with_crcirq_still_set():
     # Driver at fault, caught by the emulator's log (a real chip would hide it while its CRC
-    # is quicker than an SPI call). Datasheet 9.3.1.6 (DivIrqReg): with Set2 = 0 a write
+    # is quicker than an SPI call). Datasheet, DivIrqReg: with Set2 = 0 a write
     # clears the bits written as 1; clear_bitmask(DivIrqReg, 0x04) writes CRCIRq as 0, so it
     # clears every other bit and leaves CRCIRq set, and the wait for the CRC ends at once.
     wall, chip, rfid = pi_rc522()
@@ -114,7 +114,7 @@ def test_pi_rc522_starts_calccrc_with_crcirq_still_set():
 
 
 def test_pi_rc522_writes_to_a_chip_still_in_reset_on_a_fast_bus():
-    # Driver at fault. Datasheet 8.8.3: the chip can be addressed t_delay (37.74 us) after its
+    # Driver at fault. Datasheet 8.8.2: the chip can be addressed t_delay (37.74 us) after its
     # clock is stable, which CommandReg PowerDown shows; pi-rc522 writes TModeReg right after
     # SoftReset without looking, so with 20 us SPI calls that write is lost.
     wall, chip, rfid = pi_rc522(overhead_s=20e-6)
@@ -137,7 +137,7 @@ def test_the_stock_package_reads_a_4_byte_uid(variant):
 
 
 def test_the_stock_package_reports_cascade_level_1_of_a_7_byte_uid_as_the_uid():
-    # Package at fault. ISO/IEC 14443-3 6.5.4: level 1 of a double-size UID is the cascade tag
+    # Package at fault. ISO/IEC 14443-3 type A UID cascade levels: level 1 of a double-size UID is the cascade tag
     # 0x88 and three UID bytes; MFRC522_Anticoll returns it as if it were the whole UID.
     wall, chip, package = stock_mfrc522()
     chip.place(CARD)
@@ -148,7 +148,7 @@ def test_the_stock_package_reports_cascade_level_1_of_a_7_byte_uid_as_the_uid():
 
 
 def test_the_stock_package_leaves_crcirq_set_before_a_crc():
-    # Package at fault, as pi-rc522 (datasheet 9.3.1.6): ClearBitMask(DivIrqReg, 0x04).
+    # Package at fault, as pi-rc522 (datasheet, DivIrqReg): ClearBitMask(DivIrqReg, 0x04).
     # Our wrapper (readers.kind = "mfrc522") clears CRCIRq itself first.
     wall, chip, package = stock_mfrc522()
     chip.place(CARD)
@@ -165,7 +165,7 @@ def test_the_stock_package_leaves_crcirq_set_before_a_crc():
 
 
 def test_the_stock_package_writes_to_a_chip_still_in_reset_on_a_fast_bus():
-    # Package at fault (datasheet 8.8.3, as pi-rc522): MFRC522_Init writes TModeReg right
+    # Package at fault (datasheet 8.8.2, as pi-rc522): MFRC522_Init writes TModeReg right
     # after SoftReset; our wrapper waits for CommandReg PowerDown to clear first.
     wall, chip, package = stock_mfrc522(overhead_s=20e-6)
     assert any("0x2A" in entry and "PowerDown" in entry for entry in chip.would_fail)
