@@ -293,18 +293,6 @@ def test_a_halted_tag_wakes_only_for_wupa():
     assert tag.receive(to_bits([r.WUPA], 7)) is not None
 
 
-def test_a_tag_keeps_its_state_through_a_short_field_gap_but_not_a_long_one():
-    tag = EmulatedTag(NTAG, keeps_state_s=0.5e-3)
-    tag.power_on(0.0)
-    tag.receive(to_bits([r.REQA], 7))
-    tag.power_off(1.0)
-    tag.power_on(1.0002)
-    assert tag.state is TagState.READY
-    tag.power_off(2.0)
-    tag.power_on(2.001)
-    assert tag.state is TagState.IDLE
-
-
 def test_an_unplugged_chip_reads_as_zeros_and_comes_back_reset(wire):
     wire.write(Reg.TX_CONTROL, 0x83)
     wire.chip.unplug()
