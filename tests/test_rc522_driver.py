@@ -7,7 +7,7 @@ real chip" log.
 
 import pytest
 
-from board.errors import ReaderFault
+from board.core.errors import ReaderFault
 from sensors.base import Reader
 from sensors.emulated import VARIANTS, WORST, EmulatedTag, EmulatedWall, Fault, TagState
 from sensors.hardware import ReadersConfig
