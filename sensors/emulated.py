@@ -247,6 +247,7 @@ class ChipBehaviour:
     # (37.74 us) before it can be addressed; taken here as the time after SoftReset during which
     # CommandReg PowerDown reads 1 and writes are lost.
     reset_time_s: float = 1024 / 27.12e6
+    # Not specified: how long CalcCRC takes over a few bytes before the result and CRCIRq are in.
     crc_time_s: float = 2e-6
     # Not from a document: channel conditions to survive. A PCD frame a tag receives broken
     # (ISO 14443-3: treated as unexpected, so READY/ACTIVE tags drop to IDLE or HALT).

@@ -46,6 +46,9 @@ MAX_TAGS_PER_FIELD = 8  # a badge on a polaroid is two; more is a pile of cards
 # Frames that came back broken (or not at all where a tag had answered) are tried again,
 # up to this many times a poll: a noisy field costs a retry, not a missed card.
 RETRIES_PER_POLL = 4
+# A field found without a tag seen on the last poll is searched this many times more before
+# the poll says it is gone: a lost WUPA costs a search, not a missed card.
+CONFIRMATIONS_OF_ABSENCE = 2
 RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 8.0
 # ISO/IEC 14443-3 clause 5: a tag accepts a request at most 5 ms after the field comes on,
@@ -390,11 +393,12 @@ class Rc522Reader(Closeable):
         yield self._in(self._tag_power_up_s)
 
     def _read_tags(self) -> Steps[frozenset[str]]:
-        """All tags, searched once more if one seen last poll is missing (a lost WUPA, a broken round)."""
+        """All tags, searched again if one seen last poll is missing (a lost WUPA, a broken round)."""
         self._retries_left = RETRIES_PER_POLL
         found = yield from self._search()
-        if not self._last_seen <= found and self._retries_left > 0:
-            self._retries_left -= 1
+        for _ in range(CONFIRMATIONS_OF_ABSENCE):
+            if self._last_seen <= found:
+                break
             found |= yield from self._search()
         return frozenset(found)
 
@@ -411,14 +415,16 @@ class Rc522Reader(Closeable):
         found: set[str] = set()
         branches: list[tuple[int, ...]] = [()]
         rounds = 0
+        answered = False
         while branches and len(found) < MAX_TAGS_PER_FIELD and rounds < 2 * MAX_TAGS_PER_FIELD + RETRIES_PER_POLL:
             prefix = branches.pop()
             rounds += 1
             if (yield from self._request(r.WUPA)) is None:
-                if not prefix:
+                if not answered:
                     break  # nobody there
                 uid = None  # tags answered a round ago: this WUPA was lost
             else:
+                answered = True
                 uid = yield from self._walk(prefix, branches)
                 yield from self._halt()
             if uid is not None:
