@@ -37,9 +37,10 @@ from gpiozero.pins.mock import MockFactory
 
 from sensors import mfrc522_regs as r
 from sensors.hardware import ReadersConfig, build_readers
+from sensors.mfrc522_regs import to_bits, to_bytes
 from board.core.uid import normalise_uid
 
-Bits = tuple[int, ...]
+Bits = tuple[int, ...]  # a frame on air, as r.to_bits gives it
 
 # ISO/IEC 14443-3 clause 5 (polling): a PICC in an unmodulated field shall accept a
 # request within 5 ms. A tag may use all of it.
@@ -47,22 +48,6 @@ TAG_POWER_UP_S = 5e-3
 # ISO/IEC 14443-3 clause 5: a PCD resets PICCs by switching the field off for t_RESET,
 # at least 5 ms. A tag may keep its state through any shorter gap (its supply capacitor).
 TAG_KEEPS_STATE_S = 5e-3
-
-
-def to_bits(data: bytes | Sequence[int], last_byte_bits: int = 0) -> Bits:
-    """Bits of a frame, least significant bit of each byte first; the last byte may be partial."""
-    bits = [(byte >> i) & 1 for byte in data for i in range(8)]
-    if last_byte_bits and data:
-        del bits[len(bits) - 8 + last_byte_bits :]
-    return tuple(bits)
-
-
-def to_bytes(bits: Sequence[int], offset: int = 0) -> bytes:
-    """Pack bits into bytes, the first one landing on bit `offset` of the first byte."""
-    out = bytearray((offset + len(bits) + 7) // 8)
-    for i, bit in enumerate(bits, start=offset):
-        out[i // 8] |= bit << (i % 8)
-    return bytes(out)
 
 
 class EmulatedClock:
@@ -590,7 +575,8 @@ class EmulatedMfrc522:
             return
         # ISO 14443-3 frame delay time (n = 9): the answer starts 1236/fc after a frame ending in 1, 1172/fc after a 0.
         start = tx_end + (r.FRAME_DELAY_S if frame and frame[-1] else r.FRAME_DELAY_AFTER_0_S)
-        answer = _Answer(responders, start, rx_align, self.rng.uniform(0, self.behaviour.receive_lag_max_s), self._generation)
+        lag_s = self.rng.uniform(0, self.behaviour.receive_lag_max_s)
+        answer = _Answer(responders, start, rx_align, lag_s, self._generation)
         if not responders:
             if self.rng.random() >= self.behaviour.noise_frame_rate:
                 return

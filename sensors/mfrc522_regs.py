@@ -4,6 +4,7 @@ Names follow the NXP MFRC522 datasheet (rev. 3.9) and ISO/IEC 14443-3 so either
 document can be searched for them. Only what this project uses is listed.
 """
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 # --- SPI framing (datasheet 8.1.2.3): address byte is 1 R/W bit, 6 address bits, 0.
@@ -181,3 +182,19 @@ def crc_a(data: bytes, preset: int = 0x6363) -> bytes:
         byte ^= (byte << 4) & 0xFF
         crc = (crc >> 8) ^ (byte << 8) ^ (byte << 3) ^ (byte >> 4)
     return bytes((crc & 0xFF, crc >> 8))
+
+
+def to_bits(data: bytes | Sequence[int], last_byte_bits: int = 0) -> tuple[int, ...]:
+    """Bits of a frame, least significant bit of each byte first; the last byte may be partial."""
+    bits = [(byte >> i) & 1 for byte in data for i in range(8)]
+    if last_byte_bits and data:
+        del bits[len(bits) - 8 + last_byte_bits :]
+    return tuple(bits)
+
+
+def to_bytes(bits: Sequence[int], offset: int = 0) -> bytes:
+    """Pack bits into bytes, the first one landing on bit `offset` of the first byte; the rest is 0."""
+    out = bytearray((offset + len(bits) + 7) // 8)
+    for i, bit in enumerate(bits, start=offset):
+        out[i // 8] |= bit << (i % 8)
+    return bytes(out)

@@ -46,6 +46,7 @@ MAX_TAGS_PER_FIELD = 8  # a badge on a polaroid is two; more is a pile of cards
 # Frames that came back broken (or not at all where a tag had answered) are tried again,
 # up to this many times a poll: a noisy field costs a retry, not a missed card.
 RETRIES_PER_POLL = 4
+MAX_ROUNDS_PER_SEARCH = 2 * MAX_TAGS_PER_FIELD + RETRIES_PER_POLL  # a tag a round, empty branches, retries
 # A field found without a tag seen on the last poll is searched this many times more before
 # the poll says it is gone: a lost WUPA costs a search, not a missed card.
 CONFIRMATIONS_OF_ABSENCE = 2
@@ -416,7 +417,7 @@ class Rc522Reader(Closeable):
         branches: list[tuple[int, ...]] = [()]
         rounds = 0
         answered = False
-        while branches and len(found) < MAX_TAGS_PER_FIELD and rounds < 2 * MAX_TAGS_PER_FIELD + RETRIES_PER_POLL:
+        while branches and len(found) < MAX_TAGS_PER_FIELD and rounds < MAX_ROUNDS_PER_SEARCH:
             prefix = branches.pop()
             rounds += 1
             if (yield from self._request(r.WUPA)) is None:
@@ -446,7 +447,7 @@ class Rc522Reader(Closeable):
             above = prefix[: depth * r.UID_BITS_PER_LEVEL]
             known = prefix[depth * r.UID_BITS_PER_LEVEL : (depth + 1) * r.UID_BITS_PER_LEVEL]
             if len(known) == r.UID_BITS_PER_LEVEL:
-                level = _pack(known)  # a branch that forks deeper down: this level is known
+                level = r.to_bytes(known)  # a branch that forks deeper down: this level is known
             else:
                 level = yield from self._anticollision(select_code, list(known), above, branches)
                 if level is None:
@@ -457,7 +458,7 @@ class Rc522Reader(Closeable):
             if sak is None or not sak & r.SAK_UID_NOT_COMPLETE:
                 return None
             uid += level[1:4]
-            prefix = above + _unpack(level, r.UID_BITS_PER_LEVEL) + prefix[len(above) + r.UID_BITS_PER_LEVEL :]
+            prefix = above + r.to_bits(level) + prefix[len(above) + r.UID_BITS_PER_LEVEL :]
         return None  # a fourth cascade level does not exist: a garbled read
 
     def _anticollision(
@@ -466,18 +467,18 @@ class Rc522Reader(Closeable):
         """The 40 bits of one cascade level, resolving collisions bit by bit (ISO 14443-3 6.5.3)."""
         while True:
             extra = len(known) % 8
-            frame = bytes([select_code, r.nvb(len(known))]) + _pack(known)
+            frame = bytes([select_code, r.nvb(len(known))]) + r.to_bytes(known)
             answer = yield from self._transceive(
                 frame, answer_bits=r.UID_BITS_PER_LEVEL - len(known), last_bits=extra, rx_align=extra
             )
             if answer is None or answer.garbled:
                 return None
-            received = list(_unpack(answer.data, answer.bits)[extra:])
+            received = list(r.to_bits(answer.data)[extra : answer.bits])
             if answer.coll_pos is None:
                 level_bits = known + received
                 if len(level_bits) != r.UID_BITS_PER_LEVEL:
                     return None
-                level = _pack(level_bits)
+                level = r.to_bytes(level_bits)
                 return level if r.bcc(level[:4]) == level[4] else None
             position = _collision_position(answer.coll_pos, len(known), received)
             if position is None:
@@ -513,34 +514,19 @@ class Rc522Reader(Closeable):
         self._timer_runs_until = sent_at + TIMER_PERIOD_S + CHIP_LAG_S
 
 
-def _pack(bits) -> bytes:
-    """Bits (least significant of each byte first) into bytes; a partial last byte is padded with 0."""
-    out = bytearray((len(bits) + 7) // 8)
-    for i, bit in enumerate(bits):
-        out[i // 8] |= bit << (i % 8)
-    return bytes(out)
-
-
-def _unpack(data: bytes, count: int) -> tuple[int, ...]:
-    """The first `count` bits of `data`, least significant of each byte first."""
-    return tuple((data[i // 8] >> (i % 8)) & 1 for i in range(min(count, 8 * len(data))))
-
-
 def _collision_position(coll_pos: int, known_bits: int, received: list[int]) -> int | None:
     """Which bit of the cascade level collided, whichever way the chip counts CollPos.
 
     The datasheet (CollReg) leaves open whether the RxAlign bits of a bit-oriented frame are
-    counted. Without them the collision lies `extra` bits later. With ValuesAfterColl
+    counted; without them the collision lies RxAlign bits later. With ValuesAfterColl
     clear every bit after a collision reads 0, so a 1 after the earlier reading rules it
     out; otherwise the earlier one is taken, and if it was in truth a bit all tags share,
     one of its two branches is simply empty.
     """
-    full, extra = divmod(known_bits, 8)
-    counted_from_fifo = full * 8 + coll_pos - 1
+    counted_from_fifo = known_bits // 8 * 8 + coll_pos - 1
     counted_from_received = known_bits + coll_pos - 1
-    valid = sorted(
-        {p for p in (counted_from_fifo, counted_from_received) if known_bits <= p < 32 and p - known_bits < len(received)}
-    )
+    readings = (counted_from_fifo, counted_from_received)
+    valid = sorted({p for p in readings if known_bits <= p < 32 and p - known_bits < len(received)})
     if len(valid) == 2 and any(received[counted_from_fifo - known_bits + 1 :]):
         return counted_from_received
     return valid[0] if valid else None
