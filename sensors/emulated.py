@@ -21,8 +21,9 @@ transmitting, waiting for data, receiving), the antenna, and bit-oriented frames
 (TxLastBits, RxAlign, RxLastBits, CollReg). Tags follow the ISO 14443-3 state machine
 (IDLE, READY per cascade level, ACTIVE, HALT, and READY*/ACTIVE* when woken from HALT)
 for REQA, WUPA, anticollision, SELECT and HLTA with 4-, 7- and 10-byte UIDs; a frame
-reaches a tag when its last bit is on air, and an answer is put together byte by byte
-as it goes on air from the tags still in the field, colliding bit by bit.
+reaches a tag when its last bit is on air, and an answer is put together as it goes on
+air from the tags still in the field (looked at as each byte comes in), colliding bit
+by bit; a tag lifted mid-answer cuts it.
 Chip-side CRC (TxCRCEn/RxCRCEn) is not modelled and refuses to be set.
 """
 
