@@ -36,8 +36,9 @@ def backups_in(folder: Path) -> list[Path]:
     """The backups in `folder`, oldest first (their names sort by time)."""
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir()
-                  if path.name.startswith(BACKUP_PREFIX) and path.name.endswith(BACKUP_SUFFIX))
+    return sorted(
+        path for path in folder.iterdir() if path.name.startswith(BACKUP_PREFIX) and path.name.endswith(BACKUP_SUFFIX)
+    )
 
 
 def backup(config: WallSettings, folder: Path, keep: int, now: datetime) -> Path:
@@ -135,6 +136,9 @@ def refuse_damaged_database(config: WallSettings, now: datetime) -> None:
         return
     aside = move_aside(config, f"damaged-{now:%Y%m%d-%H%M%S}")
     newest = backups_in(default_backup_dir(config))
-    offer = (f"put the newest backup back with: wallboard db restore {newest[-1]}" if newest else
-             f"there is no backup in {default_backup_dir(config)}; wallboard db create starts an empty wall")
+    offer = (
+        f"put the newest backup back with: wallboard db restore {newest[-1]}"
+        if newest
+        else f"there is no backup in {default_backup_dir(config)}; wallboard db create starts an empty wall"
+    )
     raise StoreError(f"the database {database} is damaged ({problem}); it was moved aside to {aside}. {offer}")

@@ -25,3 +25,12 @@ def wall(tmp_path):
     wall.people = wall.add_people()
     yield wall
     wall.close()
+
+
+@pytest.fixture
+def initialised(tmp_path):
+    """A folder where `wallboard init` has set up a wall: config and database."""
+    from tests.test_cli import wallboard
+
+    wallboard("init", cwd=tmp_path)
+    return tmp_path

@@ -5,7 +5,7 @@ import sqlite3
 import stat
 import tarfile
 
-from tests.test_cli import initialised, start_run, wallboard  # noqa: F401 (fixture)
+from tests.test_cli import start_run, wallboard
 
 SANNE_CARD = "04:11:22:33:44:55:66"
 
@@ -28,8 +28,9 @@ def test_a_backup_taken_while_the_wall_runs_holds_the_database_and_photos_and_on
     (photos / "sanne.jpeg").write_bytes(b"\xff\xd8 a photo")
     running = start_run(initialised)
     try:
-        archives = [backup_path(wallboard("db", "backup", "--to", "usb", "--keep", "2", cwd=initialised))
-                    for _ in range(3)]
+        archives = [
+            backup_path(wallboard("db", "backup", "--to", "usb", "--keep", "2", cwd=initialised)) for _ in range(3)
+        ]
     finally:
         running.send_signal(signal.SIGTERM)
         running.wait(timeout=20)
@@ -72,7 +73,7 @@ def test_a_damaged_database_is_moved_aside_at_start_and_the_newest_backup_is_off
     database = initialised / "data" / "wallboard.db"
     damaged = bytearray(database.read_bytes())
     for page in range(1, len(damaged) // 4096):  # every page after the first: garbage
-        damaged[page * 4096 + 16: page * 4096 + 400] = b"\xa5" * 384
+        damaged[page * 4096 + 16 : page * 4096 + 400] = b"\xa5" * 384
     database.write_bytes(bytes(damaged))
     result = wallboard("run", "--headless", cwd=initialised, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -19,12 +19,6 @@ def wallboard(*args, cwd, check=True):
     return result
 
 
-@pytest.fixture
-def initialised(tmp_path):
-    wallboard("init", cwd=tmp_path)
-    return tmp_path
-
-
 def test_init_writes_an_example_config_and_creates_the_database(initialised):
     assert (initialised / "wallboard.toml").exists()
     assert (initialised / "data" / "wallboard.db").exists()

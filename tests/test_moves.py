@@ -116,4 +116,6 @@ def test_card_events_carry_the_cards_uid_as_the_docs_say(wall):
     wall.show("A1")
     moved = wall.show("B2", SANNE)
     assert [(event.type, event.as_payload()["uid"]) for event in placed + moved] == [
-        (EventType.CARD_PLACED, SANNE), (EventType.CARD_MOVED, SANNE)]
+        (EventType.CARD_PLACED, SANNE),
+        (EventType.CARD_MOVED, SANNE),
+    ]

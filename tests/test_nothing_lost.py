@@ -28,7 +28,7 @@ def test_a_message_without_a_visible_character_is_refused(wall):
 
 def test_removing_a_coach_closes_their_pad_window_and_the_next_tap_is_answered(wall):
     wall.tap(PAD, MO_BADGE)
-    mo = wall.service.people.coach_by_badge(MO_BADGE)
+    mo = wall.service.directory.coach_by_badge(MO_BADGE)
     assert wall.service.snapshot().pad_window is not None
     wall.service.remove_coach(mo.id)
     assert wall.service.snapshot().pad_window is None
@@ -39,7 +39,7 @@ def test_removing_a_coach_closes_their_pad_window_and_the_next_tap_is_answered(w
 
 def test_a_pad_window_of_a_coach_removed_by_another_process_confirms_nothing(wall):
     wall.tap(PAD, MO_BADGE)
-    mo = wall.service.people.coach_by_badge(MO_BADGE)
+    mo = wall.service.directory.coach_by_badge(MO_BADGE)
     with wall.store.write() as writer:  # the CLI, next to the running service
         writer.remove_coach(mo, wall.clock.now())
     wall.service._reload()
@@ -56,7 +56,7 @@ def test_archiving_a_person_cancels_their_waiting_card_enrollment(wall):
     assert cancelled.value.code == "conflict"
     seen = wall.show("A1", NEW_CARD)
     assert types(seen) == [EventType.UNKNOWN_TAG]
-    assert NEW_CARD not in wall.service.people.cards
+    assert NEW_CARD not in wall.service.directory.cards
 
 
 def test_an_enrollment_for_a_person_archived_by_another_process_hands_out_no_card(wall):
@@ -68,7 +68,7 @@ def test_an_enrollment_for_a_person_archived_by_another_process_hands_out_no_car
     wall.show("A1", NEW_CARD)
     with pytest.raises(CommandError, match="archived"):
         waiting.result(0)
-    assert NEW_CARD not in wall.service.people.cards
+    assert NEW_CARD not in wall.service.directory.cards
 
 
 def health(wall) -> dict:

@@ -9,7 +9,7 @@ import fcntl
 import json
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from board.core.closeable import Closeable
@@ -35,11 +35,16 @@ class DataDirLock(Closeable):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise DataDirInUse(f"{self.path.parent} is in use by another wallboard ({self.holder()}); "
-                               "stop that one first") from None
+            raise DataDirInUse(
+                f"{self.path.parent} is in use by another wallboard ({self.holder()}); stop that one first"
+            ) from None
         os.ftruncate(fd, 0)
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
-                  "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": self.command,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         os.write(fd, json.dumps(holder).encode())
         self._fd = fd
         return self

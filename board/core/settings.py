@@ -31,7 +31,8 @@ class Weekday(StrEnum):
     SUNDAY = "sunday"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
+        """0 for Monday, as `date.weekday()` counts."""
         return list(Weekday).index(self)
 
 
@@ -71,8 +72,12 @@ class Rules(Section):
     period: PeriodLength = PeriodLength.WEEK
     period_start: Weekday = Weekday.MONDAY
     default_goal: int = Field(default=50, ge=0, le=1_000_000)
-    coach_limit: int = Field(default=40, ge=1, le=10_000,
-                             description="people one coach may confirm within coach_limit_window; more is an anomaly")
+    coach_limit: int = Field(
+        default=40,
+        ge=1,
+        le=10_000,
+        description="people one coach may confirm within coach_limit_window; more is an anomaly",
+    )
     coach_limit_window: float = Field(default=600.0, gt=0, le=86400, description="seconds")
 
     @property

@@ -10,5 +10,7 @@ _BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def has_visible_character(text: str) -> bool:
-    return any(unicodedata.category(character) not in _INVISIBLE_CATEGORIES and character not in _BLANK_CHARACTERS
-               for character in text)
+    return any(
+        unicodedata.category(character) not in _INVISIBLE_CATEGORIES and character not in _BLANK_CHARACTERS
+        for character in text
+    )

@@ -9,7 +9,6 @@ wrong JSON types, control characters and oversized strings are refused.
 import json
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -24,10 +23,10 @@ from pydantic import (
 )
 
 from board.core.errors import CommandError
-from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
-from board.wall.service import NAME_MAX
 from board.core.uid import normalise_uid
 from board.core.visible import has_visible_character
+from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
+from board.wall.service import NAME_MAX
 
 
 class ErrorCode(StrEnum):

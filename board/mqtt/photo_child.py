@@ -24,7 +24,9 @@ def reencode(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as image:
         width, height = image.size
         if not (0 < width <= MAX_DECODED_SIDE and 0 < height <= MAX_DECODED_SIDE):
-            raise ValueError(f"photo must be at most {MAX_DECODED_SIDE}x{MAX_DECODED_SIDE} pixels, not {width}x{height}")
+            raise ValueError(
+                f"photo must be at most {MAX_DECODED_SIDE}x{MAX_DECODED_SIDE} pixels, not {width}x{height}"
+            )
         image.draft("RGB", (PHOTO_SIDE, PHOTO_SIDE))  # a JPEG decodes at 1/2, 1/4, 1/8 size: less memory
         upright = ImageOps.exif_transpose(image).convert("RGB")
     upright.thumbnail((PHOTO_SIDE, PHOTO_SIDE))

@@ -11,20 +11,18 @@ import logging
 import queue
 import re
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board.wall import rules
 from board.core.clock import Clock, elapsed, later
-from board.core.settings import PAD, WallSettings
 from board.core.errors import CommandError, StoreError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.listener import BoardListener, notify
-from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.settings import PAD, WallSettings
 from board.core.snapshot import (
     AttemptView,
     LevelView,
@@ -35,15 +33,20 @@ from board.core.snapshot import (
     SlotView,
     Snapshot,
 )
+from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.uid import normalise_uid
+from board.core.visible import has_visible_character
+from board.wall import rules
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from board.core.uid import normalise_uid
-from board.core.visible import has_visible_character
+from store.models import Attempt
 from store.repository import Store, Writer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What the service thread works through: a sensor event, admin work and its future, or a wake-up.
+QueueItem = SensorEvent | tuple[Callable[[], Any], Future[Any]] | None
 
 NAME_MAX = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -91,13 +94,19 @@ class Enrollment:
 
 
 class WallService:
-    def __init__(self, config: WallSettings, store: Store, readers: Mapping[str, Reader], clock: Clock,
-                 listeners: Iterable[BoardListener] = ()):
+    def __init__(
+        self,
+        config: WallSettings,
+        store: Store,
+        readers: Mapping[str, Reader],
+        clock: Clock,
+        listeners: Iterable[BoardListener] = (),
+    ):
         self.config = config
         self.store = store
         self.clock = clock
         self.listeners: list[BoardListener] = list(listeners)
-        self.people: Directory = store.load_directory()
+        self.directory: Directory = store.load_directory()
         self.state, self._folded_seq = store.load_state()
         self.scanner = Scanner(
             readers,
@@ -110,7 +119,7 @@ class WallService:
             offline=set(self.state.offline),
         )
         # Sensor events go before admin work: a flood of requests never delays a card.
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._queue: queue.PriorityQueue[tuple[int, int, QueueItem]] = queue.PriorityQueue()
         self._arrival = itertools.count()  # first in, first out within a priority
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -139,15 +148,16 @@ class WallService:
         recorded = self.tick()
         now = self.clock.now()
         match event:
-            case TagSeen(reader, uid) if self._enrollment and not self.people.is_known(uid):
-                recorded += self._enroll(uid)
+            case TagSeen(reader, uid) if self._enrollment and not self.directory.is_known(uid):
+                recorded += self._enroll(self._enrollment, uid)
                 # At the pad the tap was only for enrolling; in a slot the card has arrived.
-                drafts = [] if reader == PAD else rules.tag_seen(
-                    self.state, self.people, self.config, reader, uid, now)
+                drafts = (
+                    [] if reader == PAD else rules.tag_seen(self.state, self.directory, self.config, reader, uid, now)
+                )
             case TagSeen(reader, uid):
-                drafts = rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
+                drafts = rules.tag_seen(self.state, self.directory, self.config, reader, uid, now)
             case TagGone(reader, uid):
-                drafts = rules.tag_gone(self.state, self.people, self.config, reader, uid, now)
+                drafts = rules.tag_gone(self.state, self.directory, self.config, reader, uid, now)
             case ReaderOffline(reader, error):
                 drafts = rules.reader_offline(self.state, reader, error)
             case ReaderOnline(reader):
@@ -159,7 +169,7 @@ class WallService:
 
     def tick(self) -> list[WallEvent]:
         """Record whatever the passing of time decides (move windows, pad, period)."""
-        return self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
+        return self.record(rules.expire(self.state, self.directory, self.config, self.clock.now()))
 
     @contextmanager
     def _writing(self) -> Iterator[Writer]:
@@ -209,6 +219,26 @@ class WallService:
             notify(self.listeners, "on_event", event)
         self._publish_snapshot()
 
+    def sweep(self) -> list[WallEvent]:
+        """One sweep of the readers, handled here and now: how scenario replay steps without threads."""
+        recorded = self.tick()
+        for event in self.scanner.sweep():
+            recorded += self.handle(event)
+        return recorded
+
+    @property
+    def readers_settled(self) -> bool:
+        """No tag is half way through its debounce."""
+        return self.scanner.settled
+
+    def next_reader_retry(self) -> float | None:
+        """When (monotonic) a failed reader is tried again, if one failed."""
+        return self.scanner.next_retry()
+
+    def awaiting_time(self) -> bool:
+        """A lifted card or an open pad window records something once its time is up."""
+        return bool(self.state.lifted or self.state.pad)
+
     def next_deadline(self) -> datetime | None:
         moments = [rules.next_deadline(self.state, self.config)]
         if self._message:
@@ -222,6 +252,45 @@ class WallService:
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
+    def subscribe(self, listener: BoardListener) -> None:
+        """Tell `listener` every event and snapshot from now on, starting with the current snapshot."""
+        self.listeners = [*self.listeners, listener]  # a new list: the service thread may be iterating the old
+        listener.on_snapshot(self._snapshot)
+
+    def unsubscribe(self, listener: BoardListener) -> None:
+        self.listeners = [known for known in self.listeners if known is not listener]
+
+    # -- looking: what adapters (MQTT, the CLI) may ask -------------------------------
+
+    def people(self) -> list[PersonInfo]:
+        """Everyone ever registered, archived people too, by id."""
+        return sorted(self.directory.people.values(), key=lambda person: person.id)
+
+    def cards_of(self, person_id: int) -> list[str]:
+        return sorted(uid for uid, owner in self.directory.cards.items() if owner == person_id)
+
+    def slot_of(self, person_id: int) -> str | None:
+        """Where the person's card is recorded, None for off the wall."""
+        position = self.state.positions.get(person_id)
+        return position[0] if position else None
+
+    def next_period_goal(self) -> int | None:
+        """The goal an admin set for the next period, if one did."""
+        return self.state.next_goal
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        return self.store.attempt(attempt_id)
+
+    def events_since(self, seq: int, limit: int) -> list[WallEvent]:
+        return self.store.events_since(seq, limit)
+
+    def outbox_size(self) -> int:
+        """Recorded events the broker has not acknowledged yet."""
+        return self.store.outbox_size()
+
+    def last_seq(self) -> int:
+        return self.store.last_seq()
+
     def _publish_snapshot(self) -> None:
         self._version += 1
         self._snapshot = self._build_snapshot()
@@ -229,23 +298,34 @@ class WallService:
 
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
-        state, people = self.state, self.people
-        occupants = {slot: person_id for person_id, (slot, _since) in state.positions.items()
-                     if person_id not in state.lifted}
+        state, people = self.state, self.directory
+        occupants = {
+            slot: person_id for person_id, (slot, _since) in state.positions.items() if person_id not in state.lifted
+        }
         levels = tuple(
             LevelView(level.id, level.name, tuple(self._slot_view(slot, occupants.get(slot)) for slot in level.slots))
             for level in self.config.levels
         )
         period = state.period
         if period is not None:
-            period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
-                                     period.count_since(rules.start_of_day(self.config, now)))
+            period_view = PeriodView(
+                period.id,
+                period.starts_at,
+                period.ends_at,
+                period.goal,
+                period.count,
+                period.count_since(rules.start_of_day(self.config, now)),
+            )
         else:  # no wall has run yet: show the period it will open, empty
             starts_at, ends_at = rules.period_bounds(self.config, now)
             period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0)
         recent = tuple(
-            AttemptView(a.id, self._name(a.person_id), people.coaches[a.coach_id].name if a.coach_id in people.coaches
-                        else "", a.at)
+            AttemptView(
+                a.id,
+                self._name(a.person_id),
+                people.coaches[a.coach_id].name if a.coach_id in people.coaches else "",
+                a.at,
+            )
             for a in state.recent
         )
         moved_up = tuple(self._name(p) for p, _at in sorted(state.moved_up.items(), key=lambda item: item[1]))
@@ -253,19 +333,30 @@ class WallService:
         if state.pad and state.pad.coach_id in people.coaches:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
-        return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)),
-                        storage_failed=self.write_failure is not None)
+        return Snapshot(
+            self._version,
+            self.config.board_id,
+            self.config.language,
+            now,
+            levels,
+            period_view,
+            recent,
+            moved_up,
+            pad,
+            message,
+            tuple(sorted(state.offline)),
+            storage_failed=self.write_failure is not None,
+        )
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
         moved_at = None
         if person_id is not None:
-            info = self.people.people.get(person_id)
+            info = self.directory.people.get(person_id)
             if info is not None:
                 person = PersonView(info.id, info.name, self._photo_path(info.photo))
                 moved_at = self.state.moved.get(person_id)
-        unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.people.is_known(uid))
+        unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.directory.is_known(uid))
         if slot in self.state.offline:
             status = SlotStatus.OFFLINE
         elif person is not None:
@@ -282,13 +373,13 @@ class WallService:
         return str(self.config.photos_dir / photo)
 
     def _name(self, person_id: int) -> str:
-        info = self.people.people.get(person_id)
+        info = self.directory.people.get(person_id)
         return info.name if info else "?"
 
     def _recorded_presence(self) -> dict[str, set[str]]:
         """The tags each reader holds according to the record."""
         cards_of: dict[int, list[str]] = {}
-        for uid, person_id in self.people.cards.items():
+        for uid, person_id in self.directory.cards.items():
             cards_of.setdefault(person_id, []).append(uid)
         expected: dict[str, set[str]] = {}
         for person_id, (slot, _since) in self.state.positions.items():
@@ -304,6 +395,7 @@ class WallService:
         now = self.clock.now()
         with self._writing() as writer:
             events = [writer.add_person(name, now, photo)]
+            assert events[0].person_id is not None, "person_added names the new person"
             person = PersonInfo(events[0].person_id, name, photo)
             if uid:
                 events.append(writer.assign_card(uid, person, now))
@@ -317,10 +409,11 @@ class WallService:
         with self._writing() as writer:
             event = writer.add_coach(name, uid, self.clock.now(), person)
         self._directory_changed([event])
+        assert event.coach_id is not None, "coach_added names the coach"
         return event.coach_id
 
     def person(self, person_id: int) -> PersonInfo:
-        info = self.people.people.get(person_id)
+        info = self.directory.people.get(person_id)
         if info is None:
             raise CommandError("not_found", f"no person with id {person_id}")
         return info
@@ -329,14 +422,16 @@ class WallService:
         """A person by id or by exact (case-insensitive) name."""
         if key.isdigit():
             return self.person(int(key))
-        matches = [p for p in self.people.people.values() if p.name.casefold() == key.casefold() and not p.archived]
+        matches = [p for p in self.directory.people.values() if p.name.casefold() == key.casefold() and not p.archived]
         if len(matches) != 1:
-            raise CommandError("not_found" if not matches else "ambiguous",
-                               f"{'no' if not matches else 'more than one'} person named {key!r}")
+            raise CommandError(
+                "not_found" if not matches else "ambiguous",
+                f"{'no' if not matches else 'more than one'} person named {key!r}",
+            )
         return matches[0]
 
     def _directory_changed(self, events: list[WallEvent]) -> None:
-        self.people = self.store.load_directory()
+        self.directory = self.store.load_directory()
         self._after_write(events)
 
     def show_message(self, text: str, seconds: float) -> datetime:
@@ -348,7 +443,7 @@ class WallService:
         return until
 
     def coach(self, coach_id: int) -> CoachInfo:
-        info = self.people.coaches.get(coach_id)
+        info = self.directory.coaches.get(coach_id)
         if info is None:
             raise CommandError("not_found", f"no coach with id {coach_id}")
         return info
@@ -373,7 +468,7 @@ class WallService:
             event = writer.archive_person(person, self.clock.now())
         self._directory_changed([event])
         if self._enrollment and self._enrollment.person_id == person_id:
-            self._cancel_enrollment(f"{person.name} was archived; the enrollment is cancelled")
+            self._cancel_enrollment(self._enrollment, f"{person.name} was archived; the enrollment is cancelled")
         return self.person(person_id)
 
     def assign_card(self, person_id: int, card: str) -> PersonInfo:
@@ -386,7 +481,7 @@ class WallService:
 
     def unassign_card(self, card: str) -> PersonInfo:
         uid = clean_uid(card)
-        person = self.people.card_owner(uid)
+        person = self.directory.card_owner(uid)
         if person is None:
             raise CommandError("not_found", f"card {uid} belongs to nobody")
         with self._writing() as writer:
@@ -399,21 +494,21 @@ class WallService:
         person = self._active_person(person_id)
         if self._enrollment is not None:
             raise CommandError("conflict", "another card/enroll is already waiting for a tag")
-        future: Future = Future()
+        future: Future[PersonInfo] = Future()
         future.set_running_or_notify_cancel()
         self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
         return future
 
-    def _cancel_enrollment(self, reason: str) -> None:
-        enrollment, self._enrollment = self._enrollment, None
+    def _cancel_enrollment(self, enrollment: Enrollment, reason: str) -> None:
+        self._enrollment = None
         enrollment.future.set_exception(CommandError("conflict", reason))
 
-    def _enroll(self, uid: str) -> list[WallEvent]:
-        person = self.person(self._enrollment.person_id)
+    def _enroll(self, enrollment: Enrollment, uid: str) -> list[WallEvent]:
+        person = self.person(enrollment.person_id)
         if person.archived:  # archived by another process (the CLI) meanwhile
-            self._cancel_enrollment(f"{person.name} was archived; the enrollment is cancelled")
+            self._cancel_enrollment(enrollment, f"{person.name} was archived; the enrollment is cancelled")
             return []
-        enrollment, self._enrollment = self._enrollment, None
+        self._enrollment = None
         with self._writing() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
         self._directory_changed([event])
@@ -441,8 +536,9 @@ class WallService:
         """An attempt an admin records by hand; the coach rules still apply."""
         person = self._active_person(person_id)
         coach = self.coach(coach_id) if coach_id is not None else None
-        drafts = rules.confirm_attempt(self.state, self.people, self.config, coach, person, "manual", None,
-                                       self.clock.now(), reason)
+        drafts = rules.confirm_attempt(
+            self.state, self.directory, self.config, coach, person, "manual", None, self.clock.now(), reason
+        )
         if drafts[0].type is EventType.ATTEMPT_REJECTED:
             raise CommandError("conflict", f"not counted: {drafts[0].details['reason']}")
         return self.record(drafts)[0]
@@ -453,8 +549,12 @@ class WallService:
             raise CommandError("not_found", f"no attempt with id {attempt_id}")
         if attempt.voided:
             raise CommandError("conflict", f"attempt {attempt_id} is already voided")
-        draft = Draft(EventType.ATTEMPT_VOIDED, person_id=attempt.person_id, coach_id=attempt.coach_id,
-                      details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)})
+        draft = Draft(
+            EventType.ATTEMPT_VOIDED,
+            person_id=attempt.person_id,
+            coach_id=attempt.coach_id,
+            details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)},
+        )
         return self.record([draft])[0]
 
     def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
@@ -465,9 +565,15 @@ class WallService:
         recorded = self.state.positions.get(person_id)
         from_slot = recorded[0] if recorded else None
         if from_slot == slot:
-            raise CommandError("conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}")
-        draft = Draft(EventType.MOVE_CORRECTED, person_id=person_id, slot_id=slot,
-                      details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason})
+            raise CommandError(
+                "conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}"
+            )
+        draft = Draft(
+            EventType.MOVE_CORRECTED,
+            person_id=person_id,
+            slot_id=slot,
+            details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason},
+        )
         return self.record([draft])[0]
 
     # -- threads -----------------------------------------------------------------------
@@ -493,7 +599,7 @@ class WallService:
 
     def submit(self, fn: Callable[[], T]) -> "Future[T]":
         """Run `fn` on the service thread, between sensor events; returns its future."""
-        future: Future = Future()
+        future: Future[T] = Future()
         self._put(ADMIN_PRIORITY, (fn, future))
         return future
 
@@ -501,7 +607,7 @@ class WallService:
         """Queue a sensor event for the service thread, ahead of any admin work waiting."""
         self._put(SENSOR_PRIORITY, event)
 
-    def _put(self, priority: int, item: Any) -> None:
+    def _put(self, priority: int, item: "QueueItem") -> None:
         self._queue.put((priority, next(self._arrival), item))
 
     def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
@@ -568,13 +674,13 @@ class WallService:
 
     def _fold_external_writes(self) -> None:
         """Fold every event recorded after ours, in log order, and re-read who is who."""
-        self.people = self.store.load_directory()
+        self.directory = self.store.load_directory()
         self.state, self._folded_seq = self.store.replay(self.state, self._folded_seq)
 
     def _reload(self, presence_from_record: bool = False) -> None:
         """Re-read the record. Presence is not in the store: keep what we saw, or (after a
         failed write) start again from the record and let the scanner report the difference."""
-        self.people = self.store.load_directory()
+        self.directory = self.store.load_directory()
         present, lifted = self.state.present, self.state.lifted
         self.state, self._folded_seq = self.store.load_state()
         if presence_from_record:
@@ -582,4 +688,3 @@ class WallService:
             self.scanner.resync(present)
         self.state.present, self.state.lifted = present, lifted
         self._publish_snapshot()
-

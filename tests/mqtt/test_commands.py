@@ -136,8 +136,9 @@ def test_a_real_png_and_jpeg_are_accepted_and_saved_under_a_generated_name(tmp_p
 
 def jpeg_claiming(width: int, height: int) -> bytes:
     """A real small JPEG whose frame header lies about its size."""
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (16, 16), (200, 30, 30)).save(out, "JPEG")
@@ -153,8 +154,9 @@ def test_a_small_jpeg_whose_header_claims_16000_by_16000_pixels_is_refused():
 
 
 def test_a_large_photo_is_stored_upright_at_most_1024_pixels_without_its_exif(tmp_path):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     landscape = Image.new("RGB", (2000, 1000), (30, 120, 200))
     landscape.paste((250, 250, 0), (0, 0, 1000, 1000))  # left half yellow

@@ -45,7 +45,8 @@ CARDS = {f"Person {number}": f"04500000000{number:03d}" for number in range(1, 1
 COACHES = {"Mo": "C0AC5001", "Kees": "C0AC5002"}
 REQUESTS = [("health", {}), ("state/get", {}), ("people/list", {"limit": 5}), ("events/get", {"limit": 20})]
 
-WALL = """
+WALL = (
+    """
 board_id = "soak"
 timezone = "Europe/Amsterdam"
 data_dir = "data"
@@ -59,18 +60,32 @@ gone_after = 3
 move_window = {move}
 confirm_window = {confirm}
 duplicate_window = {duplicate}
-""" + MQTT_SECTION
+"""
+    + MQTT_SECTION
+)
 
 
 def write_config(directory: Path, broker) -> Path:
     password_file = directory / "mqtt-password"
     password_file.write_text(broker.users["wallboard"])
-    levels = "".join(f'\n[[levels]]\nid = "{level}"\nname = "Level {level}"\n'
-                     f'slots = {[slot for slot in SLOTS if slot[0] == level]}\n'.replace("'", '"') for level in "ABC")
+    levels = "".join(
+        f'\n[[levels]]\nid = "{level}"\nname = "Level {level}"\n'
+        f"slots = {[slot for slot in SLOTS if slot[0] == level]}\n".replace("'", '"')
+        for level in "ABC"
+    )
     path = directory / "wallboard.toml"
     # The move window never drops below 5 s: a restarted wall needs a moment to hear the readers again.
-    path.write_text(WALL.format(levels=levels, move=max(5.0, 15 / SPEED), confirm=20 / SPEED, duplicate=60 / SPEED,
-                                host=broker.host, port=broker.port, password_file=password_file))
+    path.write_text(
+        WALL.format(
+            levels=levels,
+            move=max(5.0, 15 / SPEED),
+            confirm=20 / SPEED,
+            duplicate=60 / SPEED,
+            host=broker.host,
+            port=broker.port,
+            password_file=password_file,
+        )
+    )
     config = load_config(path)
     with Store(config) as store:
         service = WallService(config, store, {}, SystemClock(config.tz))
@@ -100,8 +115,10 @@ class Asker:
         self._running = threading.Event()
         self._stop = threading.Event()
         self._client: TestClient | None = None
-        self._threads = [threading.Thread(target=self._ask, daemon=True),
-                         threading.Thread(target=self._collect, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._ask, daemon=True),
+            threading.Thread(target=self._collect, daemon=True),
+        ]
 
     def start(self) -> None:
         self.resume()
@@ -142,8 +159,9 @@ class Asker:
             transaction = f"s{next(self._transactions)}"
             with self._lock:
                 self.unanswered[transaction] = time.monotonic()
-            self._client.client.publish(f"{self.base}/request/{command}",
-                                        json.dumps({"transaction": transaction} | payload), qos=1)
+            self._client.client.publish(
+                f"{self.base}/request/{command}", json.dumps({"transaction": transaction} | payload), qos=1
+            )
 
     def _collect(self) -> None:
         while not self._stop.is_set():
@@ -228,8 +246,13 @@ def test_ten_busy_minutes_with_a_broker_restart_and_a_kill_lose_nothing_and_coun
         try:
             if killed:  # the broker has said so (the wall's last will) before the new wall starts
                 wait_for_availability(watcher, base, "offline")
-            wall = subprocess.Popen([WALLBOARD, "--config", str(config_path), "run", "--headless"], cwd=tmp_path,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            wall = subprocess.Popen(
+                [WALLBOARD, "--config", str(config_path), "run", "--headless"],
+                cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
             wait_for_availability(watcher, base, "online")
         finally:
             watcher.close()
@@ -286,8 +309,9 @@ def test_ten_busy_minutes_with_a_broker_restart_and_a_kill_lose_nothing_and_coun
 
     assert wall.returncode == 0, (tmp_path / "wall.log").read_text()[-3000:]
     names = {card: name for name, card in CARDS.items()}
-    live_slots = {slot["person"]["name"]: slot["id"] for level in state["levels"] for slot in level["slots"]
-                  if slot["person"]}
+    live_slots = {
+        slot["person"]["name"]: slot["id"] for level in state["levels"] for slot in level["slots"] if slot["person"]
+    }
     assert live_slots == {names[card]: slot for card, slot in hands.where.items() if slot}
 
     with Store(config) as store:
@@ -307,5 +331,7 @@ def test_ten_busy_minutes_with_a_broker_restart_and_a_kill_lose_nothing_and_coun
     assert asker.refused == []
     for started, ended in rss:
         assert ended - started <= MAX_RSS_GROWTH_KB, f"RSS grew from {started} to {ended} kB"
-    print(f"\nsoak: {len(moves)} moves, {hands.taps} taps, {len(asker.waits)} requests, "
-          f"slowest answer {max(asker.waits) * 1000:.0f} ms, RSS (kB) {rss}")
+    print(
+        f"\nsoak: {len(moves)} moves, {hands.taps} taps, {len(asker.waits)} requests, "
+        f"slowest answer {max(asker.waits) * 1000:.0f} ms, RSS (kB) {rss}"
+    )
