@@ -263,7 +263,7 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
 
     cards = [DemoCard(person.card, person.name, photo_for(person.name)) for person in demo_wall.DEMO_PEOPLE]
     badges = [DemoBadge(coach.badge, coach.name) for coach in demo_wall.DEMO_COACHES]
-    from render.display import DisplayError
+    from render.screen import DisplayError
 
     window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
     try:

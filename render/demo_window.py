@@ -19,7 +19,8 @@ import pygame
 from pygame import Rect
 
 from render.config import DisplayConfig, NightMode
-from render.display import WallDisplay, open_screen
+from render.display import WallDisplay
+from render.screen import open_screen
 from render.layout import card_in
 from render.scene import name_variants, pin_up, polaroid_face, unknown_picture
 from board.i18n import Texts
