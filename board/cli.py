@@ -1,5 +1,6 @@
 """The `wallboard` command: set up, run, inspect and administer a wall."""
 
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from board.snapshot import SlotStatus, Snapshot
 from sensors.base import Reader
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
 from sensors.hardware import build_readers as build_hardware_readers
+from sensors.pins import choose_pin_factory
 from store import migrate
 from store.repository import Store
 
@@ -138,7 +140,18 @@ def build_readers(config: Config) -> dict[str, Reader]:
     if config.readers.kind == "sim":
         return demo_wall.simulated_readers(config)
     with friendly_errors():
-        return build_hardware_readers(config.readers)
+        return build_hardware_readers(config.readers, pin_factory=pins())
+
+
+def pins():
+    """The process's one pin factory (sensors/pins.py), made and logged once; a config error if it cannot be."""
+    with friendly_errors():
+        return _pins()
+
+
+@functools.cache
+def _pins():
+    return choose_pin_factory()
 
 
 @contextmanager
@@ -184,7 +197,7 @@ def wall_outputs(config: Config, screen: bool,
     """The screen and the LED thermometer, opened before the service starts so a
     screen that cannot be opened stops us with its reason, not halfway."""
     from render.display import WallDisplay
-    from render.leds import LedThermometer, default_pin_factory
+    from render.leds import LedThermometer
 
     with ExitStack() as stack, friendly_errors():
         listeners: list[BoardListener] = []
@@ -194,7 +207,7 @@ def wall_outputs(config: Config, screen: bool,
             listeners.append(display)
         if config.leds.enabled:
             listeners.append(stack.enter_context(
-                LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory(),
+                LedThermometer(config.leds, config.display.schedule, pin_factory=pins(),
                                clock=wall_clock.now)))
         yield display, listeners
 
