@@ -25,6 +25,7 @@ from board.i18n import text
 from board.listener import BoardListener
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
+from board.systemd import Systemd, wait_for_trusted_clock
 from board.simulation import Simulation, read_scenario
 from board.snapshot import SlotStatus, Snapshot
 from sensors.base import Reader
@@ -156,16 +157,22 @@ def _pins():
 
 @contextmanager
 def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
-                 live: bool = False) -> Iterator[WallService]:
+                 live: bool = False, systemd: Systemd | None = None) -> Iterator[WallService]:
     """Start store and service in order; stop them in reverse.
 
     A live wall (run, demo) records what time has brought since it last ran (a new
     period first of all) and talks MQTT when enabled; the other commands only look
-    or add what they were asked to, next to a running service.
+    or add what they were asked to, next to a running service. Under systemd (run)
+    nothing is recorded before the clock can be trusted, and the service loop pets
+    the watchdog.
     """
     with ExitStack() as stack, friendly_errors():
         store = stack.enter_context(Store(config))
-        service = WallService(config, store, readers, clock, listeners)
+        heartbeat = lambda: None  # noqa: E731
+        if systemd is not None:
+            wait_for_trusted_clock(clock.now, store.last_event_at(), systemd)
+            heartbeat = systemd.pet
+        service = WallService(config, store, readers, clock, listeners, heartbeat=heartbeat)
         stack.callback(service.stop)
         if live:
             service.tick()
@@ -230,17 +237,27 @@ def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
     clock = SystemClock(config.tz)
+    systemd = Systemd()
     with wall_outputs(config, not headless, clock) as (display, listeners), \
-            running_wall(config, build_readers(config), clock, listeners, live=True) as service:
+            running_wall(config, build_readers(config), clock, listeners, live=True, systemd=systemd) as service:
         for listener in listeners:
             listener.on_snapshot(service.snapshot())
         service.start()
-        announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
-        if display is None:
-            wait_for_stop_signal(announce)
-        else:
-            announce()
-            draw_until_stopped(display)
+        started = text("run.started", config.language, board=config.board_id)
+        screen = f"; screen: {display.output.backend}" if display is not None else "; no screen"
+
+        def announce() -> None:
+            log.info(started)
+            systemd.ready(started + screen)
+
+        try:
+            if display is None:
+                wait_for_stop_signal(announce)
+            else:
+                announce()
+                draw_until_stopped(display)
+        finally:
+            systemd.stopping()
 
 
 class EventPrinter:

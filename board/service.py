@@ -46,6 +46,9 @@ NAME_MAX = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
+# A sweep of 33 readers with antenna_off_between_polls takes ~0.35 s; a scanner silent
+# this long is stuck, and the watchdog is no longer petted (systemd restarts the wall).
+SCANNER_STALLED_SECONDS = 20.0
 
 
 def clean_name(name: str) -> str:
@@ -78,7 +81,8 @@ class Enrollment:
 
 class WallService:
     def __init__(self, config: Config, store: Store, readers: Mapping[str, Reader], clock: Clock,
-                 listeners: Iterable[BoardListener] = ()):
+                 listeners: Iterable[BoardListener] = (), heartbeat: Callable[[], None] = lambda: None):
+        """`heartbeat` is called from the service loop while the scanner keeps sweeping (systemd's watchdog)."""
         self.config = config
         self.store = store
         self.clock = clock
@@ -102,6 +106,8 @@ class WallService:
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
+        self._heartbeat = heartbeat
+        self._last_sweep = clock.monotonic()
         # Nothing is recorded here: a read-only look (`wallboard status`) next to the
         # running service must not write. A live wall ticks when it starts.
         self._snapshot = self._build_snapshot()
@@ -449,6 +455,7 @@ class WallService:
         while not self._stopping.is_set():
             for event in self.scanner.sweep():
                 self._queue.put(event)
+            self._last_sweep = self.clock.monotonic()
             self._stopping.wait(interval)
 
     def _serve_forever(self) -> None:
@@ -458,6 +465,8 @@ class WallService:
                 item = self._queue.get(timeout=self._seconds_to_wait())
             except queue.Empty:
                 item = None
+            if self.clock.monotonic() - self._last_sweep < SCANNER_STALLED_SECONDS:
+                self._heartbeat()
             try:
                 self._serve(item)
                 if self.clock.monotonic() - last_check >= EXTERNAL_CHECK_SECONDS:
