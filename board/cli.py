@@ -23,6 +23,7 @@ from board.errors import WallboardError
 from board.events import WallEvent
 from board.i18n import text
 from board.listener import BoardListener
+from board.mqtt.discovery import software_version
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from board.systemd import Systemd, wait_for_trusted_clock
@@ -69,6 +70,7 @@ def _config(ctx: click.Context) -> Config:
               default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG), show_default=DEFAULT_CONFIG,
               help="Config file (or set WALLBOARD_CONFIG).")
 @click.option("--verbose", "-v", is_flag=True, help="Log debug details to stderr.")
+@click.version_option(software_version(), "--version", prog_name="wallboard", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Polaroid Wall: a wall of polaroids that counts every move and every coached attempt."""
