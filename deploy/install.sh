@@ -79,7 +79,7 @@ if [ ! -f "$CONF_DIR/wallboard.toml" ]; then
     fresh_config=true
 fi
 chown -R "$USER_NAME:$USER_NAME" "$DATA_DIR"
-chmod 0750 "$DATA_DIR"
+chmod -R o-rwx "$DATA_DIR"  # photos and names of people: not for every local user
 chown root:"$USER_NAME" "$CONF_DIR" "$CONF_DIR/wallboard.toml"
 chmod 0750 "$CONF_DIR"
 chmod 0640 "$CONF_DIR/wallboard.toml"
