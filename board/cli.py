@@ -478,10 +478,19 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 @click.option("--live", is_flag=True, help="With --readers: keep polling and print tags as they come and go.")
 @click.pass_context
 def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
-    """Check the hardware; stop the service first (it holds the SPI bus)."""
-    if not check_readers:
-        raise CliError("say what to check: wallboard doctor --readers [--live]")
+    """Check the wall: SPI, groups, readers, screen, LEDs, broker, clock, disk, database; one line each, with the fix.
+
+    Run it as the service user (sudo -u wallboard wallboard doctor) with the service stopped.
+    """
     config = _config(ctx)
+    if not check_readers:
+        from board.doctor import Host, Verdict, examine
+
+        failed = False
+        for finding in examine(config, Host(), build_readers=build_readers, pin_factory=pins):
+            click.echo(finding.line())
+            failed = failed or finding.verdict is Verdict.FAIL
+        ctx.exit(1 if failed else 0)
     readers = build_readers(config)
     try:
         if live:

@@ -71,12 +71,20 @@ mkdir -p "$ROOT/root/src"
 tar -C "$SRC" --exclude=.git --exclude=.venv --exclude=demo-data --exclude='*.egg-info' --exclude=build \
     --exclude=bench-results.json -cf - . | tar -C "$ROOT/root/src" --no-same-owner -xf -
 
+# A network that inspects TLS (PIP_CERT names its CA bundle on this machine) must be
+# trusted inside the chroot too, or pip cannot reach PyPI.
+pip_cert=()
+if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
+    cp "$PIP_CERT" "$ROOT/etc/ssl/certs/host-ca-bundle.crt"
+    pip_cert=(PIP_CERT=/etc/ssl/certs/host-ca-bundle.crt)
+fi
+
 say "install.sh, first install"
-in_root env HOST_COMMANDS_LOG=/root/host-commands.log /root/src/deploy/install.sh
+in_root env HOST_COMMANDS_LOG=/root/host-commands.log "${pip_cert[@]}" /root/src/deploy/install.sh
 
 say "install.sh again: an upgrade"
 sleep 1  # a new release stamp
-in_root env HOST_COMMANDS_LOG=/root/host-commands.log /root/src/deploy/install.sh
+in_root env HOST_COMMANDS_LOG=/root/host-commands.log "${pip_cert[@]}" /root/src/deploy/install.sh
 
 say "Checks"
 in_root /opt/wallboard/venv/bin/python - <<'EOF'
