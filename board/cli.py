@@ -207,12 +207,14 @@ def wall_outputs(config: Config, screen: bool,
     screen that cannot be opened stops us with its reason, not halfway."""
     from render.display import WallDisplay
     from render.leds import LedThermometer
+    from render.tv import CecTv
 
     with ExitStack() as stack, friendly_errors():
         listeners: list[BoardListener] = []
         display = None
         if screen:
-            display = stack.enter_context(WallDisplay(config.display, clock=wall_clock.now).open())
+            tv = CecTv() if config.display.tv_standby_at_night and CecTv.available() else None
+            display = stack.enter_context(WallDisplay(config.display, clock=wall_clock.now, tv=tv).open())
             listeners.append(display)
         if config.leds.enabled:
             listeners.append(stack.enter_context(

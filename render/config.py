@@ -74,6 +74,7 @@ class DisplayConfig(BaseModel):
     reduced_motion: bool = False  # celebrations become still banners
     night: tuple[NightWindow, ...] = (NightWindow(start=time(20, 0), end=time(7, 0)),)
     dim_brightness: float = Field(0.3, ge=0.05, le=1.0)  # what "dim" leaves of the picture
+    tv_standby_at_night: bool = True  # a "black" night puts the TV in standby over HDMI-CEC where it can
     burn_in_shift_minutes: int = Field(10, ge=1)
     burn_in_shift_pixels: int = Field(6, ge=0, le=40)
     highlight_hours: float = Field(24, ge=0)  # cards moved this recently get a glow

@@ -29,6 +29,7 @@ from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter
 from render.screen import Screen, SdlScreen, open_wall_screen
 from render.theme import CORK
+from render.tv import CecTv
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,12 @@ class WallDisplay(Closeable):
     """The screen of the wall. A BoardListener; all drawing happens in `run`/`step`."""
 
     def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime],
-                 ticks: Callable[[], float] = time.monotonic):
+                 ticks: Callable[[], float] = time.monotonic, tv: CecTv | None = None):
         """`clock` is the wall's own (its configured timezone), never the OS's: the
-        night schedule and the date on screen follow the wall, wherever the Pi thinks it is."""
+        night schedule and the date on screen follow the wall, wherever the Pi thinks it is.
+        `tv`, if given, is put in standby for a black night and switched on after it."""
+        self.tv = tv
+        self._tv_on: bool | None = None
         self.config = config
         self._clock = clock
         self._ticks = ticks
@@ -139,6 +143,7 @@ class WallDisplay(Closeable):
             return False
         now, tick = self._clock(), self._ticks()
         night = self.night_mode(now)
+        self._power_tv(night != "black")
         dirty = self.painter.paint(self.snapshot, now)
         if night is None:
             texts = Texts(self.snapshot.language)
@@ -158,6 +163,12 @@ class WallDisplay(Closeable):
         self._present(night, offset, tick)
         self._presented = key
         return True
+
+    def _power_tv(self, on: bool) -> None:
+        """Switch the TV when the night turns black or ends; a start at night puts it in standby too."""
+        if self.tv is not None and on != self._tv_on and (self._tv_on is not None or not on):
+            self.tv.switch(on)
+        self._tv_on = on
 
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
