@@ -1,26 +1,18 @@
 """`wallboard doctor` without arguments: one line per thing a technician gets wrong, each with its fix."""
 
+import pwd
 from datetime import datetime, timezone
 from pathlib import Path
 
+from board import doctor
 from board.config import parse_config
 from board.doctor import Host, Verdict, check_clock, check_database, check_disk, check_groups, check_spi, examine
 from sensors.pins import choose_pin_factory
 from store.repository import Store
 from tests.test_cli import wallboard
+from tests.test_reader_config import ONE_READER as RC522_WALL
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
-RC522_WALL = """
-[[levels]]
-id = "A"
-name = "Start"
-slots = ["A1"]
-
-[readers]
-kind = "rc522"
-coach_pad = false
-wiring = { A1 = { chip_select = "ce0" } }
-"""
 
 
 def host(tmp_path, synced=False, running=False, **commands) -> Host:
@@ -56,9 +48,20 @@ def test_spi_on_lists_the_devices(tmp_path):
     assert finding.verdict is Verdict.OK and finding.detail == "/dev/spidev0.0, /dev/spidev0.1"
 
 
-def test_root_is_told_to_run_the_doctor_as_the_service_user(tmp_path):
+def test_root_is_told_to_run_the_doctor_as_the_service_user(tmp_path, monkeypatch):
+    monkeypatch.setattr(doctor.os, "getuid", lambda: 0)
     finding = only(check_groups(config(tmp_path), host(tmp_path)))
     assert finding.verdict is Verdict.WARN and "sudo -u wallboard wallboard doctor" in finding.fix
+
+
+def test_a_user_outside_the_video_group_is_told_the_usermod_line(tmp_path, monkeypatch):
+    nobody = pwd.getpwnam("nobody")
+    monkeypatch.setattr(doctor.os, "getuid", lambda: nobody.pw_uid)
+    monkeypatch.setattr(doctor.os, "getgid", lambda: nobody.pw_gid)
+    monkeypatch.setattr(doctor.os, "getgroups", lambda: [])
+    finding = only(check_groups(config(tmp_path), host(tmp_path)))
+    assert finding.verdict is Verdict.FAIL and "nobody is not in video" in finding.detail
+    assert finding.fix.startswith("sudo usermod -aG video") and finding.fix.split()[4] == "nobody,"
 
 
 def test_a_clock_behind_the_last_recorded_event_fails_and_an_unsynchronised_one_warns(tmp_path):
