@@ -15,7 +15,7 @@ enable = "ce0"             # the decoder's enable input: a CE line ("ce0") or a 
 
 [readers.wiring]           # reader id (slot id, or the coach pad) -> its lines
 "1-1" = { chip_select = "ce0" }
-"1-2" = { chip_select = "gpio17", irq_pin = 4 }
+"1-2" = { chip_select = "gpio14", irq_pin = 15 }
 "2-1" = { chip_select = "decoder3" }
 ```
 
