@@ -86,12 +86,6 @@ def test_doctor_off_a_pi_says_what_is_missing_without_a_traceback(tmp_path):
     assert "dtparam=spi=on" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_doctor_needs_to_be_told_what_to_check(tmp_path):
-    wallboard("init", cwd=tmp_path)
-    result = wallboard("doctor", cwd=tmp_path, check=False)
-    assert result.returncode == 2 and "--readers" in result.stderr
-
-
 def test_a_pin_used_by_the_readers_and_the_leds_names_the_line_of_each_use(tmp_path):
     with pytest.raises(ConfigError) as error:
         config('A3 = { chip_select = "gpio17" }\npad = { chip_select = "decoder3" }\n\n[leds]\npins = [16, 17]\nbuzzer_pin = 5')
