@@ -30,7 +30,7 @@ host() {
 }
 
 has_systemd() { [ -n "$HOST_COMMANDS_LOG" ] || [ -d /run/systemd/system ]; }
-wall_running() { has_systemd && host systemctl is-active --quiet wallboard; }
+wall_running() { [ -f "$UNIT" ] && has_systemd && host systemctl is-active --quiet wallboard; }
 as_wall_user() { runuser -u "$USER_NAME" -- "$@"; }
 
 if [ "$(id -u)" != 0 ]; then
