@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 
 import pygame
 
-from board.closeable import Closeable
-from board.events import WallEvent
-from board.i18n import Texts
-from board.snapshot import Snapshot
+from board.core.closeable import Closeable
+from board.core.events import WallEvent
+from board.core.i18n import Texts
+from board.core.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter

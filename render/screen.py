@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pygame
 
-from board.closeable import Closeable
-from board.errors import WallboardError
+from board.core.closeable import Closeable
+from board.core.errors import WallboardError
 from render.config import DisplayConfig
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from gpiozero import DigitalInputDevice
 from gpiozero.exc import GPIOZeroError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from board.errors import ConfigError
+from board.core.errors import ConfigError
 from sensors.base import Reader
 from sensors.pins import PinUse, checks_pins_itself, first_clash
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine

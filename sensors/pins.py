@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from board.errors import ConfigError
+from board.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

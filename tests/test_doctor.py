@@ -4,9 +4,9 @@ import pwd
 from datetime import datetime, timezone
 from pathlib import Path
 
-from board import doctor
-from board.config import parse_config
-from board.doctor import Host, Verdict, check_clock, check_database, check_disk, check_groups, check_spi, examine
+from board.app import doctor
+from board.app.config import parse_config
+from board.app.doctor import Host, Verdict, check_clock, check_database, check_disk, check_groups, check_spi, examine
 from sensors.pins import choose_pin_factory
 from store.repository import Store
 from tests.test_cli import wallboard

@@ -5,7 +5,7 @@ import logging
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from board.errors import ConfigError
+from board.core.errors import ConfigError
 from sensors.pins import board_model, choose_pin_factory
 
 

@@ -5,9 +5,9 @@ import signal
 import subprocess
 import time
 
-from board.clock import SystemClock
-from board.events import EventType
-from board.service import WallService
+from board.core.clock import SystemClock
+from board.core.events import EventType
+from board.wall.service import WallService
 from tests.harness import AMSTERDAM, SANNE, Wall
 from tests.test_cli import WALLBOARD
 

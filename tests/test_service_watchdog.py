@@ -3,7 +3,7 @@
 import threading
 import time
 
-from board.service import SCANNER_STALLED_SECONDS, WallService
+from board.wall.service import SCANNER_STALLED_SECONDS, WallService
 from tests.harness import Wall
 
 

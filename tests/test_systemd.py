@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from board.systemd import EARLIEST_TRUSTED_TIME, Systemd, wait_for_trusted_clock
+from board.app.systemd import EARLIEST_TRUSTED_TIME, Systemd, wait_for_trusted_clock
 
 
 @pytest.fixture

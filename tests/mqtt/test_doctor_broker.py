@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from board.config import parse_config
-from board.doctor import Host, Verdict, check_broker
-from board.mqtt.broker import free_port
+from board.app.config import parse_config
+from board.app.doctor import Host, Verdict, check_broker
+from board.dev.broker import free_port
 
 WALL = """
 [[levels]]

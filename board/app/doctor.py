@@ -18,8 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from board.config import Config
-from board.systemd import EARLIEST_TRUSTED_TIME
+from board.app.config import Config
+from board.app.systemd import EARLIEST_TRUSTED_TIME
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board import rules
-from board.clock import Clock, elapsed, later
-from board.config import PAD, Config
-from board.errors import CommandError
-from board.events import Draft, EventType, WallEvent
-from board.listener import BoardListener, notify
-from board.rules import CoachInfo, Directory, PersonInfo
-from board.snapshot import (
+from board.wall import rules
+from board.core.clock import Clock, elapsed, later
+from board.core.settings import PAD, WallSettings
+from board.core.errors import CommandError
+from board.core.events import Draft, EventType, WallEvent
+from board.core.listener import BoardListener, notify
+from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.snapshot import (
     AttemptView,
     LevelView,
     PadWindowView,
@@ -36,7 +36,7 @@ from board.snapshot import (
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from sensors.uid import normalise_uid
+from board.core.uid import normalise_uid
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class Enrollment:
 
 
 class WallService:
-    def __init__(self, config: Config, store: Store, readers: Mapping[str, Reader], clock: Clock,
+    def __init__(self, config: WallSettings, store: Store, readers: Mapping[str, Reader], clock: Clock,
                  listeners: Iterable[BoardListener] = (), heartbeat: Callable[[], None] = lambda: None):
         """`heartbeat` is called from the service loop while the scanner keeps sweeping (systemd's watchdog)."""
         self.config = config
@@ -88,7 +88,7 @@ class WallService:
         self.clock = clock
         self.listeners: list[BoardListener] = list(listeners)
         self.people: Directory = store.load_directory()
-        self.state = store.load_state(clock.now())
+        self.state, self._folded_seq = store.load_state()
         self.scanner = Scanner(
             readers,
             present_after=config.readers.present_after,
@@ -102,7 +102,6 @@ class WallService:
         self._queue: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._last_seq = store.last_seq()
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
@@ -152,9 +151,13 @@ class WallService:
         return events
 
     def _after_write(self, events: list[WallEvent]) -> None:
-        for event in events:
-            rules.apply(self.state, event)
-            self._last_seq = max(self._last_seq, event.seq)
+        if events[0].seq == self._folded_seq + 1:
+            for event in events:
+                apply(self.state, event)
+            self._folded_seq = events[-1].seq
+        else:  # another process (the CLI) recorded events since our last write
+            self._fold_external_writes()
+        self.store.checkpoint(self.state, self._folded_seq)
         for event in events:
             notify(self.listeners, "on_event", event)
         self._publish_snapshot()
@@ -505,14 +508,19 @@ class WallService:
 
     def _catch_up_external_writes(self) -> None:
         """Pick up people, cards and coaches that the CLI added while we run."""
-        if self.store.last_seq() > self._last_seq:
-            self._reload()
+        if self.store.last_seq() > self._folded_seq:
+            self._fold_external_writes()
+            self._publish_snapshot()
+
+    def _fold_external_writes(self) -> None:
+        """Fold every event recorded after ours, in log order, and re-read who is who."""
+        self.people = self.store.load_directory()
+        self.state, self._folded_seq = self.store.replay(self.state, self._folded_seq)
 
     def _reload(self) -> None:
         self.people = self.store.load_directory()
         physical = self.state.present, self.state.lifted  # not in the store: keep what we saw
-        self.state = self.store.load_state(self.clock.now())
+        self.state, self._folded_seq = self.store.load_state()
         self.state.present, self.state.lifted = physical
-        self._last_seq = self.store.last_seq()
         self._publish_snapshot()
 

@@ -1,0 +1,159 @@
+"""The settings the wall's rules and record need, whatever hardware the wall runs on.
+
+`board.app.config.Config` adds the sections of the readers' wiring, MQTT, the
+screen and the LEDs; the domain, the store and a collector elsewhere need only these.
+"""
+
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PAD = "pad"  # the reader id of the coach pad; no slot may use it
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,31}$"
+SlotId = Annotated[str, Field(pattern=_ID)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def index(self) -> int:
+        return list(Weekday).index(self)
+
+
+class Level(Section):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1, max_length=40)
+    slots: list[SlotId] = Field(min_length=1, max_length=64)
+
+
+class Scanning(Section):
+    """How the readers are scanned, and whether there is a coach pad; their wiring is the app's."""
+
+    coach_pad: bool = True
+    # A tag counts as present after this many consecutive polls that see it...
+    present_after: int = Field(default=2, ge=1, le=50)
+    # ...and as gone after this many consecutive polls that miss it. With 24 slots
+    # swept every ~50 ms, 12 misses notice a lifted card in ~0.6 s, while a reader
+    # that misses a card 30 % of the time fakes a removal only once in 0.3**12 ≈ 1.9 M polls.
+    gone_after: int = Field(default=12, ge=1, le=500)
+    poll_interval: float = Field(default=0.02, ge=0.0, le=5.0, description="seconds between sweeps")
+    retry_min: float = Field(default=1.0, gt=0, le=600, description="first retry of a failed reader, seconds")
+    retry_max: float = Field(default=60.0, gt=0, le=3600)
+
+
+class PeriodLength(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Rules(Section):
+    move_window: float = Field(default=15.0, gt=0, le=600, description="seconds a lifted card may travel")
+    duplicate_window: float = Field(default=60.0, ge=0, le=86400)
+    confirm_window: float = Field(default=20.0, gt=0, le=600, description="coach pad window, seconds")
+    slot_confirm: bool = True
+    pad_confirm: bool = True
+    period: PeriodLength = PeriodLength.WEEK
+    period_start: Weekday = Weekday.MONDAY
+    default_goal: int = Field(default=50, ge=0, le=1_000_000)
+
+    @property
+    def move(self) -> timedelta:
+        return timedelta(seconds=self.move_window)
+
+    @property
+    def duplicate(self) -> timedelta:
+        return timedelta(seconds=self.duplicate_window)
+
+    @property
+    def confirm(self) -> timedelta:
+        return timedelta(seconds=self.confirm_window)
+
+
+class StoreSettings(Section):
+    # SQLite only: the engine's pragmas and the single-writer design rely on it.
+    url: str | None = Field(default=None, description="sqlite:///path; default <data_dir>/wallboard.db")
+
+    @field_validator("url")
+    @classmethod
+    def _sqlite_only(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith("sqlite:///"):
+            raise ValueError("only sqlite:///<path> URLs are supported")
+        return url
+
+
+class WallSettings(Section):
+    board_id: str = Field(default="wall", pattern=_ID)
+    language: Literal["nl", "en"] = "nl"
+    timezone: str = "Europe/Amsterdam"
+    data_dir: Path = Path("data")
+    levels: list[Level] = Field(min_length=1, max_length=16)
+    readers: Scanning = Scanning()
+    rules: Rules = Rules()
+    store: StoreSettings = StoreSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {name!r} (use a name like Europe/Amsterdam)") from None
+        return name
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "WallSettings":
+        seen: set[str] = set()
+        for level in self.levels:
+            for slot in level.slots:
+                if slot == PAD:
+                    raise ValueError(f"slot id {PAD!r} is reserved for the coach pad")
+                if slot in seen:
+                    raise ValueError(f"slot {slot!r} appears twice")
+                seen.add(slot)
+        level_ids = [level.id for level in self.levels]
+        if len(set(level_ids)) != len(level_ids):
+            raise ValueError("level ids must be unique")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slot_ids(self) -> list[str]:
+        return [slot for level in self.levels for slot in level.slots]
+
+    @property
+    def reader_ids(self) -> list[str]:
+        return self.slot_ids + ([PAD] if self.readers.coach_pad else [])
+
+    def level_of(self, slot_id: str) -> int:
+        """Index of the slot's level, 0 = bottom."""
+        for index, level in enumerate(self.levels):
+            if slot_id in level.slots:
+                return index
+        raise KeyError(slot_id)
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def database_url(self) -> str:
+        return self.store.url or f"sqlite:///{self.data_dir / 'wallboard.db'}"
