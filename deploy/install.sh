@@ -129,7 +129,7 @@ fi
 
 database=$("$RELEASE/bin/python" - "$CONF_DIR/wallboard.toml" <<'EOF'
 import sys
-from board.config import load_config
+from board.app.config import load_config
 print(load_config(sys.argv[1]).database_url.removeprefix("sqlite:///"))
 EOF
 )
