@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from board.core.errors import ConfigError
 from sensors.base import Reader
-from sensors.pins import PinUse, checks_pins_itself, first_clash
+from board.core.pins import PinUse, checks_pins_itself, first_clash
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine
 from sensors.rc522 import TAG_POWER_UP_S, Rc522Reader, RegisterBus, SpiBus
 from sensors.sweep import Clock, SystemClock

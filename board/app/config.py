@@ -15,7 +15,7 @@ from board.core.settings import Scanning, StoreSettings, WallSettings
 from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
-from sensors.pins import WHOLE_CONFIG, PinUse, pin_clashes
+from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
 
 
 class Readers(ReadersConfig, Scanning):
