@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECK_STAMP := $(VENV)/.check-installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: demo test test-dates bench venv system-packages clean check-pi check-arm64
+.PHONY: demo test test-dates check format bench venv system-packages clean check-pi check-arm64
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
@@ -35,6 +36,20 @@ test-dates: $(STAMP) system-packages
 	WALLBOARD_TEST_NOW=2027-06-06T21:59:40Z $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2027-10-31T00:45:00Z TZ=America/Sao_Paulo $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2028-02-29T11:00:00Z $(BIN)/python -m pytest -q
+
+# Lint, format and types: ruff over everything, mypy strict on board/core and board/wall.
+check: $(CHECK_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(CHECK_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(CHECK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[check]'
+	touch $(CHECK_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/wallboard bench --out bench-results.json

@@ -9,6 +9,7 @@ on mock pins looks like a working one. So the choice is made once, here, and sai
 - anywhere else, mock pins, logged as "not a Raspberry Pi".
 """
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -53,6 +54,12 @@ def choose_pin_factory(environ: Mapping[str, str] = os.environ, model_file: Path
         return MockFactory(pin_class=MockPWMPin)
     log.info("GPIO: %s pins (%s)", type(factory).__name__, asked or model)
     return factory
+
+
+@functools.cache
+def process_pin_factory():
+    """The process's pin factory, chosen (and logged) once, for readers and LEDs alike."""
+    return choose_pin_factory()
 
 
 def _named_factory(name: str):

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pygame
 import pytest
-from tests.render_support import HandClock, headless_display
 
 from board.core.events import EventType, WallEvent
 from board.core.snapshot import PersonView
@@ -15,6 +14,7 @@ from render import display as display_module
 from render.celebrate import Kind
 from render.display import shift_offset
 from render.samples import SAMPLE_NOW, wall
+from tests.render_support import HandClock, headless_display
 
 SANNE = PersonView(id=1, name="Sanne de Vries", photo=None)
 

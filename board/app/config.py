@@ -18,6 +18,7 @@ from sensors.hardware import ReadersConfig
 from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
 
 
+
 class Readers(ReadersConfig, Scanning):
     """How the readers are wired (`ReadersConfig`: kind, SPI, reset, wiring) and how they are scanned."""
 
