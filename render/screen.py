@@ -44,6 +44,7 @@ class DisplayError(WallboardError, RuntimeError):
 
 # ------------------------------------------------------------------ which SDL
 
+
 def loaded_sdl_library() -> Path:
     """The libSDL2 file this process's pygame is linked against (read from the process's memory map)."""
     maps = Path("/proc/self/maps").read_text()
@@ -82,6 +83,7 @@ def choose_video_driver(config: DisplayConfig) -> str | None:
 
 
 # ------------------------------------------------------------------ the screens
+
 
 class Screen(Closeable):
     """Where the wall's frames go: `surface` is drawn on, `present()` shows it."""
@@ -136,11 +138,13 @@ class Framebuffer(Closeable):
         self._converted.blit(frame, (0, 0))
         pixels, pitch = self._converted.get_view("0").raw, self._converted.get_pitch()
         if pitch == self.stride:
-            self._memory[:len(pixels)] = pixels
+            self._memory[: len(pixels)] = pixels
             return
         row_bytes = self.size[0] * self.depth // 8
         for row in range(self.size[1]):
-            self._memory[row * self.stride:row * self.stride + row_bytes] = pixels[row * pitch:row * pitch + row_bytes]
+            self._memory[row * self.stride : row * self.stride + row_bytes] = pixels[
+                row * pitch : row * pitch + row_bytes
+            ]
 
     def close(self) -> None:
         if not self._memory.closed:
@@ -169,6 +173,7 @@ class FramebufferScreen(Screen):
 
 # ------------------------------------------------------------------ opening
 
+
 def _open_sdl(driver: str | None, size: tuple[int, int], *, fullscreen: bool) -> pygame.Surface:
     if driver:
         os.environ["SDL_VIDEODRIVER"] = driver
@@ -192,8 +197,9 @@ def open_screen(config: DisplayConfig) -> pygame.Surface:
     if config.fullscreen:
         pygame.mouse.set_visible(False)
     if screen.get_size() != tuple(config.size):
-        log.warning("asked for a %s×%s screen, got %s×%s; drawing for the screen we got",
-                    *config.size, *screen.get_size())
+        log.warning(
+            "asked for a %s×%s screen, got %s×%s; drawing for the screen we got", *config.size, *screen.get_size()
+        )
     return screen
 
 
@@ -212,9 +218,13 @@ def open_wall_screen(config: DisplayConfig, *, framebuffer=Framebuffer) -> Scree
             screen = FramebufferScreen(framebuffer())
         except DisplayError as fb_failure:
             raise DisplayError(f"{kms_failure}\n- the fallback to the framebuffer failed too: {fb_failure}") from None
-        log.warning("KMSDRM could not be opened (%s); drawing into %s instead, %s×%s at %s bits a pixel",
-                    str(kms_failure).splitlines()[0], screen.framebuffer.device, *screen.framebuffer.size,
-                    screen.framebuffer.depth)
+        log.warning(
+            "KMSDRM could not be opened (%s); drawing into %s instead, %s×%s at %s bits a pixel",
+            str(kms_failure).splitlines()[0],
+            screen.framebuffer.device,
+            *screen.framebuffer.size,
+            screen.framebuffer.depth,
+        )
     log.info("screen: %s draws %s×%s", screen.backend, *screen.surface.get_size())
     return screen
 
@@ -223,18 +233,28 @@ def explain_screen_failure(driver: str | None, error: str) -> str:
     lines = [f"cannot open the screen (SDL video driver {driver or 'auto'}): {error}"]
     if driver == "kmsdrm":
         if "kmsdrm" not in sdl_video_drivers():
-            lines.append(f"- the SDL pygame loads ({loaded_sdl_library().name}) has no KMSDRM driver: "
-                         "install pygame-ce (pip install pygame-ce), see docs/screen.md")
+            lines.append(
+                f"- the SDL pygame loads ({loaded_sdl_library().name}) has no KMSDRM driver: "
+                "install pygame-ce (pip install pygame-ce), see docs/screen.md"
+            )
         missing = [group for group in ("video", "render") if not _member_of(group)]
         if missing:
-            lines.append(f"- this user is not in group {' and '.join(missing)}: "
-                         "sudo usermod -aG video,render $USER, then log in again")
+            lines.append(
+                f"- this user is not in group {' and '.join(missing)}: "
+                "sudo usermod -aG video,render $USER, then log in again"
+            )
         if not glob("/dev/dri/card*"):
-            lines.append("- there is no /dev/dri/card*: enable KMS (dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt)")
-        lines.append("- only one program can drive the screen: stop a desktop or another wallboard "
-                     "using it (systemctl status display-manager)")
-    lines.append('- in a desktop session set display.video_driver = "x11" or "wayland"; '
-                 "headless (tests, screenshots) use SDL_VIDEODRIVER=dummy")
+            lines.append(
+                "- there is no /dev/dri/card*: enable KMS (dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt)"
+            )
+        lines.append(
+            "- only one program can drive the screen: stop a desktop or another wallboard "
+            "using it (systemctl status display-manager)"
+        )
+    lines.append(
+        '- in a desktop session set display.video_driver = "x11" or "wayland"; '
+        "headless (tests, screenshots) use SDL_VIDEODRIVER=dummy"
+    )
     return "\n".join(lines)
 
 

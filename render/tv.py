@@ -55,7 +55,10 @@ class CecTv:
             log.warning("cec-ctl %s failed: %s; the screen stays black instead", " ".join(args), error)
             return False
         if result.returncode != 0:
-            log.warning("cec-ctl %s failed: %s; the screen stays black instead", " ".join(args),
-                        (result.stderr or result.stdout).strip().splitlines()[-1:] or "no reason given")
+            log.warning(
+                "cec-ctl %s failed: %s; the screen stays black instead",
+                " ".join(args),
+                (result.stderr or result.stdout).strip().splitlines()[-1:] or "no reason given",
+            )
             return False
         return True

@@ -35,8 +35,8 @@ from gpiozero.exc import GPIOZeroError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from board.core.errors import ConfigError
-from sensors.base import Reader
 from board.core.pins import PinUse, checks_pins_itself, first_clash
+from sensors.base import Reader
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine
 from sensors.rc522 import TAG_POWER_UP_S, Rc522Reader, RegisterBus, SpiBus
 from sensors.sweep import Clock, SystemClock
@@ -146,7 +146,9 @@ class ReadersConfig(BaseModel):
     def pin_uses(self) -> list["PinUse"]:
         """Every GPIO these readers take, with what for and the config key that says so."""
         spi = f"SPI{self.spi_bus}"
-        uses = [PinUse(pin, f"{spi} data (MOSI/MISO/SCLK)", ("readers", "spi_bus")) for pin in _SPI_DATA_PINS[self.spi_bus]]
+        uses = [
+            PinUse(pin, f"{spi} data (MOSI/MISO/SCLK)", ("readers", "spi_bus")) for pin in _SPI_DATA_PINS[self.spi_bus]
+        ]
         ce_keys = {}
         for reader_id, (kind, number) in zip(self.wiring, self.select_lines()):
             if kind == "ce":
@@ -160,10 +162,15 @@ class ReadersConfig(BaseModel):
         if self.reset_pin is not None:
             uses.append(PinUse(self.reset_pin, "readers' reset", ("readers", "reset_pin")))
         if self.decoder is not None:
-            uses += [PinUse(pin, f"decoder address A{bit}", ("readers", "decoder", "address_pins"))
-                     for bit, pin in enumerate(self.decoder.address_pins)]
-            uses += [PinUse(number, f"enable of decoder {index}", ("readers", "decoder", "enable"))
-                     for index, (kind, number) in enumerate(self.decoder.enable_lines) if kind == "gpio"]
+            uses += [
+                PinUse(pin, f"decoder address A{bit}", ("readers", "decoder", "address_pins"))
+                for bit, pin in enumerate(self.decoder.address_pins)
+            ]
+            uses += [
+                PinUse(number, f"enable of decoder {index}", ("readers", "decoder", "enable"))
+                for index, (kind, number) in enumerate(self.decoder.enable_lines)
+                if kind == "gpio"
+            ]
         for reader_id, wiring in self.wiring.items():
             kind, number = wiring.line
             if kind == "gpio":

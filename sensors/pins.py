@@ -49,8 +49,10 @@ def choose_pin_factory(environ: Mapping[str, str] = os.environ, model_file: Path
     elif is_raspberry_pi(model):
         factory = _made(_lgpio_factory, f"lgpio on a {model}")
     else:
-        log.warning("GPIO: not a Raspberry Pi (%s): readers' lines and LEDs use gpiozero's mock pins",
-                    model or f"no {model_file}")
+        log.warning(
+            "GPIO: not a Raspberry Pi (%s): readers' lines and LEDs use gpiozero's mock pins",
+            model or f"no {model_file}",
+        )
         return MockFactory(pin_class=MockPWMPin)
     log.info("GPIO: %s pins (%s)", type(factory).__name__, asked or model)
     return factory
@@ -80,8 +82,11 @@ def _made(make, what: str):
     try:
         return make()
     except ImportError as error:
-        raise ConfigError(f"GPIO: cannot use {what}: {error}. Reinstall with deploy/install.sh, "
-                          "which builds lgpio into the wall's venv") from error
+        raise ConfigError(
+            f"GPIO: cannot use {what}: {error}. Reinstall with deploy/install.sh, "
+            "which builds lgpio into the wall's venv"
+        ) from error
     except Exception as error:  # gpiozero raises its own errors and OSError from the chip
-        raise ConfigError(f"GPIO: cannot use {what}: {error}. Is this user in group gpio "
-                          "(ls -l /dev/gpiochip*)?") from error
+        raise ConfigError(
+            f"GPIO: cannot use {what}: {error}. Is this user in group gpio (ls -l /dev/gpiochip*)?"
+        ) from error

@@ -11,8 +11,11 @@ DEPLOY = Path(__file__).parents[1] / "deploy"
 def filled_unit(tmp_path) -> Path:
     """The unit as install.sh writes it."""
     text = (DEPLOY / "wallboard.service").read_text()
-    for placeholder, value in {"@PREFIX@": "/opt/wallboard", "@CONF_DIR@": "/etc/wallboard",
-                               "@DATA_DIR@": "/var/lib/wallboard"}.items():
+    for placeholder, value in {
+        "@PREFIX@": "/opt/wallboard",
+        "@CONF_DIR@": "/etc/wallboard",
+        "@DATA_DIR@": "/var/lib/wallboard",
+    }.items():
         text = text.replace(placeholder, value)
     path = tmp_path / "wallboard.service"
     path.write_text(text)
@@ -57,8 +60,12 @@ def test_the_unit_opens_only_the_devices_the_wall_uses(tmp_path):
 def test_systemd_rates_the_unit_ok_with_an_exposure_of_at_most_2_5(tmp_path):
     analyze = shutil.which("systemd-analyze")
     assert analyze, "make test installs systemd for systemd-analyze"
-    result = subprocess.run([analyze, "security", "--offline=yes", "--threshold=25", str(filled_unit(tmp_path))],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [analyze, "security", "--offline=yes", "--threshold=25", str(filled_unit(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     exposure = re.search(r"Overall exposure level for wallboard.service: (\d+\.\d+)", result.stdout)
     assert exposure, result.stdout + result.stderr
     assert float(exposure[1]) <= 2.5 and result.returncode == 0
@@ -67,8 +74,12 @@ def test_systemd_rates_the_unit_ok_with_an_exposure_of_at_most_2_5(tmp_path):
 def test_install_sh_is_valid_bash_and_routes_systemctl_and_raspi_config_through_one_seam():
     script = (DEPLOY / "install.sh").read_text()
     subprocess.run(["bash", "-n", str(DEPLOY / "install.sh")], check=True)
-    commands = [line.strip() for line in script.splitlines()
-                if re.search(r"\b(systemctl|raspi-config|journalctl)\b", line)
-                and not re.match(r"\s*(#|echo )", line) and "command -v" not in line]
+    commands = [
+        line.strip()
+        for line in script.splitlines()
+        if re.search(r"\b(systemctl|raspi-config|journalctl)\b", line)
+        and not re.match(r"\s*(#|echo )", line)
+        and "command -v" not in line
+    ]
     assert commands and all(re.search(r"\bhost (systemctl|raspi-config|journalctl)\b", line) for line in commands)
     assert "--no-same-owner" in script

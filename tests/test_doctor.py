@@ -1,7 +1,7 @@
 """`wallboard doctor` without arguments: one line per thing a technician gets wrong, each with its fix."""
 
 import pwd
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from board.app import doctor
@@ -12,7 +12,7 @@ from store.repository import Store
 from tests.test_cli import wallboard
 from tests.test_reader_config import ONE_READER as RC522_WALL
 
-NOW = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
 def host(tmp_path, synced=False, running=False, **commands) -> Host:
@@ -65,7 +65,7 @@ def test_a_user_outside_the_video_group_is_told_the_usermod_line(tmp_path, monke
 
 
 def test_a_clock_behind_the_last_recorded_event_fails_and_an_unsynchronised_one_warns(tmp_path):
-    later = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    later = datetime(2026, 12, 1, tzinfo=UTC)
     behind = only(check_clock(config(tmp_path), host(tmp_path), last_recorded=later))
     assert behind.verdict is Verdict.FAIL and "before 2026-12-01 00:00" in behind.detail
     unsynced = only(check_clock(config(tmp_path), host(tmp_path), last_recorded=None))
@@ -94,9 +94,14 @@ def test_disk_space_is_reported_for_the_data_folder(tmp_path):
 
 
 def test_while_the_wall_runs_the_hardware_is_left_alone_and_said_so(tmp_path):
-    findings = list(examine(config(tmp_path), host(tmp_path, running=True),
-                            build_readers=lambda c: (_ for _ in ()).throw(AssertionError("readers opened")),
-                            pin_factory=lambda: (_ for _ in ()).throw(AssertionError("pins opened"))))
+    findings = list(
+        examine(
+            config(tmp_path),
+            host(tmp_path, running=True),
+            build_readers=lambda c: (_ for _ in ()).throw(AssertionError("readers opened")),
+            pin_factory=lambda: (_ for _ in ()).throw(AssertionError("pins opened")),
+        )
+    )
     topics = [finding.topic for finding in findings]
     assert topics == ["SPI", "groups", "hardware", "broker", "clock", "disk", "database"]
     assert "sudo systemctl stop wallboard" in findings[2].fix
@@ -106,8 +111,14 @@ def test_every_check_has_its_line_and_readers_that_cannot_open_are_a_finding(tmp
     def no_spi(_config):
         raise OSError("cannot open /dev/spidev0.0; is SPI enabled (dtparam=spi=on)?")
 
-    findings = list(examine(config(tmp_path), host(tmp_path), build_readers=no_spi,
-                            pin_factory=lambda: choose_pin_factory({}, tmp_path / "no-model")))
+    findings = list(
+        examine(
+            config(tmp_path),
+            host(tmp_path),
+            build_readers=no_spi,
+            pin_factory=lambda: choose_pin_factory({}, tmp_path / "no-model"),
+        )
+    )
     by_topic = {finding.topic: finding for finding in findings}
     assert list(by_topic) == ["SPI", "groups", "readers", "screen", "LEDs", "broker", "clock", "disk", "database"]
     assert by_topic["readers"].verdict is Verdict.FAIL and "dtparam=spi=on" in by_topic["readers"].detail
@@ -120,6 +131,15 @@ def test_the_doctor_command_prints_one_line_a_check_and_fails_on_a_failure(tmp_p
     result = wallboard("doctor", cwd=tmp_path, check=False)
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert [line.split()[1] for line in lines] == ["SPI", "groups", "readers", "screen", "LEDs", "broker", "clock",
-                                                    "disk", "database"]
+    assert [line.split()[1] for line in lines] == [
+        "SPI",
+        "groups",
+        "readers",
+        "screen",
+        "LEDs",
+        "broker",
+        "clock",
+        "disk",
+        "database",
+    ]
     assert lines[0].startswith("FAIL  SPI") and "->" in lines[0]

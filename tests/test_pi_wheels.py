@@ -24,9 +24,26 @@ def pygame_requirement() -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("python", ["3.11", "3.13"])  # Bookworm's Python, and Trixie's
 def test_the_aarch64_wheel_pip_installs_on_a_pi_bundles_sdl_with_kmsdrm(tmp_path, python):
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                    "--platform", "manylinux2014_aarch64", "--python-version", python, "--dest", str(tmp_path),
-                    pygame_requirement()], check=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--platform",
+            "manylinux2014_aarch64",
+            "--python-version",
+            python,
+            "--dest",
+            str(tmp_path),
+            pygame_requirement(),
+        ],
+        check=True,
+        timeout=600,
+    )
     [wheel] = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         [sdl] = [name for name in archive.namelist() if re.search(r"/libSDL2-2[.-][^/]*$", name)]

@@ -4,14 +4,23 @@ import logging
 
 import pygame
 import pytest
-from tests.render_support import HandClock
 
 from render import screen as screen_module
 from render.config import DisplayConfig
 from render.display import WallDisplay
 from render.samples import wall
-from render.screen import (DisplayError, Framebuffer, FramebufferScreen, choose_video_driver, explain_screen_failure,
-                           loaded_sdl_library, open_screen, open_wall_screen, sdl_video_drivers)
+from render.screen import (
+    DisplayError,
+    Framebuffer,
+    FramebufferScreen,
+    choose_video_driver,
+    explain_screen_failure,
+    loaded_sdl_library,
+    open_screen,
+    open_wall_screen,
+    sdl_video_drivers,
+)
+from tests.render_support import HandClock
 
 
 def fake_framebuffer(folder, size=(640, 360), depth=32, padding=0):
@@ -32,16 +41,17 @@ def pixel_in_framebuffer(data: bytes, framebuffer: Framebuffer, x: int, y: int) 
     """Decode one pixel the way the kernel's XRGB8888 / RGB565 framebuffer holds it."""
     offset = y * framebuffer.stride + x * framebuffer.depth // 8
     if framebuffer.depth == 16:
-        value = int.from_bytes(data[offset:offset + 2], "little")
+        value = int.from_bytes(data[offset : offset + 2], "little")
         return ((value >> 11) << 3, ((value >> 5) & 0x3F) << 2, (value & 0x1F) << 3)
-    blue, green, red = data[offset:offset + 3]
+    blue, green, red = data[offset : offset + 3]
     return (red, green, blue)
 
 
 def test_the_sdl_this_venv_loads_has_the_kmsdrm_driver_pi_os_lite_needs():
     pygame.display.init()  # any pygame module loads SDL; the driver list needs no screen
     assert "kmsdrm" in sdl_video_drivers(), (
-        f"{loaded_sdl_library()} was built without KMSDRM: the wall would not open its screen on Pi OS Lite")
+        f"{loaded_sdl_library()} was built without KMSDRM: the wall would not open its screen on Pi OS Lite"
+    )
 
 
 def test_kmsdrm_is_chosen_on_a_console_and_the_config_or_environment_win(monkeypatch):
@@ -77,8 +87,9 @@ def test_an_sdl_without_kmsdrm_is_named_as_the_reason(monkeypatch):
 
 
 @pytest.mark.parametrize("depth, padding", [(32, 0), (32, 64), (16, 0)])
-def test_when_kmsdrm_cannot_be_opened_the_wall_draws_into_the_framebuffer(tmp_path, monkeypatch, caplog,
-                                                                           depth, padding):
+def test_when_kmsdrm_cannot_be_opened_the_wall_draws_into_the_framebuffer(
+    tmp_path, monkeypatch, caplog, depth, padding
+):
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # restored after the test
     pygame.display.quit()
     config = DisplayConfig(video_driver="kmsdrm", night=(), burn_in_shift_pixels=0, size=(640, 360))

@@ -3,12 +3,11 @@
 import subprocess
 from datetime import timedelta
 
-from tests.render_support import HandClock
-
 from render.config import DisplayConfig
 from render.display import WallDisplay
 from render.samples import SAMPLE_NOW, wall
 from render.tv import CecTv
+from tests.render_support import HandClock
 
 
 class CecRecorder:
@@ -24,8 +23,9 @@ class CecRecorder:
 
 
 def night_display(clock, tv):
-    config = DisplayConfig(night=({"start": "20:00", "end": "07:00"},), fullscreen=False, burn_in_shift_pixels=0,
-                           size=(640, 360))
+    config = DisplayConfig(
+        night=({"start": "20:00", "end": "07:00"},), fullscreen=False, burn_in_shift_pixels=0, size=(640, 360)
+    )
     display = WallDisplay(config, clock=clock.wall, ticks=clock.ticks, tv=tv).open()
     display.on_snapshot(wall(count=3))
     return display

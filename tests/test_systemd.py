@@ -1,7 +1,7 @@
 """Type=notify: ready, the watchdog, and no event stamped before the clock can be trusted."""
 
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,8 +52,8 @@ def test_outside_systemd_nothing_is_sent_and_nothing_fails():
 
 
 def test_a_clock_before_the_last_recorded_event_is_waited_for(tmp_path, notify_socket):
-    last = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
-    now = [datetime(1970, 1, 1, tzinfo=timezone.utc)]
+    last = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    now = [datetime(1970, 1, 1, tzinfo=UTC)]
     naps = []
 
     def sleep(seconds):

@@ -11,12 +11,11 @@ from pathlib import Path
 from pydantic import ConfigDict, ValidationError, model_validator
 
 from board.core.errors import ConfigError
+from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
 from board.core.settings import Scanning, StoreSettings, WallSettings
 from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
-from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
-
 
 
 class Readers(ReadersConfig, Scanning):

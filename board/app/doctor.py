@@ -72,23 +72,32 @@ def wall_is_running(host: Host) -> bool:
 
 # ------------------------------------------------------------------ checks
 
+
 def check_spi(config: Config, host: Host) -> Iterator[Finding]:
     if config.readers.kind == "sim":
-        yield Finding(Verdict.OK, "SPI", "not needed: readers.kind = \"sim\"")
+        yield Finding(Verdict.OK, "SPI", 'not needed: readers.kind = "sim"')
         return
     devices = sorted(path.name for path in host.dev.glob(f"spidev{config.readers.spi_bus}.*"))
     if devices:
         yield Finding(Verdict.OK, "SPI", ", ".join(f"/dev/{name}" for name in devices))
     else:
-        yield Finding(Verdict.FAIL, "SPI", f"no /dev/spidev{config.readers.spi_bus}.*: SPI is off",
-                      "sudo raspi-config nonint do_spi 0 (or dtparam=spi=on in /boot/firmware/config.txt), reboot")
+        yield Finding(
+            Verdict.FAIL,
+            "SPI",
+            f"no /dev/spidev{config.readers.spi_bus}.*: SPI is off",
+            "sudo raspi-config nonint do_spi 0 (or dtparam=spi=on in /boot/firmware/config.txt), reboot",
+        )
 
 
 def check_groups(config: Config, host: Host) -> Iterator[Finding]:
     user = pwd.getpwuid(os.getuid()).pw_name
     if os.getuid() == 0:
-        yield Finding(Verdict.WARN, "groups", "running as root, which opens every device; the service does not",
-                      "run the doctor as the service user: sudo -u wallboard wallboard doctor")
+        yield Finding(
+            Verdict.WARN,
+            "groups",
+            "running as root, which opens every device; the service does not",
+            "run the doctor as the service user: sudo -u wallboard wallboard doctor",
+        )
         return
     mine = set(os.getgroups()) | {os.getgid()}
     missing = []
@@ -99,8 +108,12 @@ def check_groups(config: Config, host: Host) -> Iterator[Finding]:
         except KeyError:
             continue  # no such group on this system: the devices are not guarded by it
     if missing:
-        yield Finding(Verdict.FAIL, "groups", f"{user} is not in {', '.join(missing)}",
-                      f"sudo usermod -aG {','.join(missing)} {user}, then restart the service (or log in again)")
+        yield Finding(
+            Verdict.FAIL,
+            "groups",
+            f"{user} is not in {', '.join(missing)}",
+            f"sudo usermod -aG {','.join(missing)} {user}, then restart the service (or log in again)",
+        )
     else:
         yield Finding(Verdict.OK, "groups", f"{user} is in every group the wall needs that exists here")
 
@@ -114,8 +127,12 @@ def check_readers(config: Config, host: Host, build_readers) -> Iterator[Finding
     try:
         readers = build_readers(config)
     except Exception as error:  # a wiring or device problem, said in one line
-        yield Finding(Verdict.FAIL, "readers", str(error).splitlines()[0],
-                      "check readers.* in the config and the wiring (docs/readers.md)")
+        yield Finding(
+            Verdict.FAIL,
+            "readers",
+            str(error).splitlines()[0],
+            "check readers.* in the config and the wiring (docs/readers.md)",
+        )
         return
     try:
         probes = probe_readers(readers)
@@ -125,8 +142,12 @@ def check_readers(config: Config, host: Host, build_readers) -> Iterator[Finding
     faulty = [probe for probe in probes if probe.fault]
     if faulty:
         names = ", ".join(f"{probe.reader_id} ({probe.fault})" for probe in faulty)
-        yield Finding(Verdict.FAIL, "readers", f"{len(probes) - len(faulty)} of {len(probes)} answer; {names}",
-                      "wallboard doctor --readers shows each; check power, MISO and that reader's chip select")
+        yield Finding(
+            Verdict.FAIL,
+            "readers",
+            f"{len(probes) - len(faulty)} of {len(probes)} answer; {names}",
+            "wallboard doctor --readers shows each; check power, MISO and that reader's chip select",
+        )
     else:
         yield Finding(Verdict.OK, "readers", f"all {len(probes)} answer")
 
@@ -136,8 +157,12 @@ def check_screen(config: Config, host: Host) -> Iterator[Finding]:
 
     drivers = sdl_video_drivers()
     if "kmsdrm" not in drivers:
-        yield Finding(Verdict.FAIL, "screen", f"the SDL pygame loads has no KMSDRM driver ({', '.join(drivers)})",
-                      "reinstall with deploy/install.sh (pygame-ce); see docs/screen.md")
+        yield Finding(
+            Verdict.FAIL,
+            "screen",
+            f"the SDL pygame loads has no KMSDRM driver ({', '.join(drivers)})",
+            "reinstall with deploy/install.sh (pygame-ce); see docs/screen.md",
+        )
     try:
         screen = open_wall_screen(config.display)
     except DisplayError as error:
@@ -147,8 +172,12 @@ def check_screen(config: Config, host: Host) -> Iterator[Finding]:
     backend, size = screen.backend, screen.surface.get_size()
     screen.close()
     if backend == "fbdev":
-        yield Finding(Verdict.WARN, "screen", f"KMSDRM failed; the framebuffer /dev/fb0 draws {size[0]}×{size[1]}",
-                      "check the log line above; vc4-kms-v3d in /boot/firmware/config.txt and no desktop running")
+        yield Finding(
+            Verdict.WARN,
+            "screen",
+            f"KMSDRM failed; the framebuffer /dev/fb0 draws {size[0]}×{size[1]}",
+            "check the log line above; vc4-kms-v3d in /boot/firmware/config.txt and no desktop running",
+        )
     else:
         yield Finding(Verdict.OK, "screen", f"{backend} draws {size[0]}×{size[1]}")
 
@@ -170,9 +199,14 @@ def check_leds(config: Config, host: Host, pin_factory: Callable[[], object]) ->
     pins = ", ".join(str(pin) for pin in config.leds.pins)
     if isinstance(factory, MockFactory):
         asked = os.environ.get("GPIOZERO_PIN_FACTORY") == "mock"
-        yield Finding(Verdict.WARN, "LEDs", f"GPIO {pins} on mock pins ("
-                      + ("GPIOZERO_PIN_FACTORY=mock" if asked else "not a Raspberry Pi") + "): nothing lights up",
-                      "unset GPIOZERO_PIN_FACTORY" if asked else None)
+        yield Finding(
+            Verdict.WARN,
+            "LEDs",
+            f"GPIO {pins} on mock pins ("
+            + ("GPIOZERO_PIN_FACTORY=mock" if asked else "not a Raspberry Pi")
+            + "): nothing lights up",
+            "unset GPIOZERO_PIN_FACTORY" if asked else None,
+        )
     else:
         yield Finding(Verdict.OK, "LEDs", f"GPIO {pins} ({type(factory).__name__})")
 
@@ -194,22 +228,34 @@ def check_broker(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
         answered.set()
 
     # Never the wall's own client id: the doctor must not take the running wall's session over.
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{settings.effective_client_id(config.board_id)}-doctor")
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"{settings.effective_client_id(config.board_id)}-doctor"
+    )
     client.on_connect = on_connect
     try:
         settings.secure(client)
         client.connect(settings.host, settings.port, keepalive=10)
     except (OSError, ValueError) as error:
-        yield Finding(Verdict.FAIL, "broker", f"cannot reach {where}: {error}",
-                      "systemctl status mosquitto; check mqtt.host, mqtt.port and mqtt.tls")
+        yield Finding(
+            Verdict.FAIL,
+            "broker",
+            f"cannot reach {where}: {error}",
+            "systemctl status mosquitto; check mqtt.host, mqtt.port and mqtt.tls",
+        )
         return
     client.loop_start()
     try:
         if not answered.wait(timeout):
-            yield Finding(Verdict.FAIL, "broker", f"{where}: no answer in {timeout:.0f} s", "systemctl status mosquitto")
+            yield Finding(
+                Verdict.FAIL, "broker", f"{where}: no answer in {timeout:.0f} s", "systemctl status mosquitto"
+            )
         elif outcome[0]:
-            yield Finding(Verdict.FAIL, "broker", f"{where} refused: {outcome[0]}",
-                          "the password in mqtt.password_file must match the broker's (deploy/mosquitto/users.sh)")
+            yield Finding(
+                Verdict.FAIL,
+                "broker",
+                f"{where} refused: {outcome[0]}",
+                "the password in mqtt.password_file must match the broker's (deploy/mosquitto/users.sh)",
+            )
         else:
             yield Finding(Verdict.OK, "broker", f"{where} accepted the configured credentials")
     finally:
@@ -219,17 +265,26 @@ def check_broker(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
 
 def check_clock(config: Config, host: Host, last_recorded: datetime | None) -> Iterator[Finding]:
     now = host.now()
-    synced = host.timesync_flag.exists() or host.run(["timedatectl", "show", "-p", "NTPSynchronized",
-                                                      "--value"]) == "yes"
+    synced = (
+        host.timesync_flag.exists() or host.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"]) == "yes"
+    )
     floor = max(EARLIEST_TRUSTED_TIME, last_recorded) if last_recorded else EARLIEST_TRUSTED_TIME
     if now < floor:
-        yield Finding(Verdict.FAIL, "clock", f"says {now:%Y-%m-%d %H:%M}, before {floor:%Y-%m-%d %H:%M}: "
-                      "the wall waits for it", "connect the network; timedatectl timesync-status")
+        yield Finding(
+            Verdict.FAIL,
+            "clock",
+            f"says {now:%Y-%m-%d %H:%M}, before {floor:%Y-%m-%d %H:%M}: the wall waits for it",
+            "connect the network; timedatectl timesync-status",
+        )
     elif synced:
         yield Finding(Verdict.OK, "clock", f"synchronised ({now:%Y-%m-%d %H:%M %Z})")
     else:
-        yield Finding(Verdict.WARN, "clock", f"not synchronised (says {now:%Y-%m-%d %H:%M %Z}); a Pi has no clock "
-                      "of its own", "sudo timedatectl set-ntp true; check the network and timedatectl timesync-status")
+        yield Finding(
+            Verdict.WARN,
+            "clock",
+            f"not synchronised (says {now:%Y-%m-%d %H:%M %Z}); a Pi has no clock of its own",
+            "sudo timedatectl set-ntp true; check the network and timedatectl timesync-status",
+        )
 
 
 def check_disk(config: Config, host: Host) -> Iterator[Finding]:
@@ -257,17 +312,29 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
         result = store.integrity_check()
         revision = migrate.current_revision(store.engine)
     except Exception as error:  # not a database, unreadable: said in one line
-        yield Finding(Verdict.FAIL, "database", f"{path}: {str(error).splitlines()[0]}",
-                      "restore the newest backup from backups/ next to it")
+        yield Finding(
+            Verdict.FAIL,
+            "database",
+            f"{path}: {str(error).splitlines()[0]}",
+            "restore the newest backup from backups/ next to it",
+        )
         return
     finally:
         store.close()
     if result != "ok":
-        yield Finding(Verdict.FAIL, "database", f"{path} is damaged: {result}",
-                      "stop the wall and restore the newest backup from backups/ next to it")
+        yield Finding(
+            Verdict.FAIL,
+            "database",
+            f"{path} is damaged: {result}",
+            "stop the wall and restore the newest backup from backups/ next to it",
+        )
     elif revision != migrate.head_revision():
-        yield Finding(Verdict.WARN, "database", f"{path} is intact, schema {revision} (newest {migrate.head_revision()})",
-                      "wallboard db upgrade (the service also does it at start)")
+        yield Finding(
+            Verdict.WARN,
+            "database",
+            f"{path} is intact, schema {revision} (newest {migrate.head_revision()})",
+            "wallboard db upgrade (the service also does it at start)",
+        )
     else:
         yield Finding(Verdict.OK, "database", f"{path} is intact, schema current")
 
@@ -293,9 +360,18 @@ def examine(config: Config, host: Host, *, build_readers, pin_factory) -> Iterat
         lambda: check_groups(config, host),
     ]
     if wall_is_running(host):
-        checks.append(lambda: iter([Finding(
-            Verdict.WARN, "hardware", "the wall is running and holds the readers, screen and LEDs: not checked",
-            "sudo systemctl stop wallboard, run the doctor, sudo systemctl start wallboard")]))
+        checks.append(
+            lambda: iter(
+                [
+                    Finding(
+                        Verdict.WARN,
+                        "hardware",
+                        "the wall is running and holds the readers, screen and LEDs: not checked",
+                        "sudo systemctl stop wallboard, run the doctor, sudo systemctl start wallboard",
+                    )
+                ]
+            )
+        )
     else:
         checks += [
             lambda: check_readers(config, host, build_readers),

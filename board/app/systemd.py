@@ -65,8 +65,13 @@ class Systemd:
             self.notify("WATCHDOG=1")
 
 
-def wait_for_trusted_clock(now: Callable[[], datetime], last_recorded: datetime | None, systemd: Systemd,
-                           sleep: Callable[[float], None] = time.sleep, every: float = 5.0) -> None:
+def wait_for_trusted_clock(
+    now: Callable[[], datetime],
+    last_recorded: datetime | None,
+    systemd: Systemd,
+    sleep: Callable[[float], None] = time.sleep,
+    every: float = 5.0,
+) -> None:
     """Block until the clock is past the earliest trusted time and the last recorded event.
 
     A Pi has no real-time clock: until NTP answers it may think it is 1970 (or, with
@@ -78,8 +83,10 @@ def wait_for_trusted_clock(now: Callable[[], datetime], last_recorded: datetime 
     said = False
     while (current := now()) < floor:
         if not said:
-            message = (f"waiting for the clock: it says {current:%Y-%m-%d %H:%M}, before {floor:%Y-%m-%d %H:%M}; "
-                       "check the network and timedatectl")
+            message = (
+                f"waiting for the clock: it says {current:%Y-%m-%d %H:%M}, before {floor:%Y-%m-%d %H:%M}; "
+                "check the network and timedatectl"
+            )
             log.warning(message)
             systemd.status(message)
             said = True

@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import ValidationInfo
+
 # Validation context key: the whole config checks pins across sections, with lines (board/app/config.py).
 WHOLE_CONFIG = "whole_config"
 _PIN_NAME = re.compile(r"(?:GPIO|BCM)?(\d+)", re.IGNORECASE)
@@ -36,6 +38,7 @@ class PinClash:
 
     def describe(self, line_of: Callable[[tuple[str, ...]], int | None] | None = None) -> str:
         """Each use with its key; given `line_of`, with its line, or "the default" for a key not in the file."""
+
         def where(use: PinUse) -> str:
             key = ".".join(use.key)
             if line_of is None:
@@ -60,6 +63,6 @@ def first_clash(uses: list[PinUse]) -> PinClash | None:
     return clashes[0] if clashes else None
 
 
-def checks_pins_itself(info) -> bool:
+def checks_pins_itself(info: ValidationInfo) -> bool:
     """Whether a section's validator can leave pin clashes to the whole config's check."""
     return bool(info.context and info.context.get(WHOLE_CONFIG))

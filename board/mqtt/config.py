@@ -71,8 +71,11 @@ class MqttConfig(BaseModel):
         if self.username is not None:
             client.username_pw_set(self.username, self.read_password())
         if self.tls is not None:
-            client.tls_set(ca_certs=str(self.tls.ca_file), certfile=str(self.tls.cert_file) if self.tls.cert_file else None,
-                           keyfile=str(self.tls.key_file) if self.tls.key_file else None)
+            client.tls_set(
+                ca_certs=str(self.tls.ca_file),
+                certfile=str(self.tls.cert_file) if self.tls.cert_file else None,
+                keyfile=str(self.tls.key_file) if self.tls.key_file else None,
+            )
 
     def read_password(self) -> str | None:
         """The password, read when connecting so a rotated file needs no config change."""

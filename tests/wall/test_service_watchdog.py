@@ -36,8 +36,9 @@ def test_a_stuck_scanner_stops_the_heartbeat_so_systemd_restarts_the_wall(tmp_pa
     stuck = StuckReader(harness.readers["A1"])
     readers = {**harness.readers, "A1": stuck}
     beats: list[float] = []
-    service = WallService(harness.config, harness.store, readers, harness.clock,
-                          heartbeat=lambda: beats.append(time.monotonic()))
+    service = WallService(
+        harness.config, harness.store, readers, harness.clock, heartbeat=lambda: beats.append(time.monotonic())
+    )
     service.start()
     try:
         deadline = time.monotonic() + 10
