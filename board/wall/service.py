@@ -37,6 +37,9 @@ T = TypeVar("T")
 
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
+# A sweep of 33 readers with antenna_off_between_polls takes ~0.35 s; a scanner silent
+# this long is stuck, and the watchdog is no longer petted (systemd restarts the wall).
+SCANNER_STALLED_SECONDS = 20.0
 
 
 class WallService(AdminCommands):
@@ -47,7 +50,9 @@ class WallService(AdminCommands):
         readers: Mapping[str, Reader],
         clock: Clock,
         listeners: Iterable[BoardListener] = (),
+        heartbeat: Callable[[], None] = lambda: None,
     ):
+        """`heartbeat` is called from the service loop while the scanner keeps sweeping (systemd's watchdog)."""
         self.config = config
         self.store = store
         self.clock = clock
@@ -70,6 +75,8 @@ class WallService(AdminCommands):
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
+        self._heartbeat = heartbeat
+        self._last_sweep = clock.monotonic()
         # Nothing is recorded here: a read-only look (`wallboard status`) next to the
         # running service must not write. A live wall ticks when it starts.
         self._snapshot = self._build_snapshot()
@@ -255,6 +262,7 @@ class WallService(AdminCommands):
         while not self._stopping.is_set():
             for event in self.scanner.sweep():
                 self._queue.put(event)
+            self._last_sweep = self.clock.monotonic()
             self._stopping.wait(interval)
 
     def _serve_forever(self) -> None:
@@ -264,6 +272,8 @@ class WallService(AdminCommands):
                 item = self._queue.get(timeout=self._seconds_to_wait())
             except queue.Empty:
                 item = None
+            if self.clock.monotonic() - self._last_sweep < SCANNER_STALLED_SECONDS:
+                self._heartbeat()
             try:
                 self._serve(item)
                 if self.clock.monotonic() - last_check >= EXTERNAL_CHECK_SECONDS:
