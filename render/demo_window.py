@@ -21,7 +21,8 @@ from pygame import Rect
 from render.config import DisplayConfig, NightMode
 from render.display import WallDisplay, open_screen
 from render.layout import card_in
-from render.scene import name_variants, pin_up, polaroid_face, unknown_picture
+from render.scene import pin_up, polaroid_face, unknown_picture
+from render.text import name_variants
 from board.i18n import Texts
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
 from sensors.sim import SimulatedReader
@@ -328,10 +329,11 @@ class DemoWindow(WallDisplay):
         if face is None:
             fonts = self.painter.fonts
             if item.name is None:
-                face = polaroid_face(place, unknown_picture(place, item.uid, fonts), [self.texts("demo_new_card")], fonts.ui)
+                face = polaroid_face(place, unknown_picture(place, item.uid, fonts), [self.texts("demo_new_card")], fonts.ui,
+                                     self._px(16))
             else:
                 face = polaroid_face(place, self.painter.photos.portrait(item.name, item.photo, side),
-                                     name_variants(item.name), fonts.hand)
+                                     name_variants(item.name), fonts.hand, self._px(16))
             self._faces[(item.uid, side)] = face
         pin_up(self.window, place, face, PIN, self._px, glow=False)
 
