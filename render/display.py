@@ -272,7 +272,8 @@ class WallDisplay(Closeable):
                 frame.fill(CORK)
             frame.blit(self.painter.canvas, offset)
             if self.celebration is not None:
-                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset)
+                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset,
+                                      self.painter.canvas, self.painter.text_areas())
             if night == "dim":
                 level = round(255 * self.config.dim_brightness)
                 frame.fill((level, level, level), special_flags=pygame.BLEND_RGB_MULT)

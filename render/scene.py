@@ -93,6 +93,10 @@ class WallPainter:
             dirty.append(sheet)
         return dirty
 
+    def text_areas(self) -> list[Rect]:
+        """Where text stands on the canvas now: a celebration keeps its confetti behind these."""
+        return [box.drawn for boxes in self.text_boxes.values() for box in boxes]
+
     def _empty_wall(self, snapshot: Snapshot, texts: Texts) -> list[Rect]:
         """A wall with nobody on it asks people to hang their polaroid, and says how."""
         empty = bool(snapshot.levels) and all(slot.status is SlotStatus.EMPTY for level in snapshot.levels
@@ -520,7 +524,7 @@ class _Panel:
             return
         font = self.fonts.hand(px(34))
         line_height, gap = font.get_linesize(), px(30)
-        chips = [ellipsize(name, font, area.width - gap) for name in names]
+        chips = [fit(name_variants(name), lambda _: font, area.width - gap, 0, 0)[1] for name in names]
         rows: list[list[str]] = [[]]
         for chip in chips:
             used = sum(font.size(c)[0] + gap + px(8) for c in rows[-1])
