@@ -91,6 +91,7 @@ class PeriodState:
     ends_at: datetime
     goal: int
     attempts: dict[int, datetime] = field(default_factory=dict)  # confirmed, not voided
+    tried_by: dict[int, int] = field(default_factory=dict)  # the same attempts' person ids (the screen's sun)
     goal_reached: bool = False
 
     @property
@@ -374,11 +375,13 @@ def apply(state: WallState, event: WallEvent) -> None:
                 state.last_confirm[(event.coach_id, event.person_id)] = event.at
             if state.period and details["period_id"] == state.period.id:
                 state.period.attempts[attempt.id] = event.at
+                state.period.tried_by[attempt.id] = event.person_id
             state.recent.appendleft(attempt)
         case EventType.ATTEMPT_VOIDED:
             attempt_id = details["attempt_id"]
             if state.period:
                 state.period.attempts.pop(attempt_id, None)
+                state.period.tried_by.pop(attempt_id, None)
             kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
             state.recent = deque(kept, maxlen=RECENT_ATTEMPTS)
         case EventType.GOAL_REACHED:

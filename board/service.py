@@ -171,6 +171,10 @@ class WallService:
         self._snapshot = self._build_snapshot()
         notify(self.listeners, "on_snapshot", self._snapshot)
 
+    def _people_on_wall(self) -> int:
+        """Registered people still on the team (not archived): the sun's whole sky."""
+        return sum(1 for person in self.people.people.values() if not person.archived)
+
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
         state, people = self.state, self.people
@@ -183,10 +187,12 @@ class WallService:
         period = state.period
         if period is not None:
             period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
-                                     period.count_since(rules.start_of_day(self.config, now)))
+                                     period.count_since(rules.start_of_day(self.config, now)),
+                                     len(set(period.tried_by.values())), self._people_on_wall())
         else:  # no wall has run yet: show the period it will open, empty
             starts_at, ends_at = rules.period_bounds(self.config, now)
-            period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0)
+            period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0,
+                                     people=self._people_on_wall())
         recent = tuple(
             AttemptView(a.id, self._name(a.person_id), people.coaches[a.coach_id].name if a.coach_id in people.coaches
                         else "", a.at)

@@ -55,6 +55,13 @@ class PeriodView:
     goal: int
     count: int  # confirmed, non-voided attempts in this period
     today: int  # of which today (local time)
+    people_tried: int = 0  # people with at least one of those attempts
+    people: int = 0  # people registered on the wall
+
+    @property
+    def tried_fraction(self) -> float:
+        """Share of the people who had a go this period, 0..1 (the screen's sun)."""
+        return min(1.0, self.people_tried / self.people) if self.people > 0 else 0.0
 
     @property
     def fraction(self) -> float:

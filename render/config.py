@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NightMode = Literal["dim", "black"]
+SunMeasure = Literal["people", "thermometer"]
 
 
 class NightWindow(BaseModel):
@@ -77,6 +78,8 @@ class DisplayConfig(BaseModel):
     highlight_hours: float = Field(24, ge=0)  # cards moved this recently get a glow
     animation_fps: int = Field(30, ge=5, le=60)
     idle_tick_seconds: float = Field(1.0, gt=0, le=10)  # how often an idle wall checks the clock
+    sun: bool = False  # a sun left of the wall that rises through the period
+    sun_follows: SunMeasure = "people"  # share of people who had a go, or the thermometer's share of the goal
 
     @field_validator("size")
     @classmethod

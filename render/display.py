@@ -162,7 +162,8 @@ class WallDisplay(Closeable):
 
     def open(self, screen: pygame.Surface | None = None) -> "WallDisplay":
         self.screen = screen or open_screen(self.config)
-        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
+        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours),
+                                   sun=self.config.sun)
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
 
@@ -203,7 +204,7 @@ class WallDisplay(Closeable):
             return False
         now, tick = self._clock(), self._ticks()
         night = self.night_mode(now)
-        dirty = self.painter.paint(self.snapshot, now)
+        dirty = self.painter.paint(self.snapshot, now, sun=self.sun_height())
         if night is None:
             texts = Texts(self.snapshot.language)
             for event in events:
@@ -222,6 +223,13 @@ class WallDisplay(Closeable):
         self._present(night, offset, tick)
         self._presented = key
         return True
+
+    def sun_height(self) -> float | None:
+        """How far the sun has risen (0..1), or None without a sun."""
+        if not self.config.sun or self.snapshot is None:
+            return None
+        period = self.snapshot.period
+        return period.fraction if self.config.sun_follows == "thermometer" else period.tried_fraction
 
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
