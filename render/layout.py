@@ -286,7 +286,7 @@ def _tall_panel(sheet: Rect, unit: float) -> PanelPlace:
     pad = round(28 * unit)
     inner = sheet.inflate(-2 * pad, -2 * pad)
     date = Rect(inner.x, inner.y, inner.width, round(40 * unit))
-    block = Rect(inner.x, date.bottom + round(8 * unit), inner.width, round(inner.height * 0.42))
+    block = Rect(inner.x, date.bottom + round(8 * unit), inner.width, round(inner.height * 0.46))
     thermometer_area = Rect(block.x, block.y, min(round(block.width * 0.36), round(160 * unit)), block.height)
     counts = Rect(thermometer_area.right + pad // 2, block.y, block.right - thermometer_area.right - pad // 2, block.height)
     moved_up_height = round(inner.height * 0.17)

@@ -21,8 +21,9 @@ def milestones(goal: int) -> tuple[int, ...]:
     if goal <= 1:
         return (max(goal, 1),)
     for parts in _FRACTIONS:
-        if goal % parts == 0 and goal // parts >= 1:
-            return tuple(goal * share // parts for share in range(1, parts + 1))
+        step = goal // parts
+        if goal % parts == 0 and (step % 5 == 0 or goal <= 20):  # 25 of 100, 10 of 50, 10 of 30, 3 of 12
+            return tuple(step * share for share in range(1, parts + 1))
     step = next((step for step in _NICE_STEPS if goal / step <= 5), _NICE_STEPS[-1])
     ticks = [value for value in range(step, goal, step) if goal - value >= step * 0.5]
     return (*ticks, goal)

@@ -434,6 +434,8 @@ class _Panel:
         x = area.x if x is None else x
         width = area.right - x
         face, line = fit([text] if isinstance(text, str) else text, face_of, width, self.px(size), self.px(min_size))
+        if y + face.get_height() > area.bottom:
+            return y  # no room left in its area: the less important lines come last and give way
         image = face.render(line, True, color)
         drawn = self.canvas.blit(image, (x, y))
         self.boxes.append(TextBox(line, area, drawn))
@@ -443,6 +445,8 @@ class _Panel:
         """`text` wrapped to the width of `area` from y down; return the y under it."""
         face, lines = fit_lines(text, face_of, area.width, self.px(size), self.px(20), max_lines)
         for row in lines:
+            if y + face.get_height() > area.bottom:
+                break
             image = face.render(row, True, color)
             self.boxes.append(TextBox(row, area, self.canvas.blit(image, (area.x, y))))
             y += face.get_linesize()
@@ -450,7 +454,7 @@ class _Panel:
 
     def _counts(self, period: PeriodView, period_name: str, now: datetime) -> None:
         area, px = self.place.counts, self.px
-        y = area.y + px(10)
+        y = area.y
         big, number = fit([str(period.count)], self.fonts.bold, area.width, px(150), px(150))
         image = big.render(number, True, MERCURY)
         self.boxes.append(TextBox(number, area, self.canvas.blit(image, (area.x, y - big.get_descent() // 2))))

@@ -107,7 +107,8 @@ class Face:
         if source is None:
             return self.font.render(run, True, color)
         if _is_arabic(run):  # SDL_ttf shapes each word right to left but sets the words left to right
-            run = " ".join(reversed(run.split(" ")))
+            core = run.strip(" ")
+            run = run[:len(run) - len(run.lstrip(" "))] + " ".join(reversed(core.split(" "))) + run[len(run.rstrip(" ")):]
         image = self._opener(source, self.points).render(run, True, color)
         height = self.font.get_height()
         if image.get_height() > height * 1.3:  # a bitmap emoji font draws at one fixed size
