@@ -18,7 +18,8 @@ fi
 
 echo "==> System packages"
 apt-get update -q
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv mosquitto mosquitto-clients
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv mosquitto mosquitto-clients \
+    fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
 echo "==> Service user '$USER_NAME'"
 id -u "$USER_NAME" >/dev/null 2>&1 ||
