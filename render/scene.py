@@ -504,7 +504,7 @@ class _Panel:
     def _sticky(self, y: int, title: str, hint: str | None) -> int:
         area, px = self.place.feed, self.px
         inner_width = area.width - px(28)
-        title_font, rows = fit_lines(title, self.fonts.bold, inner_width, px(28), px(22), max_lines=3)
+        title_font, rows = fit_lines(title, self.fonts.bold, inner_width, px(28), px(22), max_lines=2)
         hint_height = self.fonts.ui(px(24)).get_linesize() if hint else 0
         note = Rect(area.x, y, area.width, len(rows) * title_font.get_linesize() + hint_height + px(20))
         pygame.draw.rect(self.canvas, mix(STICKY, INK, 0.25), note.move(px(3), px(4)), border_radius=px(4))

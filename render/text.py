@@ -72,6 +72,7 @@ class Face:
         self.font = opener(path, size)
         self._fallbacks = fallbacks
         self._opener = opener
+        self._run_cache: dict[str, list[tuple[Path | None, str]]] = {}
 
     def get_linesize(self) -> int:
         return self.font.get_linesize()
@@ -83,7 +84,16 @@ class Face:
         return self.font.get_descent()
 
     def _runs(self, text: str) -> list[tuple[Path | None, str]]:
-        """`text` cut into runs that one font draws; None is the face's own font."""
+        """`text` cut into runs that one font draws; None is the face's own font. Remembered:
+        fitting asks about the same names on every redraw."""
+        runs = self._run_cache.get(text)
+        if runs is None:
+            runs = self._cut(text)
+            if len(self._run_cache) < 4096:
+                self._run_cache[text] = runs
+        return runs
+
+    def _cut(self, text: str) -> list[tuple[Path | None, str]]:
         runs: list[tuple[Path | None, str]] = []
         for char in text:
             if runs and (_attaches(char) or (char == " " and runs[-1][0] is not None)):
