@@ -158,20 +158,20 @@ def _with_rail(size, unit: float, wall: Rect, rail: int, levels, panel: PanelPla
 
 
 def _bands(wall: Rect, levels: Sequence[tuple[str, Sequence[str]]], unit: float) -> tuple[BandPlace, ...]:
+    """Strips from the bottom up, each as tall as the rows its level needs: a short level next to
+    a long one takes one row, not the long one's two."""
     if not levels:
         return ()
     gap = round(14 * unit)
-    count = len(levels)
-    band_height = (wall.height - gap * (count - 1)) // count
     label_width = max(round(120 * unit), min(round(wall.width * 0.14), round(250 * unit)))
-    widest = max(1, max(len(slot_ids) for _, slot_ids in levels))
-    style, rows = _card_style(widest, band_height, wall.width - label_width, unit)
-    columns = -(-widest // rows)
-    cell_width, cell_height = (wall.width - label_width) // columns, band_height // rows
-    bands = []
-    for index, (level_id, slot_ids) in enumerate(levels):
-        top = wall.bottom - (index + 1) * band_height - index * gap
-        strip = Rect(wall.x, top, wall.width, band_height)
+    width, height = wall.width - label_width, wall.height - gap * (len(levels) - 1)
+    style, columns, rows_of = _card_style([len(slot_ids) for _, slot_ids in levels], height, width, unit)
+    cell_width, cell_height = width // columns, height // sum(rows_of)
+    bands, bottom = [], wall.bottom
+    for index, ((level_id, slot_ids), rows) in enumerate(zip(levels, rows_of)):
+        band_height = height * sum(rows_of[:index + 1]) // sum(rows_of) - height * sum(rows_of[:index]) // sum(rows_of)
+        strip = Rect(wall.x, bottom - band_height, wall.width, band_height)
+        bottom = strip.y - gap
         label = Rect(strip.x, strip.y, label_width, strip.height)
         cards = []
         for row in range(rows):
@@ -238,17 +238,24 @@ class _Tag:
                          angle=tilt(slot_id) * 0.4)  # a wide card tilts less, or it leaves its cell
 
 
-def _card_style(slots: int, band_height: int, width: int, unit: float) -> tuple[_Polaroid | _Tag, int]:
-    """Polaroids in one to three rows, whichever gives the largest photo, as long as a first name
-    fits under it (NAME_ROOM); otherwise the style and rows that give names the most room."""
-    options = [(kind.for_cell(width // -(-slots // rows), band_height // rows, unit), rows)
-               for kind in (_Polaroid, _Tag) for rows in (1, 2, 3)]
-    roomy = [(style, rows) for style, rows in options
-             if isinstance(style, _Polaroid) and style.name_width >= NAME_ROOM * unit]
+def _card_style(sizes: Sequence[int], height: int, width: int,
+                unit: float) -> tuple["_Polaroid | _Tag", int, list[int]]:
+    """The card style, the columns and each level's rows: polaroids with the longest level in one to
+    three rows, whichever gives the largest photo while a first name fits under it (NAME_ROOM);
+    otherwise the style and rows that give names the most room."""
+    widest = max(1, *sizes)
+    options = []
+    for rows in (1, 2, 3):
+        columns = -(-widest // rows)
+        rows_of = [max(1, -(-size // columns)) for size in sizes]
+        for kind in (_Polaroid, _Tag):
+            options.append((kind.for_cell(width // columns, height // sum(rows_of), unit), columns, rows_of))
+    roomy = [option for option in options
+             if isinstance(option[0], _Polaroid) and option[0].name_width >= NAME_ROOM * unit]
     if roomy:
-        return max(roomy, key=lambda option: (option[0].photo_side, -option[1]))
+        return max(roomy, key=lambda option: (option[0].photo_side, option[1]))
     return max(options, key=lambda option: (min(option[0].name_width, round(NAME_ROOM * unit)),
-                                            option[0].photo_side, -option[1]))
+                                            option[0].photo_side, option[1]))
 
 
 def card_in(cell: Rect, photo_side: int, slot_id: str = "", caption_height: int | None = None) -> CardPlace:

@@ -283,9 +283,11 @@ def pin_up(canvas: pygame.Surface, place: CardPlace, face: pygame.Surface, pin_c
     tilted = pygame.transform.rotozoom(face.convert_alpha(), place.angle, 1)
     canvas.blit(tilted, tilted.get_rect(center=place.frame.center))
     radians = math.radians(place.angle)
+    # Over the photo's middle, near the top: the middle of a polaroid, the left of a tag.
+    offset_x = place.photo.centerx - place.frame.centerx
     offset_y = -place.frame.height / 2 + (place.photo.y - place.frame.y) * 1.4
-    pin_at = (round(place.frame.centerx + offset_y * math.sin(radians)),
-              round(place.frame.centery + offset_y * math.cos(radians)))
+    pin_at = (round(place.frame.centerx + offset_x * math.cos(radians) + offset_y * math.sin(radians)),
+              round(place.frame.centery - offset_x * math.sin(radians) + offset_y * math.cos(radians)))
     _pin(canvas, pin_at, px(9), pin_color)
 
 
