@@ -76,17 +76,17 @@ class PhotoCache:
             log.warning("photo %s cannot be shown (%s); drawing initials instead", path, reason)
 
     def _tile(self, name: str, side: int) -> pygame.Surface:
-        """An initials tile meant to be looked at: the person's colour lit from the top left,
-        a soft ring, and their initials as if written with a fat marker."""
+        """An initials tile meant to be looked at: the person's colour with a soft shade in one corner,
+        a thin inner frame, and their initials as if written with a fat marker."""
         tile = self._tiles.get((name, side))
         if tile is None:
             color = tile_color(name)
             tile = pygame.Surface((side, side)).convert()
-            tile.fill(mix(color, (0, 0, 0), 0.08))
-            pygame.draw.circle(tile, color, (side * 2 // 5, side * 2 // 5), side * 3 // 4)
-            pygame.draw.circle(tile, mix(color, (255, 255, 255), 0.12), (side * 2 // 5, side * 2 // 5), side // 2)
-            pygame.draw.circle(tile, mix(color, (255, 255, 255), 0.35), (side // 2, side // 2), side * 2 // 5,
-                               max(1, side // 40))
+            tile.fill(color)
+            pygame.draw.circle(tile, mix(color, (0, 0, 0), 0.1), (side, side), side * 7 // 10)
+            inset = side // 20
+            pygame.draw.rect(tile, mix(color, (255, 255, 255), 0.35), (inset, inset, side - 2 * inset, side - 2 * inset),
+                             max(1, side // 50), border_radius=side // 12)
             letters = initials(name)
             font = self._fonts.bold(round(side * (0.42 if len(letters) < 3 else 0.3)))
             shadow = font.render(letters, True, mix(color, (0, 0, 0), 0.45))
