@@ -185,6 +185,7 @@ def wall_outputs(config: Config, screen: bool,
     screen that cannot be opened stops us with its reason, not halfway."""
     from render.display import WallDisplay
     from render.leds import LedThermometer, default_pin_factory
+    from render.sun import PhysicalSun
 
     with ExitStack() as stack, friendly_errors():
         listeners: list[BoardListener] = []
@@ -196,6 +197,10 @@ def wall_outputs(config: Config, screen: bool,
             listeners.append(stack.enter_context(
                 LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory(),
                                clock=wall_clock.now)))
+        if config.display.sun_servo_pin is not None or config.display.sun_slider_channel is not None:
+            listeners.append(stack.enter_context(
+                PhysicalSun(config.display, config.display.schedule, pin_factory=default_pin_factory(),
+                            clock=wall_clock.now)).start())
         yield display, listeners
 
 
@@ -221,6 +226,8 @@ def run(ctx: click.Context, headless: bool) -> None:
             running_wall(config, build_readers(config), clock, listeners, live=True) as service:
         for listener in listeners:
             listener.on_snapshot(service.snapshot())
+            if hasattr(listener, "report_to"):  # a slider sun: its moves are recorded as sun_moved
+                listener.report_to(lambda height: service.submit(lambda: service.record_sun_moved(height)))
         service.start()
         announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
         if display is None:

@@ -112,6 +112,7 @@ class WallState:
     pad: PadWindow | None = None
     last_confirm: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (coach, person)
     period: PeriodState | None = None
+    sun_height: float | None = None  # where people last slid the wall's sun
     recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
     moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
     moved: dict[int, datetime] = field(default_factory=dict)  # person -> their latest move (screen highlight)
@@ -358,6 +359,8 @@ def apply(state: WallState, event: WallEvent) -> None:
                 state.moved_up[event.person_id] = event.at
             if is_move(event):
                 state.moved[event.person_id] = event.at
+        case EventType.SUN_MOVED:
+            state.sun_height = details["height"]
         case EventType.MOVE_CORRECTED:
             if details.get("to_slot"):
                 _place(state, event.person_id, details["to_slot"], event.at)

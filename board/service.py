@@ -204,7 +204,7 @@ class WallService:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
         return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)))
+                        recent, moved_up, pad, message, tuple(sorted(state.offline)), state.sun_height)
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
@@ -403,6 +403,10 @@ class WallService:
         draft = Draft(EventType.ATTEMPT_VOIDED, person_id=attempt.person_id, coach_id=attempt.coach_id,
                       details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)})
         return self.record([draft])[0]
+
+    def record_sun_moved(self, height: float) -> WallEvent:
+        """People slid the wall's sun to `height` (0 bottom, 1 top)."""
+        return self.record([Draft(EventType.SUN_MOVED, details={"height": round(min(1.0, max(0.0, height)), 3)})])[0]
 
     def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
         """Put the record right when the wall and the data disagree."""

@@ -32,6 +32,7 @@ from board.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter
+from render.sun import sun_height
 from render.theme import CORK
 
 log = logging.getLogger(__name__)
@@ -228,8 +229,7 @@ class WallDisplay(Closeable):
         """How far the sun has risen (0..1), or None without a sun."""
         if not self.config.sun or self.snapshot is None:
             return None
-        period = self.snapshot.period
-        return period.fraction if self.config.sun_follows == "thermometer" else period.tried_fraction
+        return sun_height(self.snapshot, self.config.sun_follows)
 
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""

@@ -126,6 +126,7 @@ class Store:
             state.moved = {e.person_id: e.at for e in self._placements_since(session, later(now, -MOVE_HIGHLIGHT))
                            if is_move(e)}
             state.next_goal = self._next_goal(session)
+            state.sun_height = self._sun_height(session)
             dedupe_from = later(now, -self.config.rules.duplicate)
             for attempt in session.scalars(
                 select(Attempt).where(Attempt.at >= dedupe_from, Attempt.coach_id.is_not(None))
@@ -140,14 +141,22 @@ class Store:
     def _period_state(self, session: Session, period: Period) -> PeriodState:
         tz = self.config.tz
         attempts = session.execute(
-            select(Attempt.id, Attempt.at).where(Attempt.period_id == period.id, Attempt.voided.is_(False))
-        )
+            select(Attempt.id, Attempt.at, Attempt.person_id).where(Attempt.period_id == period.id,
+                                                                    Attempt.voided.is_(False))
+        ).all()
         reached = session.scalars(select(Event.details).where(Event.type == str(EventType.GOAL_REACHED)))
         return PeriodState(
             period.id, period.starts_at.astimezone(tz), period.ends_at.astimezone(tz), period.goal,
-            {attempt_id: at.astimezone(tz) for attempt_id, at in attempts},
+            {attempt_id: at.astimezone(tz) for attempt_id, at, _person in attempts},
+            {attempt_id: person_id for attempt_id, _at, person_id in attempts},
             goal_reached=any(details.get("period_id") == period.id for details in reached),
         )
+
+    def _sun_height(self, session: Session) -> float | None:
+        """Where people last slid the sun, if the wall has a slider."""
+        last = session.scalars(select(Event.details).where(Event.type == str(EventType.SUN_MOVED))
+                               .order_by(Event.seq.desc()).limit(1)).first()
+        return None if last is None else last["height"]
 
     def _next_goal(self, session: Session) -> int | None:
         """A goal an admin set for the next period, if no period has started since."""
