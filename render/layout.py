@@ -293,10 +293,10 @@ def _tall_panel(sheet: Rect, unit: float) -> PanelPlace:
     pad = round(28 * unit)
     inner = sheet.inflate(-2 * pad, -2 * pad)
     date = Rect(inner.x, inner.y, inner.width, round(40 * unit))
-    block = Rect(inner.x, date.bottom + round(8 * unit), inner.width, round(inner.height * 0.46))
+    block = Rect(inner.x, date.bottom + round(8 * unit), inner.width, round(inner.height * 0.44))
     thermometer_area = Rect(block.x, block.y, min(round(block.width * 0.36), round(160 * unit)), block.height)
     counts = Rect(thermometer_area.right + pad // 2, block.y, block.right - thermometer_area.right - pad // 2, block.height)
-    moved_up_height = round(inner.height * 0.17)
+    moved_up_height = round(inner.height * 0.15)
     moved_up = Rect(inner.x, inner.bottom - moved_up_height, inner.width, moved_up_height)
     feed = Rect(inner.x, block.bottom + pad, inner.width, moved_up.y - block.bottom - 2 * pad)
     return PanelPlace(sheet=sheet, date=date, thermometer=_thermometer(thermometer_area, unit),

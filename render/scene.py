@@ -482,8 +482,9 @@ class _Panel:
     def _feed(self, snapshot: Snapshot, now: datetime) -> None:
         area, px = self.place.feed, self.px
         y = area.y
-        if snapshot.pad_window:
-            y = self._sticky(y, self.t("pad_open", coach=snapshot.pad_window.coach), self.t("pad_hint"))
+        if snapshot.pad_window:  # one line: the list of attempts stays in view while the pad is open
+            titles = [self.t("pad_open", coach=name) for name in name_variants(snapshot.pad_window.coach)]
+            y = self._sticky(y, titles, self.t("pad_hint"))
         if snapshot.message:
             y = self._sticky(y, snapshot.message, None)
         y = self._line(self.fonts.hand, self.t("recent_title"), INK, area, y, 40, 28) + px(4)
@@ -503,10 +504,15 @@ class _Panel:
             by = f"{self.t('attempt_by', coach=attempt.coach)} · {self.t.clock_time(attempt.at, now.date())}"
             y = self._line(self.fonts.ui, by, INK_SOFT, area, y, 24, 20, x=area.x + px(26)) + px(10)
 
-    def _sticky(self, y: int, title: str, hint: str | None) -> int:
+    def _sticky(self, y: int, title: str | list[str], hint: str | None) -> int:
+        """A yellow note: a message in up to two lines, or one line chosen from `title`'s variants."""
         area, px = self.place.feed, self.px
         inner_width = area.width - px(28)
-        title_font, rows = fit_lines(title, self.fonts.bold, inner_width, px(28), px(22), max_lines=2)
+        if isinstance(title, str):
+            title_font, rows = fit_lines(title, self.fonts.bold, inner_width, px(28), px(22), max_lines=2)
+        else:
+            title_font, line = fit(title, self.fonts.bold, inner_width, px(28), px(22))
+            rows = [line]
         hint_height = self.fonts.ui(px(24)).get_linesize() if hint else 0
         note = Rect(area.x, y, area.width, len(rows) * title_font.get_linesize() + hint_height + px(20))
         pygame.draw.rect(self.canvas, mix(STICKY, INK, 0.25), note.move(px(3), px(4)), border_radius=px(4))

@@ -69,6 +69,9 @@ def test_names_on_the_cards_are_at_least_28_px_at_full_hd_and_the_count_at_least
     painter.paint(crowded(WALLS[shape]), SAMPLE_NOW)
     count = next(box for box in painter.text_boxes["panel"] if box.text == "1")
     assert fonts.bold(150).get_height() <= count.drawn.height + 2
+    shown = {box.text for box in painter.text_boxes["panel"]}
+    assert {"nog 49 te gaan", "nog 5 dagen", "nog 10 per dag"} <= shown  # the pace has room under the count
+    assert any(text.endswith("probeerde het") for text in shown)  # the list stays in view with the pad open
 
 
 def test_an_empty_wall_asks_people_to_hang_their_polaroid(fonts):
