@@ -163,7 +163,7 @@ def _bands(wall: Rect, levels: Sequence[tuple[str, Sequence[str]]], unit: float)
     if not levels:
         return ()
     gap = round(14 * unit)
-    label_width = max(round(120 * unit), min(round(wall.width * 0.14), round(250 * unit)))
+    label_width = max(round(170 * unit), min(round(wall.width * 0.14), round(250 * unit)))
     width, height = wall.width - label_width, wall.height - gap * (len(levels) - 1)
     style, columns, rows_of = _card_style([len(slot_ids) for _, slot_ids in levels], height, width, unit)
     cell_width, cell_height = width // columns, height // sum(rows_of)
