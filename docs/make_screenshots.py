@@ -9,11 +9,15 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pygame
+
 from board.events import EventType, WallEvent
 from board.snapshot import AttemptView, PadWindowView, PersonView
 from render.config import DisplayConfig
+from render.demo_window import DemoBadge, DemoCard, DemoWindow
 from render.samples import COACHES, PEOPLE, SAMPLE_NOW, sample_people, sample_snapshot, wall
 from render.screenshot import render_png
+from sensors.sim import SimulatedReader
 
 SCREENS = Path(__file__).parent / "screens"
 LONG_AND_WORLD_NAMES = {
@@ -74,6 +78,21 @@ def main() -> None:
     }
     for name, (snapshot, config, events, seconds) in shots.items():
         print(render_png(snapshot, config, SCREENS / name, events=events, seconds_into_celebration=seconds))
+    print(demo_with_the_pad_open(pad, SCREENS / "demo-pad-open.png"))
+
+
+def demo_with_the_pad_open(snapshot, out: Path) -> Path:
+    """The demo window (`wallboard demo`) while a coach with a long name has the pad open."""
+    readers = {slot.id: SimulatedReader(slot.id) for level in snapshot.levels for slot in level.slots}
+    readers["pad"] = SimulatedReader("pad")
+    config = DisplayConfig(size=(1280, 720), fullscreen=False, night=(), video_driver="dummy")
+    with DemoWindow(config, readers, cards=[DemoCard("04AA0000000001", "Sanne de Vries")],
+                    badges=[DemoBadge("C0AC0001", "Kees")], clock=lambda: SAMPLE_NOW, ticks=lambda: 0.0).open() as demo:
+        demo.help_visible = False  # as after the first click
+        demo.on_snapshot(snapshot)
+        demo.step()
+        pygame.image.save(demo.window, str(out))  # the whole window: the wall and the table under it
+    return out
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from render.config import DisplayConfig, NightMode
 from render.display import WallDisplay, open_screen
 from render.layout import card_in
 from render.scene import pin_up, polaroid_face, unknown_picture
-from render.text import name_variants
+from render.text import fit, name_variants
 from board.i18n import Texts
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
 from sensors.sim import SimulatedReader
@@ -286,8 +286,12 @@ class DemoWindow(WallDisplay):
             radius = ring * px(14)
             pygame.draw.arc(surface, TABLE_INK, Rect(0, 0, 2 * radius, 2 * radius).move(center[0] - radius, center[1] - radius),
                             -0.8, 0.8, px(4))
-        label = texts("demo_pad") + (f" · {texts('demo_pad_open', coach=pad_open.coach)}" if pad_open else "")
-        self._label(label, self._ui_font(22), TABLE_INK, midbottom=(self.pad_rect.centerx, self.pad_rect.bottom - px(8)))
+        labels = [texts("demo_pad")]
+        if pad_open:  # the pad's name and whom it is open for, shortened until it fits the pad
+            opened = [texts("demo_pad_open", coach=name) for name in name_variants(pad_open.coach)]
+            labels = [f"{texts('demo_pad')} · {text}" for text in opened] + opened
+        font, label = fit(labels, self.painter.fonts.ui, self.pad_rect.width - px(16), px(22), px(14))
+        self._label(label, font, TABLE_INK, midbottom=(self.pad_rect.centerx, self.pad_rect.bottom - px(8)))
         badges = self._badge_rects()
         if badges:
             self._label(texts("demo_badges"), self._ui_font(20), TABLE_INK, topleft=(badges[0][1].x, self.pad_rect.y))
