@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pygame
 
-from board.events import EventType, WallEvent
-from board.snapshot import AttemptView, PadWindowView, PersonView
+from board.core.events import EventType, WallEvent
+from board.core.snapshot import AttemptView, PadWindowView, PersonView
+from board.dev.demo_window import DemoBadge, DemoCard, DemoWindow
 from render.config import DisplayConfig
-from render.demo_window import DemoBadge, DemoCard, DemoWindow
 from render.samples import COACHES, PEOPLE, SAMPLE_NOW, sample_people, sample_snapshot, wall
 from render.screenshot import render_png
 from sensors.sim import SimulatedReader

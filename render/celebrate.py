@@ -15,11 +15,11 @@ from enum import StrEnum
 import pygame
 from pygame import Rect
 
-from board.events import EventType, WallEvent
-from board.snapshot import Snapshot
+from board.core.events import EventType, WallEvent
+from board.core.snapshot import Snapshot
 from render.layout import Layout, banner_box
 from render.text import TextBox, fit
-from board.i18n import Texts
+from board.core.i18n import Texts
 from render.theme import CONFETTI, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, Color, Fonts, mix
 
 GOLD: Color = (250, 190, 40)

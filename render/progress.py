@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from board.snapshot import PeriodView
+from board.core.snapshot import PeriodView
 
 _FRACTIONS = (4, 5, 3, 2)  # quarters read best, then fifths, thirds, halves
 _NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)

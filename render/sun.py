@@ -18,9 +18,9 @@ from datetime import datetime
 from gpiozero import MCP3008, AngularServo, Device, GPIOZeroError
 from gpiozero.pins.mock import MockSPIDevice
 
-from board.closeable import Closeable
-from board.errors import WallboardError
-from board.snapshot import Snapshot
+from board.core.closeable import Closeable
+from board.core.errors import WallboardError
+from board.core.snapshot import Snapshot
 from render.config import DisplayConfig, NightSchedule
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from tests.render_support import HandClock, headless_display  # noqa: F401 (sets
 
 from dataclasses import replace
 
-from board.events import EventType, WallEvent
-from board.snapshot import AttemptView, PadWindowView, PersonView
+from board.core.events import EventType, WallEvent
+from board.core.snapshot import AttemptView, PadWindowView, PersonView
 from render.celebrate import GOAL_FULL_SCREEN, Celebration, Cheer, Kind
 from render.layout import MIN_NAME, compute_layout, name_size
 from render.progress import milestones, pace

@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from board.events import EventType
+from board.core.events import EventType
 from render.config import DisplayConfig, NightSchedule, NightWindow
 from render.samples import SAMPLE_NOW, wall as sample_wall
 from render.sun import EmulatedMCP3008, PhysicalSun, sun_height

@@ -4,13 +4,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from board.clock import SystemClock
-from board.config import Config, load_config
-from board.demo import simulated_readers
-from board.mqtt.runtime import MqttInterface
-from board.service import WallService
+from board.core.clock import SystemClock
+from board.app.config import Config, load_config
+from board.dev.demo import simulated_readers
+from board.app.runtime import MqttInterface
+from board.wall.service import WallService
 from store.repository import Store
-from board.mqtt.broker import Mosquitto
+from board.dev.broker import Mosquitto
 from sensors.base import Reader
 from tests.mqtt.clients import Admin, TestClient
 

@@ -1,10 +1,10 @@
 """The MQTT interface of a running wall: link, publisher, requests, simulated readers."""
 
-from board.config import Config
+from board.app.config import Config
 from board.mqtt.api import RequestServer, route_sim_readers
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
-from board.service import WallService
+from board.wall.service import WallService
 from sensors.base import Reader
 from sensors.sim import SimulatedReader
 from store.repository import Store
