@@ -10,6 +10,7 @@ restoring the background under it first. Needs a display mode to be set
 import math
 import random
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import pygame
 from pygame import Rect
@@ -179,12 +180,21 @@ def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts, box
 
 def _cork_grain(surface: pygame.Surface, px) -> None:
     """Speckles like a cork board: fixed seed, so every redraw looks the same."""
+    for color, center, radius in _speckles(surface.get_size()):
+        pygame.draw.circle(surface, color, center, px(radius))
+
+
+@lru_cache(maxsize=2)
+def _speckles(size: tuple[int, int]) -> tuple[tuple[Color, tuple[int, int], int], ...]:
+    """Where the cork's speckles go: drawn anew with every background, but chosen once per screen size."""
     rng = random.Random(1972)
-    width, height = surface.get_size()
+    width, height = size
+    speckles = []
     for _ in range(width * height // 700):
         color = CORK_DARK if rng.random() < 0.6 else CORK_LIGHT
         radius = rng.choice((1, 1, 1, 2, 2, 3))
-        pygame.draw.circle(surface, color, (rng.randrange(width), rng.randrange(height)), px(radius))
+        speckles.append((color, (rng.randrange(width), rng.randrange(height)), radius))
+    return tuple(speckles)
 
 
 def _level_label_area(band: BandPlace, px) -> Rect:

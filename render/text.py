@@ -73,6 +73,7 @@ class Face:
         self._fallbacks = fallbacks
         self._opener = opener
         self._run_cache: dict[str, list[tuple[Path | None, str]]] = {}
+        self._size_cache: dict[str, tuple[int, int]] = {}
 
     def get_linesize(self) -> int:
         return self.font.get_linesize()
@@ -138,14 +139,19 @@ class Face:
             x += image.get_width()
         return surface
 
-    def size_of(self, text: str) -> tuple[int, int]:
-        runs = self._runs(text)
-        if len(runs) <= 1 and (not runs or runs[0][0] is None):
-            return self.font.size("".join(run for _, run in runs))
-        return (self.render(text).get_width(), self.font.get_height())
-
     def size(self, text: str) -> tuple[int, int]:
-        return self.size_of(text)
+        """Width and height of `text` drawn in this face. Remembered: SDL_ttf shapes the text
+        to measure it (a tenth of a millisecond), and fitting measures the same names again."""
+        measured = self._size_cache.get(text)
+        if measured is None:
+            runs = self._runs(text)
+            if len(runs) <= 1 and (not runs or runs[0][0] is None):
+                measured = self.font.size("".join(run for _, run in runs))
+            else:
+                measured = (self.render(text).get_width(), self.font.get_height())
+            if len(self._size_cache) < 4096:
+                self._size_cache[text] = measured
+        return measured
 
 
 def _is_arabic(text: str) -> bool:
