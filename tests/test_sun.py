@@ -6,6 +6,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from board.core.events import EventType
+from board.core.state import checkpoint_of, state_from_checkpoint
 from render.config import DisplayConfig, NightSchedule, NightWindow
 from render.samples import SAMPLE_NOW, wall as sample_wall
 from render.sun import EmulatedMCP3008, PhysicalSun, sun_height
@@ -108,3 +109,18 @@ def test_a_slid_sun_is_recorded_mirrored_in_the_snapshot_and_kept_over_a_restart
         assert restarted.period.people_tried == 1
     finally:
         again.close()
+
+
+def test_a_checkpoint_keeps_who_tried_and_where_the_sun_was_slid(tmp_path):
+    wall = Wall(tmp_path)
+    try:
+        wall.add_people()
+        wall.show("B2", SANNE)
+        wall.tap("B2", MO_BADGE)
+        wall.service.record_sun_moved(0.3)
+        state = wall.service.state
+        restored = state_from_checkpoint(checkpoint_of(state), wall.config.tz)
+        assert restored.period.tried_by == state.period.tried_by != {}
+        assert restored.sun_height == 0.3
+    finally:
+        wall.close()
