@@ -6,11 +6,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECK_STAMP := $(VENV)/.check-installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 # Names in Arabic, Chinese or with an emoji: the screen falls back to these (render/text.py).
 FONTS  := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: demo test test-dates bench venv system-packages clean
+.PHONY: demo test test-dates check format bench venv system-packages clean
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
@@ -28,6 +29,20 @@ test-dates: $(STAMP) system-packages
 	WALLBOARD_TEST_NOW=2027-06-06T21:59:40Z $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2027-10-31T00:45:00Z TZ=America/Sao_Paulo $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2028-02-29T11:00:00Z $(BIN)/python -m pytest -q
+
+# Lint, format and types: ruff over everything, mypy strict on board/core and board/wall.
+check: $(CHECK_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(CHECK_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(CHECK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[check]'
+	touch $(CHECK_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/wallboard bench --out bench-results.json

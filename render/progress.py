@@ -43,5 +43,9 @@ def pace(period: PeriodView, now: datetime) -> Pace:
     days_left = max(1, math.ceil(left))
     total = max(1e-9, (period.ends_at - period.starts_at).total_seconds())
     elapsed = min(1.0, max(0.0, (now - period.starts_at).total_seconds() / total))
-    return Pace(missing=missing, days_left=days_left, per_day=math.ceil(missing / days_left),
-                on_schedule=period.count >= period.goal * elapsed)
+    return Pace(
+        missing=missing,
+        days_left=days_left,
+        per_day=math.ceil(missing / days_left),
+        on_schedule=period.count >= period.goal * elapsed,
+    )

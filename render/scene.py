@@ -15,17 +15,44 @@ from functools import lru_cache
 import pygame
 from pygame import Rect
 
+from board.core.i18n import Texts
 from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
 from render.layout import (
-    MIN_NAME, BandPlace, CardPlace, Layout, PanelPlace, ThermometerPlace, compute_layout, mercury_radius, name_size,
+    MIN_NAME,
+    BandPlace,
+    CardPlace,
+    Layout,
+    PanelPlace,
+    ThermometerPlace,
+    compute_layout,
+    mercury_radius,
+    name_size,
 )
 from render.photos import PhotoCache
 from render.progress import milestones, pace
 from render.text import TextBox, ellipsize, fit, fit_lines, name_variants, wrap
-from board.core.i18n import Texts
 from render.theme import (
-    CORK, CORK_DARK, CORK_LIGHT, GLASS, HIGHLIGHT, INK, INK_SOFT, MERCURY, MERCURY_LIGHT, OFFLINE_STRIPE,
-    OFFLINE_WARN, PAPER, PIN, PIN_NEW, POLAROID, STICKY, UNKNOWN_PHOTO, Color, Fonts, band_color, mix,
+    CORK,
+    CORK_DARK,
+    CORK_LIGHT,
+    GLASS,
+    HIGHLIGHT,
+    INK,
+    INK_SOFT,
+    MERCURY,
+    MERCURY_LIGHT,
+    OFFLINE_STRIPE,
+    OFFLINE_WARN,
+    PAPER,
+    PIN,
+    PIN_NEW,
+    POLAROID,
+    STICKY,
+    UNKNOWN_PHOTO,
+    Color,
+    Fonts,
+    band_color,
+    mix,
 )
 
 GOOD_NEWS: Color = (46, 132, 78)

@@ -68,8 +68,15 @@ class EmulatedMCP3008(MockSPIDevice):
 class PhysicalSun(Closeable):
     """Drives a servo sun or reads a slider sun, on its own thread."""
 
-    def __init__(self, config: DisplayConfig, schedule: NightSchedule, *, pin_factory=None,
-                 clock: Callable[[], datetime], poll_seconds: float = 0.2):
+    def __init__(
+        self,
+        config: DisplayConfig,
+        schedule: NightSchedule,
+        *,
+        pin_factory=None,
+        clock: Callable[[], datetime],
+        poll_seconds: float = 0.2,
+    ):
         self.config = config
         self._schedule = schedule
         self._clock = clock
@@ -87,8 +94,13 @@ class PhysicalSun(Closeable):
         try:
             if config.sun_servo_pin is not None:
                 bottom, top = config.sun_servo_angles
-                self.servo = AngularServo(config.sun_servo_pin, min_angle=min(bottom, top), max_angle=max(bottom, top),
-                                          initial_angle=None, pin_factory=pin_factory)
+                self.servo = AngularServo(
+                    config.sun_servo_pin,
+                    min_angle=min(bottom, top),
+                    max_angle=max(bottom, top),
+                    initial_angle=None,
+                    pin_factory=pin_factory,
+                )
             if config.sun_slider_channel is not None:
                 if pin_factory is not None and Device.pin_factory is None:
                     # gpiozero 2.0's software SPI bus opens its pins on the default factory, whatever it is given
@@ -96,8 +108,10 @@ class PhysicalSun(Closeable):
                 self.slider = MCP3008(channel=config.sun_slider_channel, pin_factory=pin_factory)
         except (GPIOZeroError, OSError) as error:
             self.close()
-            raise SunError(f"the sun cannot use its pins ({error}); check display.sun_servo_pin / "
-                           f"sun_slider_channel and that SPI is enabled (raspi-config)") from error
+            raise SunError(
+                f"the sun cannot use its pins ({error}); check display.sun_servo_pin / "
+                f"sun_slider_channel and that SPI is enabled (raspi-config)"
+            ) from error
         self._thread: threading.Thread | None = None
 
     def start(self) -> "PhysicalSun":

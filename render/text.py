@@ -14,12 +14,11 @@ import logging
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pygame
 import pygame.freetype
-
 from pygame import Rect
 
 log = logging.getLogger(__name__)
@@ -28,16 +27,20 @@ _NOTO = Path("/usr/share/fonts/truetype/noto")
 _NOTO_CJK = Path("/usr/share/fonts/opentype/noto")
 # Tried in this order for a character the main face lacks; missing files are skipped.
 FALLBACK_REGULAR = (
-    _NOTO / "NotoSans-Regular.ttf", _NOTO / "NotoSansArabic-Regular.ttf", _NOTO / "NotoSansHebrew-Regular.ttf",
-    _NOTO / "NotoSansDevanagari-Regular.ttf", _NOTO / "NotoSansThai-Regular.ttf",
-    _NOTO_CJK / "NotoSansCJK-Regular.ttc", _NOTO / "NotoColorEmoji.ttf",
+    _NOTO / "NotoSans-Regular.ttf",
+    _NOTO / "NotoSansArabic-Regular.ttf",
+    _NOTO / "NotoSansHebrew-Regular.ttf",
+    _NOTO / "NotoSansDevanagari-Regular.ttf",
+    _NOTO / "NotoSansThai-Regular.ttf",
+    _NOTO_CJK / "NotoSansCJK-Regular.ttc",
+    _NOTO / "NotoColorEmoji.ttf",
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 )
 FALLBACK_BOLD = tuple(Path(str(path).replace("-Regular.", "-Bold.")) for path in FALLBACK_REGULAR)
 ELLIPSIS = "…"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glyph_checker(path: Path) -> pygame.freetype.Font | None:
     """A FreeType handle used only to ask which characters a font file has."""
     if not pygame.freetype.get_init():
@@ -67,7 +70,13 @@ def _attaches(char: str) -> bool:
 class Face:
     """A pygame Font with per-character fallback; the subset of Font's interface the wall uses."""
 
-    def __init__(self, path: Path | None, size: int, fallbacks: Sequence[Path], opener: Callable[[Path | None, int], pygame.font.Font]):
+    def __init__(
+        self,
+        path: Path | None,
+        size: int,
+        fallbacks: Sequence[Path],
+        opener: Callable[[Path | None, int], pygame.font.Font],
+    ):
         self.path, self.points = path, size
         self.font = opener(path, size)
         self._fallbacks = fallbacks
@@ -119,11 +128,17 @@ class Face:
             return self.font.render(run, True, color)
         if _is_arabic(run):  # SDL_ttf shapes each word right to left but sets the words left to right
             core = run.strip(" ")
-            run = run[:len(run) - len(run.lstrip(" "))] + " ".join(reversed(core.split(" "))) + run[len(run.rstrip(" ")):]
+            run = (
+                run[: len(run) - len(run.lstrip(" "))]
+                + " ".join(reversed(core.split(" ")))
+                + run[len(run.rstrip(" ")) :]
+            )
         image = self._opener(source, self.points).render(run, True, color)
         height = self.font.get_height()
         if image.get_height() > height * 1.3:  # a bitmap emoji font draws at one fixed size
-            image = pygame.transform.smoothscale(image, (max(1, image.get_width() * height // image.get_height()), height))
+            image = pygame.transform.smoothscale(
+                image, (max(1, image.get_width() * height // image.get_height()), height)
+            )
         return image
 
     def render(self, text: str, antialias: bool = True, color=(0, 0, 0)) -> pygame.Surface:
@@ -160,8 +175,10 @@ def _is_arabic(text: str) -> bool:
 
 # ---------------------------------------------------------------- fitting
 
-def fit(candidates: Sequence[str], face_of: Callable[[int], Face], width: int, size: int,
-        min_size: int) -> tuple[Face, str]:
+
+def fit(
+    candidates: Sequence[str], face_of: Callable[[int], Face], width: int, size: int, min_size: int
+) -> tuple[Face, str]:
     """The first candidate that fits `width` at a size from `size` down to `min_size`.
 
     Candidates go from the whole text to its shortest meaningful form; when even
@@ -200,8 +217,9 @@ def wrap(text: str, face: Face, width: int) -> list[str]:
     return lines or [""]
 
 
-def fit_lines(text: str, face_of: Callable[[int], Face], width: int, size: int, min_size: int,
-              max_lines: int) -> tuple[Face, list[str]]:
+def fit_lines(
+    text: str, face_of: Callable[[int], Face], width: int, size: int, min_size: int, max_lines: int
+) -> tuple[Face, list[str]]:
     """The largest size (down to `min_size`) at which `text` wraps into `max_lines` lines of `width`;
     at the minimum, the lines that do not fit are cut with an ellipsis."""
     min_size = min(min_size, size)
@@ -220,7 +238,7 @@ def fit_lines(text: str, face_of: Callable[[int], Face], width: int, size: int, 
 
 
 def name_variants(name: str) -> list[str]:
-    """"Sanne de Vries", then "Sanne V.", then "Sanne": the longest that fits is written."""
+    """ "Sanne de Vries", then "Sanne V.", then "Sanne": the longest that fits is written."""
     words = name.split()
     if len(words) < 2:
         return [name]

@@ -5,29 +5,33 @@ where it went; a celebration says where its banner rests.
 """
 
 import itertools
-
-import pytest
-from pygame import Rect
-
-from tests.render_support import HandClock, headless_display  # noqa: F401 (sets the dummy video driver)
-
 from dataclasses import replace
 
-from board.core.events import EventType, WallEvent
+import pygame
+import pytest
+
 from board.core.snapshot import AttemptView, PadWindowView, PersonView
 from render.celebrate import GOAL_FULL_SCREEN, Celebration, Cheer, Kind
 from render.layout import MIN_NAME, compute_layout, name_size
 from render.progress import milestones, pace
-from render.samples import PEOPLE, SAMPLE_NOW, sample_people, sample_snapshot, slot_id, wall
+from render.samples import PEOPLE, SAMPLE_NOW, sample_people, slot_id, wall
 from render.scene import WallPainter, thermometer_fill
 from render.theme import Fonts
+from tests.render_support import HandClock, headless_display  # noqa: F401 (sets the dummy video driver)
 
-import pygame
-
-LONG_NAMES = {"A1": "Anne-Marie van den Berg-Oosterhout", "A2": "محمد العمري", "A3": "王小明", "A4": "Sanne 🌻",
-              "B1": "Mohammed El Amrani"}
+LONG_NAMES = {
+    "A1": "Anne-Marie van den Berg-Oosterhout",
+    "A2": "محمد العمري",
+    "A3": "王小明",
+    "A4": "Sanne 🌻",
+    "B1": "Mohammed El Amrani",
+}
 WALLS = {
-    "5x6": (6,) * 5, "5x12": (12,) * 5, "4x20": (20,) * 4, "uneven": (20, 6, 3), "3x2": (2, 2, 2),
+    "5x6": (6,) * 5,
+    "5x12": (12,) * 5,
+    "4x20": (20,) * 4,
+    "uneven": (20, 6, 3),
+    "3x2": (2, 2, 2),
 }
 SCREENS = [(1920, 1080), (1080, 1920), (1280, 720)]
 
@@ -35,10 +39,21 @@ SCREENS = [(1920, 1080), (1080, 1920), (1280, 720)]
 def crowded(levels, **settings):
     people = sample_people(levels, skip=())
     people.update({sid: PersonView(900 + n, name, None) for n, (sid, name) in enumerate(LONG_NAMES.items())})
-    recent = tuple(AttemptView(i, name, "Kees van der Heijden-Bakker", SAMPLE_NOW)
-                   for i, name in enumerate(list(LONG_NAMES.values()) + list(PEOPLE[:4])))
-    return wall(levels, people, count=1, goal=50, today=1, recent=recent, moved_up=tuple(LONG_NAMES.values()) * 3,
-                pad_window=PadWindowView("Kees van der Heijden-Bakker", SAMPLE_NOW), **settings)
+    recent = tuple(
+        AttemptView(i, name, "Kees van der Heijden-Bakker", SAMPLE_NOW)
+        for i, name in enumerate(list(LONG_NAMES.values()) + list(PEOPLE[:4]))
+    )
+    return wall(
+        levels,
+        people,
+        count=1,
+        goal=50,
+        today=1,
+        recent=recent,
+        moved_up=tuple(LONG_NAMES.values()) * 3,
+        pad_window=PadWindowView("Kees van der Heijden-Bakker", SAMPLE_NOW),
+        **settings,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +77,9 @@ def test_every_text_on_the_wall_stays_inside_its_box(fonts, size, shape):
 
 @pytest.mark.parametrize("shape", WALLS)
 def test_names_on_the_cards_are_at_least_28_px_at_full_hd_and_the_count_at_least_150(fonts, shape):
-    layout = compute_layout((1920, 1080), [(chr(65 + i), [slot_id(i, j) for j in range(n)])
-                                           for i, n in enumerate(WALLS[shape])])
+    layout = compute_layout(
+        (1920, 1080), [(chr(65 + i), [slot_id(i, j) for j in range(n)]) for i, n in enumerate(WALLS[shape])]
+    )
     assert min(name_size(card) for card in layout.cards) >= MIN_NAME
     painter = WallPainter((1920, 1080), fonts=fonts)
     painter.paint(crowded(WALLS[shape]), SAMPLE_NOW)
@@ -83,8 +99,10 @@ def test_an_empty_wall_asks_people_to_hang_their_polaroid(fonts):
     assert "empty_wall" not in painter.text_boxes
 
 
-CHEERS = [Cheer(Kind.ATTEMPT, "Anne-Marie van den Berg-Oosterhout probeerde het!", "bevestigd door Kees van der Heijden"),
-          Cheer(Kind.MOVE_UP, "Mohammed gaat omhoog!", "naar Coacht anderen")]
+CHEERS = [
+    Cheer(Kind.ATTEMPT, "Anne-Marie van den Berg-Oosterhout probeerde het!", "bevestigd door Kees van der Heijden"),
+    Cheer(Kind.MOVE_UP, "Mohammed gaat omhoog!", "naar Coacht anderen"),
+]
 
 
 @pytest.mark.parametrize("size", SCREENS)
@@ -103,8 +121,12 @@ def test_a_banner_never_covers_the_thermometer_the_list_or_the_celebrated_card(f
 
 def test_the_goal_takes_the_whole_screen_briefly_then_gives_the_wall_back(fonts):
     layout = compute_layout((1920, 1080), [("A", ["A1", "A2"])])
-    goal = Celebration(Cheer(Kind.GOAL, "Doel gehaald!", "100 pogingen deze week. Top gedaan, allemaal!"),
-                       started=0, still=False, style=1)
+    goal = Celebration(
+        Cheer(Kind.GOAL, "Doel gehaald!", "100 pogingen deze week. Top gedaan, allemaal!"),
+        started=0,
+        still=False,
+        style=1,
+    )
     assert goal.takes_screen(1.0) and not goal.takes_screen(GOAL_FULL_SCREEN + 0.1)
     box, _ = goal.banner(layout, fonts, GOAL_FULL_SCREEN + 1)
     assert layout.wall.contains(box) and not box.colliderect(layout.panel.sheet)

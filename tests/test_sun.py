@@ -1,5 +1,6 @@
 """The wall's sun: on the screen, on a servo, or slid by hand and recorded."""
 
+from dataclasses import replace
 from datetime import time
 
 import pytest
@@ -8,11 +9,10 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from board.core.events import EventType
 from board.core.state import checkpoint_of, state_from_checkpoint
 from render.config import DisplayConfig, NightSchedule, NightWindow
-from render.samples import SAMPLE_NOW, wall as sample_wall
+from render.samples import SAMPLE_NOW
+from render.samples import wall as sample_wall
 from render.sun import EmulatedMCP3008, PhysicalSun, sun_height
 from tests.harness import MO_BADGE, SANNE, Wall
-
-from dataclasses import replace
 
 DAYTIME = NightSchedule()
 ALWAYS_NIGHT = NightSchedule(windows=(NightWindow(start=time(0, 0), end=time(0, 0)),))
