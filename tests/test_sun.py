@@ -124,3 +124,23 @@ def test_a_checkpoint_keeps_who_tried_and_where_the_sun_was_slid(tmp_path):
         assert restored.sun_height == 0.3
     finally:
         wall.close()
+
+
+def test_a_running_wall_drives_its_configured_servo_sun(tmp_path):
+    from datetime import UTC, datetime
+
+    from board.app.config import load_config
+    from board.app.runtime import WallRuntime
+    from board.core.clock import FakeClock
+    from tests.harness import SMALL_WALL
+
+    text = SMALL_WALL + "\n[display]\nnight = []\nsun = true\nsun_follows = \"thermometer\"\nsun_servo_pin = 18\n"
+    (tmp_path / "wallboard.toml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "wallboard.toml")
+    clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), config.tz)
+    with WallRuntime(config, clock, readers={}, leds=True) as runtime:
+        runtime.start()
+        runtime.sun.on_snapshot(replace(sample_wall(), period=replace(sample_wall().period, count=50, goal=100)))
+        runtime.sun.step()
+        assert runtime.sun.servo.angle == pytest.approx(0, abs=1)  # half way up a -90..90 servo
+    assert runtime.sun.servo is None  # stopped with the wall: its pin given back
