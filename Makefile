@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHECK_STAMP := $(VENV)/.check-installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
+# Names in Arabic, Chinese or with an emoji: the screen falls back to these (render/text.py).
+FONTS  := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
 .PHONY: demo test test-dates check format bench venv system-packages clean check-pi check-arm64
 
@@ -73,10 +75,15 @@ apt-python-venv:
 
 # The MQTT tests start their own Mosquitto; they only need the binary, and the
 # TLS tests make their certificates with the openssl command; systemd-analyze rates the unit.
+# The screen tests draw names in every script, so they need the fallback fonts.
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
 		apt-get update -q && $(APT) install mosquitto mosquitto-clients; }
+	@[ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+		&& [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install $(FONTS)"; exit 1; fi; \
+		apt-get update -q && $(APT) install $(FONTS); }
 	@command -v openssl >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install openssl"; exit 1; fi; \
 		apt-get update -q && $(APT) install openssl; }

@@ -41,9 +41,11 @@ fi
 echo "==> System packages"
 apt-get update -q
 # gcc, python3-dev and swig build spidev, RPi.GPIO and lgpio (no aarch64 wheels on PyPI);
-# v4l-utils brings cec-ctl, which puts the TV in standby at night.
+# v4l-utils brings cec-ctl, which puts the TV in standby at night; the Noto fonts draw
+# names in Arabic, Chinese or with an emoji (render/text.py).
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    python3-venv python3-dev gcc libc6-dev swig mosquitto mosquitto-clients v4l-utils
+    python3-venv python3-dev gcc libc6-dev swig mosquitto mosquitto-clients v4l-utils \
+    fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
 if command -v raspi-config >/dev/null 2>&1; then
     echo "==> SPI on (raspi-config; a reboot makes /dev/spidev0.* appear if it was off)"

@@ -14,6 +14,7 @@ from board.core.pins import PinUse, checks_pins_itself, first_clash
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NightMode = Literal["dim", "black"]
+SunMeasure = Literal["people", "thermometer"]
 
 
 class NightWindow(BaseModel):
@@ -80,6 +81,12 @@ class DisplayConfig(BaseModel):
     highlight_hours: float = Field(24, ge=0)  # cards moved this recently get a glow
     animation_fps: int = Field(30, ge=5, le=60)
     idle_tick_seconds: float = Field(1.0, gt=0, le=10)  # how often an idle wall checks the clock
+    sun: bool = False  # a sun left of the wall that rises through the period
+    sun_follows: SunMeasure = "people"  # share of people who had a go, or the thermometer's share of the goal
+    sun_servo_pin: int | str | None = None  # a servo moves a real sun along a rail (gpiozero AngularServo)
+    sun_servo_angles: tuple[float, float] = (-90.0, 90.0)  # the servo's angle with the sun at the bottom, at the top
+    sun_slider_channel: int | None = Field(None, ge=0, le=7)  # or people slide it: a potentiometer on this MCP3008 channel
+    sun_slider_step: float = Field(0.05, gt=0, le=0.5)  # a smaller slide is noise, not a move
 
     @field_validator("size")
     @classmethod
@@ -87,6 +94,15 @@ class DisplayConfig(BaseModel):
         if min(size) < 320:
             raise ValueError(f"a screen of {size[0]}×{size[1]} is too small for the wall")
         return size
+
+    @model_validator(mode="after")
+    def _one_kind_of_sun(self) -> "DisplayConfig":
+        if self.sun_servo_pin is not None and self.sun_slider_channel is not None:
+            raise ValueError("display.sun_servo_pin and display.sun_slider_channel: a sun is moved by a servo "
+                             "or slid by hand, not both")
+        if self.sun_servo_angles[0] == self.sun_servo_angles[1]:
+            raise ValueError("display.sun_servo_angles: bottom and top need different angles")
+        return self
 
     @property
     def schedule(self) -> NightSchedule:

@@ -28,6 +28,7 @@ from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter
 from render.screen import Screen, SdlScreen, open_wall_screen
+from render.sun import sun_height
 from render.theme import CORK
 from render.tv import CecTv
 
@@ -102,7 +103,8 @@ class WallDisplay(Closeable):
             screen = open_wall_screen(self.config)
         self.output = screen if isinstance(screen, Screen) else SdlScreen(screen, "given")
         self.screen = self.output.surface
-        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
+        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours),
+                                   sun=self.config.sun)
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
 
@@ -144,7 +146,7 @@ class WallDisplay(Closeable):
         now, tick = self._clock(), self._ticks()
         night = self.night_mode(now)
         self._power_tv(night != "black")
-        dirty = self.painter.paint(self.snapshot, now)
+        dirty = self.painter.paint(self.snapshot, now, sun=self.sun_height())
         if night is None:
             texts = Texts(self.snapshot.language)
             for event in events:
@@ -169,6 +171,12 @@ class WallDisplay(Closeable):
         if self.tv is not None and on != self._tv_on and (self._tv_on is not None or not on):
             self.tv.switch(on)
         self._tv_on = on
+
+    def sun_height(self) -> float | None:
+        """How far the sun has risen (0..1), or None without a sun."""
+        if not self.config.sun or self.snapshot is None:
+            return None
+        return sun_height(self.snapshot, self.config.sun_follows)
 
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
@@ -219,7 +227,8 @@ class WallDisplay(Closeable):
                 frame.fill(CORK)
             frame.blit(self.painter.canvas, offset)
             if self.celebration is not None:
-                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset)
+                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset,
+                                      self.painter.canvas, self.painter.text_areas())
             if night == "dim":
                 level = round(255 * self.config.dim_brightness)
                 frame.fill((level, level, level), special_flags=pygame.BLEND_RGB_MULT)

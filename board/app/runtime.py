@@ -29,6 +29,7 @@ from store.repository import Store
 if TYPE_CHECKING:
     from render.display import WallDisplay
     from render.leds import LedThermometer
+    from render.sun import PhysicalSun
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ class WallRuntime(Closeable):
     which is all a command that looks or administers needs; `start()` adds the rest of
     a live wall. A `live` wall also records what time has brought since it last ran.
     Readers default to the config's (simulated, or the hardware wired in it); the
-    screen and the LED column (when the config enables it) run only when asked for.
+    screen and the LED column (when the config enables it) run only when asked for; a
+    physical sun (servo or slider, when configured) runs with the LED column.
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class WallRuntime(Closeable):
         self.readers: Mapping[str, Reader] = {}
         self.display: WallDisplay | None = None
         self.leds: LedThermometer | None = None
+        self.sun: PhysicalSun | None = None
         self.mqtt: MqttInterface | None = None
 
     def open(self) -> WallService:
@@ -149,6 +152,17 @@ class WallRuntime(Closeable):
                     )
                 )
                 self._listen(self.leds)
+            display = self.config.display
+            if self.drive_leds and (display.sun_servo_pin is not None or display.sun_slider_channel is not None):
+                from render.sun import PhysicalSun
+
+                self.sun = self._parts.enter_context(
+                    PhysicalSun(display, display.schedule, pin_factory=self.pin_factory, clock=self.clock.now)
+                )
+                # A slid sun is recorded as sun_moved, on the service's thread like every record.
+                self.sun.report_to(lambda height: self.service.submit(lambda: self.service.record_sun_moved(height)))
+                self._listen(self.sun)
+                self.sun.start()
             if self.config.mqtt.enabled:
                 self.mqtt = MqttInterface(self.config, self.service, self.store, self.readers)
                 self._parts.callback(self.mqtt.stop)

@@ -244,6 +244,10 @@ class AdminCommands:
         )
         return self.record([draft])[0]
 
+    def record_sun_moved(self, height: float) -> WallEvent:
+        """People slid the wall's sun to `height` (0 bottom, 1 top)."""
+        return self.record([Draft(EventType.SUN_MOVED, details={"height": round(min(1.0, max(0.0, height)), 3)})])[0]
+
     def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
         """Put the record right when the wall and the data disagree."""
         person = self._active_person(person_id)
