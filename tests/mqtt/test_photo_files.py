@@ -8,7 +8,7 @@ from board.core.errors import StoreError
 from board.mqtt import api
 from board.mqtt.commands import validate
 from tests.mqtt.test_commands import png
-from tests.test_nothing_lost import FullDisk
+from tests.wall.test_nothing_lost import FullDisk
 
 PHOTO = base64.b64encode(png(3, 2)).decode()
 
