@@ -26,6 +26,7 @@ from board.rules import CoachInfo, Directory, PersonInfo
 from board.snapshot import (
     AttemptView,
     LevelView,
+    MoveUpView,
     PadWindowView,
     PeriodView,
     PersonView,
@@ -192,13 +193,15 @@ class WallService:
                         else "", a.at)
             for a in state.recent
         )
-        moved_up = tuple(self._name(p) for p, _at in sorted(state.moved_up.items(), key=lambda item: item[1]))
+        ups = sorted(state.moved_up.items(), key=lambda item: item[1])
+        moved_up = tuple(self._name(person_id) for person_id, _at in ups)
+        last_move_up = MoveUpView(self._name(ups[-1][0]), ups[-1][1]) if ups else None
         pad = None
         if state.pad and state.pad.coach_id in people.coaches:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
         return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)))
+                        recent, moved_up, pad, message, tuple(sorted(state.offline)), last_move_up)
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
@@ -394,8 +397,11 @@ class WallService:
             raise CommandError("not_found", f"no attempt with id {attempt_id}")
         if attempt.voided:
             raise CommandError("conflict", f"attempt {attempt_id} is already voided")
+        details = {"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)}
+        if attempt.coach_id is not None:
+            details["coach_name"] = self.store.coach_name(attempt.coach_id)
         draft = Draft(EventType.ATTEMPT_VOIDED, person_id=attempt.person_id, coach_id=attempt.coach_id,
-                      details={"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)})
+                      details=details)
         return self.record([draft])[0]
 
     def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:

@@ -68,6 +68,7 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
             "$CONF_DIR/wallboard.toml"
     fi
     echo "    Add an admin for yourself: sudo $PREFIX/src/deploy/mosquitto/users.sh admin"
+    echo "    Home Assistant's account (docs/home-assistant.md): sudo $PREFIX/src/deploy/mosquitto/users.sh homeassistant"
 fi
 
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

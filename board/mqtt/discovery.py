@@ -1,28 +1,31 @@
-"""Home Assistant MQTT discovery: the wall as one device with a few sensors.
+"""Home Assistant MQTT discovery: the wall as one device, announced in one retained config.
 
-Every sensor reads the retained `state` topic through a value template, so the
-wall publishes nothing extra for Home Assistant beyond these retained configs.
+Device-based discovery (Home Assistant 2024.11 and later): `<prefix>/device/<node>/config`
+carries the device, an `origin` and every entity. They all read the wall's own retained
+`state` and `availability` topics through templates, so the wall publishes nothing
+extra for Home Assistant; only the event entity and the "goal reached" trigger listen
+to `event/<type>`, and the text and number entities send the documented requests
+`display/message` and `goal/set`.
 """
 
+import json
 import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from board.config import PAD, Config
 from board.mqtt.config import MqttConfig
 
-# key -> (name, value template, extra config)
-_SENSORS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "attempts": ("Attempts this period", "{{ value_json.period.count if value_json.period else 0 }}",
-                 {"state_class": "measurement", "icon": "mdi:hand-okay"}),
-    "goal": ("Goal", "{{ value_json.period.goal if value_json.period else 0 }}",
-             {"icon": "mdi:flag-checkered"}),
-    "percentage": ("Goal reached", "{{ value_json.period.percent if value_json.period else 0 }}",
-                   {"unit_of_measurement": "%", "state_class": "measurement", "icon": "mdi:thermometer"}),
-    "people_on_wall": ("People on the wall", "{{ value_json.people_on_wall }}",
-                       {"state_class": "measurement", "icon": "mdi:account-group"}),
-    "last_attempt": ("Last attempt", "{{ value_json.last_attempt.at if value_json.last_attempt else None }}",
-                     {"device_class": "timestamp", "json_attributes_template": "{{ value_json.last_attempt | tojson }}"}),
-}
+PRODUCT = "Polaroid Wall"
+DEFAULT_BOARD_ID = Config.model_fields["board_id"].default
+# The sensors of the per-entity discovery that earlier versions sent: cleared once.
+LEGACY_SENSORS = ("attempts", "goal", "percentage", "people_on_wall", "last_attempt")
+# What the event entity reports, and which wall events it takes them from.
+WALL_EVENT_TYPES = ("attempt_confirmed", "moved_up", "goal_reached")
+# `display/message` allows up to 200 characters, shown this long.
+MESSAGE_MAX = 200
+MESSAGE_SECONDS = 60
+GOAL_MAX = 1_000_000
 
 
 def software_version() -> str:
@@ -37,36 +40,145 @@ def _node_id(board_id: str) -> str:
     return "wallboard_" + re.sub(r"[^A-Za-z0-9_-]", "_", board_id)
 
 
-def discovery_topics(config: MqttConfig, board_id: str) -> list[str]:
-    node = _node_id(board_id)
-    return [f"{config.discovery_prefix}/sensor/{node}/{key}/config" for key in _SENSORS]
-
-
-def discovery_configs(config: MqttConfig, board_id: str) -> dict[str, dict[str, Any]]:
-    """Retained config per discovery topic."""
-    base = config.topic_base(board_id)
-    node = _node_id(board_id)
-    device = {"identifiers": [node], "name": f"Polaroid Wall {board_id}", "manufacturer": "Polaroid Wall",
-              "model": "Raspberry Pi wall", "sw_version": software_version()}
-    configs = {}
-    for topic, (key, (name, template, extra)) in zip(discovery_topics(config, board_id), _SENSORS.items()):
-        sensor = {
-            "name": name,
-            "unique_id": f"{node}_{key}",
-            "object_id": f"{node}_{key}",
-            "state_topic": f"{base}/state",
-            "value_template": template,
-            "availability": [{"topic": f"{base}/availability", "value_template": "{{ value_json.state }}"}],
-            "device": device,
-            "qos": 1,
-            **extra,
-        }
-        if "json_attributes_template" in sensor:
-            sensor["json_attributes_topic"] = f"{base}/state"
-        configs[topic] = sensor
-    return configs
+def _object_id(board_id: str, key: str) -> str:
+    """The entity id Home Assistant gives on first discovery: lower case, digits and `_` only."""
+    return re.sub(r"[^a-z0-9_]", "_", f"{_node_id(board_id)}_{key}".lower())
 
 
 def status_topic(config: MqttConfig) -> str:
     """Home Assistant says `online` here when it (re)starts: time to send configs again."""
     return f"{config.discovery_prefix}/status"
+
+
+def _on_level(level_id: str) -> str:
+    """Template: the slots of one level that have someone in them."""
+    return (f"(value_json.levels | selectattr('id', 'eq', {json.dumps(level_id)}) | map(attribute='slots') "
+            "| first | selectattr('person'))")
+
+
+# The event entity's template: the wall events Home Assistant users watch for, as
+# {"event_type": ..., attributes}; anything else renders empty, which Home Assistant ignores.
+_EVENT_TEMPLATE = (
+    "{%- set e = value_json -%}"
+    "{%- if e.type == 'attempt_confirmed' -%}"
+    "{{ {'event_type': 'attempt_confirmed', 'seq': e.seq, 'person': e.person.name,"
+    " 'coach': e.coach.name if e.coach else none} | tojson }}"
+    "{%- elif e.type in ('card_placed', 'card_moved') and (e.level_change or 0) > 0 -%}"
+    "{{ {'event_type': 'moved_up', 'seq': e.seq, 'person': e.person.name, 'slot': e.slot} | tojson }}"
+    "{%- elif e.type == 'goal_reached' -%}"
+    "{{ {'event_type': 'goal_reached', 'seq': e.seq, 'goal': e.goal, 'count': e.count} | tojson }}"
+    "{%- endif -%}"
+)
+
+
+class HomeAssistantDevice:
+    """The wall's discovery config, and where it goes."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.mqtt = config.mqtt
+        self.board_id = config.board_id
+        self.node = _node_id(config.board_id)
+        self.base = config.mqtt.topic_base(config.board_id)
+
+    @property
+    def topic(self) -> str:
+        return f"{self.mqtt.discovery_prefix}/device/{self.node}/config"
+
+    @property
+    def legacy_topics(self) -> list[str]:
+        """Per-entity configs that earlier versions left retained; an empty payload removes them."""
+        return [f"{self.mqtt.discovery_prefix}/sensor/{self.node}/{key}/config" for key in LEGACY_SENSORS]
+
+    @property
+    def name(self) -> str:
+        """"Polaroid Wall", plus the board id when it says something; entity names follow it."""
+        return PRODUCT if self.board_id == DEFAULT_BOARD_ID else f"{PRODUCT} {self.board_id}"
+
+    def payload(self) -> dict[str, Any]:
+        device: dict[str, Any] = {"identifiers": [self.node], "name": self.name, "manufacturer": PRODUCT,
+                                  "model": "Raspberry Pi wall", "sw_version": software_version()}
+        if self.mqtt.discovery_configuration_url:
+            device["configuration_url"] = self.mqtt.discovery_configuration_url
+        return {
+            "device": device,
+            "origin": {"name": PRODUCT, "sw_version": software_version()},
+            "state_topic": f"{self.base}/state",
+            "availability": [{"topic": f"{self.base}/availability", "value_template": "{{ value_json.state }}"}],
+            "qos": 1,
+            "components": self.components(),
+        }
+
+    def components(self) -> dict[str, dict[str, Any]]:
+        components = {
+            "attempts": self._entity("sensor", "attempts", "Attempts this period",
+                                     "{{ value_json.period.count if value_json.period else None }}",
+                                     state_class="total", icon="mdi:hand-okay",
+                                     last_reset_value_template="{{ value_json.period.starts_at if value_json.period else None }}"),
+            "goal": self._entity("sensor", "goal", "Goal",
+                                 "{{ value_json.period.goal if value_json.period else None }}",
+                                 state_class="measurement", icon="mdi:flag-checkered"),
+            "percentage": self._entity("sensor", "percentage", "Share of the goal",
+                                       "{{ value_json.period.percent if value_json.period else None }}",
+                                       unit_of_measurement="%", state_class="measurement", icon="mdi:thermometer"),
+            "people_on_wall": self._entity("sensor", "people_on_wall", "People on the wall",
+                                           "{{ value_json.people_on_wall }}",
+                                           state_class="measurement", icon="mdi:account-group"),
+            "last_attempt": self._entity(
+                "sensor", "last_attempt", "Last attempt",
+                "{{ value_json.last_attempt.at if value_json.last_attempt else None }}",
+                device_class="timestamp", icon="mdi:hand-okay", json_attributes_topic=f"{self.base}/state",
+                json_attributes_template="{{ ({'person': value_json.last_attempt.person, "
+                "'coach': value_json.last_attempt.coach, 'attempt_id': value_json.last_attempt.id} "
+                "if value_json.last_attempt else {}) | tojson }}"),
+            "last_move_up": self._entity(
+                "sensor", "last_move_up", "Last move up",
+                "{{ value_json.last_move_up.at if value_json.last_move_up else None }}",
+                device_class="timestamp", icon="mdi:arrow-up-bold", json_attributes_topic=f"{self.base}/state",
+                json_attributes_template="{{ ({'person': value_json.last_move_up.person, "
+                "'moved_up_this_period': value_json.moved_up} if value_json.last_move_up else {}) | tojson }}"),
+            "readers_offline": self._entity(
+                "sensor", "readers_offline", "Readers offline", "{{ value_json.offline_readers | count }}",
+                state_class="measurement", icon="mdi:nfc-search-variant", entity_category="diagnostic",
+                json_attributes_topic=f"{self.base}/state",
+                json_attributes_template="{{ {'readers': value_json.offline_readers} | tojson }}"),
+            "events": self._entity("event", "events", "Wall events", _EVENT_TEMPLATE,
+                                   state_topic=f"{self.base}/event/+", event_types=list(WALL_EVENT_TYPES),
+                                   icon="mdi:bullhorn"),
+            "message": self._entity(
+                "text", "message", "Screen message", "{{ value_json.message or '' }}",
+                command_topic=f"{self.base}/request/display/message",
+                command_template="{{ {'text': value, 'seconds': %d} | tojson }}" % MESSAGE_SECONDS,
+                min=0, max=MESSAGE_MAX, icon="mdi:message-text"),
+            "goal_setting": self._entity(
+                "number", "goal_setting", "Goal of this period",
+                "{{ value_json.period.goal if value_json.period else None }}",
+                command_topic=f"{self.base}/request/goal/set",
+                command_template="{{ {'goal': value | int, 'period': 'current'} | tojson }}",
+                min=0, max=GOAL_MAX, step=1, mode="box", icon="mdi:flag-checkered", entity_category="config"),
+            "goal_reached": {"platform": "device_automation", "automation_type": "trigger",
+                             "topic": f"{self.base}/event/goal_reached", "type": "goal_reached",
+                             "subtype": "thermometer"},
+        }
+        for level in self.config.levels:
+            key = f"level_{level.id}"
+            components[key] = self._entity(
+                "sensor", key, f"People on {level.name}", "{{ %s | count }}" % _on_level(level.id),
+                state_class="measurement", icon="mdi:stairs",
+                json_attributes_topic=f"{self.base}/state",
+                json_attributes_template="{{ {'people': %s | map(attribute='person.name') | list} | tojson }}"
+                % _on_level(level.id))
+        for reader in self.config.reader_ids:
+            key = f"reader_{reader}"
+            components[key] = self._entity(
+                "binary_sensor", key, "Coach pad reader" if reader == PAD else f"Reader {reader}",
+                "{{ 'OFF' if %s in value_json.offline_readers else 'ON' }}" % json.dumps(reader),
+                device_class="connectivity", entity_category="diagnostic")
+        return components
+
+    def _entity(self, platform: str, key: str, name: str, value_template: str, **options: Any) -> dict[str, Any]:
+        object_id = _object_id(self.board_id, key)
+        return {"platform": platform, "name": name, "unique_id": f"{self.node}_{key}",
+                # default_entity_id from Home Assistant 2025.10; object_id for older versions.
+                "default_entity_id": f"{platform}.{object_id}", "object_id": object_id,
+                "value_template": value_template, **options}

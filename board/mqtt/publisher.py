@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from board.events import WallEvent
-from board.mqtt.discovery import discovery_configs, discovery_topics, status_topic
+from board.mqtt.discovery import HomeAssistantDevice, status_topic
 from board.mqtt.link import MqttLink
 from board.mqtt.state import snapshot_payload
 from board.snapshot import Snapshot
@@ -57,11 +57,11 @@ class Outbox(Protocol):
 class MqttPublisher:
     """A BoardListener that publishes on its own thread."""
 
-    def __init__(self, link: MqttLink, outbox: Outbox, board_id: str, *, poll_interval: float = 1.0,
+    def __init__(self, link: MqttLink, outbox: Outbox, home_assistant: HomeAssistantDevice, *, poll_interval: float = 1.0,
                  ack_batch: int = ACK_BATCH, ack_delay: float = ACK_DELAY):
         self.link = link
         self.outbox = outbox
-        self.board_id = board_id
+        self.home_assistant = home_assistant
         # Also picks up events written by another process (the CLI) without on_event.
         self.poll_interval = poll_interval
         self.ack_batch = ack_batch
@@ -203,11 +203,11 @@ class MqttPublisher:
             self._published_version = snapshot.version
 
     def _publish_discovery(self) -> None:
-        config = self.link.config
-        if config.discovery:
-            for topic, sensor in discovery_configs(config, self.board_id).items():
-                self.link.publish(topic, sensor, retain=True)
+        # An empty retained config removes what it announced from Home Assistant: the
+        # per-entity sensors of earlier versions always, the device when discovery is off.
+        for topic in self.home_assistant.legacy_topics:
+            self.link.publish(topic, b"", retain=True)
+        if self.link.config.discovery:
+            self.link.publish(self.home_assistant.topic, self.home_assistant.payload(), retain=True)
         else:
-            # An empty retained config removes the entity from Home Assistant.
-            for topic in discovery_topics(config, self.board_id):
-                self.link.publish(topic, b"", retain=True)
+            self.link.publish(self.home_assistant.topic, b"", retain=True)

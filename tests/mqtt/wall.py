@@ -5,8 +5,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from board.clock import SystemClock
-from board.config import Config, load_config
+from board.config import Config, Level, load_config
 from board.demo import simulated_readers
+from board.mqtt.config import MqttConfig
+from board.mqtt.discovery import HomeAssistantDevice
 from board.mqtt.runtime import MqttInterface
 from board.service import WallService
 from store.repository import Store
@@ -49,6 +51,12 @@ password_file = "{password_file}"
 reconnect_min_delay = 0.1
 reconnect_max_delay = 0.5
 """
+
+
+def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1") -> HomeAssistantDevice:
+    """The discovery of a two-level wall with simulated readers, around this [mqtt] section."""
+    levels = [Level(id="A", name="Start", slots=["A1", "A2"]), Level(id="B", name="Top", slots=["B1"])]
+    return HomeAssistantDevice(Config(board_id=board_id, levels=levels, readers={"kind": "sim"}, mqtt=mqtt))
 
 
 def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
