@@ -142,7 +142,7 @@ class HomeAssistantDevice:
                 state_class="measurement", icon="mdi:nfc-search-variant", entity_category="diagnostic",
                 json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ {'readers': value_json.offline_readers} | tojson }}"),
-            "events": self._entity("event", "events", "Wall events", _EVENT_TEMPLATE,
+            "events": self._entity("event", "events", "Events", _EVENT_TEMPLATE,
                                    state_topic=f"{self.base}/event/+", event_types=list(WALL_EVENT_TYPES),
                                    icon="mdi:bullhorn"),
             "message": self._entity(
