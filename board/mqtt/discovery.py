@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from board.config import PAD, Config
+from board.i18n import Texts
 from board.mqtt.config import MqttConfig
 
 PRODUCT = "Polaroid Wall"
@@ -80,6 +81,7 @@ class HomeAssistantDevice:
         self.board_id = config.board_id
         self.node = _node_id(config.board_id)
         self.base = config.mqtt.topic_base(config.board_id)
+        self.texts = Texts(config.language)  # entity names, in the wall's language
 
     @property
     def topic(self) -> str:
@@ -111,47 +113,47 @@ class HomeAssistantDevice:
 
     def components(self) -> dict[str, dict[str, Any]]:
         components = {
-            "attempts": self._entity("sensor", "attempts", "Attempts this period",
+            "attempts": self._entity("sensor", "attempts", self.texts("ha.attempts"),
                                      "{{ value_json.period.count if value_json.period else None }}",
                                      state_class="total", icon="mdi:hand-okay",
                                      last_reset_value_template="{{ value_json.period.starts_at if value_json.period else None }}"),
-            "goal": self._entity("sensor", "goal", "Goal",
+            "goal": self._entity("sensor", "goal", self.texts("ha.goal"),
                                  "{{ value_json.period.goal if value_json.period else None }}",
                                  state_class="measurement", icon="mdi:flag-checkered"),
-            "percentage": self._entity("sensor", "percentage", "Share of the goal",
+            "percentage": self._entity("sensor", "percentage", self.texts("ha.percentage"),
                                        "{{ value_json.period.percent if value_json.period else None }}",
                                        unit_of_measurement="%", state_class="measurement", icon="mdi:thermometer"),
-            "people_on_wall": self._entity("sensor", "people_on_wall", "People on the wall",
+            "people_on_wall": self._entity("sensor", "people_on_wall", self.texts("ha.people_on_wall"),
                                            "{{ value_json.people_on_wall }}",
                                            state_class="measurement", icon="mdi:account-group"),
             "last_attempt": self._entity(
-                "sensor", "last_attempt", "Last attempt",
+                "sensor", "last_attempt", self.texts("ha.last_attempt"),
                 "{{ value_json.last_attempt.at if value_json.last_attempt else None }}",
                 device_class="timestamp", icon="mdi:hand-okay", json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ ({'person': value_json.last_attempt.person, "
                 "'coach': value_json.last_attempt.coach, 'attempt_id': value_json.last_attempt.id} "
                 "if value_json.last_attempt else {}) | tojson }}"),
             "last_move_up": self._entity(
-                "sensor", "last_move_up", "Last move up",
+                "sensor", "last_move_up", self.texts("ha.last_move_up"),
                 "{{ value_json.last_move_up.at if value_json.last_move_up else None }}",
                 device_class="timestamp", icon="mdi:arrow-up-bold", json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ ({'person': value_json.last_move_up.person, "
                 "'moved_up_this_period': value_json.moved_up} if value_json.last_move_up else {}) | tojson }}"),
             "readers_offline": self._entity(
-                "sensor", "readers_offline", "Readers offline", "{{ value_json.offline_readers | count }}",
+                "sensor", "readers_offline", self.texts("ha.readers_offline"), "{{ value_json.offline_readers | count }}",
                 state_class="measurement", icon="mdi:nfc-search-variant", entity_category="diagnostic",
                 json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ {'readers': value_json.offline_readers} | tojson }}"),
-            "events": self._entity("event", "events", "Events", _EVENT_TEMPLATE,
+            "events": self._entity("event", "events", self.texts("ha.events"), _EVENT_TEMPLATE,
                                    state_topic=f"{self.base}/event/+", event_types=list(WALL_EVENT_TYPES),
                                    icon="mdi:bullhorn"),
             "message": self._entity(
-                "text", "message", "Screen message", "{{ value_json.message or '' }}",
+                "text", "message", self.texts("ha.message"), "{{ value_json.message or '' }}",
                 command_topic=f"{self.base}/request/display/message",
                 command_template="{{ {'text': value, 'seconds': %d} | tojson }}" % MESSAGE_SECONDS,
                 min=0, max=MESSAGE_MAX, icon="mdi:message-text"),
             "goal_setting": self._entity(
-                "number", "goal_setting", "Goal of this period",
+                "number", "goal_setting", self.texts("ha.goal_setting"),
                 "{{ value_json.period.goal if value_json.period else None }}",
                 command_topic=f"{self.base}/request/goal/set",
                 command_template="{{ {'goal': value | int, 'period': 'current'} | tojson }}",
@@ -163,7 +165,7 @@ class HomeAssistantDevice:
         for level in self.config.levels:
             key = f"level_{level.id}"
             components[key] = self._entity(
-                "sensor", key, f"People on {level.name}", "{{ %s | count }}" % _on_level(level.id),
+                "sensor", key, self.texts("ha.level", level=level.name), "{{ %s | count }}" % _on_level(level.id),
                 state_class="measurement", icon="mdi:stairs",
                 json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ {'people': %s | map(attribute='person.name') | list} | tojson }}"
@@ -171,7 +173,7 @@ class HomeAssistantDevice:
         for reader in self.config.reader_ids:
             key = f"reader_{reader}"
             components[key] = self._entity(
-                "binary_sensor", key, "Coach pad reader" if reader == PAD else f"Reader {reader}",
+                "binary_sensor", key, self.texts("ha.pad_reader") if reader == PAD else self.texts("ha.reader", reader=reader),
                 "{{ 'OFF' if %s in value_json.offline_readers else 'ON' }}" % json.dumps(reader),
                 device_class="connectivity", entity_category="diagnostic")
         return components

@@ -39,7 +39,14 @@ def test_each_reader_has_a_diagnostic_connectivity_sensor_and_each_level_a_head_
     readers = {key: c for key, c in components.items() if c["platform"] == "binary_sensor"}
     assert set(readers) == {"reader_A1", "reader_A2", "reader_B1", "reader_pad"}
     assert all(c["device_class"] == "connectivity" and c["entity_category"] == "diagnostic" for c in readers.values())
-    assert components["level_A"]["name"] == "People on Start" and components["level_B"]["name"] == "People on Top"
+    assert components["level_A"]["name"] == "Mensen op Start" and components["level_B"]["name"] == "Mensen op Top"
+
+
+def test_entity_names_are_in_the_walls_language():
+    dutch = home_assistant_device(MqttConfig()).payload()["components"]
+    english = home_assistant_device(MqttConfig(), language="en").payload()["components"]
+    assert (dutch["attempts"]["name"], english["attempts"]["name"]) == ("Pogingen deze periode", "Attempts this period")
+    assert (dutch["reader_pad"]["name"], english["reader_pad"]["name"]) == ("Lezer van de coachpad", "Coach pad reader")
 
 
 def test_the_text_and_number_entities_send_the_documented_requests():

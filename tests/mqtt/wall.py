@@ -53,10 +53,11 @@ reconnect_max_delay = 0.5
 """
 
 
-def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1") -> HomeAssistantDevice:
+def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1", language: str = "nl") -> HomeAssistantDevice:
     """The discovery of a two-level wall with simulated readers, around this [mqtt] section."""
     levels = [Level(id="A", name="Start", slots=["A1", "A2"]), Level(id="B", name="Top", slots=["B1"])]
-    return HomeAssistantDevice(Config(board_id=board_id, levels=levels, readers={"kind": "sim"}, mqtt=mqtt))
+    return HomeAssistantDevice(Config(board_id=board_id, language=language, levels=levels, readers={"kind": "sim"},
+                                      mqtt=mqtt))
 
 
 def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
