@@ -8,13 +8,35 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: demo test bench venv system-packages clean
+.PHONY: demo test test-homeassistant bench venv system-packages clean
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q
+
+# The wall in a real Home Assistant (tests/mqtt/test_home_assistant.py): a pinned
+# release in its own venv, on the Python 3.13 it needs (Debian's python3.13, or a
+# pyenv build). Without one the test is skipped, saying so. Not part of `make test`:
+# installing Home Assistant takes minutes.
+HA_VERSION := 2025.4.4
+HA_VENV    := .venv-ha
+HA_STAMP   := $(HA_VENV)/.installed-$(HA_VERSION)
+HA_PYTHON  ?= $(firstword $(wildcard /usr/bin/python3.13 /usr/local/bin/python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13))
+
+test-homeassistant: $(STAMP) system-packages $(HA_STAMP)
+	$(BIN)/python -m pytest -q -m homeassistant tests/mqtt/test_home_assistant.py
+
+$(HA_STAMP):
+	@if [ -z "$(HA_PYTHON)" ]; then \
+		echo "No Python 3.13 found for Home Assistant $(HA_VERSION) (apt-get install python3.13, or HA_PYTHON=...): its test will be skipped"; \
+	else \
+		rm -rf $(HA_VENV) && $(HA_PYTHON) -m venv $(HA_VENV) && \
+		$(HA_VENV)/bin/python -m pip install -q --upgrade pip && \
+		$(HA_VENV)/bin/python -m pip install -q homeassistant==$(HA_VERSION) paho-mqtt==2.1.0 && \
+		touch $@; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/wallboard bench --out bench-results.json
@@ -45,4 +67,4 @@ system-packages:
 		apt-get update -q && $(APT) install openssl; }
 
 clean:
-	rm -rf $(VENV) demo-data .pytest_cache bench-results.json
+	rm -rf $(VENV) $(HA_VENV) demo-data .pytest_cache bench-results.json

@@ -1,0 +1,163 @@
+"""The wall in a real Home Assistant: every entity's state and attributes after a scripted scenario.
+
+Run with `make test-homeassistant`, which puts a pinned Home Assistant in .venv-ha (it
+needs Python 3.13). One Home Assistant, one broker and one wall serve the whole module;
+the tests run in file order and each one checks Home Assistant against the wall as it
+is then. The last one reads Home Assistant's log: the MQTT integration warned of nothing.
+"""
+
+from datetime import datetime
+
+import pytest
+
+from board.mqtt.broker import Mosquitto
+from board.mqtt.discovery import HomeAssistantDevice
+from tests.mqtt import home_assistant as ha
+from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
+
+pytestmark = pytest.mark.homeassistant
+
+if not ha.installed():
+    pytest.skip(f"no Home Assistant in {ha.VENV}: `make test-homeassistant` installs it (it needs Python 3.13)",
+                allow_module_level=True)
+
+DEVICE = "sensor.wallboard_wall_goal"  # any entity of the wall: templates find the device through it
+
+
+@pytest.fixture(scope="module")
+def broker():
+    with Mosquitto() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def wall(broker, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("wall")
+    config_path = write_wall_config(directory, broker)
+    config_path.write_text(config_path.read_text().replace('board_id = "wall-1"', 'board_id = "wall"'))
+    running = RunningWall(config_path, broker)
+    running.people = running.add_people()
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def home(broker, wall, tmp_path_factory):
+    home = ha.HomeAssistant(tmp_path_factory.mktemp("home-assistant"), wall.config.timezone).start()
+    try:
+        home.add_mqtt(broker)
+        yield home
+    finally:
+        home.stop()
+
+
+def entity_ids(wall: RunningWall) -> dict[str, str]:
+    """Component key -> the entity id Home Assistant gives it."""
+    components = HomeAssistantDevice(wall.config).payload()["components"]
+    return {key: component["default_entity_id"] for key, component in components.items()
+            if "default_entity_id" in component}
+
+
+def snapshot(wall: RunningWall) -> dict:
+    return wall.ok("state/get")["state"]
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_once(home, wall):
+    expected = entity_ids(wall)
+    home.wait_until(lambda: all(home.states().get(entity, {}).get("state") not in (None, "unavailable")
+                                for entity in expected.values()), 60, "every entity of the wall available")
+    states = home.states()
+    for key, entity in expected.items():
+        name = HomeAssistantDevice(wall.config).payload()["components"][key]["name"]
+        assert states[entity]["attributes"]["friendly_name"] == f"Polaroid Wall {name}"
+    assert home.template("{{ device_attr('%s', 'name') }}" % DEVICE) == "Polaroid Wall"
+    assert home.template("{{ device_attr('%s', 'manufacturer') }}" % DEVICE) == "Polaroid Wall"
+    assert home.template("{{ device_entities(device_id('%s')) | count }}" % DEVICE) == str(len(expected))
+
+
+def test_sensors_follow_cards_moving_up_and_attempts_confirmed_and_voided(home, wall):
+    people = wall.people
+    wall.readers["A1"].set_tags([SANNE])
+    wall.readers["A2"].set_tags([DAAN])
+    wall.wait_until(lambda: snapshot(wall)["people_on_wall"] == 2)
+    wall.readers["A1"].set_tags([])
+    wall.readers["B1"].set_tags([SANNE])  # Sanne moves up a level
+    wall.wait_until(lambda: snapshot(wall)["last_move_up"] is not None)
+    attempt = wall.ok("attempt/add", {"person_id": people["Daan"], "coach_id": 1, "reason": "on the floor"})["attempt"]
+    state = snapshot(wall)
+    period = state["period"]
+    home.wait_until(lambda: home.state("sensor.wallboard_wall_attempts")["state"] == "1", what="one attempt")
+
+    attempts = home.state("sensor.wallboard_wall_attempts")
+    assert attempts["attributes"]["state_class"] == "total"
+    assert moment(attempts["attributes"]["last_reset"]) == moment(period["starts_at"])
+    assert home.state("sensor.wallboard_wall_goal")["state"] == str(period["goal"])
+    assert float(home.state("sensor.wallboard_wall_percentage")["state"]) == period["percent"]
+    assert home.state("sensor.wallboard_wall_people_on_wall")["state"] == "2"
+    start, top = home.state("sensor.wallboard_wall_level_a"), home.state("sensor.wallboard_wall_level_b")
+    assert (start["state"], start["attributes"]["people"]) == ("1", ["Daan"])
+    assert (top["state"], top["attributes"]["people"]) == ("1", ["Sanne"])
+    last = home.state("sensor.wallboard_wall_last_attempt")
+    assert moment(last["state"]) == moment(attempt["at"])
+    assert {key: last["attributes"][key] for key in ("person", "coach", "attempt_id")} == {
+        "person": "Daan", "coach": "Mo", "attempt_id": attempt["id"]}
+    up = home.state("sensor.wallboard_wall_last_move_up")
+    assert moment(up["state"]) == moment(state["last_move_up"]["at"]) and up["attributes"]["person"] == "Sanne"
+    event = home.state("event.wallboard_wall_events")
+    assert event["attributes"]["event_type"] == "attempt_confirmed"
+    assert (event["attributes"]["person"], event["attributes"]["coach"]) == ("Daan", "Mo")
+
+    wall.ok("attempt/void", {"id": attempt["id"], "reason": "entered twice"})
+    home.wait_until(lambda: home.state("sensor.wallboard_wall_attempts")["state"] == "0", what="the void counted")
+    last = home.state("sensor.wallboard_wall_last_attempt")
+    assert last["state"] == "unknown"
+    assert not {"person", "coach", "attempt_id"} & set(last["attributes"])  # cleared, not the voided attempt's
+
+
+def test_home_assistant_sets_the_goal_and_puts_a_message_on_the_screen(home, wall):
+    home.call("number", "set_value", entity_id="number.wallboard_wall_goal_setting", value=2)
+    wall.wait_until(lambda: snapshot(wall)["period"]["goal"] == 2)
+    home.wait_until(lambda: home.state("sensor.wallboard_wall_goal")["state"] == "2", what="the new goal")
+    assert float(home.state("number.wallboard_wall_goal_setting")["state"]) == 2
+
+    home.call("text", "set_value", entity_id="text.wallboard_wall_message", value="Koffie staat klaar!")
+    wall.wait_until(lambda: snapshot(wall)["message"] == "Koffie staat klaar!")
+    home.wait_until(lambda: home.state("text.wallboard_wall_message")["state"] == "Koffie staat klaar!",
+                    what="the message shown")
+
+
+def test_reaching_the_goal_is_an_event_and_a_device_trigger(home, wall):
+    device_id = home.template("{{ device_id('%s') }}" % DEVICE)
+    triggers = home.websocket({"type": "device_automation/trigger/list", "device_id": device_id})
+    assert {(trigger["type"], trigger["subtype"]) for trigger in triggers if trigger["domain"] == "mqtt"} == {
+        ("goal_reached", "thermometer")}
+    wall.ok("goal/set", {"goal": snapshot(wall)["period"]["count"] + 2})
+    goal = snapshot(wall)["period"]["goal"]
+    for person in ("Sanne", "Daan"):  # two more attempts reach it
+        wall.ok("attempt/add", {"person_id": wall.people[person], "reason": "scripted"})
+    home.wait_until(lambda: home.state("event.wallboard_wall_events")["attributes"]["event_type"] == "goal_reached",
+                    what="goal_reached")
+    event = home.state("event.wallboard_wall_events")["attributes"]
+    assert (event["goal"], event["count"]) == (goal, goal)
+    assert float(home.state("sensor.wallboard_wall_percentage")["state"]) == 100.0
+
+
+def test_a_failing_reader_shows_disconnected_and_is_counted_until_it_recovers(home, wall):
+    wall.readers["A3"].set_fault("no answer")
+    home.wait_until(lambda: home.state("binary_sensor.wallboard_wall_reader_a3")["state"] == "off",
+                    what="reader A3 disconnected")
+    offline = home.state("sensor.wallboard_wall_readers_offline")
+    assert (offline["state"], offline["attributes"]["readers"]) == ("1", ["A3"])
+    assert home.state("binary_sensor.wallboard_wall_reader_a1")["state"] == "on"
+    wall.readers["A3"].set_fault(None)
+    home.wait_until(lambda: home.state("binary_sensor.wallboard_wall_reader_a3")["state"] == "on",
+                    what="reader A3 back")
+    assert home.state("sensor.wallboard_wall_readers_offline")["state"] == "0"
+
+
+def test_the_mqtt_integration_warned_of_nothing(home, wall):
+    assert home.mqtt_log_problems() == []
