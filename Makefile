@@ -34,7 +34,8 @@ $(HA_STAMP):
 	else \
 		rm -rf $(HA_VENV) && $(HA_PYTHON) -m venv $(HA_VENV) && \
 		$(HA_VENV)/bin/python -m pip install -q --upgrade pip && \
-		$(HA_VENV)/bin/python -m pip install -q homeassistant==$(HA_VERSION) paho-mqtt==2.1.0 && \
+		$(HA_VENV)/bin/python -m pip install -q homeassistant==$(HA_VERSION) && \
+		$(HA_VENV)/bin/python -m pip install -q $$($(HA_VENV)/bin/python tests/mqtt/home_assistant_requirements.py) && \
 		touch $@; \
 	fi
 

@@ -54,7 +54,7 @@ def status_topic(config: MqttConfig) -> str:
 def _on_level(level_id: str) -> str:
     """Template: the slots of one level that have someone in them."""
     return (f"(value_json.levels | selectattr('id', 'eq', {json.dumps(level_id)}) | map(attribute='slots') "
-            "| first | selectattr('person'))")
+            "| first | selectattr('person') | list)")
 
 
 # The event entity's template: the wall events Home Assistant users watch for, as
@@ -107,7 +107,6 @@ class HomeAssistantDevice:
             "origin": {"name": PRODUCT, "sw_version": software_version()},
             "state_topic": f"{self.base}/state",
             "availability": [{"topic": f"{self.base}/availability", "value_template": "{{ value_json.state }}"}],
-            "qos": 1,
             "components": self.components(),
         }
 
@@ -160,7 +159,7 @@ class HomeAssistantDevice:
                 min=0, max=GOAL_MAX, step=1, mode="box", icon="mdi:flag-checkered", entity_category="config"),
             "goal_reached": {"platform": "device_automation", "automation_type": "trigger",
                              "topic": f"{self.base}/event/goal_reached", "type": "goal_reached",
-                             "subtype": "thermometer"},
+                             "subtype": "thermometer", "qos": 1},
         }
         for level in self.config.levels:
             key = f"level_{level.id}"
@@ -183,4 +182,4 @@ class HomeAssistantDevice:
         return {"platform": platform, "name": name, "unique_id": f"{self.node}_{key}",
                 # default_entity_id from Home Assistant 2025.10; object_id for older versions.
                 "default_entity_id": f"{platform}.{object_id}", "object_id": object_id,
-                "value_template": value_template, **options}
+                "value_template": value_template, "qos": 1, **options}

@@ -63,7 +63,8 @@ def snapshot(wall: RunningWall) -> dict:
 
 
 def moment(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """A time as Home Assistant shows a timestamp sensor: to the second."""
+    return datetime.fromisoformat(text).replace(microsecond=0)
 
 
 def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_once(home, wall):
