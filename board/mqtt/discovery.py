@@ -19,8 +19,6 @@ from board.mqtt.config import MqttConfig
 
 PRODUCT = "Polaroid Wall"
 DEFAULT_BOARD_ID = Config.model_fields["board_id"].default
-# The sensors of the per-entity discovery that earlier versions sent: cleared once.
-LEGACY_SENSORS = ("attempts", "goal", "percentage", "people_on_wall", "last_attempt")
 # What the event entity reports, and which wall events it takes them from.
 WALL_EVENT_TYPES = ("attempt_confirmed", "moved_up", "goal_reached")
 # `display/message` allows up to 200 characters, shown this long.
@@ -63,7 +61,7 @@ _EVENT_TEMPLATE = (
     "{%- set e = value_json -%}"
     "{%- if e.type == 'attempt_confirmed' -%}"
     "{{ {'event_type': 'attempt_confirmed', 'seq': e.seq, 'person': e.person.name,"
-    " 'coach': e.coach.name if e.coach else none} | tojson }}"
+    " 'coach': (e.get('coach') or {}).get('name')} | tojson }}"
     "{%- elif e.type in ('card_placed', 'card_moved') and (e.level_change or 0) > 0 -%}"
     "{{ {'event_type': 'moved_up', 'seq': e.seq, 'person': e.person.name, 'slot': e.slot} | tojson }}"
     "{%- elif e.type == 'goal_reached' -%}"
@@ -88,9 +86,9 @@ class HomeAssistantDevice:
         return f"{self.mqtt.discovery_prefix}/device/{self.node}/config"
 
     @property
-    def legacy_topics(self) -> list[str]:
-        """Per-entity configs that earlier versions left retained; an empty payload removes them."""
-        return [f"{self.mqtt.discovery_prefix}/sensor/{self.node}/{key}/config" for key in LEGACY_SENSORS]
+    def earlier_configs(self) -> str:
+        """Where versions before the device config announced their sensors one by one."""
+        return f"{self.mqtt.discovery_prefix}/sensor/{self.node}/+/config"
 
     @property
     def name(self) -> str:

@@ -183,6 +183,7 @@ class HomeAssistant:
             time.sleep(0.2)
 
     def mqtt_log_problems(self) -> list[str]:
-        """Lines in which the MQTT integration warns or errs."""
+        """Lines in which the MQTT integration, or a template (all of them are the wall's), warns or errs."""
         return [line for line in self.log_file.read_text().splitlines()
-                if ("WARNING" in line or "ERROR" in line) and "homeassistant.components.mqtt" in line]
+                if (" WARNING " in line or " ERROR " in line)
+                and ("[homeassistant.components.mqtt" in line or "[homeassistant.helpers.template]" in line)]

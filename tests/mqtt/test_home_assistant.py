@@ -13,6 +13,7 @@ import pytest
 from board.mqtt.broker import Mosquitto
 from board.mqtt.discovery import HomeAssistantDevice
 from tests.mqtt import home_assistant as ha
+from tests.mqtt.clients import TestClient
 from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
 
 pytestmark = pytest.mark.homeassistant
@@ -30,8 +31,34 @@ def broker():
         yield running
 
 
+# What the version before device-based discovery left retained for a wall "wall" (one of its five sensors).
+EARLIER_SENSOR_TOPIC = "homeassistant/sensor/wallboard_wall/attempts/config"
+EARLIER_SENSOR = {
+    "name": "Attempts this period", "unique_id": "wallboard_wall_attempts", "object_id": "wallboard_wall_attempts",
+    "state_topic": "wallboard/wall/state", "value_template": "{{ value_json.period.count if value_json.period else 0 }}",
+    "availability": [{"topic": "wallboard/wall/availability", "value_template": "{{ value_json.state }}"}],
+    "device": {"identifiers": ["wallboard_wall"], "name": "Polaroid Wall wall", "manufacturer": "Polaroid Wall",
+               "model": "Raspberry Pi wall", "sw_version": "0.1.0"},
+    "qos": 1, "state_class": "measurement", "icon": "mdi:hand-okay"}
+
+
 @pytest.fixture(scope="module")
-def wall(broker, tmp_path_factory):
+def home(broker, tmp_path_factory):
+    """A Home Assistant that knew this wall from an earlier version of it."""
+    earlier_wall = TestClient(broker, "wallboard").connect()
+    earlier_wall.publish(EARLIER_SENSOR_TOPIC, EARLIER_SENSOR, retain=True)
+    earlier_wall.close()
+    home = ha.HomeAssistant(tmp_path_factory.mktemp("home-assistant"), "Europe/Amsterdam").start()
+    try:
+        home.add_mqtt(broker)
+        home.wait_until(lambda: "sensor.wallboard_wall_attempts" in home.states(), 60, "the earlier sensor")
+        yield home
+    finally:
+        home.stop()
+
+
+@pytest.fixture(scope="module")
+def wall(broker, home, tmp_path_factory):
     directory = tmp_path_factory.mktemp("wall")
     config_path = write_wall_config(directory, broker)
     config_path.write_text(config_path.read_text().replace('board_id = "wall-1"', 'board_id = "wall"'))
@@ -39,16 +66,6 @@ def wall(broker, tmp_path_factory):
     running.people = running.add_people()
     yield running
     running.close()
-
-
-@pytest.fixture(scope="module")
-def home(broker, wall, tmp_path_factory):
-    home = ha.HomeAssistant(tmp_path_factory.mktemp("home-assistant"), wall.config.timezone).start()
-    try:
-        home.add_mqtt(broker)
-        yield home
-    finally:
-        home.stop()
 
 
 def entity_ids(wall: RunningWall) -> dict[str, str]:
@@ -67,7 +84,8 @@ def moment(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(microsecond=0)
 
 
-def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_once(home, wall):
+def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_once_also_after_an_upgrade(
+        home, wall):
     expected = entity_ids(wall)
     home.wait_until(lambda: all(home.states().get(entity, {}).get("state") not in (None, "unavailable")
                                 for entity in expected.values()), 60, "every entity of the wall available")
@@ -78,6 +96,7 @@ def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_on
     assert home.template("{{ device_attr('%s', 'name') }}" % DEVICE) == "Polaroid Wall"
     assert home.template("{{ device_attr('%s', 'manufacturer') }}" % DEVICE) == "Polaroid Wall"
     assert home.template("{{ device_entities(device_id('%s')) | count }}" % DEVICE) == str(len(expected))
+    assert not [entity for entity in states if entity.startswith("sensor.wallboard_wall_attempts_")]  # no "_2"
 
 
 def test_sensors_follow_cards_moving_up_and_attempts_confirmed_and_voided(home, wall):
@@ -160,5 +179,25 @@ def test_a_failing_reader_shows_disconnected_and_is_counted_until_it_recovers(ho
     assert home.state("sensor.wallboard_wall_readers_offline")["state"] == "0"
 
 
-def test_the_mqtt_integration_warned_of_nothing(home, wall):
+def test_when_home_assistant_comes_back_online_the_wall_announces_itself_again(home, wall, broker):
+    home_assistant = TestClient(broker, "homeassistant").connect()
+    try:
+        listener = home_assistant.subscribe("homeassistant/device/#")
+        listener.wait_for("homeassistant/device/wallboard_wall/config")  # the retained one
+        home_assistant.publish("homeassistant/status", b"online", raw=True)
+        assert listener.wait_for("homeassistant/device/wallboard_wall/config").json()["components"]
+    finally:
+        home_assistant.close()
+    expected = entity_ids(wall)
+    home.wait_until(lambda: all(home.state(entity)["state"] != "unavailable" for entity in expected.values()),
+                    what="every entity still there")
+
+
+def test_every_entity_is_unavailable_once_the_wall_has_gone(home, wall):
+    wall.mqtt.stop()
+    home.wait_until(lambda: all(home.state(entity)["state"] == "unavailable" for entity in entity_ids(wall).values()),
+                    what="every entity unavailable")
+
+
+def test_neither_the_mqtt_integration_nor_a_template_of_the_wall_warned_of_anything(home, wall):
     assert home.mqtt_log_problems() == []
