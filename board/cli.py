@@ -15,17 +15,18 @@ from pathlib import Path
 
 import click
 
-from board import demo as demo_wall
-from board.clock import Clock, FakeClock, SystemClock
-from board.config import PAD, Config, load_config
-from board.errors import WallboardError
-from board.events import WallEvent
-from board.i18n import text
-from board.listener import BoardListener
-from board.mqtt.runtime import MqttInterface
-from board.service import WallService
-from board.simulation import Simulation, read_scenario
-from board.snapshot import SlotStatus, Snapshot
+from board.dev import demo as demo_wall
+from board.core.clock import Clock, FakeClock, SystemClock
+from board.app.config import Config, load_config
+from board.core.settings import PAD
+from board.core.errors import WallboardError
+from board.core.events import WallEvent
+from board.core.i18n import text
+from board.core.listener import BoardListener
+from board.app.runtime import MqttInterface
+from board.wall.service import WallService
+from board.dev.simulation import Simulation, read_scenario
+from board.core.snapshot import SlotStatus, Snapshot
 from sensors.base import Reader
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
 from sensors.hardware import build_readers as build_hardware_readers
@@ -258,7 +259,7 @@ def register_demo_people(service: WallService) -> None:
 
 def demo_window(config: Config, readers: dict, size: tuple[int, int]):
     """The example wall in a window, with the demo's cards and badges; None without a screen."""
-    from render.demo_window import DemoBadge, DemoCard, DemoWindow
+    from board.dev.demo_window import DemoBadge, DemoCard, DemoWindow
     from render.samples import photo_for
 
     cards = [DemoCard(person.card, person.name, photo_for(person.name)) for person in demo_wall.DEMO_PEOPLE]
@@ -481,7 +482,7 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
 def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, mqtt_moves: int,
           out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
-    from board.bench import run_all
+    from board.dev.bench import run_all
 
     results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle,
                       reader_polls=reader_polls, mqtt_moves=mqtt_moves)

@@ -7,7 +7,7 @@ change only when the drawing does.
 from dataclasses import replace
 from pathlib import Path
 
-from board.events import EventType, WallEvent
+from board.core.events import EventType, WallEvent
 from render.config import DisplayConfig
 from render.samples import SAMPLE_NOW, sample_snapshot, wall
 from render.screenshot import render_png

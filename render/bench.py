@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pygame
 
-from board.snapshot import PersonView, Snapshot
+from board.core.snapshot import PersonView, Snapshot
 from render.config import DisplayConfig
 from render.display import WallDisplay
 from render.samples import DEMO_PHOTOS, PEOPLE, slot_id, wall

@@ -14,10 +14,10 @@ from enum import StrEnum
 import pygame
 from pygame import Rect
 
-from board.events import EventType, WallEvent
-from board.snapshot import Snapshot
+from board.core.events import EventType, WallEvent
+from board.core.snapshot import Snapshot
 from render.layout import Layout
-from board.i18n import Texts
+from board.core.i18n import Texts
 from render.theme import CONFETTI, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, Color, Fonts, mix
 
 GOLD: Color = (250, 190, 40)

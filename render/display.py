@@ -24,11 +24,11 @@ from glob import glob
 
 import pygame
 
-from board.closeable import Closeable
-from board.errors import WallboardError
-from board.events import WallEvent
-from board.i18n import Texts
-from board.snapshot import Snapshot
+from board.core.closeable import Closeable
+from board.core.errors import WallboardError
+from board.core.events import WallEvent
+from board.core.i18n import Texts
+from board.core.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.scene import WallPainter

@@ -19,10 +19,10 @@ from pathlib import Path
 from gpiozero import GPIOZeroError, LEDBarGraph, TonalBuzzer
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from board.closeable import Closeable
-from board.errors import WallboardError
-from board.events import EventType, WallEvent
-from board.snapshot import Snapshot
+from board.core.closeable import Closeable
+from board.core.errors import WallboardError
+from board.core.events import EventType, WallEvent
+from board.core.snapshot import Snapshot
 from render.config import LedConfig, NightSchedule
 
 log = logging.getLogger(__name__)

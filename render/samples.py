@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from board.snapshot import (
+from board.core.snapshot import (
     AttemptView, LevelView, PadWindowView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot,
 )
 

@@ -4,8 +4,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from board.events import WallEvent
-from board.snapshot import Snapshot
+from board.core.events import WallEvent
+from board.core.snapshot import Snapshot
 from render.config import DisplayConfig
 from render.display import WallDisplay
 

@@ -9,7 +9,7 @@ its bus.
 
 from typing import Protocol, runtime_checkable
 
-from board.errors import ReaderFault
+from board.core.errors import ReaderFault
 
 __all__ = ["Reader", "ReaderFault", "fault_text"]
 

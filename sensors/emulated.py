@@ -31,7 +31,7 @@ from gpiozero.pins.mock import MockFactory
 
 from sensors import mfrc522_regs as r
 from sensors.hardware import ReadersConfig, build_readers
-from sensors.uid import normalise_uid
+from board.core.uid import normalise_uid
 
 Bits = tuple[int, ...]
 

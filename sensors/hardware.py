@@ -34,7 +34,7 @@ from gpiozero import DigitalInputDevice
 from gpiozero.exc import GPIOZeroError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from board.errors import ConfigError
+from board.core.errors import ConfigError
 from sensors.base import Reader
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine
 from sensors.rc522 import TAG_POWER_UP_S, Rc522Reader, RegisterBus, SpiBus

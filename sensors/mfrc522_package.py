@@ -18,8 +18,8 @@ reader as an empty one).
 import functools
 import logging
 
-from board.closeable import Closeable
-from board.errors import ConfigError, ReaderFault
+from board.core.closeable import Closeable
+from board.core.errors import ConfigError, ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ResetLine
 from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S

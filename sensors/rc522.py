@@ -15,8 +15,8 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from board.closeable import Closeable
-from board.errors import ReaderFault
+from board.core.closeable import Closeable
+from board.core.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg

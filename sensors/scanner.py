@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from board.errors import ReaderFault
+from board.core.errors import ReaderFault
 from sensors.base import Reader, fault_text
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.sweep import poll_together

@@ -8,9 +8,9 @@ import random
 import threading
 from collections.abc import Iterable
 
-from board.closeable import Closeable
-from board.errors import ReaderFault
-from sensors.uid import normalise_uid
+from board.core.closeable import Closeable
+from board.core.errors import ReaderFault
+from board.core.uid import normalise_uid
 
 
 class SimulatedReader(Closeable):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
-from board.errors import StoreError
+from board.core.errors import StoreError
 
 # How long a connection waits for another writer (the CLI while the service runs)
 # before giving up with "database is locked".

@@ -3,7 +3,7 @@
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from board.events import EventType
+from board.core.events import EventType
 from store.models import Event, Position
 
 PLACING = {EventType.CARD_PLACED, EventType.CARD_MOVED}

@@ -15,11 +15,11 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from board.clock import later
-from board.config import Config
-from board.errors import StoreError
-from board.events import Draft, EventType, WallEvent
-from board.rules import (
+from board.core.clock import later
+from board.core.settings import WallSettings
+from board.core.errors import StoreError
+from board.core.events import Draft, EventType, WallEvent
+from board.core.state import (
     RECENT_ATTEMPTS,
     CoachInfo,
     Directory,
@@ -47,7 +47,7 @@ def to_wall_event(row: Event, tz) -> WallEvent:
 
 
 class Store:
-    def __init__(self, config: Config):
+    def __init__(self, config: WallSettings):
         self.config = config
         self.engine = make_engine(config.database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -241,7 +241,7 @@ class Writer:
     """Everything written inside one transaction."""
 
     session: Session
-    config: Config
+    config: WallSettings
 
     def append(self, draft: Draft, at: datetime) -> WallEvent:
         """Record one event: the log row, its outbox entry and what derives from it."""

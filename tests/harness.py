@@ -4,12 +4,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from board.clock import FakeClock
-from board.config import load_config
-from board.demo import simulated_readers
-from board.events import EventType, WallEvent
-from board.service import WallService
-from board.simulation import Simulation
+from board.core.clock import FakeClock
+from board.app.config import load_config
+from board.dev.demo import simulated_readers
+from board.core.events import EventType, WallEvent
+from board.wall.service import WallService
+from board.dev.simulation import Simulation
 from store.repository import Store
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -1,7 +1,7 @@
 """Coach-confirmed attempts: on the wall, on the coach pad, and the rules against abuse."""
 
-from board.events import EventType
-from board.rules import RejectReason
+from board.core.events import EventType
+from board.wall.rules import RejectReason
 from tests.harness import DAAN, ILSE, ILSE_BADGE, MO_BADGE, SANNE, STRANGER, types
 
 

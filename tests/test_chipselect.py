@@ -4,7 +4,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from pydantic import ValidationError
 
-from board.errors import ConfigError
+from board.core.errors import ConfigError
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, ResetLine
 from sensors.emulated import EmulatedSpiDev, EmulatedWall
 from sensors.hardware import ReadersConfig, build_readers

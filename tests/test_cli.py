@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from board.demo import DEMO_COACHES, DEMO_PEOPLE
+from board.dev.demo import DEMO_COACHES, DEMO_PEOPLE
 
 WALLBOARD = str(Path(sys.executable).parent / "wallboard")
 

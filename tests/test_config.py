@@ -2,9 +2,9 @@
 
 import pytest
 
-from board.config import load_config
-from board.demo import EXAMPLE_CONFIG
-from board.errors import ConfigError
+from board.app.config import load_config
+from board.dev.demo import EXAMPLE_CONFIG
+from board.core.errors import ConfigError
 from tests.harness import SMALL_WALL
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, time
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from board.events import EventType, WallEvent
+from board.core.events import EventType, WallEvent
 from render.config import LedConfig, NightSchedule, NightWindow
 from render.leds import LedThermometer
 from render.samples import SAMPLE_NOW, wall
@@ -147,8 +147,8 @@ def test_the_column_rests_by_the_walls_own_timezone_not_the_pis(tmp_path):
     from datetime import datetime, timezone
 
     from board.cli import wall_outputs
-    from board.clock import FakeClock
-    from board.config import load_config
+    from board.core.clock import FakeClock
+    from board.app.config import load_config
     from render.samples import wall as sample_wall
     from tests.harness import SMALL_WALL
 

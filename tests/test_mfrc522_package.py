@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from board.errors import ConfigError, ReaderFault
+from board.core.errors import ConfigError, ReaderFault
 from sensors import mfrc522_package
 from sensors.base import Reader
 from sensors.bench_readers import _TutorialReader, import_mfrc522_package

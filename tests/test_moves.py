@@ -1,7 +1,7 @@
 """Cards placed, lifted, moved and taken off the wall."""
 
-from board.events import EventType
-from board.snapshot import SlotStatus
+from board.core.events import EventType
+from board.core.snapshot import SlotStatus
 from tests.harness import DAAN, SANNE, STRANGER, types
 
 

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timezone
 
-from board.events import EventType
-from board.rules import period_bounds
+from board.core.events import EventType
+from board.wall.rules import period_bounds
 from tests.harness import AMSTERDAM, MO_BADGE, SANNE, Wall
 
 
@@ -54,7 +54,7 @@ def test_todays_count_restarts_at_midnight_within_the_period(tmp_path):
 def test_the_fake_clock_moves_in_real_time_across_a_dst_change():
     from datetime import timedelta
 
-    from board.clock import FakeClock
+    from board.core.clock import FakeClock
 
     start = datetime(2026, 10, 25, 2, 59, 30, tzinfo=AMSTERDAM)
     clock = FakeClock(start, AMSTERDAM)

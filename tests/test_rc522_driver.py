@@ -2,7 +2,7 @@
 
 import pytest
 
-from board.errors import ReaderFault
+from board.core.errors import ReaderFault
 from sensors.base import Reader
 from sensors.emulated import EmulatedTag, EmulatedWall, Fault
 from sensors.hardware import ReadersConfig

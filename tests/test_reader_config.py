@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from board.config import parse_config
-from board.errors import ConfigError
+from board.app.config import parse_config
+from board.core.errors import ConfigError
 from tests.test_cli import wallboard
 
 WALL = """

@@ -1,7 +1,7 @@
 """A reader that fails is offline on the board, never 'all its cards removed'."""
 
-from board.events import EventType
-from board.snapshot import SlotStatus
+from board.core.events import EventType
+from board.core.snapshot import SlotStatus
 from tests.harness import SANNE, types
 
 

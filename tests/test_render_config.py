@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from render.config import DisplayConfig, LedConfig, NightSchedule, NightWindow
 from render.samples import TZ
-from board.i18n import Texts
+from board.core.i18n import Texts
 
 FRIDAY_EVENING = datetime(2025, 5, 16, 21, 0, tzinfo=TZ)
 

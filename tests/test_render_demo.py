@@ -3,9 +3,9 @@
 import pygame
 import pytest
 
-from board.events import EventType
+from board.core.events import EventType
 from render.config import DisplayConfig
-from render.demo_window import DemoBadge, DemoCard, DemoWindow
+from board.dev.demo_window import DemoBadge, DemoCard, DemoWindow
 from render.samples import wall as snapshot_of_wall
 from sensors.sim import SimulatedReader
 from tests.harness import DAAN, MO_BADGE, SANNE

@@ -9,8 +9,8 @@ import pygame
 import pytest
 from tests.render_support import HandClock, headless_display
 
-from board.events import EventType, WallEvent
-from board.snapshot import PersonView
+from board.core.events import EventType, WallEvent
+from board.core.snapshot import PersonView
 from render import display as display_module
 from render.celebrate import Kind
 from render.config import DisplayConfig

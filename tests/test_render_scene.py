@@ -6,7 +6,7 @@ import pygame
 import pytest
 from tests.render_support import HandClock, count_of, headless_display, pixels_of, solid_photo
 
-from board.snapshot import PersonView
+from board.core.snapshot import PersonView
 from render.samples import SAMPLE_NOW, wall
 from render.theme import HIGHLIGHT, MERCURY, OFFLINE_STRIPE, OFFLINE_WARN, UNKNOWN_PHOTO, tile_color
 

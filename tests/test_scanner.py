@@ -2,7 +2,7 @@
 
 import random
 
-from board.errors import ReaderFault
+from board.core.errors import ReaderFault
 from sensors.events import ReaderOffline, ReaderOnline, TagGone, TagSeen
 from sensors.scanner import Scanner
 from sensors.sim import SimulatedReader

@@ -4,7 +4,7 @@ import sqlite3
 
 from sqlalchemy import select
 
-from board.events import EventType
+from board.core.events import EventType
 from store import migrate
 from store.models import Card, Event, Outbox
 from tests.harness import MO_BADGE, SANNE, Wall

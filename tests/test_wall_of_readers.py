@@ -2,7 +2,7 @@
 
 import pytest
 
-from board.errors import ReaderFault
+from board.core.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.emulated import EmulatedWall, Fault
 from sensors.events import ReaderOffline, ReaderOnline, TagGone, TagSeen

@@ -20,15 +20,15 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from board.errors import CommandError
+from board.core.errors import CommandError
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
 from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
-from board.rules import CoachInfo, PersonInfo
-from board.service import WallService
+from board.core.state import CoachInfo, PersonInfo
+from board.wall.service import WallService
 from sensors.sim import SimulatedReader
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-from board.errors import CommandError
-from board.events import EventType, WallEvent
+from board.core.errors import CommandError
+from board.core.events import EventType, WallEvent
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
-from board.service import NAME_MAX
-from sensors.uid import normalise_uid
+from board.wall.service import NAME_MAX
+from board.core.uid import normalise_uid
 
 
 class ErrorCode(StrEnum):

@@ -13,12 +13,12 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from board.config import PAD, Config
-from board.i18n import Texts
+from board.core.i18n import Texts
+from board.core.settings import PAD, WallSettings
 from board.mqtt.config import MqttConfig
 
 PRODUCT = "Polaroid Wall"
-DEFAULT_BOARD_ID = Config.model_fields["board_id"].default
+DEFAULT_BOARD_ID = WallSettings.model_fields["board_id"].default
 # What the event entity reports, and which wall events it takes them from.
 WALL_EVENT_TYPES = ("attempt_confirmed", "moved_up", "goal_reached")
 # `display/message` allows up to 200 characters, shown this long.
@@ -73,13 +73,13 @@ _EVENT_TEMPLATE = (
 class HomeAssistantDevice:
     """The wall's discovery config, and where it goes."""
 
-    def __init__(self, config: Config):
-        self.config = config
-        self.mqtt = config.mqtt
-        self.board_id = config.board_id
-        self.node = _node_id(config.board_id)
-        self.base = config.mqtt.topic_base(config.board_id)
-        self.texts = Texts(config.language)  # entity names, in the wall's language
+    def __init__(self, wall: WallSettings, mqtt: MqttConfig):
+        self.wall = wall
+        self.mqtt = mqtt
+        self.board_id = wall.board_id
+        self.node = _node_id(wall.board_id)
+        self.base = mqtt.topic_base(wall.board_id)
+        self.texts = Texts(wall.language)  # entity names, in the wall's language
 
     @property
     def topic(self) -> str:
@@ -159,7 +159,7 @@ class HomeAssistantDevice:
                              "topic": f"{self.base}/event/goal_reached", "type": "goal_reached",
                              "subtype": "thermometer", "qos": 1},
         }
-        for level in self.config.levels:
+        for level in self.wall.levels:
             key = f"level_{level.id}"
             components[key] = self._entity(
                 "sensor", key, self.texts("ha.level", level=level.name), "{{ %s | count }}" % _on_level(level.id),
@@ -167,7 +167,7 @@ class HomeAssistantDevice:
                 json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ {'people': %s | map(attribute='person.name') | list} | tojson }}"
                 % _on_level(level.id))
-        for reader in self.config.reader_ids:
+        for reader in self.wall.reader_ids:
             key = f"reader_{reader}"
             components[key] = self._entity(
                 "binary_sensor", key, self.texts("ha.pad_reader") if reader == PAD else self.texts("ha.reader", reader=reader),

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from board.events import EventType
+from board.core.events import EventType
 from board.mqtt.commands import COMMANDS, ERROR_MEANINGS, EXAMPLE_EVENTS, SimReader
 from board.mqtt.photos import PHOTO_MAX_SIDE
 

@@ -25,11 +25,11 @@ from typing import Protocol
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from board.events import WallEvent
+from board.core.events import WallEvent
 from board.mqtt.discovery import HomeAssistantDevice, status_topic
 from board.mqtt.link import MqttLink
 from board.mqtt.state import snapshot_payload
-from board.snapshot import Snapshot
+from board.core.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from board.snapshot import AttemptView, PersonView, Snapshot
+from board.core.snapshot import AttemptView, PersonView, Snapshot
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,4 +1,10 @@
-"""Throwaway certificates for TLS tests, made with the `openssl` command at run time."""
+"""Throwaway certificates for TLS tests, made with the `openssl` command at run time.
+
+They are valid from the real now for a day. Both `openssl` and every check of them
+(Mosquitto, and OpenSSL inside Python's ssl module) read the real clock, which
+WALLBOARD_TEST_NOW does not move, so they hold at any moved date; nothing in
+Python compares them with its own, possibly moved, clock.
+"""
 
 import subprocess
 from dataclasses import dataclass

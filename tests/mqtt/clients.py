@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from board.mqtt.broker import Mosquitto
+from board.dev.broker import Mosquitto
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from board.mqtt.broker import Mosquitto, free_port
+from board.dev.broker import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("WALLBOARD_HA_VENV", ROOT / ".venv-ha"))

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Collection
 from datetime import datetime, timezone
 
-from board.events import EventType, WallEvent
+from board.core.events import EventType, WallEvent
 
 
 class MemoryOutbox:

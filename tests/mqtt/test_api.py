@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from board.config import Config
+from board.app.config import Config
 from board.mqtt.commands import COMMANDS
 from sensors.base import Reader
 from sensors.emulated import EmulatedWall

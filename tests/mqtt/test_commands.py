@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from board.errors import CommandError
+from board.core.errors import CommandError
 from board.mqtt import docs
 from board.mqtt.commands import COMMANDS, ErrorCode, parse_json_object, transaction_of, validate
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo

@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from board.config import load_config
+from board.app.config import load_config
 from store.repository import Store
 from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
 from tests.test_cli import WALLBOARD, wallboard

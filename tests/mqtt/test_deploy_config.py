@@ -5,7 +5,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from board.mqtt.broker import DEPLOY_ACL, MOSQUITTO, free_port
+from board.dev.broker import DEPLOY_ACL, MOSQUITTO, free_port
 
 DEPLOY_CONF = DEPLOY_ACL.with_name("wallboard.conf")
 # Debian's (and Raspberry Pi OS's) /etc/mosquitto/mosquitto.conf, with the paths of a private directory.

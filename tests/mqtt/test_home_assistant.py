@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from board.mqtt.broker import Mosquitto
+from board.dev.broker import Mosquitto
 from board.mqtt.discovery import HomeAssistantDevice
 from tests.mqtt import home_assistant as ha
 from tests.mqtt.clients import TestClient
@@ -70,7 +70,7 @@ def wall(broker, home, tmp_path_factory):
 
 def entity_ids(wall: RunningWall) -> dict[str, str]:
     """Component key -> the entity id Home Assistant gives it."""
-    components = HomeAssistantDevice(wall.config).payload()["components"]
+    components = HomeAssistantDevice(wall.config, wall.config.mqtt).payload()["components"]
     return {key: component["default_entity_id"] for key, component in components.items()
             if "default_entity_id" in component}
 
@@ -91,7 +91,7 @@ def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_on
                                 for entity in expected.values()), 60, "every entity of the wall available")
     states = home.states()
     for key, entity in expected.items():
-        name = HomeAssistantDevice(wall.config).payload()["components"][key]["name"]
+        name = HomeAssistantDevice(wall.config, wall.config.mqtt).payload()["components"][key]["name"]
         assert states[entity]["attributes"]["friendly_name"] == f"Polaroid Wall {name}"
     assert home.template("{{ device_attr('%s', 'name') }}" % DEVICE) == "Polaroid Wall"
     assert home.template("{{ device_attr('%s', 'manufacturer') }}" % DEVICE) == "Polaroid Wall"

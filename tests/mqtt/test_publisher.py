@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import paho.mqtt.client as mqtt
 import pytest
 
-from board.events import EventType
+from board.core.events import EventType
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
-from board.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
+from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
 from tests.mqtt.outbox import MemoryOutbox
 from tests.mqtt.wall import home_assistant_device
 
@@ -237,9 +237,9 @@ def test_home_assistant_discovers_the_wall_as_one_device_and_is_told_again_when_
     link, publisher = wall(MemoryOutbox())
     assert link.wait_ready(10)
     home_assistant = connect("homeassistant").subscribe("homeassistant/#")
-    message = home_assistant.wait_for(f"homeassistant/device/wallboard_{BOARD}/config")
-    assert message.retain
-    config = message.json()
+    config = home_assistant.wait_for(f"homeassistant/device/wallboard_{BOARD}/config").json()
+    late = connect("homeassistant").subscribe("homeassistant/#")
+    assert late.wait_for(f"homeassistant/device/wallboard_{BOARD}/config").retain
     assert config["state_topic"] == f"{BASE}/state"
     assert config["availability"][0]["topic"] == f"{BASE}/availability"
     assert config["device"]["identifiers"] == [f"wallboard_{BOARD}"] and config["origin"]["name"] == "Polaroid Wall"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from board.mqtt.broker import BrokerTls, Mosquitto
+from board.dev.broker import BrokerTls, Mosquitto
 from board.mqtt.config import TlsConfig
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher

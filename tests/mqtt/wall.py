@@ -4,15 +4,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from board.clock import SystemClock
-from board.config import Config, Level, load_config
-from board.demo import simulated_readers
+from board.core.clock import SystemClock
+from board.core.settings import Level, WallSettings
+from board.app.config import Config, load_config
+from board.dev.demo import simulated_readers
 from board.mqtt.config import MqttConfig
 from board.mqtt.discovery import HomeAssistantDevice
-from board.mqtt.runtime import MqttInterface
-from board.service import WallService
+from board.app.runtime import MqttInterface
+from board.wall.service import WallService
 from store.repository import Store
-from board.mqtt.broker import Mosquitto
+from board.dev.broker import Mosquitto
 from sensors.base import Reader
 from tests.mqtt.clients import Admin, TestClient
 
@@ -54,10 +55,9 @@ reconnect_max_delay = 0.5
 
 
 def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1", language: str = "nl") -> HomeAssistantDevice:
-    """The discovery of a two-level wall with simulated readers, around this [mqtt] section."""
+    """The discovery of a two-level wall with a coach pad, around this [mqtt] section."""
     levels = [Level(id="A", name="Start", slots=["A1", "A2"]), Level(id="B", name="Top", slots=["B1"])]
-    return HomeAssistantDevice(Config(board_id=board_id, language=language, levels=levels, readers={"kind": "sim"},
-                                      mqtt=mqtt))
+    return HomeAssistantDevice(WallSettings(board_id=board_id, language=language, levels=levels), mqtt)
 
 
 def write_wall_config(directory: Path, broker: Mosquitto) -> Path:

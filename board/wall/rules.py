@@ -6,16 +6,13 @@ is recorded, `apply` folds it into the state. Physical presence that records
 nothing by itself (a card lifted, a tag seen) is updated here directly.
 """
 
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from board.clock import elapsed, later
-from board.config import PAD, Config, PeriodLength
-from board.events import Draft, EventType, WallEvent
-
-RECENT_ATTEMPTS = 8  # kept for the screen's strip
+from board.core.clock import elapsed, later
+from board.core.events import Draft, EventType
+from board.core.settings import PAD, PeriodLength, WallSettings
+from board.core.state import CoachInfo, Directory, Lift, PersonInfo, WallState
 
 
 class RejectReason:
@@ -26,108 +23,10 @@ class RejectReason:
     NO_CARD = "no_card"  # a badge on an empty slot
 
 
-@dataclass(frozen=True)
-class PersonInfo:
-    id: int
-    name: str
-    photo: str | None = None
-    archived: bool = False
-
-
-@dataclass(frozen=True)
-class CoachInfo:
-    id: int
-    name: str
-    badge: str
-    person_id: int | None = None  # set when the coach is on the wall too
-
-
-@dataclass
-class Directory:
-    """Who is who: loaded from the store, replaced whenever an admin changes it."""
-
-    people: dict[int, PersonInfo] = field(default_factory=dict)
-    cards: dict[str, int] = field(default_factory=dict)  # tag uid -> person id
-    coaches: dict[int, CoachInfo] = field(default_factory=dict)  # active coaches only
-
-    def __post_init__(self) -> None:
-        self._badges = {coach.badge: coach for coach in self.coaches.values()}
-
-    def card_owner(self, uid: str) -> PersonInfo | None:
-        person_id = self.cards.get(uid)
-        return None if person_id is None else self.people[person_id]
-
-    def coach_by_badge(self, uid: str) -> CoachInfo | None:
-        return self._badges.get(uid)
-
-    def is_known(self, uid: str) -> bool:
-        return uid in self.cards or uid in self._badges
-
-
-@dataclass(frozen=True)
-class Lift:
-    slot_id: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class PadWindow:
-    coach_id: int
-    until: datetime
-
-
-@dataclass(frozen=True)
-class RecentAttempt:
-    id: int
-    person_id: int
-    coach_id: int | None
-    at: datetime
-
-
-@dataclass
-class PeriodState:
-    id: int
-    starts_at: datetime
-    ends_at: datetime
-    goal: int
-    attempts: dict[int, datetime] = field(default_factory=dict)  # confirmed, not voided
-    goal_reached: bool = False
-
-    @property
-    def count(self) -> int:
-        return len(self.attempts)
-
-    def count_since(self, moment: datetime) -> int:
-        return sum(1 for at in self.attempts.values() if at >= moment)
-
-
-@dataclass
-class WallState:
-    positions: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # person -> (slot, since)
-    last_slot: dict[int, str] = field(default_factory=dict)  # person -> last recorded slot
-    lifted: dict[int, Lift] = field(default_factory=dict)  # cards off their slot, not yet placed
-    present: dict[str, set[str]] = field(default_factory=dict)  # reader -> debounced uids
-    offline: set[str] = field(default_factory=set)
-    pad: PadWindow | None = None
-    last_confirm: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (coach, person)
-    period: PeriodState | None = None
-    recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
-    moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
-    moved: dict[int, datetime] = field(default_factory=dict)  # person -> their latest move (screen highlight)
-    next_goal: int | None = None  # set by an admin for the next period
-
-    def occupant(self, slot_id: str) -> int | None:
-        """The person whose card is recorded in this slot and not lifted from it."""
-        for person_id, (slot, _since) in self.positions.items():
-            if slot == slot_id and person_id not in self.lifted:
-                return person_id
-        return None
-
-
 # -- periods ---------------------------------------------------------------------
 
 
-def period_bounds(config: Config, moment: datetime) -> tuple[datetime, datetime]:
+def period_bounds(config: WallSettings, moment: datetime) -> tuple[datetime, datetime]:
     """Start and end of the period containing `moment`, in local time.
 
     Built from local calendar dates so a period starts at 00:00 even across DST.
@@ -147,7 +46,7 @@ def period_bounds(config: Config, moment: datetime) -> tuple[datetime, datetime]
     return as_local(start), as_local(end)
 
 
-def start_of_day(config: Config, moment: datetime) -> datetime:
+def start_of_day(config: WallSettings, moment: datetime) -> datetime:
     local = moment.astimezone(config.tz)
     return datetime(local.year, local.month, local.day, tzinfo=config.tz)
 
@@ -155,7 +54,7 @@ def start_of_day(config: Config, moment: datetime) -> datetime:
 # -- sensor rules ----------------------------------------------------------------
 
 
-def tag_seen(state: WallState, people: Directory, config: Config, reader: str, uid: str, now: datetime) -> list[Draft]:
+def tag_seen(state: WallState, people: Directory, config: WallSettings, reader: str, uid: str, now: datetime) -> list[Draft]:
     state.present.setdefault(reader, set()).add(uid)
     if reader == PAD:
         return _seen_at_pad(state, people, config, uid, now)
@@ -178,7 +77,7 @@ def tag_seen(state: WallState, people: Directory, config: Config, reader: str, u
     return [Draft(EventType.UNKNOWN_TAG, slot_id=reader, uid=uid)]
 
 
-def tag_gone(state: WallState, people: Directory, config: Config, reader: str, uid: str, now: datetime) -> list[Draft]:
+def tag_gone(state: WallState, people: Directory, config: WallSettings, reader: str, uid: str, now: datetime) -> list[Draft]:
     state.present.get(reader, set()).discard(uid)
     if reader == PAD:
         return []
@@ -207,7 +106,7 @@ def reader_online(state: WallState, reader: str) -> list[Draft]:
     return [Draft(EventType.READER_ONLINE, slot_id=reader)]
 
 
-def _card_arrived(state: WallState, config: Config, person: PersonInfo, slot_id: str) -> list[Draft]:
+def _card_arrived(state: WallState, config: WallSettings, person: PersonInfo, slot_id: str) -> list[Draft]:
     lift = state.lifted.get(person.id)
     recorded = state.positions.get(person.id)
     from_slot = lift.slot_id if lift else (recorded[0] if recorded else None)
@@ -229,7 +128,7 @@ def _card_arrived(state: WallState, config: Config, person: PersonInfo, slot_id:
     return [Draft(EventType.CARD_PLACED, person_id=person.id, slot_id=slot_id, details=details)]
 
 
-def _seen_at_pad(state: WallState, people: Directory, config: Config, uid: str, now: datetime) -> list[Draft]:
+def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid: str, now: datetime) -> list[Draft]:
     if not config.rules.pad_confirm:
         return []
     window = state.pad if state.pad and now < state.pad.until else None
@@ -254,7 +153,7 @@ def _seen_at_pad(state: WallState, people: Directory, config: Config, uid: str, 
 # -- attempts --------------------------------------------------------------------
 
 
-def confirm_attempt(state: WallState, people: Directory, config: Config, coach: CoachInfo | None,
+def confirm_attempt(state: WallState, people: Directory, config: WallSettings, coach: CoachInfo | None,
                     person: PersonInfo, via: str, slot_id: str | None, now: datetime,
                     reason: str | None = None) -> list[Draft]:
     """Confirm an attempt unless a rule forbids it; `coach` is None for an admin's manual one."""
@@ -293,7 +192,7 @@ def _rejected(reason: str, *, coach: CoachInfo | None = None, person: PersonInfo
 # -- time ------------------------------------------------------------------------
 
 
-def expire(state: WallState, people: Directory, config: Config, now: datetime) -> list[Draft]:
+def expire(state: WallState, people: Directory, config: WallSettings, now: datetime) -> list[Draft]:
     """What the passing of time records: cards off the wall, pad timeouts, new periods."""
     drafts = []
     for person_id, lift in state.lifted.items():
@@ -310,17 +209,17 @@ def expire(state: WallState, people: Directory, config: Config, now: datetime) -
     return drafts
 
 
-def next_goal(state: WallState, config: Config) -> int:
+def next_goal(state: WallState, config: WallSettings) -> int:
     return config.rules.default_goal if state.next_goal is None else state.next_goal
 
 
-def new_period(config: Config, now: datetime, goal: int) -> Draft:
+def new_period(config: WallSettings, now: datetime, goal: int) -> Draft:
     starts_at, ends_at = period_bounds(config, now)
     return Draft(EventType.PERIOD_STARTED,
                  details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "goal": goal})
 
 
-def close_period(state: WallState, config: Config, now: datetime) -> Draft:
+def close_period(state: WallState, config: WallSettings, now: datetime) -> Draft:
     """An admin ends the period now: the next one runs from now to the regular end."""
     _starts_at, ends_at = period_bounds(config, now)
     return Draft(EventType.PERIOD_STARTED,
@@ -334,7 +233,7 @@ def set_goal(state: WallState, goal: int, period: str) -> Draft:
     return Draft(EventType.GOAL_SET, details={"goal": goal, "period_id": period_id})
 
 
-def next_deadline(state: WallState, config: Config) -> datetime | None:
+def next_deadline(state: WallState, config: WallSettings) -> datetime | None:
     """The next moment at which `expire` would record something."""
     moments = [later(lift.at, config.rules.move) for lift in state.lifted.values()]
     if state.pad is not None:
@@ -342,79 +241,3 @@ def next_deadline(state: WallState, config: Config) -> datetime | None:
     if state.period is not None:
         moments.append(state.period.ends_at)
     return min(moments, default=None)
-
-
-# -- folding recorded events into the state ---------------------------------------
-
-
-def apply(state: WallState, event: WallEvent) -> None:
-    """Update the in-memory state with an event that has been recorded."""
-    details = event.details
-    match event.type:
-        case EventType.CARD_PLACED | EventType.CARD_MOVED:
-            _place(state, event.person_id, event.slot_id, event.at)
-            if is_move_up(event):
-                state.moved_up[event.person_id] = event.at
-            if is_move(event):
-                state.moved[event.person_id] = event.at
-        case EventType.MOVE_CORRECTED:
-            if details.get("to_slot"):
-                _place(state, event.person_id, details["to_slot"], event.at)
-            else:
-                _take_off(state, event.person_id)
-        case EventType.CARD_OFF_WALL | EventType.PERSON_ARCHIVED:
-            _take_off(state, event.person_id)
-        case EventType.PAD_OPENED:
-            state.pad = PadWindow(event.coach_id, datetime.fromisoformat(details["until"]))
-        case EventType.PAD_CLOSED:
-            state.pad = None
-        case EventType.ATTEMPT_CONFIRMED:
-            attempt = RecentAttempt(details["attempt_id"], event.person_id, event.coach_id, event.at)
-            if event.coach_id is not None:
-                state.last_confirm[(event.coach_id, event.person_id)] = event.at
-            if state.period and details["period_id"] == state.period.id:
-                state.period.attempts[attempt.id] = event.at
-            state.recent.appendleft(attempt)
-        case EventType.ATTEMPT_VOIDED:
-            attempt_id = details["attempt_id"]
-            if state.period:
-                state.period.attempts.pop(attempt_id, None)
-            kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
-            state.recent = deque(kept, maxlen=RECENT_ATTEMPTS)
-        case EventType.GOAL_REACHED:
-            if state.period and details["period_id"] == state.period.id:
-                state.period.goal_reached = True
-        case EventType.GOAL_SET:
-            if details["period_id"] is None:
-                state.next_goal = details["goal"]
-            elif state.period and details["period_id"] == state.period.id:
-                state.period.goal = details["goal"]
-        case EventType.PERIOD_STARTED:
-            state.period = PeriodState(details["period_id"], datetime.fromisoformat(details["starts_at"]),
-                                       datetime.fromisoformat(details["ends_at"]), details["goal"])
-            state.moved_up.clear()
-            state.next_goal = None
-        case EventType.READER_OFFLINE:
-            state.offline.add(event.slot_id)
-        case EventType.READER_ONLINE:
-            state.offline.discard(event.slot_id)
-
-
-def is_move(event: WallEvent) -> bool:
-    """A card that changed slot, not one hung on the wall for the first time."""
-    return event.type is EventType.CARD_MOVED or bool(event.details.get("last_slot"))
-
-
-def is_move_up(event: WallEvent) -> bool:
-    return event.details.get("level_change", 0) > 0
-
-
-def _place(state: WallState, person_id: int, slot_id: str, at: datetime) -> None:
-    state.positions[person_id] = (slot_id, at)
-    state.last_slot[person_id] = slot_id
-    state.lifted.pop(person_id, None)
-
-
-def _take_off(state: WallState, person_id: int) -> None:
-    state.positions.pop(person_id, None)
-    state.lifted.pop(person_id, None)

@@ -22,10 +22,10 @@ from render.config import DisplayConfig, NightMode
 from render.display import WallDisplay, open_screen
 from render.layout import card_in
 from render.scene import name_variants, pin_up, polaroid_face, unknown_picture
-from board.i18n import Texts
+from board.core.i18n import Texts
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
 from sensors.sim import SimulatedReader
-from sensors.uid import normalise_uid
+from board.core.uid import normalise_uid
 
 log = logging.getLogger(__name__)
 

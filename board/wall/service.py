@@ -16,14 +16,14 @@ from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board import rules
-from board.clock import Clock, elapsed, later
-from board.config import PAD, Config
-from board.errors import CommandError
-from board.events import Draft, EventType, WallEvent
-from board.listener import BoardListener, notify
-from board.rules import CoachInfo, Directory, PersonInfo
-from board.snapshot import (
+from board.wall import rules
+from board.core.clock import Clock, elapsed, later
+from board.core.settings import PAD, WallSettings
+from board.core.errors import CommandError
+from board.core.events import Draft, EventType, WallEvent
+from board.core.listener import BoardListener, notify
+from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.snapshot import (
     AttemptView,
     LevelView,
     MoveUpView,
@@ -37,7 +37,7 @@ from board.snapshot import (
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from sensors.uid import normalise_uid
+from board.core.uid import normalise_uid
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Enrollment:
 
 
 class WallService:
-    def __init__(self, config: Config, store: Store, readers: Mapping[str, Reader], clock: Clock,
+    def __init__(self, config: WallSettings, store: Store, readers: Mapping[str, Reader], clock: Clock,
                  listeners: Iterable[BoardListener] = ()):
         self.config = config
         self.store = store
@@ -148,7 +148,7 @@ class WallService:
 
     def _after_write(self, events: list[WallEvent]) -> None:
         for event in events:
-            rules.apply(self.state, event)
+            apply(self.state, event)
             self._last_seq = max(self._last_seq, event.seq)
         for event in events:
             notify(self.listeners, "on_event", event)

@@ -1,11 +1,11 @@
 """The MQTT interface of a running wall: link, publisher, requests, simulated readers."""
 
-from board.config import Config
+from board.app.config import Config
 from board.mqtt.api import RequestServer, route_sim_readers
 from board.mqtt.discovery import HomeAssistantDevice
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
-from board.service import WallService
+from board.wall.service import WallService
 from sensors.base import Reader
 from sensors.sim import SimulatedReader
 from store.repository import Store
@@ -14,7 +14,7 @@ from store.repository import Store
 class MqttInterface:
     def __init__(self, config: Config, service: WallService, store: Store, readers: dict[str, Reader]):
         self.link = MqttLink(config.mqtt, config.board_id)
-        self.publisher = MqttPublisher(self.link, store, HomeAssistantDevice(config))
+        self.publisher = MqttPublisher(self.link, store, HomeAssistantDevice(config, config.mqtt))
         self.requests = RequestServer(self.link, service, max_payload_bytes=config.mqtt.max_payload_bytes)
         if config.readers.kind == "sim":
             route_sim_readers(self.link, {key: reader for key, reader in readers.items()

@@ -17,13 +17,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import event as sqlalchemy_event
 
-from board.bench import percentile, wall_config_text
-from board.clock import SystemClock
-from board.config import load_config
-from board.demo import simulated_readers
-from board.mqtt.broker import MOSQUITTO, Mosquitto
-from board.mqtt.runtime import MqttInterface
-from board.service import WallService
+from board.dev.bench import percentile, wall_config_text
+from board.core.clock import SystemClock
+from board.app.config import load_config
+from board.dev.demo import simulated_readers
+from board.dev.broker import MOSQUITTO, Mosquitto
+from board.app.runtime import MqttInterface
+from board.wall.service import WallService
 from sensors.events import TagGone, TagSeen
 from store.repository import Store
 

@@ -1,23 +1,16 @@
-"""The board's TOML config, validated with pydantic.
+"""The settings the wall's rules and record need, whatever hardware the wall runs on.
 
-Every problem in the file is reported at start, each naming the field and the line
-it is on, and the service never starts half-configured.
+`board.app.config.Config` adds the sections of the readers' wiring, MQTT, the
+screen and the LEDs; the domain, the store and a collector elsewhere need only these.
 """
 
-import re
-import tomllib
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from board.errors import ConfigError
-from board.mqtt.config import MqttConfig
-from render.config import DisplayConfig, LedConfig
-from sensors.hardware import ReadersConfig
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PAD = "pad"  # the reader id of the coach pad; no slot may use it
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,31}$"
@@ -48,10 +41,8 @@ class Level(Section):
     slots: list[SlotId] = Field(min_length=1, max_length=64)
 
 
-class Readers(ReadersConfig):
-    """How the readers are wired (`ReadersConfig`: kind, SPI, reset, wiring) and how they are scanned."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Scanning(Section):
+    """How the readers are scanned, and whether there is a coach pad; their wiring is the app's."""
 
     coach_pad: bool = True
     # A tag counts as present after this many consecutive polls that see it...
@@ -94,7 +85,7 @@ class Rules(Section):
         return timedelta(seconds=self.confirm_window)
 
 
-class Store(Section):
+class StoreSettings(Section):
     # SQLite only: the engine's pragmas and the single-writer design rely on it.
     url: str | None = Field(default=None, description="sqlite:///path; default <data_dir>/wallboard.db")
 
@@ -106,18 +97,15 @@ class Store(Section):
         return url
 
 
-class Config(Section):
+class WallSettings(Section):
     board_id: str = Field(default="wall", pattern=_ID)
     language: Literal["nl", "en"] = "nl"
     timezone: str = "Europe/Amsterdam"
     data_dir: Path = Path("data")
     levels: list[Level] = Field(min_length=1, max_length=16)
-    readers: Readers = Readers()
+    readers: Scanning = Scanning()
     rules: Rules = Rules()
-    store: Store = Store()
-    mqtt: MqttConfig = MqttConfig()
-    display: DisplayConfig = DisplayConfig()
-    leds: LedConfig = LedConfig()
+    store: StoreSettings = StoreSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -129,7 +117,7 @@ class Config(Section):
         return name
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Config":
+    def _unique_ids(self) -> "WallSettings":
         seen: set[str] = set()
         for level in self.levels:
             for slot in level.slots:
@@ -141,18 +129,6 @@ class Config(Section):
         level_ids = [level.id for level in self.levels]
         if len(set(level_ids)) != len(level_ids):
             raise ValueError("level ids must be unique")
-        return self
-
-    @model_validator(mode="after")
-    def _every_reader_wired(self) -> "Config":
-        """Hardware readers: exactly one wiring entry per slot, and one for the pad if there is one."""
-        if self.readers.kind == "sim":
-            return self
-        wired, wanted = set(self.readers.wiring), set(self.reader_ids)
-        if missing := [reader_id for reader_id in self.reader_ids if reader_id not in wired]:
-            raise ValueError(f"readers.wiring has no entry for {', '.join(missing)}")
-        if extra := sorted(wired - wanted):
-            raise ValueError(f"readers.wiring names {', '.join(extra)}: not a slot, nor the pad (coach_pad = true)")
         return self
 
     @property
@@ -181,73 +157,3 @@ class Config(Section):
     @property
     def database_url(self) -> str:
         return self.store.url or f"sqlite:///{self.data_dir / 'wallboard.db'}"
-
-
-def load_config(path: str | Path) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
-    return parse_config(text, path)
-
-
-def parse_config(text: str, path: Path) -> Config:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        config = Config.model_validate(raw)
-    except ValidationError as exc:
-        lines = _KeyLines(text)
-        problems = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-            line = lines.find(error["loc"])
-            where = f"line {line}: " if line else ""
-            problems.append(f"  {where}{field}: {error['msg']}")
-        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
-    # Relative paths are relative to the config file, so the service can be
-    # started from any working directory.
-    base = path.resolve().parent
-    updates = {"data_dir": base / config.data_dir}
-    if config.store.url:
-        db_path = Path(config.store.url.removeprefix("sqlite:///"))
-        updates["store"] = Store(url=f"sqlite:///{base / db_path}")
-    return config.model_copy(update=updates)
-
-
-class _KeyLines:
-    """Maps TOML key paths (as pydantic reports them) to the line they are on."""
-
-    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
-    _ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
-
-    def __init__(self, text: str):
-        self.lines: dict[tuple, int] = {}
-        table: tuple = ()
-        array_counts: dict[tuple, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if match := self._ARRAY_TABLE.match(line):
-                name = tuple(match.group(1).split("."))
-                index = array_counts.get(name, -1) + 1
-                array_counts[name] = index
-                table = name + (index,)
-                self.lines.setdefault(table, number)
-            elif match := self._TABLE.match(line):
-                table = tuple(match.group(1).split("."))
-                self.lines.setdefault(table, number)
-            elif match := self._KEY.match(line):
-                self.lines.setdefault(table + (match.group(1),), number)
-
-    def find(self, loc: tuple) -> int | None:
-        """The line of the longest known prefix of `loc`."""
-        for end in range(len(loc), 0, -1):
-            if (line := self.lines.get(tuple(loc[:end]))) is not None:
-                return line
-        return None

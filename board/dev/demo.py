@@ -6,7 +6,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from board.config import PAD, Config, load_config
+from board.app.config import Config, load_config
+from board.core.settings import PAD
 from sensors.sim import SimulatedReader
 
 EXAMPLE_CONFIG = Path(__file__).with_name("example.toml")

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from board.clock import FakeClock
-from board.config import load_config
-from board.demo import simulated_readers
-from board.service import WallService
+from board.core.clock import FakeClock
+from board.app.config import load_config
+from board.dev.demo import simulated_readers
+from board.wall.service import WallService
 from sensors import bench_readers
 from sensors.events import TagGone, TagSeen
 from store.repository import Store
@@ -164,7 +164,7 @@ def _flush(cursor, events: list, attempts: list) -> None:
 
 def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000,
             mqtt_moves: int = 1000) -> dict:
-    from board.mqtt import bench as mqtt_bench  # it imports this module: import it late
+    from board.dev import mqtt_bench  # it imports this module: import it late
     from render import bench as display_bench
 
     sections: dict[str, Callable[[], dict]] = {

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from board.clock import FakeClock, elapsed
-from board.errors import WallboardError
-from board.events import WallEvent
-from board.service import WallService
+from board.core.clock import FakeClock, elapsed
+from board.core.errors import WallboardError
+from board.core.events import WallEvent
+from board.wall.service import WallService
 from sensors.sim import SimulatedReader
 
 

@@ -8,8 +8,8 @@ carries on: a broken screen must never stop the wall from recording.
 import logging
 from typing import Protocol
 
-from board.events import WallEvent
-from board.snapshot import Snapshot
+from board.core.events import WallEvent
+from board.core.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""One wall put together: the config file and the runtime that starts and stops its parts."""

@@ -1,0 +1,113 @@
+"""The board's TOML config, validated with pydantic.
+
+Every problem in the file is reported at start, each naming the field and the line
+it is on, and the service never starts half-configured.
+"""
+
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import ConfigDict, ValidationError, model_validator
+
+from board.core.errors import ConfigError
+from board.core.settings import Scanning, StoreSettings, WallSettings
+from board.mqtt.config import MqttConfig
+from render.config import DisplayConfig, LedConfig
+from sensors.hardware import ReadersConfig
+
+class Readers(ReadersConfig, Scanning):
+    """How the readers are wired (`ReadersConfig`: kind, SPI, reset, wiring) and how they are scanned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Config(WallSettings):
+    """The whole config file: the wall's settings plus its hardware and MQTT sections."""
+
+    readers: Readers = Readers()
+    mqtt: MqttConfig = MqttConfig()
+    display: DisplayConfig = DisplayConfig()
+    leds: LedConfig = LedConfig()
+
+    @model_validator(mode="after")
+    def _every_reader_wired(self) -> "Config":
+        """Hardware readers: exactly one wiring entry per slot, and one for the pad if there is one."""
+        if self.readers.kind == "sim":
+            return self
+        wired, wanted = set(self.readers.wiring), set(self.reader_ids)
+        if missing := [reader_id for reader_id in self.reader_ids if reader_id not in wired]:
+            raise ValueError(f"readers.wiring has no entry for {', '.join(missing)}")
+        if extra := sorted(wired - wanted):
+            raise ValueError(f"readers.wiring names {', '.join(extra)}: not a slot, nor the pad (coach_pad = true)")
+        return self
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = _KeyLines(text)
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+            line = lines.find(error["loc"])
+            where = f"line {line}: " if line else ""
+            problems.append(f"  {where}{field}: {error['msg']}")
+        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+    # Relative paths are relative to the config file, so the service can be
+    # started from any working directory.
+    base = path.resolve().parent
+    updates = {"data_dir": base / config.data_dir}
+    if config.store.url:
+        db_path = Path(config.store.url.removeprefix("sqlite:///"))
+        updates["store"] = StoreSettings(url=f"sqlite:///{base / db_path}")
+    return config.model_copy(update=updates)
+
+
+class _KeyLines:
+    """Maps TOML key paths (as pydantic reports them) to the line they are on."""
+
+    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
+    _ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]\s*(#.*)?$")
+    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+
+    def __init__(self, text: str):
+        self.lines: dict[tuple, int] = {}
+        table: tuple = ()
+        array_counts: dict[tuple, int] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if match := self._ARRAY_TABLE.match(line):
+                name = tuple(match.group(1).split("."))
+                index = array_counts.get(name, -1) + 1
+                array_counts[name] = index
+                table = name + (index,)
+                self.lines.setdefault(table, number)
+            elif match := self._TABLE.match(line):
+                table = tuple(match.group(1).split("."))
+                self.lines.setdefault(table, number)
+            elif match := self._KEY.match(line):
+                self.lines.setdefault(table + (match.group(1),), number)
+
+    def find(self, loc: tuple) -> int | None:
+        """The line of the longest known prefix of `loc`."""
+        for end in range(len(loc), 0, -1):
+            if (line := self.lines.get(tuple(loc[:end]))) is not None:
+                return line
+        return None
