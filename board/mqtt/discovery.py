@@ -49,6 +49,11 @@ def status_topic(config: MqttConfig) -> str:
     return f"{config.discovery_prefix}/status"
 
 
+def _of_period(field: str) -> str:
+    """Template: a field of the current period; None (unknown in Home Assistant) without one."""
+    return "{{ value_json.period.%s if value_json.period else None }}" % field
+
+
 def _on_level(level_id: str) -> str:
     """Template: the slots of one level that have someone in them."""
     return (f"(value_json.levels | selectattr('id', 'eq', {json.dumps(level_id)}) | map(attribute='slots') "
@@ -62,7 +67,7 @@ _EVENT_TEMPLATE = (
     "{%- if e.type == 'attempt_confirmed' -%}"
     "{{ {'event_type': 'attempt_confirmed', 'seq': e.seq, 'person': e.person.name,"
     " 'coach': (e.get('coach') or {}).get('name')} | tojson }}"
-    "{%- elif e.type in ('card_placed', 'card_moved') and (e.level_change or 0) > 0 -%}"
+    "{%- elif e.type in ('card_placed', 'card_moved') and e.get('level_change', 0) > 0 -%}"
     "{{ {'event_type': 'moved_up', 'seq': e.seq, 'person': e.person.name, 'slot': e.slot} | tojson }}"
     "{%- elif e.type == 'goal_reached' -%}"
     "{{ {'event_type': 'goal_reached', 'seq': e.seq, 'goal': e.goal, 'count': e.count} | tojson }}"
@@ -111,14 +116,14 @@ class HomeAssistantDevice:
     def components(self) -> dict[str, dict[str, Any]]:
         components = {
             "attempts": self._entity("sensor", "attempts", self.texts("ha.attempts"),
-                                     "{{ value_json.period.count if value_json.period else None }}",
+                                     _of_period("count"),
                                      state_class="total", icon="mdi:hand-okay",
-                                     last_reset_value_template="{{ value_json.period.starts_at if value_json.period else None }}"),
+                                     last_reset_value_template=_of_period("starts_at")),
             "goal": self._entity("sensor", "goal", self.texts("ha.goal"),
-                                 "{{ value_json.period.goal if value_json.period else None }}",
+                                 _of_period("goal"),
                                  state_class="measurement", icon="mdi:flag-checkered"),
             "percentage": self._entity("sensor", "percentage", self.texts("ha.percentage"),
-                                       "{{ value_json.period.percent if value_json.period else None }}",
+                                       _of_period("percent"),
                                        unit_of_measurement="%", state_class="measurement", icon="mdi:thermometer"),
             "people_on_wall": self._entity("sensor", "people_on_wall", self.texts("ha.people_on_wall"),
                                            "{{ value_json.people_on_wall }}",
@@ -137,7 +142,8 @@ class HomeAssistantDevice:
                 json_attributes_template="{{ ({'person': value_json.last_move_up.person, "
                 "'moved_up_this_period': value_json.moved_up} if value_json.last_move_up else {}) | tojson }}"),
             "readers_offline": self._entity(
-                "sensor", "readers_offline", self.texts("ha.readers_offline"), "{{ value_json.offline_readers | count }}",
+                "sensor", "readers_offline", self.texts("ha.readers_offline"),
+                "{{ value_json.offline_readers | count }}",
                 state_class="measurement", icon="mdi:nfc-search-variant", entity_category="diagnostic",
                 json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ {'readers': value_json.offline_readers} | tojson }}"),
@@ -151,7 +157,7 @@ class HomeAssistantDevice:
                 min=0, max=MESSAGE_MAX, icon="mdi:message-text"),
             "goal_setting": self._entity(
                 "number", "goal_setting", self.texts("ha.goal_setting"),
-                "{{ value_json.period.goal if value_json.period else None }}",
+                _of_period("goal"),
                 command_topic=f"{self.base}/request/goal/set",
                 command_template="{{ {'goal': value | int, 'period': 'current'} | tojson }}",
                 min=0, max=GOAL_MAX, step=1, mode="box", icon="mdi:flag-checkered", entity_category="config"),
@@ -169,8 +175,9 @@ class HomeAssistantDevice:
                 % _on_level(level.id))
         for reader in self.wall.reader_ids:
             key = f"reader_{reader}"
+            name = self.texts("ha.pad_reader") if reader == PAD else self.texts("ha.reader", reader=reader)
             components[key] = self._entity(
-                "binary_sensor", key, self.texts("ha.pad_reader") if reader == PAD else self.texts("ha.reader", reader=reader),
+                "binary_sensor", key, name,
                 "{{ 'OFF' if %s in value_json.offline_readers else 'ON' }}" % json.dumps(reader),
                 device_class="connectivity", entity_category="diagnostic")
         return components

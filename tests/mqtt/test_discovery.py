@@ -21,7 +21,8 @@ def test_a_wall_with_the_default_id_is_plain_polaroid_wall_and_no_entity_name_re
 
 
 def test_another_wall_is_told_apart_by_its_board_id():
-    assert home_assistant_device(MqttConfig(), board_id="floor-2").payload()["device"]["name"] == "Polaroid Wall floor-2"
+    device = home_assistant_device(MqttConfig(), board_id="floor-2")
+    assert device.payload()["device"]["name"] == "Polaroid Wall floor-2"
 
 
 def test_every_entity_has_a_unique_id_and_an_entity_id_home_assistant_accepts_old_and_new_style():

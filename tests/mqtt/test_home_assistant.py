@@ -35,7 +35,8 @@ def broker():
 EARLIER_SENSOR_TOPIC = "homeassistant/sensor/wallboard_wall/attempts/config"
 EARLIER_SENSOR = {
     "name": "Attempts this period", "unique_id": "wallboard_wall_attempts", "object_id": "wallboard_wall_attempts",
-    "state_topic": "wallboard/wall/state", "value_template": "{{ value_json.period.count if value_json.period else 0 }}",
+    "state_topic": "wallboard/wall/state",
+    "value_template": "{{ value_json.period.count if value_json.period else 0 }}",
     "availability": [{"topic": "wallboard/wall/availability", "value_template": "{{ value_json.state }}"}],
     "device": {"identifiers": ["wallboard_wall"], "name": "Polaroid Wall wall", "manufacturer": "Polaroid Wall",
                "model": "Raspberry Pi wall", "sw_version": "0.1.0"},
