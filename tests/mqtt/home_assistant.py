@@ -182,8 +182,14 @@ class HomeAssistant:
                 raise TimeoutError(f"Home Assistant: {what}")
             time.sleep(0.2)
 
-    def mqtt_log_problems(self) -> list[str]:
-        """Lines in which the MQTT integration, or a template (all of them are the wall's), warns or errs."""
-        return [line for line in self.log_file.read_text().splitlines()
-                if (" WARNING " in line or " ERROR " in line)
+    def log_mark(self) -> int:
+        """Where the log ends now, to read only what comes after."""
+        return self.log_file.stat().st_size
+
+    def mqtt_log_problems(self, since: int = 0) -> list[str]:
+        """Lines (after `since`) in which the MQTT integration, or a template (all are the wall's), warns or errs."""
+        with self.log_file.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode("utf-8", "replace").splitlines()
+        return [line for line in lines if (" WARNING " in line or " ERROR " in line)
                 and ("[homeassistant.components.mqtt" in line or "[homeassistant.helpers.template]" in line)]
