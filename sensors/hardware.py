@@ -111,7 +111,8 @@ class ReadersConfig(BaseModel):
     reset_pin: int | None = None
     decoder: DecoderWiring | None = None
     antenna_off_between_polls: bool = Field(
-        False, description="switch each reader's field off between polls (less crosstalk, ~3.5 ms more a poll)"
+        False,
+        description="switch each reader's field off between polls (less crosstalk; ~5 ms more a poll, one reader at a time)",
     )
     tag_power_up_ms: float = Field(TAG_POWER_UP_S * 1e3, gt=0, le=20)
     wiring: dict[str, ReaderWiring] = {}
