@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECK_STAMP := $(VENV)/.check-installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: demo test test-dates test-homeassistant bench venv system-packages clean
+.PHONY: demo test test-dates test-homeassistant check format bench venv system-packages clean
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
@@ -49,6 +50,20 @@ $(HA_STAMP):
 		$(HA_VENV)/bin/python -m pip install -q $$($(HA_VENV)/bin/python tests/mqtt/home_assistant_requirements.py) && \
 		touch $@; \
 	fi
+
+# Lint, format and types: ruff over everything, mypy strict on board/core and board/wall.
+check: $(CHECK_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(CHECK_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(CHECK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[check]'
+	touch $(CHECK_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/wallboard bench --out bench-results.json

@@ -8,28 +8,25 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from board.dev import demo as demo_wall
-from board.core.clock import Clock, FakeClock, SystemClock
 from board.app.config import Config, load_config
-from board.core.settings import PAD
+from board.app.runtime import WallRuntime, build_readers, simulated_readers
+from board.core.clock import FakeClock, SystemClock
 from board.core.errors import WallboardError
 from board.core.events import WallEvent
 from board.core.i18n import text
-from board.core.listener import BoardListener
-from board.app.runtime import MqttInterface
-from board.wall.service import WallService
-from board.dev.simulation import Simulation, read_scenario
+from board.core.settings import PAD
 from board.core.snapshot import SlotStatus, Snapshot
-from sensors.base import Reader
+from board.dev import demo as demo_wall
+from board.dev.simulation import Simulation, read_scenario
+from board.wall.service import WallService
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
-from sensors.hardware import build_readers as build_hardware_readers
 from store import migrate
 from store.repository import Store
 
@@ -134,34 +131,12 @@ def db_rebuild(ctx: click.Context) -> None:
 # -- running ------------------------------------------------------------------------
 
 
-def build_readers(config: Config) -> dict[str, Reader]:
-    """Simulated readers for kind = "sim", else the readers wired in [readers.wiring]."""
-    if config.readers.kind == "sim":
-        return demo_wall.simulated_readers(config)
-    with friendly_errors():
-        return build_hardware_readers(config.readers)
-
-
 @contextmanager
-def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
-                 live: bool = False) -> Iterator[WallService]:
-    """Start store and service in order; stop them in reverse.
-
-    A live wall (run, demo) records what time has brought since it last ran (a new
-    period first of all) and talks MQTT when enabled; the other commands only look
-    or add what they were asked to, next to a running service.
-    """
-    with ExitStack() as stack, friendly_errors():
-        store = stack.enter_context(Store(config))
-        service = WallService(config, store, readers, clock, listeners)
-        stack.callback(service.stop)
-        if live:
-            service.tick()
-        if live and config.mqtt.enabled:
-            interface = MqttInterface(config, service, store, readers)
-            interface.start()
-            stack.callback(interface.stop)
-        yield service
+def looking_at_wall(config: Config) -> Iterator[WallService]:
+    """The wall's store and service, for a command that only looks or adds what it was
+    asked to, next to a running service: no readers, no threads, nothing ticks."""
+    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers={}) as runtime:
+        yield runtime.service
 
 
 def wait_for_stop_signal(announce: Callable[[], None]) -> None:
@@ -177,27 +152,6 @@ def wait_for_stop_signal(announce: Callable[[], None]) -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def wall_outputs(config: Config, screen: bool,
-                 wall_clock: Clock) -> Iterator[tuple["WallDisplay | None", list[BoardListener]]]:
-    """The screen and the LED thermometer, opened before the service starts so a
-    screen that cannot be opened stops us with its reason, not halfway."""
-    from render.display import WallDisplay
-    from render.leds import LedThermometer, default_pin_factory
-
-    with ExitStack() as stack, friendly_errors():
-        listeners: list[BoardListener] = []
-        display = None
-        if screen:
-            display = stack.enter_context(WallDisplay(config.display, clock=wall_clock.now).open())
-            listeners.append(display)
-        if config.leds.enabled:
-            listeners.append(stack.enter_context(
-                LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory(),
-                               clock=wall_clock.now)))
-        yield display, listeners
 
 
 def draw_until_stopped(display: "WallDisplay") -> None:
@@ -217,18 +171,15 @@ def draw_until_stopped(display: "WallDisplay") -> None:
 def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
-    clock = SystemClock(config.tz)
-    with wall_outputs(config, not headless, clock) as (display, listeners), \
-            running_wall(config, build_readers(config), clock, listeners, live=True) as service:
-        for listener in listeners:
-            listener.on_snapshot(service.snapshot())
-        service.start()
+    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), live=True, screen=not headless,
+                                        leds=True) as runtime:
+        runtime.start()
         announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
-        if display is None:
+        if runtime.display is None:
             wait_for_stop_signal(announce)
         else:
             announce()
-            draw_until_stopped(display)
+            draw_until_stopped(runtime.display)
 
 
 class EventPrinter:
@@ -297,32 +248,32 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
     """Open the example wall in a window: drag polaroids and coach badges (h for help)."""
     with friendly_errors():
         config = demo_wall.write_demo_config(data_dir, language)
-    readers = demo_wall.simulated_readers(config)
+    readers = simulated_readers(config)
     if scenario is not None:
         with friendly_errors():
             steps = read_scenario(scenario, readers)
         start = (start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz))
         clock = FakeClock(start, config.tz)
-        with running_wall(config, readers, clock, live=True) as service:
-            register_demo_people(service)
-            for event in Simulation(service, readers, clock).play(steps):
+        with friendly_errors(), WallRuntime(config, clock, readers=readers, live=True) as runtime:
+            register_demo_people(runtime.service)
+            for event in Simulation(runtime.service, readers, clock).play(steps):
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
         return
     demo_wall.hang_demo_cards(readers)
     window = None if headless else demo_window(config, readers, size)
     if window is not None:
-        with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window],
-                                  live=True) as service:
-            register_demo_people(service)
-            window.on_snapshot(service.snapshot())
-            service.start()
+        with window, friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers=readers,
+                                                    listeners=[EventPrinter(), window], live=True) as runtime:
+            register_demo_people(runtime.service)
+            runtime.start()
             click.echo(text("demo.started", language, dir=data_dir), err=True)
             draw_until_stopped(window)
         return
     autoplay = demo_wall.Autoplay(readers, config)
-    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], live=True) as service:
-        register_demo_people(service)
-        service.start()
+    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter()],
+                                        live=True) as runtime:
+        register_demo_people(runtime.service)
+        runtime.start()
         autoplay.start()
         try:
             wait_for_stop_signal(lambda: click.echo(text("demo.started", language, dir=data_dir), err=True))
@@ -339,7 +290,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show where every card is, the period and the thermometer."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         snapshot = service.snapshot()
     if as_json:
         click.echo(json.dumps(status_data(snapshot), ensure_ascii=False, indent=2))
@@ -356,7 +307,7 @@ def screenshot(ctx: click.Context, out: Path, with_night: bool) -> None:
     from render.screenshot import render_png
 
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         snapshot = service.snapshot()
     display = config.display if with_night else config.display.model_copy(update={"night": ()})
     with friendly_errors():
@@ -417,7 +368,7 @@ def person() -> None:
 def person_add(ctx: click.Context, name: str, card: str | None) -> None:
     """Register a person, optionally with their card."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         person_id = service.add_person(name, card=card)
     click.echo(text("person.added", config.language, name=name, id=person_id))
 
@@ -435,7 +386,7 @@ def coach() -> None:
 def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None) -> None:
     """Register a coach badge; only registered badges confirm attempts."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         person_id = service.find_person(person_key).id if person_key else None
         coach_id = service.add_coach(name, badge, person_id)
     click.echo(text("coach.added", config.language, name=name, id=coach_id))
@@ -451,7 +402,8 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
     if not check_readers:
         raise CliError("say what to check: wallboard doctor --readers [--live]")
     config = _config(ctx)
-    readers = build_readers(config)
+    with friendly_errors():
+        readers = build_readers(config)
     try:
         if live:
             click.echo("+ tag appeared, - tag gone, ! reader failed, = reader back; stop with Ctrl-C", err=True)

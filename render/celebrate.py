@@ -15,9 +15,9 @@ import pygame
 from pygame import Rect
 
 from board.core.events import EventType, WallEvent
+from board.core.i18n import Texts
 from board.core.snapshot import Snapshot
 from render.layout import Layout
-from board.core.i18n import Texts
 from render.theme import CONFETTI, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, Color, Fonts, mix
 
 GOLD: Color = (250, 190, 40)

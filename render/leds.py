@@ -14,10 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from gpiozero import GPIOZeroError, LEDBarGraph, TonalBuzzer
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from board.core.closeable import Closeable
 from board.core.errors import WallboardError
@@ -37,18 +35,6 @@ _STOP = object()
 
 class LedError(WallboardError, RuntimeError):
     """The LED column or buzzer could not be set up; the message says what to check."""
-
-
-def default_pin_factory():
-    """None (gpiozero's own choice) on a Raspberry Pi, mock PWM pins anywhere else."""
-    try:
-        on_a_pi = "Raspberry Pi" in Path("/proc/device-tree/model").read_text(errors="replace")
-    except OSError:
-        on_a_pi = False
-    if on_a_pi:
-        return None
-    log.info("not a Raspberry Pi: the LED thermometer runs on gpiozero's mock pins")
-    return MockFactory(pin_class=MockPWMPin)
 
 
 class LedThermometer(Closeable):

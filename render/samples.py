@@ -10,7 +10,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from board.core.snapshot import (
-    AttemptView, LevelView, PadWindowView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot,
+    AttemptView,
+    LevelView,
+    PadWindowView,
+    PeriodView,
+    PersonView,
+    SlotStatus,
+    SlotView,
+    Snapshot,
 )
 
 DEMO_PHOTOS = Path(__file__).with_name("demo_photos")

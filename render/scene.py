@@ -14,13 +14,32 @@ from datetime import datetime, timedelta
 import pygame
 from pygame import Rect
 
+from board.core.i18n import Texts
 from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
 from render.layout import BandPlace, CardPlace, Layout, PanelPlace, ThermometerPlace, compute_layout, mercury_radius
 from render.photos import PhotoCache
-from board.core.i18n import Texts
 from render.theme import (
-    CORK, CORK_DARK, CORK_LIGHT, GLASS, HIGHLIGHT, INK, INK_SOFT, MERCURY, MERCURY_LIGHT, OFFLINE_STRIPE,
-    OFFLINE_WARN, PAPER, PIN, PIN_NEW, POLAROID, STICKY, UNKNOWN_PHOTO, Color, Fonts, band_color, mix,
+    CORK,
+    CORK_DARK,
+    CORK_LIGHT,
+    GLASS,
+    HIGHLIGHT,
+    INK,
+    INK_SOFT,
+    MERCURY,
+    MERCURY_LIGHT,
+    OFFLINE_STRIPE,
+    OFFLINE_WARN,
+    PAPER,
+    PIN,
+    PIN_NEW,
+    POLAROID,
+    STICKY,
+    UNKNOWN_PHOTO,
+    Color,
+    Fonts,
+    band_color,
+    mix,
 )
 
 MILESTONES = (0.25, 0.5, 0.75, 1.0)

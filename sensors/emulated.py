@@ -36,10 +36,10 @@ from enum import Enum, auto
 
 from gpiozero.pins.mock import MockFactory
 
+from board.core.uid import normalise_uid
 from sensors import mfrc522_regs as r
 from sensors.hardware import ReadersConfig, build_readers
 from sensors.mfrc522_regs import to_bits, to_bytes
-from board.core.uid import normalise_uid
 
 Bits = tuple[int, ...]  # a frame on air, as r.to_bits gives it
 

@@ -26,7 +26,6 @@ from sensors.chipselect import ResetLine
 from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S
 from sensors.sweep import Clock, SystemClock
 
-
 _RESET_READS = 100  # CommandReg reads while waiting out a SoftReset: at least 2 ms at any SPI speed
 
 

@@ -4,13 +4,14 @@ These talk raw SPI to the chip, without the driver, so a driver bug cannot hide 
 emulator bug.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from sensors import mfrc522_regs as r
-from dataclasses import replace
-
 from sensors.emulated import (
     VARIANTS,
+    WORST,
     CeLine,
     CollPos,
     EmulatedClock,
@@ -19,7 +20,6 @@ from sensors.emulated import (
     EmulatedSpiDev,
     EmulatedTag,
     Fault,
-    WORST,
     TagState,
     to_bits,
 )

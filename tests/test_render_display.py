@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pygame
 import pytest
-from tests.render_support import HandClock, headless_display
 
 from board.core.events import EventType, WallEvent
 from board.core.snapshot import PersonView
@@ -16,6 +15,7 @@ from render.celebrate import Kind
 from render.config import DisplayConfig
 from render.display import DisplayError, choose_video_driver, explain_screen_failure, open_screen, shift_offset
 from render.samples import SAMPLE_NOW, wall
+from tests.render_support import HandClock, headless_display
 
 SANNE = PersonView(id=1, name="Sanne de Vries", photo=None)
 

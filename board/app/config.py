@@ -16,6 +16,7 @@ from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
 
+
 class Readers(ReadersConfig, Scanning):
     """How the readers are wired (`ReadersConfig`: kind, SPI, reset, wiring) and how they are scanned."""
 

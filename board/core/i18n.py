@@ -171,10 +171,34 @@ _WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 _MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
+    "nl": (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -185,18 +209,18 @@ class Texts:
         self.language = language if language in _STRINGS else DEFAULT_LANGUAGE
         self._strings = _STRINGS[self.language]
 
-    def __call__(self, key: str, **values) -> str:
+    def __call__(self, key: str, **values: object) -> str:
         return self._strings[key].format(**values)
 
     def long_date(self, day: date) -> str:
-        """"dinsdag 14 mei · week 20" — the week number helps a weekly goal."""
+        """ "dinsdag 14 mei · week 20" — the week number helps a weekly goal."""
         weekday = _WEEKDAYS[self.language][day.weekday()]
         month = _MONTHS[self.language][day.month - 1]
         week = self("week", number=day.isocalendar().week)
         return f"{weekday} {day.day} {month} · {week}"
 
     def clock_time(self, moment: datetime, today: date) -> str:
-        """"10:42" today, "di 10:42" on another day."""
+        """ "10:42" today, "di 10:42" on another day."""
         clock = moment.strftime("%H:%M")
         if moment.date() == today:
             return clock

@@ -18,14 +18,14 @@ from pathlib import Path
 import pygame
 from pygame import Rect
 
+from board.core.i18n import Texts
+from board.core.uid import normalise_uid
 from render.config import DisplayConfig, NightMode
 from render.display import WallDisplay, open_screen
 from render.layout import card_in
 from render.scene import name_variants, pin_up, polaroid_face, unknown_picture
-from board.core.i18n import Texts
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
 from sensors.sim import SimulatedReader
-from board.core.uid import normalise_uid
 
 log = logging.getLogger(__name__)
 

@@ -49,9 +49,14 @@ def status_topic(config: MqttConfig) -> str:
     return f"{config.discovery_prefix}/status"
 
 
+def _jinja(expression: str) -> str:
+    """A template that renders `expression` (its braces kept out of f-strings)."""
+    return "{{ " + expression + " }}"
+
+
 def _of_period(field: str) -> str:
     """Template: a field of the current period; None (unknown in Home Assistant) without one."""
-    return "{{ value_json.period.%s if value_json.period else None }}" % field
+    return _jinja(f"value_json.period.{field} if value_json.period else None")
 
 
 def _on_level(level_id: str) -> str:
@@ -153,7 +158,7 @@ class HomeAssistantDevice:
             "message": self._entity(
                 "text", "message", self.texts("ha.message"), "{{ value_json.message or '' }}",
                 command_topic=f"{self.base}/request/display/message",
-                command_template="{{ {'text': value, 'seconds': %d} | tojson }}" % MESSAGE_SECONDS,
+                command_template=_jinja("{'text': value, 'seconds': " + str(MESSAGE_SECONDS) + "} | tojson"),
                 min=0, max=MESSAGE_MAX, icon="mdi:message-text"),
             "goal_setting": self._entity(
                 "number", "goal_setting", self.texts("ha.goal_setting"),
@@ -168,17 +173,17 @@ class HomeAssistantDevice:
         for level in self.wall.levels:
             key = f"level_{level.id}"
             components[key] = self._entity(
-                "sensor", key, self.texts("ha.level", level=level.name), "{{ %s | count }}" % _on_level(level.id),
+                "sensor", key, self.texts("ha.level", level=level.name), _jinja(_on_level(level.id) + " | count"),
                 state_class="measurement", icon="mdi:stairs",
                 json_attributes_topic=f"{self.base}/state",
-                json_attributes_template="{{ {'people': %s | map(attribute='person.name') | list} | tojson }}"
-                % _on_level(level.id))
+                json_attributes_template=_jinja(
+                    "{'people': " + _on_level(level.id) + " | map(attribute='person.name') | list} | tojson"))
         for reader in self.wall.reader_ids:
             key = f"reader_{reader}"
             name = self.texts("ha.pad_reader") if reader == PAD else self.texts("ha.reader", reader=reader)
             components[key] = self._entity(
                 "binary_sensor", key, name,
-                "{{ 'OFF' if %s in value_json.offline_readers else 'ON' }}" % json.dumps(reader),
+                _jinja(f"'OFF' if {json.dumps(reader)} in value_json.offline_readers else 'ON'"),
                 device_class="connectivity", entity_category="diagnostic")
         return components
 

@@ -10,19 +10,17 @@ import logging
 import queue
 import re
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board.wall import rules
 from board.core.clock import Clock, elapsed, later
-from board.core.settings import PAD, WallSettings
 from board.core.errors import CommandError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.listener import BoardListener, notify
-from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.settings import PAD, WallSettings
 from board.core.snapshot import (
     AttemptView,
     LevelView,
@@ -34,10 +32,13 @@ from board.core.snapshot import (
     SlotView,
     Snapshot,
 )
+from board.core.state import CoachInfo, Directory, PersonInfo, apply
+from board.core.uid import normalise_uid
+from board.wall import rules
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from board.core.uid import normalise_uid
+from store.models import Attempt
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,19 @@ class Enrollment:
 
 
 class WallService:
-    def __init__(self, config: WallSettings, store: Store, readers: Mapping[str, Reader], clock: Clock,
-                 listeners: Iterable[BoardListener] = ()):
+    def __init__(
+        self,
+        config: WallSettings,
+        store: Store,
+        readers: Mapping[str, Reader],
+        clock: Clock,
+        listeners: Iterable[BoardListener] = (),
+    ):
         self.config = config
         self.store = store
         self.clock = clock
         self.listeners: list[BoardListener] = list(listeners)
-        self.people: Directory = store.load_directory()
+        self.directory: Directory = store.load_directory()
         self.state, self._folded_seq = store.load_state()
         self.scanner = Scanner(
             readers,
@@ -96,7 +103,7 @@ class WallService:
             expected=self._recorded_presence(),
             offline=set(self.state.offline),
         )
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[SensorEvent | tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._message: tuple[str, datetime] | None = None
@@ -113,15 +120,16 @@ class WallService:
         recorded = self.tick()
         now = self.clock.now()
         match event:
-            case TagSeen(reader, uid) if self._enrollment and not self.people.is_known(uid):
-                recorded += self._enroll(uid)
+            case TagSeen(reader, uid) if self._enrollment and not self.directory.is_known(uid):
+                recorded += self._enroll(self._enrollment, uid)
                 # At the pad the tap was only for enrolling; in a slot the card has arrived.
-                drafts = [] if reader == PAD else rules.tag_seen(
-                    self.state, self.people, self.config, reader, uid, now)
+                drafts = (
+                    [] if reader == PAD else rules.tag_seen(self.state, self.directory, self.config, reader, uid, now)
+                )
             case TagSeen(reader, uid):
-                drafts = rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
+                drafts = rules.tag_seen(self.state, self.directory, self.config, reader, uid, now)
             case TagGone(reader, uid):
-                drafts = rules.tag_gone(self.state, self.people, self.config, reader, uid, now)
+                drafts = rules.tag_gone(self.state, self.directory, self.config, reader, uid, now)
             case ReaderOffline(reader, error):
                 drafts = rules.reader_offline(self.state, reader, error)
             case ReaderOnline(reader):
@@ -133,7 +141,7 @@ class WallService:
 
     def tick(self) -> list[WallEvent]:
         """Record whatever the passing of time decides (move windows, pad, period)."""
-        return self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
+        return self.record(rules.expire(self.state, self.directory, self.config, self.clock.now()))
 
     def record(self, drafts: list[Draft]) -> list[WallEvent]:
         """Write drafts in one transaction, fold them into the state, tell listeners."""
@@ -157,6 +165,26 @@ class WallService:
             notify(self.listeners, "on_event", event)
         self._publish_snapshot()
 
+    def sweep(self) -> list[WallEvent]:
+        """One sweep of the readers, handled here and now: how scenario replay steps without threads."""
+        recorded = self.tick()
+        for event in self.scanner.sweep():
+            recorded += self.handle(event)
+        return recorded
+
+    @property
+    def readers_settled(self) -> bool:
+        """No tag is half way through its debounce."""
+        return self.scanner.settled
+
+    def next_reader_retry(self) -> float | None:
+        """When (monotonic) a failed reader is tried again, if one failed."""
+        return self.scanner.next_retry()
+
+    def awaiting_time(self) -> bool:
+        """A lifted card or an open pad window records something once its time is up."""
+        return bool(self.state.lifted or self.state.pad)
+
     def next_deadline(self) -> datetime | None:
         moments = [rules.next_deadline(self.state, self.config)]
         if self._message:
@@ -170,6 +198,45 @@ class WallService:
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
+    def subscribe(self, listener: BoardListener) -> None:
+        """Tell `listener` every event and snapshot from now on, starting with the current snapshot."""
+        self.listeners = [*self.listeners, listener]  # a new list: the service thread may be iterating the old
+        listener.on_snapshot(self._snapshot)
+
+    def unsubscribe(self, listener: BoardListener) -> None:
+        self.listeners = [known for known in self.listeners if known is not listener]
+
+    # -- looking: what adapters (MQTT, the CLI) may ask -------------------------------
+
+    def people(self) -> list[PersonInfo]:
+        """Everyone ever registered, archived people too, by id."""
+        return sorted(self.directory.people.values(), key=lambda person: person.id)
+
+    def cards_of(self, person_id: int) -> list[str]:
+        return sorted(uid for uid, owner in self.directory.cards.items() if owner == person_id)
+
+    def slot_of(self, person_id: int) -> str | None:
+        """Where the person's card is recorded, None for off the wall."""
+        position = self.state.positions.get(person_id)
+        return position[0] if position else None
+
+    def next_period_goal(self) -> int | None:
+        """The goal an admin set for the next period, if one did."""
+        return self.state.next_goal
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        return self.store.attempt(attempt_id)
+
+    def events_since(self, seq: int, limit: int) -> list[WallEvent]:
+        return self.store.events_since(seq, limit)
+
+    def outbox_size(self) -> int:
+        """Recorded events the broker has not acknowledged yet."""
+        return self.store.outbox_size()
+
+    def last_seq(self) -> int:
+        return self.store.last_seq()
+
     def _publish_snapshot(self) -> None:
         self._version += 1
         self._snapshot = self._build_snapshot()
@@ -177,23 +244,34 @@ class WallService:
 
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
-        state, people = self.state, self.people
-        occupants = {slot: person_id for person_id, (slot, _since) in state.positions.items()
-                     if person_id not in state.lifted}
+        state, people = self.state, self.directory
+        occupants = {
+            slot: person_id for person_id, (slot, _since) in state.positions.items() if person_id not in state.lifted
+        }
         levels = tuple(
             LevelView(level.id, level.name, tuple(self._slot_view(slot, occupants.get(slot)) for slot in level.slots))
             for level in self.config.levels
         )
         period = state.period
         if period is not None:
-            period_view = PeriodView(period.id, period.starts_at, period.ends_at, period.goal, period.count,
-                                     period.count_since(rules.start_of_day(self.config, now)))
+            period_view = PeriodView(
+                period.id,
+                period.starts_at,
+                period.ends_at,
+                period.goal,
+                period.count,
+                period.count_since(rules.start_of_day(self.config, now)),
+            )
         else:  # no wall has run yet: show the period it will open, empty
             starts_at, ends_at = rules.period_bounds(self.config, now)
             period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0)
         recent = tuple(
-            AttemptView(a.id, self._name(a.person_id), people.coaches[a.coach_id].name if a.coach_id in people.coaches
-                        else "", a.at)
+            AttemptView(
+                a.id,
+                self._name(a.person_id),
+                people.coaches[a.coach_id].name if a.coach_id in people.coaches else "",
+                a.at,
+            )
             for a in state.recent
         )
         ups = sorted(state.moved_up.items(), key=lambda item: item[1])
@@ -203,18 +281,30 @@ class WallService:
         if state.pad and state.pad.coach_id in people.coaches:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
-        return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)), last_move_up)
+        return Snapshot(
+            self._version,
+            self.config.board_id,
+            self.config.language,
+            now,
+            levels,
+            period_view,
+            recent,
+            moved_up,
+            pad,
+            message,
+            tuple(sorted(state.offline)),
+            last_move_up,
+        )
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
         moved_at = None
         if person_id is not None:
-            info = self.people.people.get(person_id)
+            info = self.directory.people.get(person_id)
             if info is not None:
                 person = PersonView(info.id, info.name, self._photo_path(info.photo))
                 moved_at = self.state.moved.get(person_id)
-        unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.people.is_known(uid))
+        unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.directory.is_known(uid))
         if slot in self.state.offline:
             status = SlotStatus.OFFLINE
         elif person is not None:
@@ -231,12 +321,12 @@ class WallService:
         return str(self.config.photos_dir / photo)
 
     def _name(self, person_id: int) -> str:
-        info = self.people.people.get(person_id)
+        info = self.directory.people.get(person_id)
         return info.name if info else "?"
 
     def _recorded_presence(self) -> dict[str, set[str]]:
         cards_of: dict[int, list[str]] = {}
-        for uid, person_id in self.people.cards.items():
+        for uid, person_id in self.directory.cards.items():
             cards_of.setdefault(person_id, []).append(uid)
         expected: dict[str, set[str]] = {}
         for person_id, (slot, _since) in self.state.positions.items():
@@ -254,6 +344,7 @@ class WallService:
         now = self.clock.now()
         with self.store.write() as writer:
             events = [writer.add_person(name, now, photo)]
+            assert events[0].person_id is not None, "person_added names the new person"
             person = PersonInfo(events[0].person_id, name, photo)
             if uid:
                 events.append(writer.assign_card(uid, person, now))
@@ -263,19 +354,20 @@ class WallService:
     def add_coach(self, name: str, badge: str, person_id: int | None = None) -> int:
         name = clean_name(name)
         uid = clean_uid(badge)
-        if uid in self.people.cards:
+        if uid in self.directory.cards:
             raise CommandError("conflict", f"tag {uid} is a person's card, not a badge")
-        existing = self.people.coach_by_badge(uid)
+        existing = self.directory.coach_by_badge(uid)
         if existing is not None:
             raise CommandError("conflict", f"badge {uid} already belongs to coach {existing.name}")
         person = self.person(person_id) if person_id is not None else None
         with self.store.write() as writer:
             event = writer.add_coach(name, uid, self.clock.now(), person)
         self._directory_changed([event])
+        assert event.coach_id is not None, "coach_added names the coach"
         return event.coach_id
 
     def person(self, person_id: int) -> PersonInfo:
-        info = self.people.people.get(person_id)
+        info = self.directory.people.get(person_id)
         if info is None:
             raise CommandError("not_found", f"no person with id {person_id}")
         return info
@@ -284,21 +376,23 @@ class WallService:
         """A person by id or by exact (case-insensitive) name."""
         if key.isdigit():
             return self.person(int(key))
-        matches = [p for p in self.people.people.values() if p.name.casefold() == key.casefold() and not p.archived]
+        matches = [p for p in self.directory.people.values() if p.name.casefold() == key.casefold() and not p.archived]
         if len(matches) != 1:
-            raise CommandError("not_found" if not matches else "ambiguous",
-                               f"{'no' if not matches else 'more than one'} person named {key!r}")
+            raise CommandError(
+                "not_found" if not matches else "ambiguous",
+                f"{'no' if not matches else 'more than one'} person named {key!r}",
+            )
         return matches[0]
 
     def _check_card_is_free(self, uid: str) -> None:
-        if self.people.coach_by_badge(uid) is not None:
+        if self.directory.coach_by_badge(uid) is not None:
             raise CommandError("conflict", f"tag {uid} is a coach badge")
-        owner = self.people.card_owner(uid)
+        owner = self.directory.card_owner(uid)
         if owner is not None:
             raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
 
     def _directory_changed(self, events: list[WallEvent]) -> None:
-        self.people = self.store.load_directory()
+        self.directory = self.store.load_directory()
         self._after_write(events)
 
     def show_message(self, text: str, seconds: float) -> datetime:
@@ -308,7 +402,7 @@ class WallService:
         return until
 
     def coach(self, coach_id: int) -> CoachInfo:
-        info = self.people.coaches.get(coach_id)
+        info = self.directory.coaches.get(coach_id)
         if info is None:
             raise CommandError("not_found", f"no coach with id {coach_id}")
         return info
@@ -344,7 +438,7 @@ class WallService:
 
     def unassign_card(self, card: str) -> PersonInfo:
         uid = clean_uid(card)
-        person = self.people.card_owner(uid)
+        person = self.directory.card_owner(uid)
         if person is None:
             raise CommandError("not_found", f"card {uid} belongs to nobody")
         with self.store.write() as writer:
@@ -357,13 +451,13 @@ class WallService:
         person = self._active_person(person_id)
         if self._enrollment is not None:
             raise CommandError("conflict", "another card/enroll is already waiting for a tag")
-        future: Future = Future()
+        future: Future[PersonInfo] = Future()
         future.set_running_or_notify_cancel()
         self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
         return future
 
-    def _enroll(self, uid: str) -> list[WallEvent]:
-        enrollment, self._enrollment = self._enrollment, None
+    def _enroll(self, enrollment: Enrollment, uid: str) -> list[WallEvent]:
+        self._enrollment = None
         person = self.person(enrollment.person_id)
         with self.store.write() as writer:
             event = writer.assign_card(uid, person, self.clock.now())
@@ -388,8 +482,9 @@ class WallService:
         """An attempt an admin records by hand; the coach rules still apply."""
         person = self._active_person(person_id)
         coach = self.coach(coach_id) if coach_id is not None else None
-        drafts = rules.confirm_attempt(self.state, self.people, self.config, coach, person, "manual", None,
-                                       self.clock.now(), reason)
+        drafts = rules.confirm_attempt(
+            self.state, self.directory, self.config, coach, person, "manual", None, self.clock.now(), reason
+        )
         if drafts[0].type is EventType.ATTEMPT_REJECTED:
             raise CommandError("conflict", f"not counted: {drafts[0].details['reason']}")
         return self.record(drafts)[0]
@@ -403,8 +498,12 @@ class WallService:
         details = {"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)}
         if attempt.coach_id is not None:
             details["coach_name"] = self.store.coach_name(attempt.coach_id)
-        draft = Draft(EventType.ATTEMPT_VOIDED, person_id=attempt.person_id, coach_id=attempt.coach_id,
-                      details=details)
+        draft = Draft(
+            EventType.ATTEMPT_VOIDED,
+            person_id=attempt.person_id,
+            coach_id=attempt.coach_id,
+            details=details,
+        )
         return self.record([draft])[0]
 
     def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
@@ -415,9 +514,15 @@ class WallService:
         recorded = self.state.positions.get(person_id)
         from_slot = recorded[0] if recorded else None
         if from_slot == slot:
-            raise CommandError("conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}")
-        draft = Draft(EventType.MOVE_CORRECTED, person_id=person_id, slot_id=slot,
-                      details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason})
+            raise CommandError(
+                "conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}"
+            )
+        draft = Draft(
+            EventType.MOVE_CORRECTED,
+            person_id=person_id,
+            slot_id=slot,
+            details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason},
+        )
         return self.record([draft])[0]
 
     # -- threads -----------------------------------------------------------------------
@@ -443,7 +548,7 @@ class WallService:
 
     def submit(self, fn: Callable[[], T]) -> "Future[T]":
         """Run `fn` on the service thread, between sensor events; returns its future."""
-        future: Future = Future()
+        future: Future[T] = Future()
         self._queue.put((fn, future))
         return future
 
@@ -511,13 +616,12 @@ class WallService:
 
     def _fold_external_writes(self) -> None:
         """Fold every event recorded after ours, in log order, and re-read who is who."""
-        self.people = self.store.load_directory()
+        self.directory = self.store.load_directory()
         self.state, self._folded_seq = self.store.replay(self.state, self._folded_seq)
 
     def _reload(self) -> None:
-        self.people = self.store.load_directory()
+        self.directory = self.store.load_directory()
         physical = self.state.present, self.state.lifted  # not in the store: keep what we saw
         self.state, self._folded_seq = self.store.load_state()
         self.state.present, self.state.lifted = physical
         self._publish_snapshot()
-

@@ -74,12 +74,28 @@ class HomeAssistant:
         (directory / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port, time_zone=time_zone))
 
     def start(self, timeout: float = 300) -> "HomeAssistant":
-        subprocess.run([PYTHON, "-m", "homeassistant", "--script", "auth", "-c", self.directory,
-                        "add", USER, PASSWORD], check=True, capture_output=True, timeout=timeout)
+        subprocess.run(
+            [PYTHON, "-m", "homeassistant", "--script", "auth", "-c", self.directory, "add", USER, PASSWORD],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
         self._process = subprocess.Popen(
-            [PYTHON, "-m", "homeassistant", "-c", self.directory, "--skip-pip", "--log-file", self.log_file,
-             "--log-no-color"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                PYTHON,
+                "-m",
+                "homeassistant",
+                "-c",
+                self.directory,
+                "--skip-pip",
+                "--log-file",
+                self.log_file,
+                "--log-no-color",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout
         while self.token is None:
             if self._process.poll() is not None:
@@ -127,19 +143,35 @@ class HomeAssistant:
         return self._request("POST", path, body)
 
     def _log_in(self) -> str:
-        flow = self.post("/auth/login_flow", {"client_id": CLIENT_ID, "handler": ["homeassistant", None],
-                                              "redirect_uri": CLIENT_ID})
-        done = self.post(f"/auth/login_flow/{flow['flow_id']}",
-                         {"client_id": CLIENT_ID, "username": USER, "password": PASSWORD})
-        tokens = self._request("POST", "/auth/token", form={"grant_type": "authorization_code", "code": done["result"],
-                                                             "client_id": CLIENT_ID})
+        flow = self.post(
+            "/auth/login_flow", {"client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID}
+        )
+        done = self.post(
+            f"/auth/login_flow/{flow['flow_id']}", {"client_id": CLIENT_ID, "username": USER, "password": PASSWORD}
+        )
+        tokens = self._request(
+            "POST",
+            "/auth/token",
+            form={"grant_type": "authorization_code", "code": done["result"], "client_id": CLIENT_ID},
+        )
         return tokens["access_token"]
 
     def websocket(self, command: dict[str, Any]) -> Any:
         """One websocket API command's result."""
-        done = subprocess.run([PYTHON, "-c", _WEBSOCKET_QUERY, f"ws://127.0.0.1:{self.port}/api/websocket",
-                               self.token, json.dumps(command)], check=True, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [
+                PYTHON,
+                "-c",
+                _WEBSOCKET_QUERY,
+                f"ws://127.0.0.1:{self.port}/api/websocket",
+                self.token,
+                json.dumps(command),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         answer = json.loads(done.stdout)
         assert answer["success"], answer
         return answer["result"]
@@ -149,9 +181,10 @@ class HomeAssistant:
     def add_mqtt(self, broker: Mosquitto, user: str = "homeassistant") -> None:
         """Set up the MQTT integration the way the UI does: its config flow."""
         flow = self.post("/api/config/config_entries/flow", {"handler": "mqtt", "show_advanced_options": False})
-        done = self.post(f"/api/config/config_entries/flow/{flow['flow_id']}",
-                         {"broker": broker.host, "port": broker.port, "username": user,
-                          "password": broker.users[user]})
+        done = self.post(
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {"broker": broker.host, "port": broker.port, "username": user, "password": broker.users[user]},
+        )
         assert done["type"] == "create_entry", done
 
     def states(self) -> dict[str, dict[str, Any]]:
@@ -164,9 +197,12 @@ class HomeAssistant:
         self.post(f"/api/services/{domain}/{service}", data)
 
     def template(self, template: str) -> str:
-        request = urllib.request.Request(self.url + "/api/template", data=json.dumps({"template": template}).encode(),
-                                         method="POST", headers={"Authorization": f"Bearer {self.token}",
-                                                                 "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + "/api/template",
+            data=json.dumps({"template": template}).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read().decode()
 
@@ -191,5 +227,9 @@ class HomeAssistant:
         with self.log_file.open("rb") as log:
             log.seek(since)
             lines = log.read().decode("utf-8", "replace").splitlines()
-        return [line for line in lines if (" WARNING " in line or " ERROR " in line)
-                and ("[homeassistant.components.mqtt" in line or "[homeassistant.helpers.template]" in line)]
+        return [
+            line
+            for line in lines
+            if (" WARNING " in line or " ERROR " in line)
+            and ("[homeassistant.components.mqtt" in line or "[homeassistant.helpers.template]" in line)
+        ]

@@ -33,6 +33,11 @@ def requirements(domains: set[str]) -> set[str]:
 
 
 if __name__ == "__main__":
-    started = (bootstrap.CORE_INTEGRATIONS | bootstrap.LOGGING_AND_HTTP_DEPS_INTEGRATIONS
-               | bootstrap.FRONTEND_INTEGRATIONS | bootstrap.DEFAULT_INTEGRATIONS | TESTED)
+    started = (
+        bootstrap.CORE_INTEGRATIONS
+        | bootstrap.LOGGING_AND_HTTP_DEPS_INTEGRATIONS
+        | bootstrap.FRONTEND_INTEGRATIONS
+        | bootstrap.DEFAULT_INTEGRATIONS
+        | TESTED
+    )
     print("\n".join(sorted(requirements(started))))

@@ -3,7 +3,6 @@
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 from board.dev.broker import DEPLOY_ACL, MOSQUITTO, free_port
 

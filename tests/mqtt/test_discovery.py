@@ -55,9 +55,14 @@ def test_the_text_and_number_entities_send_the_documented_requests():
     components = device.payload()["components"]
     assert components["message"]["command_topic"] == "wallboard/wall-1/request/display/message"
     assert components["goal_setting"]["command_topic"] == "wallboard/wall-1/request/goal/set"
-    assert components["goal_reached"] == {"platform": "device_automation", "automation_type": "trigger",
-                                          "topic": "wallboard/wall-1/event/goal_reached", "type": "goal_reached",
-                                          "subtype": "thermometer", "qos": 1}
+    assert components["goal_reached"] == {
+        "platform": "device_automation",
+        "automation_type": "trigger",
+        "topic": "wallboard/wall-1/event/goal_reached",
+        "type": "goal_reached",
+        "subtype": "thermometer",
+        "qos": 1,
+    }
 
 
 def test_the_configuration_url_is_sent_only_when_configured_and_must_be_a_web_address():

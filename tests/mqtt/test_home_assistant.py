@@ -19,10 +19,12 @@ from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
 pytestmark = pytest.mark.homeassistant
 
 if not ha.installed():
-    pytest.skip(f"no Home Assistant in {ha.VENV}: `make test-homeassistant` installs it (it needs Python 3.13)",
-                allow_module_level=True)
+    pytest.skip(
+        f"no Home Assistant in {ha.VENV}: `make test-homeassistant` installs it (it needs Python 3.13)",
+        allow_module_level=True,
+    )
 
-DEVICE = "sensor.wallboard_wall_goal"  # any entity of the wall: templates find the device through it
+DEVICE = "device_id('sensor.wallboard_wall_goal')"  # any entity of the wall leads templates to the device
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +36,23 @@ def broker():
 # What the version before device-based discovery left retained for a wall "wall" (one of its five sensors).
 EARLIER_SENSOR_TOPIC = "homeassistant/sensor/wallboard_wall/attempts/config"
 EARLIER_SENSOR = {
-    "name": "Attempts this period", "unique_id": "wallboard_wall_attempts", "object_id": "wallboard_wall_attempts",
+    "name": "Attempts this period",
+    "unique_id": "wallboard_wall_attempts",
+    "object_id": "wallboard_wall_attempts",
     "state_topic": "wallboard/wall/state",
     "value_template": "{{ value_json.period.count if value_json.period else 0 }}",
     "availability": [{"topic": "wallboard/wall/availability", "value_template": "{{ value_json.state }}"}],
-    "device": {"identifiers": ["wallboard_wall"], "name": "Polaroid Wall wall", "manufacturer": "Polaroid Wall",
-               "model": "Raspberry Pi wall", "sw_version": "0.1.0"},
-    "qos": 1, "state_class": "measurement", "icon": "mdi:hand-okay"}
+    "device": {
+        "identifiers": ["wallboard_wall"],
+        "name": "Polaroid Wall wall",
+        "manufacturer": "Polaroid Wall",
+        "model": "Raspberry Pi wall",
+        "sw_version": "0.1.0",
+    },
+    "qos": 1,
+    "state_class": "measurement",
+    "icon": "mdi:hand-okay",
+}
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +94,9 @@ def wall(broker, home, log_from, tmp_path_factory):
 def entity_ids(wall: RunningWall) -> dict[str, str]:
     """Component key -> the entity id Home Assistant gives it."""
     components = HomeAssistantDevice(wall.config, wall.config.mqtt).payload()["components"]
-    return {key: component["default_entity_id"] for key, component in components.items()
-            if "default_entity_id" in component}
+    return {
+        key: component["default_entity_id"] for key, component in components.items() if "default_entity_id" in component
+    }
 
 
 def snapshot(wall: RunningWall) -> dict:
@@ -95,18 +108,22 @@ def moment(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(microsecond=0)
 
 
-def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_once_also_after_an_upgrade(
-        home, wall):
+def test_the_wall_is_one_device_whose_entities_all_appear_available_and_named_once_also_after_an_upgrade(home, wall):
     expected = entity_ids(wall)
-    home.wait_until(lambda: all(home.states().get(entity, {}).get("state") not in (None, "unavailable")
-                                for entity in expected.values()), 60, "every entity of the wall available")
+    home.wait_until(
+        lambda: all(
+            home.states().get(entity, {}).get("state") not in (None, "unavailable") for entity in expected.values()
+        ),
+        60,
+        "every entity of the wall available",
+    )
     states = home.states()
     for key, entity in expected.items():
         name = HomeAssistantDevice(wall.config, wall.config.mqtt).payload()["components"][key]["name"]
         assert states[entity]["attributes"]["friendly_name"] == f"Polaroid Wall {name}"
-    assert home.template("{{ device_attr('%s', 'name') }}" % DEVICE) == "Polaroid Wall"
-    assert home.template("{{ device_attr('%s', 'manufacturer') }}" % DEVICE) == "Polaroid Wall"
-    assert home.template("{{ device_entities(device_id('%s')) | count }}" % DEVICE) == str(len(expected))
+    assert home.template("{{ device_attr(" + DEVICE + ", 'name') }}") == "Polaroid Wall"
+    assert home.template("{{ device_attr(" + DEVICE + ", 'manufacturer') }}") == "Polaroid Wall"
+    assert home.template("{{ device_entities(" + DEVICE + ") | count }}") == str(len(expected))
     assert not [entity for entity in states if entity.startswith("sensor.wallboard_wall_attempts_")]  # no "_2"
 
 
@@ -135,7 +152,10 @@ def test_sensors_follow_cards_moving_up_and_attempts_confirmed_and_voided(home, 
     last = home.state("sensor.wallboard_wall_last_attempt")
     assert moment(last["state"]) == moment(attempt["at"])
     assert {key: last["attributes"][key] for key in ("person", "coach", "attempt_id")} == {
-        "person": "Daan", "coach": "Mo", "attempt_id": attempt["id"]}
+        "person": "Daan",
+        "coach": "Mo",
+        "attempt_id": attempt["id"],
+    }
     up = home.state("sensor.wallboard_wall_last_move_up")
     assert moment(up["state"]) == moment(state["last_move_up"]["at"]) and up["attributes"]["person"] == "Sanne"
     event = home.state("event.wallboard_wall_events")
@@ -157,21 +177,25 @@ def test_home_assistant_sets_the_goal_and_puts_a_message_on_the_screen(home, wal
 
     home.call("text", "set_value", entity_id="text.wallboard_wall_message", value="Koffie staat klaar!")
     wall.wait_until(lambda: snapshot(wall)["message"] == "Koffie staat klaar!")
-    home.wait_until(lambda: home.state("text.wallboard_wall_message")["state"] == "Koffie staat klaar!",
-                    what="the message shown")
+    home.wait_until(
+        lambda: home.state("text.wallboard_wall_message")["state"] == "Koffie staat klaar!", what="the message shown"
+    )
 
 
 def test_reaching_the_goal_is_an_event_and_a_device_trigger(home, wall):
-    device_id = home.template("{{ device_id('%s') }}" % DEVICE)
+    device_id = home.template("{{ " + DEVICE + " }}")
     triggers = home.websocket({"type": "device_automation/trigger/list", "device_id": device_id})
     assert {(trigger["type"], trigger["subtype"]) for trigger in triggers if trigger["domain"] == "mqtt"} == {
-        ("goal_reached", "thermometer")}
+        ("goal_reached", "thermometer")
+    }
     wall.ok("goal/set", {"goal": snapshot(wall)["period"]["count"] + 2})
     goal = snapshot(wall)["period"]["goal"]
     for person in ("Sanne", "Daan"):  # two more attempts reach it
         wall.ok("attempt/add", {"person_id": wall.people[person], "reason": "scripted"})
-    home.wait_until(lambda: home.state("event.wallboard_wall_events")["attributes"]["event_type"] == "goal_reached",
-                    what="goal_reached")
+    home.wait_until(
+        lambda: home.state("event.wallboard_wall_events")["attributes"]["event_type"] == "goal_reached",
+        what="goal_reached",
+    )
     event = home.state("event.wallboard_wall_events")["attributes"]
     assert (event["goal"], event["count"]) == (goal, goal)
     assert float(home.state("sensor.wallboard_wall_percentage")["state"]) == 100.0
@@ -179,14 +203,16 @@ def test_reaching_the_goal_is_an_event_and_a_device_trigger(home, wall):
 
 def test_a_failing_reader_shows_disconnected_and_is_counted_until_it_recovers(home, wall):
     wall.readers["A3"].set_fault("no answer")
-    home.wait_until(lambda: home.state("binary_sensor.wallboard_wall_reader_a3")["state"] == "off",
-                    what="reader A3 disconnected")
+    home.wait_until(
+        lambda: home.state("binary_sensor.wallboard_wall_reader_a3")["state"] == "off", what="reader A3 disconnected"
+    )
     offline = home.state("sensor.wallboard_wall_readers_offline")
     assert (offline["state"], offline["attributes"]["readers"]) == ("1", ["A3"])
     assert home.state("binary_sensor.wallboard_wall_reader_a1")["state"] == "on"
     wall.readers["A3"].set_fault(None)
-    home.wait_until(lambda: home.state("binary_sensor.wallboard_wall_reader_a3")["state"] == "on",
-                    what="reader A3 back")
+    home.wait_until(
+        lambda: home.state("binary_sensor.wallboard_wall_reader_a3")["state"] == "on", what="reader A3 back"
+    )
     assert home.state("sensor.wallboard_wall_readers_offline")["state"] == "0"
 
 
@@ -200,14 +226,18 @@ def test_when_home_assistant_comes_back_online_the_wall_announces_itself_again(h
     finally:
         home_assistant.close()
     expected = entity_ids(wall)
-    home.wait_until(lambda: all(home.state(entity)["state"] != "unavailable" for entity in expected.values()),
-                    what="every entity still there")
+    home.wait_until(
+        lambda: all(home.state(entity)["state"] != "unavailable" for entity in expected.values()),
+        what="every entity still there",
+    )
 
 
 def test_every_entity_is_unavailable_once_the_wall_has_gone(home, wall):
     wall.mqtt.stop()
-    home.wait_until(lambda: all(home.state(entity)["state"] == "unavailable" for entity in entity_ids(wall).values()),
-                    what="every entity unavailable")
+    home.wait_until(
+        lambda: all(home.state(entity)["state"] == "unavailable" for entity in entity_ids(wall).values()),
+        what="every entity unavailable",
+    )
 
 
 def test_neither_the_mqtt_integration_nor_a_template_of_the_wall_warned_of_anything(home, wall, log_from):
