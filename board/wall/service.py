@@ -22,19 +22,12 @@ from board.core.events import Draft, EventType, WallEvent
 from board.core.listener import BoardListener, notify
 from board.core.settings import PAD, WallSettings
 from board.core.snapshot import (
-    AttemptView,
-    LevelView,
-    MoveUpView,
-    PadWindowView,
-    PeriodView,
-    PersonView,
-    SlotStatus,
-    SlotView,
     Snapshot,
 )
 from board.core.state import CoachInfo, Directory, PersonInfo, apply
 from board.core.uid import normalise_uid
 from board.wall import rules
+from board.wall.view import name_of, snapshot_of
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
@@ -244,85 +237,8 @@ class WallService:
 
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
-        state, people = self.state, self.directory
-        occupants = {
-            slot: person_id for person_id, (slot, _since) in state.positions.items() if person_id not in state.lifted
-        }
-        levels = tuple(
-            LevelView(level.id, level.name, tuple(self._slot_view(slot, occupants.get(slot)) for slot in level.slots))
-            for level in self.config.levels
-        )
-        period = state.period
-        if period is not None:
-            period_view = PeriodView(
-                period.id,
-                period.starts_at,
-                period.ends_at,
-                period.goal,
-                period.count,
-                period.count_since(rules.start_of_day(self.config, now)),
-            )
-        else:  # no wall has run yet: show the period it will open, empty
-            starts_at, ends_at = rules.period_bounds(self.config, now)
-            period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, self.config), 0, 0)
-        recent = tuple(
-            AttemptView(
-                a.id,
-                self._name(a.person_id),
-                people.coaches[a.coach_id].name if a.coach_id in people.coaches else "",
-                a.at,
-            )
-            for a in state.recent
-        )
-        ups = sorted(state.moved_up.items(), key=lambda item: item[1])
-        moved_up = tuple(self._name(person_id) for person_id, _at in ups)
-        last_move_up = MoveUpView(self._name(ups[-1][0]), ups[-1][1]) if ups else None
-        pad = None
-        if state.pad and state.pad.coach_id in people.coaches:
-            pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
-        return Snapshot(
-            self._version,
-            self.config.board_id,
-            self.config.language,
-            now,
-            levels,
-            period_view,
-            recent,
-            moved_up,
-            pad,
-            message,
-            tuple(sorted(state.offline)),
-            last_move_up,
-        )
-
-    def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
-        person = None
-        moved_at = None
-        if person_id is not None:
-            info = self.directory.people.get(person_id)
-            if info is not None:
-                person = PersonView(info.id, info.name, self._photo_path(info.photo))
-                moved_at = self.state.moved.get(person_id)
-        unknown = sorted(uid for uid in self.state.present.get(slot, ()) if not self.directory.is_known(uid))
-        if slot in self.state.offline:
-            status = SlotStatus.OFFLINE
-        elif person is not None:
-            status = SlotStatus.OCCUPIED
-        elif unknown:
-            status = SlotStatus.UNKNOWN
-        else:
-            status = SlotStatus.EMPTY
-        return SlotView(slot, status, person, unknown[0] if unknown else None, moved_at)
-
-    def _photo_path(self, photo: str | None) -> str | None:
-        if not photo:
-            return None
-        return str(self.config.photos_dir / photo)
-
-    def _name(self, person_id: int) -> str:
-        info = self.directory.people.get(person_id)
-        return info.name if info else "?"
+        return snapshot_of(self.config, self.state, self.directory, version=self._version, now=now, message=message)
 
     def _recorded_presence(self) -> dict[str, set[str]]:
         cards_of: dict[int, list[str]] = {}
@@ -495,7 +411,11 @@ class WallService:
             raise CommandError("not_found", f"no attempt with id {attempt_id}")
         if attempt.voided:
             raise CommandError("conflict", f"attempt {attempt_id} is already voided")
-        details = {"attempt_id": attempt_id, "reason": reason, "person_name": self._name(attempt.person_id)}
+        details = {
+            "attempt_id": attempt_id,
+            "reason": reason,
+            "person_name": name_of(self.directory, attempt.person_id),
+        }
         if attempt.coach_id is not None:
             details["coach_name"] = self.store.coach_name(attempt.coach_id)
         draft = Draft(
