@@ -8,14 +8,25 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHECK_STAMP := $(VENV)/.check-installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
+# Names in Arabic, Chinese or with an emoji: the screen falls back to these (render/text.py).
+FONTS  := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: demo test test-dates test-homeassistant check format bench venv system-packages clean
+.PHONY: demo test test-dates test-homeassistant check format bench venv system-packages clean check-pi check-arm64
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q
+
+# Slow proofs for the Pi, not part of `make test` (pyproject.toml deselects `slow`): the aarch64 pygame wheel pip would
+# install has KMSDRM (downloads it), and deploy/install.sh works on arm64 Debian
+# (debootstrap + qemu-user-static; root; ~15-25 minutes, see docs/install.md).
+check-pi: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+check-arm64:
+	deploy/check-arm64.sh
 
 # The suite again at moments that stress the wall (tests/timeshift moves the clock
 # of every Python process of the run; monotonic time stays real): just after a
@@ -79,6 +90,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || $(MAKE) --no-print-directory apt-python-venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# pygame and pygame-ce share the `pygame` folder: drop the old one before installing -ce.
+	$(BIN)/python -m pip uninstall -q -y pygame 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -88,14 +101,22 @@ apt-python-venv:
 	apt-get update -q && $(APT) install python3-venv
 
 # The MQTT tests start their own Mosquitto; they only need the binary, and the
-# TLS tests make their certificates with the openssl command.
+# TLS tests make their certificates with the openssl command; systemd-analyze rates the unit.
+# The screen tests draw names in every script, so they need the fallback fonts.
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
 		apt-get update -q && $(APT) install mosquitto mosquitto-clients; }
+	@[ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+		&& [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install $(FONTS)"; exit 1; fi; \
+		apt-get update -q && $(APT) install $(FONTS); }
 	@command -v openssl >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install openssl"; exit 1; fi; \
 		apt-get update -q && $(APT) install openssl; }
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install systemd"; exit 1; fi; \
+		apt-get update -q && $(APT) install systemd; }
 
 clean:
 	rm -rf $(VENV) $(HA_VENV) demo-data .pytest_cache bench-results.json

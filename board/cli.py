@@ -17,6 +17,7 @@ import click
 
 from board.app.config import Config, load_config
 from board.app.runtime import WallRuntime, build_readers, simulated_readers
+from board.app.systemd import Systemd
 from board.core.clock import FakeClock, SystemClock
 from board.core.errors import WallboardError
 from board.core.events import WallEvent
@@ -25,8 +26,10 @@ from board.core.settings import PAD
 from board.core.snapshot import SlotStatus, Snapshot
 from board.dev import demo as demo_wall
 from board.dev.simulation import Simulation, read_scenario
+from board.mqtt.discovery import software_version
 from board.wall.service import WallService
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
+from sensors.pins import process_pin_factory
 from store import migrate
 from store.repository import Store
 
@@ -64,6 +67,7 @@ def _config(ctx: click.Context) -> Config:
               default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG), show_default=DEFAULT_CONFIG,
               help="Config file (or set WALLBOARD_CONFIG).")
 @click.option("--verbose", "-v", is_flag=True, help="Log debug details to stderr.")
+@click.version_option(software_version(), "--version", prog_name="wallboard", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Polaroid Wall: a wall of polaroids that counts every move and every coached attempt."""
@@ -171,15 +175,25 @@ def draw_until_stopped(display: "WallDisplay") -> None:
 def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
+    systemd = Systemd()
     with friendly_errors(), WallRuntime(config, SystemClock(config.tz), live=True, screen=not headless,
-                                        leds=True) as runtime:
+                                        leds=True, systemd=systemd) as runtime:
         runtime.start()
-        announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
-        if runtime.display is None:
-            wait_for_stop_signal(announce)
-        else:
-            announce()
-            draw_until_stopped(runtime.display)
+        started = text("run.started", config.language, board=config.board_id)
+        screen = f"; screen: {runtime.display.output.backend}" if runtime.display is not None else "; no screen"
+
+        def announce() -> None:
+            log.info(started)
+            systemd.ready(started + screen)
+
+        try:
+            if runtime.display is None:
+                wait_for_stop_signal(announce)
+            else:
+                announce()
+                draw_until_stopped(runtime.display)
+        finally:
+            systemd.stopping()
 
 
 class EventPrinter:
@@ -215,7 +229,7 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
 
     cards = [DemoCard(person.card, person.name, photo_for(person.name)) for person in demo_wall.DEMO_PEOPLE]
     badges = [DemoBadge(coach.badge, coach.name) for coach in demo_wall.DEMO_COACHES]
-    from render.display import DisplayError
+    from render.screen import DisplayError
 
     window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
     try:
@@ -398,10 +412,19 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 @click.option("--live", is_flag=True, help="With --readers: keep polling and print tags as they come and go.")
 @click.pass_context
 def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
-    """Check the hardware; stop the service first (it holds the SPI bus)."""
-    if not check_readers:
-        raise CliError("say what to check: wallboard doctor --readers [--live]")
+    """Check the wall: SPI, groups, readers, screen, LEDs, broker, clock, disk, database; one line each, with the fix.
+
+    Run it as the service user (sudo -u wallboard wallboard doctor) with the service stopped.
+    """
     config = _config(ctx)
+    if not check_readers:
+        from board.app.doctor import Host, Verdict, examine
+
+        failed = False
+        for finding in examine(config, Host(), build_readers=build_readers, pin_factory=process_pin_factory):
+            click.echo(finding.line())
+            failed = failed or finding.verdict is Verdict.FAIL
+        ctx.exit(1 if failed else 0)
     with friendly_errors():
         readers = build_readers(config)
     try:

@@ -4,7 +4,8 @@ A BoardListener like the screen: `on_snapshot`/`on_event` only queue work, a
 thread of its own drives the pins. The bar is gpiozero's LEDBarGraph (with PWM
 the top LED glows partly). A confirmed attempt pulses the top lit LED, the goal
 sends a light chasing up the column, and the night schedule dims or darkens it.
-Off the Pi it runs on gpiozero's mock pins, so the same code runs in the demo.
+Its pins come from the process's one pin factory (sensors/pins.py): mock pins
+off the Pi, so the same code runs in the demo.
 """
 
 import logging

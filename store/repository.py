@@ -165,6 +165,12 @@ class Store:
         with self.read() as session:
             return session.scalar(select(func.max(Event.seq))) or 0
 
+    def last_event_at(self) -> datetime | None:
+        """When the newest event was recorded, in the wall's timezone."""
+        with self.read() as session:
+            row = session.scalars(select(Event).order_by(Event.seq.desc()).limit(1)).first()
+            return to_wall_event(row, self.config.tz).at if row is not None else None
+
     def events_since(self, seq: int, limit: int) -> list[WallEvent]:
         with self.read() as session:
             rows = session.scalars(select(Event).where(Event.seq > seq).order_by(Event.seq).limit(limit))

@@ -3,16 +3,16 @@
 store → readers → service → its threads → screen → LED column → MQTT. Each part
 starts only after the ones before it, and `stop()` stops whatever has started, last
 first, so a part that fails to start (a screen that cannot open) leaves nothing
-running. The one gpiozero pin factory is chosen here and handed to readers and LEDs.
+running. Readers and LEDs share the process's one gpiozero pin factory (sensors/pins.py).
 """
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from board.app.config import Config
+from board.app.systemd import Systemd, wait_for_trusted_clock
 from board.core.clock import Clock
 from board.core.closeable import Closeable
 from board.core.listener import BoardListener
@@ -23,39 +23,27 @@ from board.mqtt.publisher import MqttPublisher
 from board.wall.service import WallService
 from sensors.base import Reader
 from sensors.hardware import build_readers as build_hardware_readers
+from sensors.pins import process_pin_factory
 from sensors.sim import SimulatedReader
 from store.repository import Store
 
 if TYPE_CHECKING:
     from render.display import WallDisplay
     from render.leds import LedThermometer
+    from render.sun import PhysicalSun
 
 log = logging.getLogger(__name__)
-
-
-def choose_pin_factory() -> Any:
-    """None (gpiozero's own choice) on a Raspberry Pi, mock PWM pins anywhere else."""
-    try:
-        on_a_pi = "Raspberry Pi" in Path("/proc/device-tree/model").read_text(errors="replace")
-    except OSError:
-        on_a_pi = False
-    if on_a_pi:
-        return None
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-    log.info("not a Raspberry Pi: the LED thermometer runs on gpiozero's mock pins")
-    return MockFactory(pin_class=MockPWMPin)
 
 
 def simulated_readers(config: Config) -> dict[str, SimulatedReader]:
     return {reader_id: SimulatedReader(reader_id) for reader_id in config.reader_ids}
 
 
-def build_readers(config: Config, pin_factory: Any = None) -> Mapping[str, Reader]:
-    """Simulated readers for kind = "sim", else the readers wired in [readers.wiring]."""
+def build_readers(config: Config) -> Mapping[str, Reader]:
+    """Simulated readers for kind = "sim", else the readers wired in [readers.wiring] on the process's pins."""
     if config.readers.kind == "sim":
         return simulated_readers(config)
-    return build_hardware_readers(config.readers, pin_factory=pin_factory)
+    return build_hardware_readers(config.readers, pin_factory=process_pin_factory())
 
 
 class MqttInterface:
@@ -91,7 +79,8 @@ class WallRuntime(Closeable):
     which is all a command that looks or administers needs; `start()` adds the rest of
     a live wall. A `live` wall also records what time has brought since it last ran.
     Readers default to the config's (simulated, or the hardware wired in it); the
-    screen and the LED column (when the config enables it) run only when asked for.
+    screen and the LED column (when the config enables it) run only when asked for; a
+    physical sun (servo or slider, when configured) runs with the LED column.
     """
 
     def __init__(
@@ -104,8 +93,11 @@ class WallRuntime(Closeable):
         live: bool = False,
         screen: bool = False,
         leds: bool = False,
+        systemd: Systemd | None = None,
     ):
+        """`systemd` (`wallboard run`): wait for a trusted clock before recording, and pet the watchdog."""
         self.config = config
+        self.systemd = systemd
         self.clock = clock
         self.live = live
         self.screen = screen
@@ -113,26 +105,22 @@ class WallRuntime(Closeable):
         self._given_readers = readers
         self._listeners = list(listeners)
         self._parts = ExitStack()
-        self._pin_factory: Any = None
-        self._pin_factory_chosen = False
         self.readers: Mapping[str, Reader] = {}
         self.display: WallDisplay | None = None
         self.leds: LedThermometer | None = None
+        self.sun: PhysicalSun | None = None
         self.mqtt: MqttInterface | None = None
-
-    @property
-    def pin_factory(self) -> Any:
-        """The gpiozero pin factory of readers and LEDs, chosen once, when first needed."""
-        if not self._pin_factory_chosen:
-            self._pin_factory, self._pin_factory_chosen = choose_pin_factory(), True
-        return self._pin_factory
 
     def open(self) -> WallService:
         """Store, readers and service, in that order; the service's state loaded, nothing running."""
         with self._stopped_on_failure():
             self.store = self._parts.enter_context(Store(self.config))
             self.readers = self._build_readers()
-            self.service = WallService(self.config, self.store, self.readers, self.clock)
+            heartbeat = lambda: None  # noqa: E731
+            if self.systemd is not None:
+                wait_for_trusted_clock(self.clock.now, self.store.last_event_at(), self.systemd)
+                heartbeat = self.systemd.pet
+            self.service = WallService(self.config, self.store, self.readers, self.clock, heartbeat=heartbeat)
             self._parts.callback(self.service.stop)  # its threads, then the readers it scans
             if self.live:
                 self.service.tick()
@@ -146,8 +134,12 @@ class WallRuntime(Closeable):
             self.service.start()
             if self.screen:
                 from render.display import WallDisplay
+                from render.tv import CecTv
 
-                self.display = self._parts.enter_context(WallDisplay(self.config.display, clock=self.clock.now).open())
+                tv = CecTv() if self.config.display.tv_standby_at_night and CecTv.available() else None
+                self.display = self._parts.enter_context(
+                    WallDisplay(self.config.display, clock=self.clock.now, tv=tv).open()
+                )
                 self._listen(self.display)
             if self.drive_leds and self.config.leds.enabled:
                 from render.leds import LedThermometer
@@ -156,11 +148,22 @@ class WallRuntime(Closeable):
                     LedThermometer(
                         self.config.leds,
                         self.config.display.schedule,
-                        pin_factory=self.pin_factory,
+                        pin_factory=process_pin_factory(),
                         clock=self.clock.now,
                     )
                 )
                 self._listen(self.leds)
+            display = self.config.display
+            if self.drive_leds and (display.sun_servo_pin is not None or display.sun_slider_channel is not None):
+                from render.sun import PhysicalSun
+
+                self.sun = self._parts.enter_context(
+                    PhysicalSun(display, display.schedule, pin_factory=self.pin_factory, clock=self.clock.now)
+                )
+                # A slid sun is recorded as sun_moved, on the service's thread like every record.
+                self.sun.report_to(lambda height: self.service.submit(lambda: self.service.record_sun_moved(height)))
+                self._listen(self.sun)
+                self.sun.start()
             if self.config.mqtt.enabled:
                 self.mqtt = MqttInterface(self.config, self.service, self.store, self.readers)
                 self._parts.callback(self.mqtt.stop)
@@ -177,7 +180,7 @@ class WallRuntime(Closeable):
     def _build_readers(self) -> Mapping[str, Reader]:
         if self._given_readers is not None:
             return self._given_readers
-        return build_readers(self.config, None if self.config.readers.kind == "sim" else self.pin_factory)
+        return build_readers(self.config)
 
     def _listen(self, listener: BoardListener) -> None:
         """A listener for as long as it runs: it hears the wall from now on, and no more once stopped."""

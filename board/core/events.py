@@ -30,6 +30,7 @@ class EventType(StrEnum):
     COACH_ADDED = "coach_added"
     COACH_REMOVED = "coach_removed"
     MOVE_CORRECTED = "move_corrected"
+    SUN_MOVED = "sun_moved"  # someone slid the wall's sun (details: height 0..1)
 
 
 @dataclass(frozen=True)

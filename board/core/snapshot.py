@@ -61,6 +61,13 @@ class PeriodView:
     goal: int
     count: int  # confirmed, non-voided attempts in this period
     today: int  # of which today (local time)
+    people_tried: int = 0  # people with at least one of those attempts
+    people: int = 0  # people registered on the wall
+
+    @property
+    def tried_fraction(self) -> float:
+        """Share of the people who had a go this period, 0..1 (the screen's sun)."""
+        return min(1.0, self.people_tried / self.people) if self.people > 0 else 0.0
 
     @property
     def fraction(self) -> float:
@@ -89,6 +96,7 @@ class Snapshot:
     pad_window: PadWindowView | None = None
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
+    sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
     last_move_up: MoveUpView | None = None  # the latest of `moved_up`
 
     def slot(self, slot_id: str) -> SlotView:

@@ -82,6 +82,7 @@ class PeriodState:
     ends_at: datetime
     goal: int
     attempts: dict[int, datetime] = field(default_factory=dict)  # confirmed, not voided
+    tried_by: dict[int, int] = field(default_factory=dict)  # the same attempts' person ids (the screen's sun)
     goal_reached: bool = False
 
     @property
@@ -102,6 +103,7 @@ class WallState:
     pad: PadWindow | None = None
     last_confirm: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (coach, person)
     period: PeriodState | None = None
+    sun_height: float | None = None  # where people last slid the wall's sun
     recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
     moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
     moved: dict[int, datetime] = field(default_factory=dict)  # person -> their latest move (screen highlight)
@@ -123,7 +125,7 @@ class WallState:
 
 # Bump when `apply` or the state's fields change meaning: a checkpoint of another
 # format is then ignored and the log replayed from the start.
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: attempts carry their person (the sun), and where the sun was slid
 
 
 def checkpoint_of(state: WallState) -> dict[str, Any]:
@@ -143,13 +145,14 @@ def checkpoint_of(state: WallState) -> dict[str, Any]:
             "starts_at": iso(period.starts_at),
             "ends_at": iso(period.ends_at),
             "goal": period.goal,
-            "attempts": [[attempt, iso(at)] for attempt, at in period.attempts.items()],
+            "attempts": [[attempt, iso(at), period.tried_by.get(attempt)] for attempt, at in period.attempts.items()],
             "goal_reached": period.goal_reached,
         },
         "recent": [[a.id, a.person_id, a.coach_id, iso(a.at)] for a in state.recent],
         "moved_up": [[person, iso(at)] for person, at in state.moved_up.items()],
         "moved": [[person, iso(at)] for person, at in state.moved.items()],
         "next_goal": state.next_goal,
+        "sun_height": state.sun_height,
     }
 
 
@@ -174,8 +177,9 @@ def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
             datetime.fromisoformat(period["starts_at"]),
             datetime.fromisoformat(period["ends_at"]),
             period["goal"],
-            {attempt: at(moment) for attempt, moment in period["attempts"]},
-            period["goal_reached"],
+            {attempt: at(moment) for attempt, moment, _person in period["attempts"]},
+            {attempt: person for attempt, _moment, person in period["attempts"] if person is not None},
+            goal_reached=period["goal_reached"],
         ),
         recent=deque(
             (RecentAttempt(id_, person, coach, at(moment)) for id_, person, coach, moment in data["recent"]),
@@ -184,6 +188,7 @@ def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
         moved_up={person: at(moment) for person, moment in data["moved_up"]},
         moved={person: at(moment) for person, moment in data["moved"]},
         next_goal=data["next_goal"],
+        sun_height=data["sun_height"],
     )
 
 
@@ -201,6 +206,8 @@ def apply(state: WallState, event: WallEvent) -> None:
                 state.moved_up[person_id] = event.at
             if is_move(event):
                 state.moved[person_id] = event.at
+        case EventType.SUN_MOVED:
+            state.sun_height = details["height"]
         case EventType.MOVE_CORRECTED:
             if details.get("to_slot"):
                 _place(state, _named(event.person_id, event), details["to_slot"], event.at)
@@ -219,11 +226,13 @@ def apply(state: WallState, event: WallEvent) -> None:
                 state.last_confirm[(event.coach_id, person_id)] = event.at
             if state.period and details["period_id"] == state.period.id:
                 state.period.attempts[attempt.id] = event.at
+                state.period.tried_by[attempt.id] = person_id
             state.recent.appendleft(attempt)
         case EventType.ATTEMPT_VOIDED:
             attempt_id = details["attempt_id"]
             if state.period:
                 state.period.attempts.pop(attempt_id, None)
+                state.period.tried_by.pop(attempt_id, None)
             kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
             state.recent = deque(kept, maxlen=RECENT_ATTEMPTS)
         case EventType.GOAL_REACHED:

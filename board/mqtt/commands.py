@@ -27,7 +27,7 @@ from board.core.errors import CommandError
 from board.core.events import EventType, WallEvent
 from board.core.uid import normalise_uid
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
-from board.wall.service import NAME_MAX
+from board.wall.admin import NAME_MAX
 
 
 class ErrorCode(StrEnum):

@@ -8,26 +8,24 @@ fake clock; `start` adds the threads for real use.
 
 import logging
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
-from board.core.clock import Clock, elapsed, later
+from board.core.clock import Clock, elapsed
 from board.core.errors import CommandError
-from board.core.events import Draft, EventType, WallEvent
+from board.core.events import Draft, WallEvent
 from board.core.listener import BoardListener, notify
 from board.core.settings import PAD, WallSettings
 from board.core.snapshot import (
     Snapshot,
 )
-from board.core.state import CoachInfo, Directory, PersonInfo, apply
-from board.core.uid import normalise_uid
+from board.core.state import Directory, PersonInfo, apply
 from board.wall import rules
-from board.wall.view import name_of, snapshot_of
+from board.wall.admin import AdminCommands, Enrollment
+from board.wall.view import snapshot_of
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
@@ -37,41 +35,14 @@ from store.repository import Store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NAME_MAX = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
+# A sweep of 33 readers with antenna_off_between_polls takes ~0.35 s; a scanner silent
+# this long is stuck, and the watchdog is no longer petted (systemd restarts the wall).
+SCANNER_STALLED_SECONDS = 20.0
 
 
-def clean_name(name: str) -> str:
-    """A person's or coach's name as we store it, or CommandError."""
-    name = " ".join(name.split())
-    if not name:
-        raise CommandError("invalid_name", "a name cannot be empty")
-    if len(name) > NAME_MAX:
-        raise CommandError("invalid_name", f"a name has at most {NAME_MAX} characters")
-    if _CONTROL.search(name):
-        raise CommandError("invalid_name", "a name cannot contain control characters")
-    return name
-
-
-def clean_uid(uid: str) -> str:
-    try:
-        return normalise_uid(uid)
-    except ValueError as exc:
-        raise CommandError("invalid_uid", str(exc)) from None
-
-
-@dataclass
-class Enrollment:
-    """card/enroll: the next unknown tag seen at any reader becomes this person's card."""
-
-    person_id: int
-    until: datetime
-    future: "Future[PersonInfo]"
-
-
-class WallService:
+class WallService(AdminCommands):
     def __init__(
         self,
         config: WallSettings,
@@ -79,7 +50,9 @@ class WallService:
         readers: Mapping[str, Reader],
         clock: Clock,
         listeners: Iterable[BoardListener] = (),
+        heartbeat: Callable[[], None] = lambda: None,
     ):
+        """`heartbeat` is called from the service loop while the scanner keeps sweeping (systemd's watchdog)."""
         self.config = config
         self.store = store
         self.clock = clock
@@ -102,6 +75,8 @@ class WallService:
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
+        self._heartbeat = heartbeat
+        self._last_sweep = clock.monotonic()
         # Nothing is recorded here: a read-only look (`wallboard status`) next to the
         # running service must not write. A live wall ticks when it starts.
         self._snapshot = self._build_snapshot()
@@ -249,202 +224,6 @@ class WallService:
             expected.setdefault(slot, set()).update(cards_of.get(person_id, ()))
         return expected
 
-    # -- admin work ------------------------------------------------------------------
-
-    def add_person(self, name: str, card: str | None = None, photo: str | None = None) -> int:
-        """Register a person (and their card); returns the new person id."""
-        name = clean_name(name)
-        uid = clean_uid(card) if card else None
-        if uid:
-            self._check_card_is_free(uid)
-        now = self.clock.now()
-        with self.store.write() as writer:
-            events = [writer.add_person(name, now, photo)]
-            assert events[0].person_id is not None, "person_added names the new person"
-            person = PersonInfo(events[0].person_id, name, photo)
-            if uid:
-                events.append(writer.assign_card(uid, person, now))
-        self._directory_changed(events)
-        return person.id
-
-    def add_coach(self, name: str, badge: str, person_id: int | None = None) -> int:
-        name = clean_name(name)
-        uid = clean_uid(badge)
-        if uid in self.directory.cards:
-            raise CommandError("conflict", f"tag {uid} is a person's card, not a badge")
-        existing = self.directory.coach_by_badge(uid)
-        if existing is not None:
-            raise CommandError("conflict", f"badge {uid} already belongs to coach {existing.name}")
-        person = self.person(person_id) if person_id is not None else None
-        with self.store.write() as writer:
-            event = writer.add_coach(name, uid, self.clock.now(), person)
-        self._directory_changed([event])
-        assert event.coach_id is not None, "coach_added names the coach"
-        return event.coach_id
-
-    def person(self, person_id: int) -> PersonInfo:
-        info = self.directory.people.get(person_id)
-        if info is None:
-            raise CommandError("not_found", f"no person with id {person_id}")
-        return info
-
-    def find_person(self, key: str) -> PersonInfo:
-        """A person by id or by exact (case-insensitive) name."""
-        if key.isdigit():
-            return self.person(int(key))
-        matches = [p for p in self.directory.people.values() if p.name.casefold() == key.casefold() and not p.archived]
-        if len(matches) != 1:
-            raise CommandError(
-                "not_found" if not matches else "ambiguous",
-                f"{'no' if not matches else 'more than one'} person named {key!r}",
-            )
-        return matches[0]
-
-    def _check_card_is_free(self, uid: str) -> None:
-        if self.directory.coach_by_badge(uid) is not None:
-            raise CommandError("conflict", f"tag {uid} is a coach badge")
-        owner = self.directory.card_owner(uid)
-        if owner is not None:
-            raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
-
-    def _directory_changed(self, events: list[WallEvent]) -> None:
-        self.directory = self.store.load_directory()
-        self._after_write(events)
-
-    def show_message(self, text: str, seconds: float) -> datetime:
-        until = later(self.clock.now(), timedelta(seconds=seconds))
-        self._message = (text, until)
-        self._publish_snapshot()
-        return until
-
-    def coach(self, coach_id: int) -> CoachInfo:
-        info = self.directory.coaches.get(coach_id)
-        if info is None:
-            raise CommandError("not_found", f"no coach with id {coach_id}")
-        return info
-
-    def _active_person(self, person_id: int) -> PersonInfo:
-        person = self.person(person_id)
-        if person.archived:
-            raise CommandError("conflict", f"{person.name} is archived")
-        return person
-
-    def update_person(self, person_id: int, name: str | None = None, photo: str | None = None) -> PersonInfo:
-        person = self._active_person(person_id)
-        with self.store.write() as writer:
-            event = writer.update_person(person, clean_name(name) if name else None, photo, self.clock.now())
-        self._directory_changed([event])
-        return self.person(person_id)
-
-    def archive_person(self, person_id: int) -> PersonInfo:
-        person = self._active_person(person_id)
-        with self.store.write() as writer:
-            event = writer.archive_person(person, self.clock.now())
-        self._directory_changed([event])
-        return self.person(person_id)
-
-    def assign_card(self, person_id: int, card: str) -> PersonInfo:
-        person = self._active_person(person_id)
-        uid = clean_uid(card)
-        self._check_card_is_free(uid)
-        with self.store.write() as writer:
-            event = writer.assign_card(uid, person, self.clock.now())
-        self._directory_changed([event])
-        return person
-
-    def unassign_card(self, card: str) -> PersonInfo:
-        uid = clean_uid(card)
-        person = self.directory.card_owner(uid)
-        if person is None:
-            raise CommandError("not_found", f"card {uid} belongs to nobody")
-        with self.store.write() as writer:
-            event = writer.unassign_card(uid, person, self.clock.now())
-        self._directory_changed([event])
-        return person
-
-    def enroll_card(self, person_id: int, timeout: float) -> "Future[PersonInfo]":
-        """Wait for the next unknown tag; the future ends with the person, or CommandError timeout."""
-        person = self._active_person(person_id)
-        if self._enrollment is not None:
-            raise CommandError("conflict", "another card/enroll is already waiting for a tag")
-        future: Future[PersonInfo] = Future()
-        future.set_running_or_notify_cancel()
-        self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
-        return future
-
-    def _enroll(self, enrollment: Enrollment, uid: str) -> list[WallEvent]:
-        self._enrollment = None
-        person = self.person(enrollment.person_id)
-        with self.store.write() as writer:
-            event = writer.assign_card(uid, person, self.clock.now())
-        self._directory_changed([event])
-        enrollment.future.set_result(person)
-        return [event]
-
-    def remove_coach(self, coach_id: int) -> CoachInfo:
-        coach = self.coach(coach_id)
-        with self.store.write() as writer:
-            event = writer.remove_coach(coach, self.clock.now())
-        self._directory_changed([event])
-        return coach
-
-    def set_goal(self, goal: int, period: str = "current") -> WallEvent:
-        return self.record([rules.set_goal(self.state, goal, period)])[0]
-
-    def close_period(self) -> WallEvent:
-        return self.record([rules.close_period(self.state, self.config, self.clock.now())])[0]
-
-    def add_attempt(self, person_id: int, coach_id: int | None, reason: str) -> WallEvent:
-        """An attempt an admin records by hand; the coach rules still apply."""
-        person = self._active_person(person_id)
-        coach = self.coach(coach_id) if coach_id is not None else None
-        drafts = rules.confirm_attempt(
-            self.state, self.directory, self.config, coach, person, "manual", None, self.clock.now(), reason
-        )
-        if drafts[0].type is EventType.ATTEMPT_REJECTED:
-            raise CommandError("conflict", f"not counted: {drafts[0].details['reason']}")
-        return self.record(drafts)[0]
-
-    def void_attempt(self, attempt_id: int, reason: str) -> WallEvent:
-        attempt = self.store.attempt(attempt_id)
-        if attempt is None:
-            raise CommandError("not_found", f"no attempt with id {attempt_id}")
-        if attempt.voided:
-            raise CommandError("conflict", f"attempt {attempt_id} is already voided")
-        details = {
-            "attempt_id": attempt_id,
-            "reason": reason,
-            "person_name": name_of(self.directory, attempt.person_id),
-        }
-        if attempt.coach_id is not None:
-            details["coach_name"] = self.store.coach_name(attempt.coach_id)
-        draft = Draft(
-            EventType.ATTEMPT_VOIDED,
-            person_id=attempt.person_id,
-            coach_id=attempt.coach_id,
-            details=details,
-        )
-        return self.record([draft])[0]
-
-    def correct_move(self, person_id: int, slot: str | None, reason: str) -> WallEvent:
-        """Put the record right when the wall and the data disagree."""
-        person = self._active_person(person_id)
-        if slot is not None and slot not in self.config.slot_ids:
-            raise CommandError("not_found", f"no slot {slot}")
-        recorded = self.state.positions.get(person_id)
-        from_slot = recorded[0] if recorded else None
-        if from_slot == slot:
-            raise CommandError(
-                "conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}"
-            )
-        draft = Draft(
-            EventType.MOVE_CORRECTED,
-            person_id=person_id,
-            slot_id=slot,
-            details={"person_name": person.name, "from_slot": from_slot, "to_slot": slot, "reason": reason},
-        )
-        return self.record([draft])[0]
-
     # -- threads -----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -483,6 +262,7 @@ class WallService:
         while not self._stopping.is_set():
             for event in self.scanner.sweep():
                 self._queue.put(event)
+            self._last_sweep = self.clock.monotonic()
             self._stopping.wait(interval)
 
     def _serve_forever(self) -> None:
@@ -492,6 +272,8 @@ class WallService:
                 item = self._queue.get(timeout=self._seconds_to_wait())
             except queue.Empty:
                 item = None
+            if self.clock.monotonic() - self._last_sweep < SCANNER_STALLED_SECONDS:
+                self._heartbeat()
             try:
                 self._serve(item)
                 if self.clock.monotonic() - last_check >= EXTERNAL_CHECK_SECONDS:

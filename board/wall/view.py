@@ -45,10 +45,14 @@ def snapshot_of(
             period.goal,
             period.count,
             period.count_since(rules.start_of_day(config, now)),
+            len(set(period.tried_by.values())),
+            _people_on_the_team(directory),
         )
     else:  # no wall has run yet: show the period it will open, empty
         starts_at, ends_at = rules.period_bounds(config, now)
-        period_view = PeriodView(0, starts_at, ends_at, rules.next_goal(state, config), 0, 0)
+        period_view = PeriodView(
+            0, starts_at, ends_at, rules.next_goal(state, config), 0, 0, people=_people_on_the_team(directory)
+        )
     recent = tuple(
         AttemptView(
             a.id,
@@ -76,8 +80,14 @@ def snapshot_of(
         pad,
         message,
         tuple(sorted(state.offline)),
+        state.sun_height,
         last_move_up,
     )
+
+
+def _people_on_the_team(directory: Directory) -> int:
+    """Registered people not archived: the whole sky the sun climbs (the share who had a go)."""
+    return sum(1 for person in directory.people.values() if not person.archived)
 
 
 def name_of(directory: Directory, person_id: int) -> str:
