@@ -48,6 +48,12 @@ class AttemptView:
 
 
 @dataclass(frozen=True)
+class MoveUpView:
+    person: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PeriodView:
     id: int
     starts_at: datetime
@@ -91,6 +97,7 @@ class Snapshot:
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
     sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
+    last_move_up: MoveUpView | None = None  # the latest of `moved_up`
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:
