@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +19,7 @@ from board.core.clock import later
 from board.core.settings import WallSettings
 from board.core.errors import StoreError
 from board.core.events import Draft, EventType, WallEvent
+from board.core.harvest import PeriodSpan
 from board.core.state import (
     RECENT_ATTEMPTS,
     CoachInfo,
@@ -183,6 +184,23 @@ class Store:
         with self.read() as session:
             query = select(func.count(Attempt.id)).where(Attempt.period_id == period_id, Attempt.voided.is_(False))
             return session.scalar(query)
+
+    def periods(self) -> list[PeriodSpan]:
+        """Every recorded period, oldest first."""
+        tz = self.config.tz
+        with self.read() as session:
+            return [PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
+                    for p in session.scalars(select(Period).order_by(Period.id))]
+
+    def log_until(self, types: Collection[EventType], until: datetime, always: Collection[EventType] = ()) -> list[WallEvent]:
+        """Events of `types` before `until`, and of `always` at any time, in log order."""
+        with self.read() as session:
+            rows = session.scalars(
+                select(Event).where(Event.type.in_([str(t) for t in types]),
+                                    or_(Event.at < until, Event.type.in_([str(t) for t in always])))
+                .order_by(Event.seq)
+            )
+            return [to_wall_event(row, self.config.tz) for row in rows]
 
     def last_seq(self) -> int:
         with self.read() as session:

@@ -30,6 +30,9 @@ class EventType(StrEnum):
     COACH_ADDED = "coach_added"
     COACH_REMOVED = "coach_removed"
     MOVE_CORRECTED = "move_corrected"
+    PERIOD_CLOSED = "period_closed"  # the totals of a period that ended, before its awards
+    AWARD_GIVEN = "award_given"
+    JOURNEY_SHOWN = "journey_shown"  # someone looked at their own card; no personal data
 
 
 @dataclass(frozen=True)

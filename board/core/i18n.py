@@ -71,6 +71,28 @@ _STRINGS: dict[str, dict[str, str]] = {
         "run.started": "Muur {board} draait; stoppen met Ctrl-C",
         "demo.started": "Demo-muur draait in {dir}; stoppen met Ctrl-C",
         "screenshot.saved": "Schermafdruk opgeslagen: {path}",
+        # the harvest
+        "award.team": "Team",
+        "award.climber": "Grootste klimmer",
+        "award.most_attempts": "Meeste pogingen",
+        "award.first_attempt": "Eerste poging",
+        "award.coach": "Coach van de periode",
+        "award.streak": "Volhouder",
+        "award.team.reached": "Samen {count}: het doel van {goal} is gehaald!",
+        "award.team.short": "Samen {count} van de {goal} ({percent} %).",
+        "award.team.no_goal": "Samen {count}.",
+        "award.team.previous": "Vorige periode: {previous}.",
+        "award.climber.line": "{names} klom {levels} omhoog, van {start} naar {end}.",
+        "award.climber.tie": "{names} klommen elk {levels} omhoog.",
+        "award.most_attempts.line": "{names} probeerde het {times}.",
+        "award.most_attempts.tie": "{names} probeerden het elk {times}.",
+        "award.first_attempt.line": "Voor het eerst geprobeerd: {names}. Welkom!",
+        "award.first_attempt.tie": "Voor het eerst geprobeerd: {names}. Welkom!",
+        "award.coach.line": "{names} bevestigde {attempts} van {people}.",
+        "award.coach.tie": "{names} bevestigden elk {attempts} van {people}.",
+        "award.streak.line": "{names} probeerde het {days} op rij.",
+        "award.streak.tie": "{names} probeerden het elk {days} op rij.",
+        "names.and": "en",
         "demo.no_window": "Geen venster mogelijk ({reason}).\nDe demo speelt nu zonder scherm: de muur leeft vanzelf en elke gebeurtenis staat hieronder.",
     },
     "en": {
@@ -135,7 +157,47 @@ _STRINGS: dict[str, dict[str, str]] = {
         "run.started": "Wall {board} running; stop with Ctrl-C",
         "demo.started": "Demo wall running in {dir}; stop with Ctrl-C",
         "screenshot.saved": "Screenshot saved: {path}",
+        # the harvest
+        "award.team": "Team",
+        "award.climber": "Biggest climber",
+        "award.most_attempts": "Most attempts",
+        "award.first_attempt": "First attempt",
+        "award.coach": "Coach of the period",
+        "award.streak": "Keeps going",
+        "award.team.reached": "Together {count}: the goal of {goal} is reached!",
+        "award.team.short": "Together {count} of {goal} ({percent} %).",
+        "award.team.no_goal": "Together {count}.",
+        "award.team.previous": "Last period: {previous}.",
+        "award.climber.line": "{names} climbed {levels}, from {start} to {end}.",
+        "award.climber.tie": "{names} each climbed {levels}.",
+        "award.most_attempts.line": "{names} gave it a go {times}.",
+        "award.most_attempts.tie": "{names} each gave it a go {times}.",
+        "award.first_attempt.line": "A first attempt: {names}. Welcome!",
+        "award.first_attempt.tie": "A first attempt: {names}. Welcome!",
+        "award.coach.line": "{names} confirmed {attempts} by {people}.",
+        "award.coach.tie": "{names} each confirmed {attempts} by {people}.",
+        "award.streak.line": "{names} gave it a go {days} in a row.",
+        "award.streak.tie": "{names} each gave it a go {days} in a row.",
+        "names.and": "and",
         "demo.no_window": "No window possible ({reason}).\nThe demo runs without a screen: the wall plays by itself and every event is listed below.",
+    },
+}
+
+# Counted words: (one, many).
+_PLURALS: dict[str, dict[str, tuple[str, str]]] = {
+    "nl": {
+        "attempts": ("{n} poging", "{n} pogingen"),
+        "levels": ("{n} niveau", "{n} niveaus"),
+        "times": ("{n} keer", "{n} keer"),
+        "people": ("{n} persoon", "{n} mensen"),
+        "days": ("{n} werkdag", "{n} werkdagen"),
+    },
+    "en": {
+        "attempts": ("{n} attempt", "{n} attempts"),
+        "levels": ("{n} level", "{n} levels"),
+        "times": ("once", "{n} times"),
+        "people": ("{n} person", "{n} people"),
+        "days": ("{n} working day", "{n} working days"),
     },
 }
 
@@ -160,6 +222,21 @@ class Texts:
 
     def __call__(self, key: str, **values) -> str:
         return self._strings[key].format(**values)
+
+    def count(self, word: str, n: int) -> str:
+        """"3 pogingen", "1 poging"."""
+        one, many = _PLURALS[self.language][word]
+        return (one if n == 1 else many).format(n=n)
+
+    def names(self, names: list[str]) -> str:
+        """"Sanne", "Sanne en Daan", "Sanne, Daan en Ilse"."""
+        if len(names) <= 1:
+            return "".join(names)
+        return f"{', '.join(names[:-1])} {self('names.and')} {names[-1]}"
+
+    def short_date(self, day: date) -> str:
+        """"di 14-05"."""
+        return f"{_WEEKDAYS[self.language][day.weekday()][:2]} {day:%d-%m}"
 
     def long_date(self, day: date) -> str:
         """"dinsdag 14 mei · week 20" — the week number helps a weekly goal."""

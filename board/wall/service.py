@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from board.wall import rules
+from board.wall.harvest import closing_drafts
+from board.wall.reports import harvest_of
+from board.core.harvest import PeriodSpan
 from board.core.clock import Clock, elapsed, later
 from board.core.settings import PAD, WallSettings
 from board.core.errors import CommandError
@@ -136,7 +139,26 @@ class WallService:
         return self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
 
     def record(self, drafts: list[Draft]) -> list[WallEvent]:
-        """Write drafts in one transaction, fold them into the state, tell listeners."""
+        """Write drafts in one transaction, fold them into the state, tell listeners.
+
+        A new period first closes the running one: its totals and awards are
+        recorded with the new period's start, in the same transaction.
+        """
+        opening = next((i for i, draft in enumerate(drafts) if draft.type is EventType.PERIOD_STARTED), None)
+        if opening is not None and self.state.period is not None:
+            recorded = self._write(drafts[:opening])
+            closing = self._closing_drafts(drafts[opening])
+            return recorded + self._write(closing + drafts[opening:])
+        return self._write(drafts)
+
+    def _closing_drafts(self, opening: Draft) -> list[Draft]:
+        period = self.state.period
+        new_start = datetime.fromisoformat(opening.details["starts_at"])
+        closed_early = new_start < period.ends_at
+        span = PeriodSpan(period.starts_at, min(period.ends_at, new_start), period.id, period.goal)
+        return closing_drafts(harvest_of(self.store, self.config, span), closed_early)
+
+    def _write(self, drafts: list[Draft]) -> list[WallEvent]:
         if not drafts:
             return []
         now = self.clock.now()
