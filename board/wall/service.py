@@ -398,7 +398,8 @@ class WallService:
         return self.record([rules.set_goal(self.state, goal, period)])[0]
 
     def close_period(self) -> WallEvent:
-        return self.record([rules.close_period(self.state, self.config, self.clock.now())])[0]
+        """End the period now (its awards are recorded); returns the new period's start."""
+        return self.record([rules.close_period(self.state, self.config, self.clock.now())])[-1]
 
     def add_attempt(self, person_id: int, coach_id: int | None, reason: str) -> WallEvent:
         """An attempt an admin records by hand; the coach rules still apply."""
