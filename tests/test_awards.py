@@ -311,8 +311,8 @@ def test_an_admin_closing_the_period_records_its_totals_and_awards_before_the_ne
     wall.show("B1", SANNE_CARD)  # Sanne moves up
     wall.wait(120)
     first = wall.service.state.period.id
-    started = wall.service.close_period()
-    assert started.type is EventType.PERIOD_STARTED and started.seq == wall.store.last_seq()
+    recorded = wall.service.close_period()
+    assert recorded[-1].type is EventType.PERIOD_STARTED and recorded[-1].seq == wall.store.last_seq()
     closed = [e for e in wall.store.events_since(0, 1000) if e.type is EventType.PERIOD_CLOSED]
     assert len(closed) == 1
     assert closed[0].details | {"starts_at": None, "ends_at": None} == {

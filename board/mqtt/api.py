@@ -21,6 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from board.core.errors import CommandError
+from board.core.events import EventType
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.discovery import software_version
@@ -64,7 +65,7 @@ def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
 
 
 @contextmanager
-def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
+def stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
     """The stored file name of `photo` for the command to record; removed if the command is refused.
 
     The service refuses before it writes anything, so a refusal leaves no file nobody
@@ -82,13 +83,13 @@ def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | N
 
 
 def person_add(service: WallService, request: c.PersonAdd) -> dict:
-    with _stored_photo(service, request.photo) as photo:
+    with stored_photo(service, request.photo) as photo:
         person_id = service.add_person(request.name, photo=photo)
     return {"person": person_data(service, service.person(person_id))}
 
 
 def person_update(service: WallService, request: c.PersonUpdate) -> dict:
-    with _stored_photo(service, request.photo) as photo:
+    with stored_photo(service, request.photo) as photo:
         person = service.update_person(request.id, request.name, photo)
     return {"person": person_data(service, person)}
 
@@ -134,8 +135,10 @@ def goal_set(service: WallService, request: c.GoalSet) -> dict:
 
 
 def period_close(service: WallService, request: c.PeriodClose) -> dict:
-    service.close_period()
-    return {"period": period_data(service)}
+    recorded = service.close_period()
+    awards = [{key: event.details[key] for key in ("award", "title", "line", "winners")}
+              for event in recorded if event.type is EventType.AWARD_GIVEN]
+    return {"period": period_data(service), "awards": awards}
 
 
 def attempt_add(service: WallService, request: c.AttemptAdd) -> dict:

@@ -6,8 +6,9 @@ span an admin asked for and reads the log it needs.
 
 import dataclasses
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from board.core.clock import later
 from board.core.errors import CommandError
 from board.core.events import EventType
 from board.core.harvest import Harvest, PeriodSpan
@@ -17,6 +18,7 @@ from board.wall import rules
 from board.wall.harvest import HARVEST_EVENTS, compute_harvest
 from store.repository import Store
 
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)  # before any wall recorded anything
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 # Known after the span too: a void takes an attempt out of any period; names and archiving are current.
 _ALWAYS = (EventType.ATTEMPT_VOIDED, EventType.PERSON_UPDATED, EventType.PERSON_ARCHIVED)
@@ -33,25 +35,24 @@ def resolve_span(store: Store, settings: WallSettings, spec: str, now: datetime)
         return PeriodSpan(starts_at, ends_at, None, settings.rules.default_goal)
     if spec == "last":
         if len(periods) < 2:
-            raise CommandError("not_found", "there is no finished period yet")
+            raise CommandError.said("not_found", "error.no_last_period")
         return periods[-2]
     if spec.isdigit():
         found = next((period for period in periods if period.id == int(spec)), None)
         if found is None:
-            raise CommandError("not_found", f"no period with id {spec}")
+            raise CommandError.said("not_found", "error.no_period", id=spec)
         return found
     if spec == "all":
-        first = periods[0].starts_at if periods else now
-        return PeriodSpan(first, max(now, periods[-1].ends_at) if periods else now)
+        return PeriodSpan(BEGINNING, later(max([now] + [period.ends_at for period in periods]), timedelta(seconds=1)))
     if match := _RANGE.match(spec):
         try:
             first, last = (date.fromisoformat(part) for part in match.groups())
         except ValueError as exc:
-            raise CommandError("invalid_period", f"{spec}: {exc}") from None
+            raise CommandError.said("invalid_period", "error.bad_date", spec=spec, detail=exc) from None
         if last < first:
-            raise CommandError("invalid_period", f"{spec}: the last day is before the first")
+            raise CommandError.said("invalid_period", "error.range_backwards", spec=spec)
         return PeriodSpan(_midnight(settings, first), _midnight(settings, last + timedelta(days=1)))
-    raise CommandError("invalid_period", f"{spec!r}: use current, last, a period id, all or FROM..TO (YYYY-MM-DD)")
+    raise CommandError.said("invalid_period", "error.period_spec", spec=spec)
 
 
 def _midnight(settings: WallSettings, day: date) -> datetime:
