@@ -196,7 +196,7 @@ class Store:
         """Events of `types` before `until`, and of `always` at any time, in log order."""
         with self.read() as session:
             rows = session.scalars(
-                select(Event).where(Event.type.in_([str(t) for t in types]),
+                select(Event).where(Event.type.in_([str(t) for t in (*types, *always)]),
                                     or_(Event.at < until, Event.type.in_([str(t) for t in always])))
                 .order_by(Event.seq)
             )
