@@ -29,6 +29,8 @@ from board.mqtt.link import MqttLink
 from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
 from board.core.state import CoachInfo, PersonInfo
+from board.wall.export import TABLES, export_rows, page
+from board.wall.reports import resolve_span
 from board.wall.service import WallService
 from sensors.sim import SimulatedReader
 
@@ -172,6 +174,15 @@ def people_list(service: WallService, request: c.PeopleList) -> dict:
     return {"people": [person_data(service, person) for person in people if request.archived or not person.archived]}
 
 
+def export_get(service: WallService, request: c.ExportGet) -> dict:
+    span = resolve_span(service.store, service.config, request.period, service.clock.now())
+    rows = export_rows(service.store, service.config, request.table, span)
+    chosen, after, more = page(request.table, rows, request.after, request.limit)
+    return {"table": request.table, "columns": list(TABLES[request.table].columns),
+            "period": {"id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat()},
+            "rows": chosen, "next": after, "more": more}
+
+
 def display_message(service: WallService, request: c.DisplayMessage) -> dict:
     return {"until": service.show_message(request.text, request.seconds).isoformat()}
 
@@ -196,7 +207,7 @@ HANDLERS: dict[str, Handler] = {
     "coach/add": coach_add, "coach/remove": coach_remove, "goal/set": goal_set, "period/close": period_close,
     "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
     "state/get": state_get, "events/get": events_get, "people/list": people_list,
-    "display/message": display_message, "health": Health(),
+    "display/message": display_message, "export/get": export_get, "health": Health(),
 }
 
 
