@@ -120,6 +120,16 @@ class Attempt(Base):
     void_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class Checkpoint(Base):
+    """The wall's state as of event `seq` (one row), so a start replays only the events after it."""
+
+    __tablename__ = "checkpoint"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    format: Mapped[int]  # board.core.state.CHECKPOINT_FORMAT when written
+    seq: Mapped[int] = mapped_column(ForeignKey("events.seq"))
+    state: Mapped[dict[str, Any]]
+
+
 class Position(Base):
     """Where each person's card is now. Derived from the event log."""
 

@@ -1,26 +1,48 @@
-"""Derived tables kept in step with the event log, live and on `db rebuild`."""
+"""The `positions` table: where each card hangs, kept in step with the event log.
+
+The table is decided by the same fold as the live state (`board.core.state.apply`),
+live for each recorded event and for the whole log on `db rebuild`.
+"""
+
+from collections.abc import Iterable
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from board.core.events import EventType
-from store.models import Event, Position
-
-PLACING = {EventType.CARD_PLACED, EventType.CARD_MOVED}
-REMOVING = {EventType.CARD_OFF_WALL, EventType.PERSON_ARCHIVED}
-# Every event that decides where a card hangs: what `positions` is derived from.
-POSITION_EVENTS = PLACING | REMOVING | {EventType.MOVE_CORRECTED}
+from board.core.events import WallEvent
+from board.core.state import WallState, apply
+from store.models import Position
 
 
-def project_position(session: Session, event: Event) -> None:
-    """Apply one event to the `positions` table (a no-op for unrelated events)."""
-    kind = EventType(event.type)
-    if kind not in POSITION_EVENTS:
+def moves_card(state: WallState, event: WallEvent) -> bool:
+    """Fold `event` into `state`; True if that changed where the event's person's card hangs."""
+    before = state.positions.get(event.person_id) if event.person_id is not None else None
+    apply(state, event)
+    return event.person_id is not None and state.positions.get(event.person_id) != before
+
+
+def project_position(session: Session, event: WallEvent) -> None:
+    """Fold one recorded event into the `positions` table (no change for events that move no card)."""
+    if event.person_id is None:
         return
-    to_slot = event.slot_id if kind in PLACING else None
-    if kind is EventType.MOVE_CORRECTED:
-        to_slot = event.details.get("to_slot")
-    if to_slot:
-        session.merge(Position(person_id=event.person_id, slot_id=to_slot, since=event.at, seq=event.seq))
+    state = WallState()
+    stored = session.get(Position, event.person_id)
+    if stored is not None:
+        state.positions[event.person_id] = (stored.slot_id, stored.since)
+    if not moves_card(state, event):
+        return
+    if event.person_id in state.positions:
+        slot_id, since = state.positions[event.person_id]
+        session.merge(Position(person_id=event.person_id, slot_id=slot_id, since=since, seq=event.seq))
     else:
         session.execute(delete(Position).where(Position.person_id == event.person_id))
+
+
+def positions_of(events: Iterable[WallEvent]) -> list[Position]:
+    """The whole `positions` table as the log decides it, each row with the event that put the card there."""
+    state, placed_by = WallState(), {}
+    for event in events:
+        if moves_card(state, event):
+            placed_by[event.person_id] = event.seq
+    return [Position(person_id=person_id, slot_id=slot_id, since=since, seq=placed_by[person_id])
+            for person_id, (slot_id, since) in state.positions.items()]

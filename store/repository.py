@@ -8,38 +8,37 @@ either all of it or none.
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from board.core.clock import later
 from board.core.settings import WallSettings
 from board.core.errors import StoreError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.harvest import PeriodSpan
 from board.core.state import (
-    RECENT_ATTEMPTS,
+    CHECKPOINT_FORMAT,
     CoachInfo,
     Directory,
-    PadWindow,
-    PeriodState,
     PersonInfo,
-    RecentAttempt,
     WallState,
-    is_move,
-    is_move_up,
+    apply,
+    checkpoint_of,
+    state_from_checkpoint,
 )
 from store import migrate
 from store.engine import WRITE_OPTION, make_engine
-from store.models import Attempt, Card, Coach, Event, Level, Outbox, Period, Person, Position, Slot
-from store.projection import PLACING, POSITION_EVENTS, project_position
+from store.models import Attempt, Card, Checkpoint, Coach, Event, Level, Outbox, Period, Person, Position, Slot
+from store.projection import positions_of, project_position
 
 
-# Moves older than this are not highlighted on the screen, so need not be loaded.
-MOVE_HIGHLIGHT = timedelta(hours=24)
+REPLAY_BATCH = 10_000  # events read per round trip while the state is replayed
+# A checkpoint after this many events keeps a start (replaying the events after
+# the checkpoint) well under a second; see docs/architecture.md for the figures.
+CHECKPOINT_EVERY = 10_000
 
 
 def to_wall_event(row: Event, tz) -> WallEvent:
@@ -48,8 +47,10 @@ def to_wall_event(row: Event, tz) -> WallEvent:
 
 
 class Store:
-    def __init__(self, config: WallSettings):
+    def __init__(self, config: WallSettings, checkpoint_every: int = CHECKPOINT_EVERY):
         self.config = config
+        self.checkpoint_every = checkpoint_every
+        self._checkpoint_seq = 0
         self.engine = make_engine(config.database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -103,79 +104,47 @@ class Store:
             }
         return Directory(people, cards, coaches)
 
-    def load_state(self, now: datetime) -> WallState:
-        tz = self.config.tz
-        state = WallState()
+    def load_state(self) -> tuple[WallState, int]:
+        """The wall as the log leaves it, and the seq of the last event folded into it.
+
+        The latest checkpoint with every event after it folded in, in order, as the
+        service folds them live; the whole log when there is no usable checkpoint.
+        """
         with self.read() as session:
-            for position in session.scalars(select(Position)):
-                state.positions[position.person_id] = (position.slot_id, position.since.astimezone(tz))
-            last_wall_event = (
-                select(Event.person_id, Event.slot_id, func.max(Event.seq))
-                # Taking a card off (slot None) leaves its last slot as it was, as it does live.
-                .where(Event.type.in_(POSITION_EVENTS), Event.person_id.is_not(None), Event.slot_id.is_not(None))
-                .group_by(Event.person_id)
-            )
-            for person_id, slot_id, _seq in session.execute(last_wall_event):
-                state.last_slot[person_id] = slot_id
-            state.offline = self._offline_readers(session)
-            state.pad = self._open_pad_window(session)
-            period = session.scalars(select(Period).order_by(Period.id.desc()).limit(1)).first()
-            if period is not None:
-                state.period = self._period_state(session, period)
-                state.moved_up = {e.person_id: e.at for e in self._placements_since(session, period.starts_at)
-                                  if is_move_up(e)}
-            state.moved = {e.person_id: e.at for e in self._placements_since(session, later(now, -MOVE_HIGHLIGHT))
-                           if is_move(e)}
-            state.next_goal = self._next_goal(session)
-            dedupe_from = later(now, -self.config.rules.duplicate)
-            for attempt in session.scalars(
-                select(Attempt).where(Attempt.at >= dedupe_from, Attempt.coach_id.is_not(None))
-            ):
-                state.last_confirm[(attempt.coach_id, attempt.person_id)] = attempt.at.astimezone(tz)
-            recent = session.scalars(
-                select(Attempt).where(Attempt.voided.is_(False)).order_by(Attempt.id.desc()).limit(RECENT_ATTEMPTS)
-            )
-            state.recent.extend(RecentAttempt(a.id, a.person_id, a.coach_id, a.at.astimezone(tz)) for a in recent)
-        return state
+            checkpoint = session.get(Checkpoint, 1)
+        if checkpoint is None or checkpoint.format != CHECKPOINT_FORMAT:
+            self._checkpoint_seq = 0
+            return self.replay()
+        self._checkpoint_seq = checkpoint.seq
+        return self.replay(state_from_checkpoint(checkpoint.state, self.config.tz), checkpoint.seq)
 
-    def _period_state(self, session: Session, period: Period) -> PeriodState:
-        tz = self.config.tz
-        attempts = session.execute(
-            select(Attempt.id, Attempt.at).where(Attempt.period_id == period.id, Attempt.voided.is_(False))
-        )
-        reached = session.scalars(select(Event.details).where(Event.type == str(EventType.GOAL_REACHED)))
-        return PeriodState(
-            period.id, period.starts_at.astimezone(tz), period.ends_at.astimezone(tz), period.goal,
-            {attempt_id: at.astimezone(tz) for attempt_id, at in attempts},
-            goal_reached=any(details.get("period_id") == period.id for details in reached),
-        )
+    def replay(self, state: WallState | None = None, after: int = 0) -> tuple[WallState, int]:
+        """Fold every event after seq `after` into `state` (by default an empty one), in log order.
 
-    def _next_goal(self, session: Session) -> int | None:
-        """A goal an admin set for the next period, if no period has started since."""
-        started = session.scalar(select(func.max(Event.seq)).where(Event.type == str(EventType.PERIOD_STARTED))) or 0
-        goals = session.scalars(select(Event.details).where(Event.type == str(EventType.GOAL_SET), Event.seq > started)
-                                .order_by(Event.seq))
-        return next((d["goal"] for d in reversed(list(goals)) if d["period_id"] is None), None)
+        Returns the state and the seq of the last event in it.
+        """
+        state = WallState() if state is None else state
+        seq = after
+        for event in self.events_after(after):
+            apply(state, event)
+            seq = event.seq
+        return state, seq
 
-    def _placements_since(self, session: Session, since: datetime) -> list[WallEvent]:
-        rows = session.scalars(
-            select(Event).where(Event.type.in_(PLACING), Event.at >= since).order_by(Event.seq)
-        )
-        return [to_wall_event(row, self.config.tz) for row in rows]
+    def checkpoint(self, state: WallState, seq: int) -> None:
+        """Keep `state` (folded up to event `seq`) as the checkpoint once `checkpoint_every` events have passed."""
+        if seq - self._checkpoint_seq < self.checkpoint_every:
+            return
+        with self.write() as writer:
+            writer.session.merge(Checkpoint(id=1, format=CHECKPOINT_FORMAT, seq=seq, state=checkpoint_of(state)))
+        self._checkpoint_seq = seq
 
-    def _offline_readers(self, session: Session) -> set[str]:
-        health = [str(EventType.READER_OFFLINE), str(EventType.READER_ONLINE)]
-        latest = (
-            select(Event.slot_id, Event.type, func.max(Event.seq)).where(Event.type.in_(health)).group_by(Event.slot_id)
-        )
-        return {slot for slot, kind, _seq in session.execute(latest) if kind == EventType.READER_OFFLINE}
-
-    def _open_pad_window(self, session: Session) -> PadWindow | None:
-        pad_types = [str(EventType.PAD_OPENED), str(EventType.PAD_CLOSED)]
-        last = session.scalars(select(Event).where(Event.type.in_(pad_types)).order_by(Event.seq.desc()).limit(1)).first()
-        if last is None or last.type != EventType.PAD_OPENED:
-            return None
-        return PadWindow(last.coach_id, datetime.fromisoformat(last.details["until"]))
+    def events_after(self, seq: int) -> Iterator[WallEvent]:
+        """Every event after `seq`, oldest first, read in batches rather than all at once."""
+        with self.engine.connect() as connection:
+            rows = connection.execution_options(yield_per=REPLAY_BATCH).execute(
+                select(Event.__table__).where(Event.seq > seq).order_by(Event.seq))
+            for row in rows:
+                yield to_wall_event(row, self.config.tz)
 
     # -- queries ----------------------------------------------------------------
 
@@ -235,13 +204,11 @@ class Store:
 
     def rebuild_positions(self) -> int:
         """Recompute `positions` from the whole event log; returns cards on the wall."""
+        positions = positions_of(self.events_after(0))
         with self.write() as writer:
-            session = writer.session
-            session.execute(Position.__table__.delete())
-            for row in session.scalars(select(Event).where(Event.type.in_(POSITION_EVENTS)).order_by(Event.seq)):
-                project_position(session, row)
-                session.flush()
-            return session.scalar(select(func.count()).select_from(Position))
+            writer.session.execute(Position.__table__.delete())
+            writer.session.add_all(positions)
+        return len(positions)
 
     def integrity_check(self) -> str:
         with self.engine.connect() as connection:
@@ -281,10 +248,11 @@ class Writer:
         elif draft.type is EventType.ATTEMPT_VOIDED:
             attempt = self.session.get(Attempt, details["attempt_id"])
             attempt.voided, attempt.void_reason = True, details["reason"]
-        project_position(self.session, row)
+        event = to_wall_event(row, self.config.tz)
+        project_position(self.session, event)
         self.session.add(Outbox(seq=row.seq))
         self.session.flush()
-        return to_wall_event(row, self.config.tz)
+        return event
 
     def sync_layout(self) -> None:
         """Make the levels and slots tables match the config; old ones stay, inactive."""

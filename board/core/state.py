@@ -4,9 +4,12 @@
 is read from the store.
 """
 
+import copy
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from board.core.events import EventType, WallEvent
 
@@ -110,8 +113,66 @@ class WallState:
                 return person_id
         return None
 
+    def recorded(self) -> "WallState":
+        """A copy of the part the event log decides, without what the readers see now (`present`, `lifted`)."""
+        return copy.deepcopy(replace(self, present={}, lifted={}))
+
+
+# -- checkpoints: the recorded state as JSON, so a start need not replay the whole log --
+
+# Bump when `apply` or the state's fields change meaning: a checkpoint of another
+# format is then ignored and the log replayed from the start.
+CHECKPOINT_FORMAT = 1
+
+
+def checkpoint_of(state: WallState) -> dict[str, Any]:
+    """The recorded part of `state` as JSON-ready data (`state_from_checkpoint` reads it back)."""
+    iso = datetime.isoformat
+    period = state.period
+    return {
+        "positions": [[person, slot, iso(since)] for person, (slot, since) in state.positions.items()],
+        "last_slot": [[person, slot] for person, slot in state.last_slot.items()],
+        "offline": sorted(state.offline),
+        "pad": None if state.pad is None else [state.pad.coach_id, iso(state.pad.until)],
+        "last_confirm": [[coach, person, iso(at)] for (coach, person), at in state.last_confirm.items()],
+        "period": None if period is None else {
+            "id": period.id, "starts_at": iso(period.starts_at), "ends_at": iso(period.ends_at), "goal": period.goal,
+            "attempts": [[attempt, iso(at)] for attempt, at in period.attempts.items()],
+            "goal_reached": period.goal_reached,
+        },
+        "recent": [[a.id, a.person_id, a.coach_id, iso(a.at)] for a in state.recent],
+        "moved_up": [[person, iso(at)] for person, at in state.moved_up.items()],
+        "moved": [[person, iso(at)] for person, at in state.moved.items()],
+        "next_goal": state.next_goal,
+    }
+
+
+def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
+    """The state a checkpoint holds; event times in the board's timezone, as `apply` leaves them."""
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).astimezone(tz)
+
+    period = data["period"]
+    return WallState(
+        positions={person: (slot, at(since)) for person, slot, since in data["positions"]},
+        last_slot=dict(data["last_slot"]),
+        offline=set(data["offline"]),
+        # Read back as `apply` parses them from an event's details: with their own offset.
+        pad=None if data["pad"] is None else PadWindow(data["pad"][0], datetime.fromisoformat(data["pad"][1])),
+        last_confirm={(coach, person): at(moment) for coach, person, moment in data["last_confirm"]},
+        period=None if period is None else PeriodState(
+            period["id"], datetime.fromisoformat(period["starts_at"]), datetime.fromisoformat(period["ends_at"]),
+            period["goal"], {attempt: at(moment) for attempt, moment in period["attempts"]}, period["goal_reached"]),
+        recent=deque((RecentAttempt(id_, person, coach, at(moment)) for id_, person, coach, moment in data["recent"]),
+                     maxlen=RECENT_ATTEMPTS),
+        moved_up={person: at(moment) for person, moment in data["moved_up"]},
+        moved={person: at(moment) for person, moment in data["moved"]},
+        next_goal=data["next_goal"],
+    )
+
 
 # -- folding recorded events into the state ---------------------------------------
+
 
 
 def apply(state: WallState, event: WallEvent) -> None:

@@ -95,14 +95,21 @@ def rules_and_store(event_count: int) -> dict:
 
 
 def thermometer_query(log_size: int) -> dict:
-    """The thermometer's query with `log_size` events in the log (1 in 5 an attempt)."""
+    """The thermometer's query and the state's load at start with `log_size` events in the log (1 in 5 an attempt).
+
+    The start is timed at its worst: a checkpoint `checkpoint_every` - 1 events before
+    the end, so just short of the next one. A full replay of the log is timed too.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         config, store, clock, service = _wall(Path(tmp))
         person_id = service.add_person("Sanne", card="04BE0000000001")
         coach_id = service.add_coach("Mo", "C0AC0001")
         period_id = service.state.period.id
+        tail = min(log_size, store.checkpoint_every - 1)
         fill_started = time.perf_counter()
-        _fill_log(store, log_size, person_id, coach_id, period_id)
+        _fill_log(store, log_size - tail, person_id, coach_id, period_id)
+        store.checkpoint(*store.replay())
+        _fill_log(store, tail, person_id, coach_id, period_id)
         fill_seconds = time.perf_counter() - fill_started
         service.stop()
         timings = []
@@ -111,8 +118,11 @@ def thermometer_query(log_size: int) -> dict:
             count = store.thermometer(period_id)
             timings.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        store.load_state(clock.now())
+        store.load_state()
         load_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        store.replay()
+        replay_ms = (time.perf_counter() - t0) * 1000
         db_bytes = Path(config.database_url.removeprefix("sqlite:///")).stat().st_size
         store.close()
     return {
@@ -121,6 +131,8 @@ def thermometer_query(log_size: int) -> dict:
         "thermometer_query_ms_median": round(statistics.median(timings), 3),
         "thermometer_query_ms_p99": round(percentile(timings, 0.99), 3),
         "state_load_at_start_ms": round(load_ms, 1),
+        "events_after_checkpoint": tail,
+        "state_full_replay_ms": round(replay_ms, 1),
         "database_mb": round(db_bytes / 1e6, 1),
         "fill_seconds": round(fill_seconds, 1),
     }
@@ -135,14 +147,16 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
         cursor.execute("PRAGMA synchronous=OFF")
         cursor.execute("BEGIN")
         first_seq = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0] + 1
+        first_attempt = cursor.execute("SELECT coalesce(max(id), 0) FROM attempts").fetchone()[0] + 1
         batch_events, batch_attempts = [], []
         for i in range(count):
             seq = first_seq + i
-            at = (base + timedelta(seconds=30 * i)).astimezone(ZoneInfo("UTC")).isoformat(timespec="microseconds")
+            at = (base + timedelta(seconds=30 * seq)).astimezone(ZoneInfo("UTC")).isoformat(timespec="microseconds")
             if i % 5 == 0:
+                attempt_id = first_attempt + i // 5
                 batch_events.append((seq, at, "attempt_confirmed", person_id, "A1", coach_id, None,
-                                     json.dumps({"via": "slot", "period_id": period_id})))
-                batch_attempts.append((person_id, coach_id, at, period_id, "slot", "A1", seq, i % 50 == 0))
+                                     json.dumps({"via": "slot", "period_id": period_id, "attempt_id": attempt_id})))
+                batch_attempts.append((attempt_id, person_id, coach_id, at, period_id, "slot", "A1", seq, i % 50 == 0))
             else:
                 batch_events.append((seq, at, "card_moved", person_id, "A1", None, None, json.dumps({"level_change": 0})))
             if len(batch_events) >= 50_000:
@@ -156,8 +170,8 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
 def _flush(cursor, events: list, attempts: list) -> None:
     cursor.executemany("INSERT INTO events (seq, at, type, person_id, slot_id, coach_id, uid, details) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
-    cursor.executemany("INSERT INTO attempts (person_id, coach_id, at, period_id, via, slot_id, event_seq, voided) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+    cursor.executemany("INSERT INTO attempts (id, person_id, coach_id, at, period_id, via, slot_id, event_seq, voided) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
     events.clear()
     attempts.clear()
 

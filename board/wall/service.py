@@ -87,7 +87,7 @@ class WallService:
         self.clock = clock
         self.listeners: list[BoardListener] = list(listeners)
         self.people: Directory = store.load_directory()
-        self.state = store.load_state(clock.now())
+        self.state, self._folded_seq = store.load_state()
         self.scanner = Scanner(
             readers,
             present_after=config.readers.present_after,
@@ -101,7 +101,6 @@ class WallService:
         self._queue: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._last_seq = store.last_seq()
         self._message: tuple[str, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
@@ -168,9 +167,13 @@ class WallService:
         return events
 
     def _after_write(self, events: list[WallEvent]) -> None:
-        for event in events:
-            apply(self.state, event)
-            self._last_seq = max(self._last_seq, event.seq)
+        if events[0].seq == self._folded_seq + 1:
+            for event in events:
+                apply(self.state, event)
+            self._folded_seq = events[-1].seq
+        else:  # another process (the CLI) recorded events since our last write
+            self._fold_external_writes()
+        self.store.checkpoint(self.state, self._folded_seq)
         for event in events:
             notify(self.listeners, "on_event", event)
         self._publish_snapshot()
@@ -522,14 +525,19 @@ class WallService:
 
     def _catch_up_external_writes(self) -> None:
         """Pick up people, cards and coaches that the CLI added while we run."""
-        if self.store.last_seq() > self._last_seq:
-            self._reload()
+        if self.store.last_seq() > self._folded_seq:
+            self._fold_external_writes()
+            self._publish_snapshot()
+
+    def _fold_external_writes(self) -> None:
+        """Fold every event recorded after ours, in log order, and re-read who is who."""
+        self.people = self.store.load_directory()
+        self.state, self._folded_seq = self.store.replay(self.state, self._folded_seq)
 
     def _reload(self) -> None:
         self.people = self.store.load_directory()
         physical = self.state.present, self.state.lifted  # not in the store: keep what we saw
-        self.state = self.store.load_state(self.clock.now())
+        self.state, self._folded_seq = self.store.load_state()
         self.state.present, self.state.lifted = physical
-        self._last_seq = self.store.last_seq()
         self._publish_snapshot()
 
