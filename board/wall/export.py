@@ -75,7 +75,7 @@ def _event_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[
 
 def _people_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[dict[str, Any]]:
     people = store.load_directory()
-    state = store.load_state(span.ends_at)
+    state = store.load_state()
     cards: dict[int, list[str]] = {}
     for uid, owner in people.cards.items():
         cards.setdefault(owner, []).append(uid)

@@ -16,6 +16,7 @@ from board.core.events import Draft, EventType, WallEvent
 from board.core.harvest import Award, CoachRow, Harvest, PeriodSpan, PersonRow, Winner
 from board.core.i18n import Texts
 from board.core.settings import AwardKind, WallSettings
+from board.core.state import WallState, apply
 
 # The events a harvest is computed from.
 HARVEST_EVENTS = frozenset({
@@ -36,10 +37,9 @@ class _Attempt:
 
 @dataclass
 class _Fold:
-    """Where every card hangs and who tried what, folded event by event in log order."""
+    """Where every card hangs (the wall's own fold) and who tried what, event by event in log order."""
 
-    on_wall: dict[int, str] = field(default_factory=dict)  # person -> slot, cards on the wall now
-    last_slot: dict[int, str] = field(default_factory=dict)  # person -> last slot on the wall
+    wall: WallState = field(default_factory=WallState)
     names: dict[int, str] = field(default_factory=dict)
     coach_names: dict[int, str] = field(default_factory=dict)
     archived: set[int] = field(default_factory=set)
@@ -52,24 +52,22 @@ class _Fold:
             self.names[event.person_id] = details["person_name"]
         if event.coach_id is not None and details.get("coach_name"):
             self.coach_names[event.coach_id] = details["coach_name"]
+        apply(self.wall, event)
         match event.type:
-            case EventType.CARD_PLACED | EventType.CARD_MOVED:
-                self._hang(event.person_id, event.slot_id)
-            case EventType.MOVE_CORRECTED if details.get("to_slot"):
-                self._hang(event.person_id, details["to_slot"])
-            case EventType.MOVE_CORRECTED | EventType.CARD_OFF_WALL:
-                self.on_wall.pop(event.person_id, None)
             case EventType.PERSON_ARCHIVED:
-                self.on_wall.pop(event.person_id, None)
                 self.archived.add(event.person_id)
             case EventType.ATTEMPT_CONFIRMED:
                 self.attempts.append(_Attempt(details["attempt_id"], event.person_id, event.coach_id, event.at))
             case EventType.ATTEMPT_VOIDED:
                 self.voided.add(details["attempt_id"])
 
-    def _hang(self, person_id: int, slot_id: str) -> None:
-        self.on_wall[person_id] = slot_id
-        self.last_slot[person_id] = slot_id
+    @property
+    def on_wall(self) -> dict[int, str]:
+        return {person: slot for person, (slot, _since) in self.wall.positions.items()}
+
+    @property
+    def last_slot(self) -> dict[int, str]:
+        return dict(self.wall.last_slot)
 
 
 def compute_harvest(events: Iterable[WallEvent], settings: WallSettings, span: PeriodSpan,
@@ -81,16 +79,16 @@ def compute_harvest(events: Iterable[WallEvent], settings: WallSettings, span: P
     first_slot: dict[int, str] = {}  # where a card first hung during the span
     for event in events:
         if before is None and event.at >= span.starts_at:
-            before = dict(fold.on_wall), dict(fold.last_slot)
+            before = fold.on_wall, fold.last_slot
         if after is None and event.at >= span.ends_at:
-            after = dict(fold.on_wall), dict(fold.last_slot)
+            after = fold.on_wall, fold.last_slot
         fold.apply(event)
-        if before is not None and after is None and event.person_id in fold.on_wall:
-            first_slot.setdefault(event.person_id, fold.on_wall[event.person_id])
+        if before is not None and after is None and event.person_id in fold.wall.positions:
+            first_slot.setdefault(event.person_id, fold.wall.positions[event.person_id][0])
     if before is None:
-        before = dict(fold.on_wall), dict(fold.last_slot)
+        before = fold.on_wall, fold.last_slot
     if after is None:
-        after = dict(fold.on_wall), dict(fold.last_slot)
+        after = fold.on_wall, fold.last_slot
 
     counted = [a for a in fold.attempts if a.id not in fold.voided]
     in_span = [a for a in counted if span.starts_at <= a.at < span.ends_at]
