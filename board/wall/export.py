@@ -15,6 +15,9 @@ from typing import Any
 from board.core.events import EventType, WallEvent
 from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
+from sqlalchemy import select
+
+from store.models import Position
 from store.repository import Store
 
 MOVE_EVENTS = (EventType.CARD_PLACED, EventType.CARD_MOVED, EventType.MOVE_CORRECTED, EventType.CARD_OFF_WALL)
@@ -75,14 +78,15 @@ def _event_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[
 
 def _people_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[dict[str, Any]]:
     people = store.load_directory()
-    state = store.load_state()
+    with store.read() as session:
+        slots = {row.person_id: row.slot_id for row in session.scalars(select(Position))}
     cards: dict[int, list[str]] = {}
     for uid, owner in people.cards.items():
         cards.setdefault(owner, []).append(uid)
     return [
         {"person_id": p.id, "name": p.name, "archived": p.archived, "photo": p.photo,
          "cards": " ".join(sorted(cards.get(p.id, []))),
-         "slot": state.positions[p.id][0] if p.id in state.positions else None}
+         "slot": slots.get(p.id)}
         for p in sorted(people.people.values(), key=lambda p: p.id)
     ]
 
