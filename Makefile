@@ -46,7 +46,8 @@ apt-python-venv:
 	apt-get update -q && $(APT) install python3-venv
 
 # The MQTT tests start their own Mosquitto; they only need the binary, and the
-# TLS tests make their certificates with the openssl command.
+# TLS tests make their certificates with the openssl command. The harvest report
+# tests turn its PDF into pages with poppler's pdftoppm and pdftotext.
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
@@ -54,6 +55,9 @@ system-packages:
 	@command -v openssl >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install openssl"; exit 1; fi; \
 		apt-get update -q && $(APT) install openssl; }
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install poppler-utils"; exit 1; fi; \
+		apt-get update -q && $(APT) install poppler-utils; }
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache bench-results.json

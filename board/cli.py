@@ -684,6 +684,40 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 @main.command()
+@click.option("--period", "period_spec", default="last", show_default=True, help=PERIOD_HELP)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the printable report (PDF) here.")
+@click.option("--poster", is_flag=True, help="One A3 poster instead of A4 pages.")
+@click.option("--language", type=click.Choice(["nl", "en"]), help="Language of the report; default: the wall's.")
+@click.pass_context
+def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None) -> None:
+    """The harvest of a period: its awards, and with --out the printable report for the harvest session."""
+    from board.wall.reports import harvest_of, resolve_span
+
+    config = _config(ctx)
+    language = language or config.language
+    config = config.model_copy(update={"language": language})
+    with running_wall(config, {}, SystemClock(config.tz)) as service:
+        span = resolve_span(service.store, config, period_spec, service.clock.now())
+        result = harvest_of(service.store, config, span)
+    if out is None:
+        click.echo(text("report.title", language, board=result.board_id))
+        for award in result.awards:
+            click.echo(f"  {award.title}: {award.line}")
+        return
+    from board.app.report import write_report
+
+    with friendly_errors(language):
+        partial = out.with_name(out.name + ".partial")
+        try:
+            pages = write_report(result, config, partial, language, poster)
+            os.replace(partial, out)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise CliError(f"{out}: {exc.strerror}", language) from None
+    click.echo(text("report.written", language, path=out, pages=pages))
+
+
+@main.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--record", is_flag=True, help="Record into the wall's own database (default: a scratch copy of it).")
 @click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),

@@ -5,6 +5,7 @@ import io
 import json
 import re
 import shlex
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -158,3 +159,36 @@ def test_the_admin_commands_have_help(tmp_path):
                     ["move", "correct"], ["period", "close"], ["export"], ["replay"]):
         assert "Usage:" in wallboard(*command, "--help", cwd=tmp_path).stdout
     assert Path(WALLBOARD).exists()
+
+
+def pdf_pages(pdf: Path, tmp_path: Path) -> list[Path]:
+    subprocess.run(["pdftoppm", "-png", "-r", "72", str(pdf), str(tmp_path / "page")], check=True)
+    return sorted(tmp_path.glob("page*.png"))
+
+
+def test_the_harvest_report_is_a_pdf_of_a4_pages_in_the_walls_language(tmp_path, rehearsal):
+    wallboard("init", cwd=tmp_path)
+    wallboard("person", "add", "Sanne", "--card", "04A1B2C3D4E5F6", cwd=tmp_path)
+    wallboard("person", "add", "Ilse", "--card", "04A1B2C3D4E5F8", cwd=tmp_path)
+    wallboard("coach", "add", "Mo", "--badge", "C0AC0001", cwd=tmp_path)
+    wallboard("replay", str(rehearsal), "--record", "--start", an_hour_ago(), cwd=tmp_path)
+    wallboard("period", "close", cwd=tmp_path)
+    out = wallboard("harvest", "--period", "last", "--out", "oogst.pdf", cwd=tmp_path).stdout
+    assert out == "Oogstrapport geschreven: oogst.pdf (3 pagina's)\n"
+    pages = pdf_pages(tmp_path / "oogst.pdf", tmp_path)
+    assert len(pages) == 3
+    for page in pages:
+        with Image.open(page) as image:
+            assert image.size == (596, 842)  # A4 at 72 dpi (8.27 × 11.69 in, rounded up)
+    words = subprocess.run(["pdftotext", "-layout", "oogst.pdf", "-"], cwd=tmp_path, capture_output=True,
+                           text=True, check=True).stdout
+    for expected in ("Oogst · muur wall", "Grootste klimmer", "Sanne klom 1 niveau omhoog, van Start naar Onderweg.",
+                     "Pogingen per dag", "Per persoon", "Per coach", "Wat werkte?", "Wat gaan we nu doen?"):
+        assert expected in words
+    wallboard("harvest", "--period", "last", "--out", "poster.pdf", "--poster", "--language", "en", cwd=tmp_path)
+    (tmp_path / "poster").mkdir()
+    (poster,) = pdf_pages(tmp_path / "poster.pdf", tmp_path / "poster")
+    with Image.open(poster) as image:
+        assert image.size == (842, 1191)  # A3
+    english = subprocess.run(["pdftotext", "poster.pdf", "-"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert "Biggest climber" in english and "What worked?" in english

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from board.core.events import EventType, WallEvent
 from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
-from sqlalchemy import select
-
 from store.models import Position
 from store.repository import Store
 
