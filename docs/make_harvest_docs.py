@@ -19,7 +19,9 @@ from board.dev.demo import DEMO_COACHES, DEMO_PEOPLE, simulated_readers, write_d
 from board.dev.simulation import ScenarioStep, Simulation
 from board.wall.reports import harvest_of
 from board.wall.service import WallService
+from render.config import DisplayConfig
 from render.samples import photo_for
+from render.screenshot import render_png
 from store.repository import Store
 
 DOCS = Path(__file__).parent
@@ -105,7 +107,13 @@ def main() -> None:
             subprocess.run(["pdftoppm", "-png", "-r", "60", str(report), str(DOCS / f"harvest-report{suffix}")],
                            check=True)
             print(f"{report.name}: {pages} pages")
+            snapshot = service.snapshot()
+            assert snapshot.harvest is not None, "Monday morning shows last week's harvest"
+            screen = DisplayConfig(size=(1920, 1080), night=(), burn_in_shift_pixels=0)
+            print(render_png(snapshot, screen, DOCS / f"harvest-screen-1920x1080{suffix}.png"))
             if language == "nl":
+                print(render_png(snapshot, screen.model_copy(update={"portrait": True}),
+                                 DOCS / "harvest-screen-portrait.png"))
                 poster = Path(scratch) / "poster.pdf"
                 write_report(harvest, service.config, poster, language, poster=True)
                 subprocess.run(["pdftoppm", "-png", "-r", "45", "-singlefile", str(poster), str(DOCS / "harvest-poster")],

@@ -31,6 +31,7 @@ from board.core.i18n import Texts
 from board.core.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
+from render.harvest import HarvestPainter
 from render.scene import WallPainter
 from render.theme import CORK
 
@@ -163,6 +164,7 @@ class WallDisplay(Closeable):
     def open(self, screen: pygame.Surface | None = None) -> "WallDisplay":
         self.screen = screen or open_screen(self.config)
         self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
+        self.harvest_painter = HarvestPainter(self.view_size, self.painter.fonts, self.painter.photos)
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
 
@@ -203,7 +205,8 @@ class WallDisplay(Closeable):
             return False
         now, tick = self._clock(), self._ticks()
         night = self.night_mode(now)
-        dirty = self.painter.paint(self.snapshot, now)
+        harvest = self.snapshot.harvest
+        dirty = self.harvest_painter.paint(harvest) if harvest is not None else self.painter.paint(self.snapshot, now)
         if night is None:
             texts = Texts(self.snapshot.language)
             for event in events:
@@ -215,7 +218,7 @@ class WallDisplay(Closeable):
         offset = shift_offset(now, self.config.burn_in_shift_minutes, self.config.burn_in_shift_pixels)
         # The celebration's number, not its id(): a new one may take the address of the one just ended.
         showing = self._cheers_started if self.celebration is not None else None
-        key = (night, offset, showing)
+        key = (night, offset, showing, harvest is not None)
         animating = self.celebration is not None and not self.celebration.still
         if not dirty and key == self._presented and not animating and not self.needs_frame():
             return False
@@ -270,7 +273,8 @@ class WallDisplay(Closeable):
         else:
             if offset != (0, 0):
                 frame.fill(CORK)
-            frame.blit(self.painter.canvas, offset)
+            canvas = self.harvest_painter.canvas if self.snapshot.harvest is not None else self.painter.canvas
+            frame.blit(canvas, offset)
             if self.celebration is not None:
                 self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset)
             if night == "dim":

@@ -32,6 +32,7 @@ class EventType(StrEnum):
     MOVE_CORRECTED = "move_corrected"
     PERIOD_CLOSED = "period_closed"  # the totals of a period that ended, before its awards
     AWARD_GIVEN = "award_given"
+    HARVEST_SHOWN = "harvest_shown"  # someone asked the screen to show a harvest
     JOURNEY_SHOWN = "journey_shown"  # someone looked at their own card; no personal data
 
 

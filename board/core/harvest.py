@@ -78,6 +78,7 @@ class Harvest:
     people: tuple[PersonRow, ...]  # everyone active or on the wall in the span
     coaches: tuple[CoachRow, ...]
     level_names: tuple[str, ...]  # bottom first
+    level_slots: tuple[tuple[str, ...], ...]  # each level's slots, bottom first
     wall_before: dict[str, int]  # slot -> person id at the start
     wall_after: dict[str, int]  # slot -> person id at the end
     awards: tuple[Award, ...]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from board.core.harvest import Harvest
+
 
 class SlotStatus(StrEnum):
     EMPTY = "empty"
@@ -83,6 +85,7 @@ class Snapshot:
     pad_window: PadWindowView | None = None
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
+    harvest: Harvest | None = None  # a period's look back, shown instead of the wall while it lasts
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:

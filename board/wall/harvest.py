@@ -124,6 +124,7 @@ def compute_harvest(events: Iterable[WallEvent], settings: WallSettings, span: P
         board_id=settings.board_id, language=settings.language, span=span, count=len(in_span),
         previous_count=previous_count, per_day=tuple((day, per_day[day]) for day in days),
         people=tuple(people), coaches=coaches, level_names=level_names,
+        level_slots=tuple(tuple(level.slots) for level in settings.levels),
         wall_before={slot: person for person, slot in before[0].items()},
         wall_after={slot: person for person, slot in after[0].items()},
         awards=awards,

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from board.wall import rules
 from board.wall.harvest import closing_drafts
-from board.wall.reports import harvest_of
-from board.core.harvest import PeriodSpan
+from board.wall.reports import harvest_of, resolve_span
+from board.core.harvest import Harvest, PeriodSpan
 from board.core.clock import Clock, elapsed, later
 from board.core.settings import PAD, WallSettings
 from board.core.errors import CommandError
@@ -49,6 +49,7 @@ NAME_MAX = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
+EXTERNAL_EVENTS_SHOWN = 10_000  # the CLI's events a running wall looks at for a harvest to show
 
 
 def clean_name(name: str) -> str:
@@ -102,6 +103,7 @@ class WallService:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._message: tuple[str, datetime] | None = None
+        self._harvest: tuple[Harvest, datetime] | None = None  # on the screen until then
         self._enrollment: Enrollment | None = None
         self._version = 0
         # Nothing is recorded here: a read-only look (`wallboard status`) next to the
@@ -134,8 +136,21 @@ class WallService:
         return recorded
 
     def tick(self) -> list[WallEvent]:
-        """Record whatever the passing of time decides (move windows, pad, period)."""
-        return self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
+        """Record whatever the passing of time decides (move windows, pad, period); end what was shown for a while."""
+        recorded = self.record(rules.expire(self.state, self.people, self.config, self.clock.now()))
+        self._end_shown()
+        return recorded
+
+    def _end_shown(self) -> None:
+        """A message or a harvest whose time on the screen is over goes."""
+        now = self.clock.now()
+        ended = False
+        if self._message and now >= self._message[1]:
+            self._message, ended = None, True
+        if self._harvest and now >= self._harvest[1]:
+            self._harvest, ended = None, True
+        if ended:
+            self._publish_snapshot()
 
     def record(self, drafts: list[Draft]) -> list[WallEvent]:
         """Write drafts in one transaction, fold them into the state, tell listeners.
@@ -155,7 +170,10 @@ class WallService:
         new_start = datetime.fromisoformat(opening.details["starts_at"])
         closed_early = new_start < period.ends_at
         span = PeriodSpan(period.starts_at, min(period.ends_at, new_start), period.id, period.goal)
-        return closing_drafts(harvest_of(self.store, self.config, span), closed_early)
+        harvest = harvest_of(self.store, self.config, span, self.people)
+        if self.config.harvest.show_hours > 0:
+            self._harvest = harvest, later(self.clock.now(), timedelta(hours=self.config.harvest.show_hours))
+        return closing_drafts(harvest, closed_early)
 
     def _write(self, drafts: list[Draft]) -> list[WallEvent]:
         if not drafts:
@@ -176,12 +194,15 @@ class WallService:
         self.store.checkpoint(self.state, self._folded_seq)
         for event in events:
             notify(self.listeners, "on_event", event)
+        self._show_requested_harvest(events)
         self._publish_snapshot()
 
     def next_deadline(self) -> datetime | None:
         moments = [rules.next_deadline(self.state, self.config)]
         if self._message:
             moments.append(self._message[1])
+        if self._harvest:
+            moments.append(self._harvest[1])
         if self._enrollment:
             moments.append(self._enrollment.until)
         return min((m for m in moments if m is not None), default=None)
@@ -222,8 +243,9 @@ class WallService:
         if state.pad and state.pad.coach_id in people.coaches:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
+        harvest = self._harvest[0] if self._harvest and now < self._harvest[1] else None
         return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)))
+                        recent, moved_up, pad, message, tuple(sorted(state.offline)), harvest)
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
@@ -319,6 +341,39 @@ class WallService:
     def _directory_changed(self, events: list[WallEvent]) -> None:
         self.people = self.store.load_directory()
         self._after_write(events)
+
+    def show_harvest(self, period: str, seconds: float) -> WallEvent:
+        """Show a period's harvest on the screen (`seconds` 0: stop showing it).
+
+        Recorded, so a wall running in another process than the asking CLI shows it too.
+        """
+        span = resolve_span(self.store, self.config, period, self.clock.now())
+        return self.record([Draft(EventType.HARVEST_SHOWN, details={
+            "period_id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat(),
+            "goal": span.goal, "seconds": seconds})])[0]
+
+    def _show_requested_harvest(self, events: list[WallEvent]) -> None:
+        for event in events:
+            if event.type is not EventType.HARVEST_SHOWN:
+                continue
+            details = event.details
+            until = later(event.at, timedelta(seconds=details["seconds"]))
+            if until <= self.clock.now():
+                self._harvest = None
+                continue
+            span = PeriodSpan(datetime.fromisoformat(details["starts_at"]), datetime.fromisoformat(details["ends_at"]),
+                              details["period_id"], details["goal"])
+            self._harvest = harvest_of(self.store, self.config, span, self.people), until
+
+    def show_last_harvest(self) -> None:
+        """At start: a period that began less than `show_hours` ago still shows the last one's harvest."""
+        periods = self.store.periods()
+        if len(periods) < 2 or self.config.harvest.show_hours <= 0:
+            return
+        until = later(periods[-1].starts_at, timedelta(hours=self.config.harvest.show_hours))
+        if self.clock.now() < until:
+            self._harvest = harvest_of(self.store, self.config, periods[-2], self.people), until
+            self._publish_snapshot()
 
     def show_message(self, text: str, seconds: float) -> datetime:
         until = later(self.clock.now(), timedelta(seconds=seconds))
@@ -445,6 +500,7 @@ class WallService:
     def start(self) -> None:
         """Catch up with the clock, then run the scanner and the service loop on their own threads."""
         self.tick()
+        self.show_last_harvest()
         self._threads = [
             threading.Thread(target=self._scan_forever, name="scanner", daemon=True),
             threading.Thread(target=self._serve_forever, name="service", daemon=True),
@@ -500,9 +556,6 @@ class WallService:
     def _serve(self, item: Any) -> None:
         if item is None:
             self.tick()
-            if self._message and self.clock.now() >= self._message[1]:
-                self._message = None
-                self._publish_snapshot()
             if self._enrollment and self.clock.now() >= self._enrollment.until:
                 self._enrollment.future.set_exception(CommandError.said("timeout", "error.enroll_timeout"))
                 self._enrollment = None
@@ -531,8 +584,10 @@ class WallService:
 
     def _fold_external_writes(self) -> None:
         """Fold every event recorded after ours, in log order, and re-read who is who."""
+        external = self.store.events_since(self._folded_seq, EXTERNAL_EVENTS_SHOWN)
         self.people = self.store.load_directory()
         self.state, self._folded_seq = self.store.replay(self.state, self._folded_seq)
+        self._show_requested_harvest(external)
 
     def _reload(self) -> None:
         self.people = self.store.load_directory()
