@@ -688,9 +688,13 @@ def write_file(path: Path, data: bytes) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the printable report (PDF) here.")
 @click.option("--poster", is_flag=True, help="One A3 poster instead of A4 pages.")
 @click.option("--language", type=click.Choice(["nl", "en"]), help="Language of the report; default: the wall's.")
+@click.option("--show", "show_minutes", type=click.IntRange(0, 1440), is_flag=False, flag_value=15, default=None,
+              help="Show it on the running wall's screen for this many minutes (default 15; 0 ends it).")
 @click.pass_context
-def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None) -> None:
-    """The harvest of a period: its awards, and with --out the printable report for the harvest session."""
+def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None,
+            show_minutes: int | None) -> None:
+    """The harvest of a period: its awards, with --out the printable report for the harvest session,
+    with --show on the wall's screen."""
     from board.wall.reports import harvest_of, resolve_span
 
     config = _config(ctx)
@@ -699,6 +703,9 @@ def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool
     with running_wall(config, {}, SystemClock(config.tz)) as service:
         span = resolve_span(service.store, config, period_spec, service.clock.now())
         result = harvest_of(service.store, config, span)
+        if show_minutes is not None:
+            service.show_harvest(period_spec, show_minutes * 60)
+            click.echo(text("harvest.showing", language, minutes=show_minutes))
     if out is None:
         click.echo(text("report.title", language, board=result.board_id))
         for award in result.awards:

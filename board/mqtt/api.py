@@ -20,6 +20,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from datetime import timedelta
+
+from board.core.clock import later
 from board.core.errors import CommandError
 from board.core.events import EventType
 from board.mqtt import commands as c
@@ -174,6 +177,11 @@ def people_list(service: WallService, request: c.PeopleList) -> dict:
     return {"people": [person_data(service, person) for person in people if request.archived or not person.archived]}
 
 
+def display_harvest(service: WallService, request: c.DisplayHarvest) -> dict:
+    event = service.show_harvest(request.period, request.seconds)
+    return {"until": later(event.at, timedelta(seconds=request.seconds)).isoformat()}
+
+
 def export_get(service: WallService, request: c.ExportGet) -> dict:
     span = resolve_span(service.store, service.config, request.period, service.clock.now())
     rows = export_rows(service.store, service.config, request.table, span)
@@ -207,7 +215,8 @@ HANDLERS: dict[str, Handler] = {
     "coach/add": coach_add, "coach/remove": coach_remove, "goal/set": goal_set, "period/close": period_close,
     "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
     "state/get": state_get, "events/get": events_get, "people/list": people_list,
-    "display/message": display_message, "export/get": export_get, "health": Health(),
+    "display/message": display_message, "export/get": export_get,
+    "display/harvest": display_harvest, "health": Health(),
 }
 
 

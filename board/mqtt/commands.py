@@ -191,6 +191,12 @@ class Health(Request):
     pass
 
 
+class DisplayHarvest(Request):
+    period: str = Field("last", max_length=22, pattern=r"^(current|last|[0-9]{1,12})$",
+                        description="`last` (the period that ended), `current` or a period id.")
+    seconds: int = Field(600, ge=0, le=86400, description="How long the screen shows it; 0 ends a harvest shown now.")
+
+
 PeriodSpec = Annotated[str, StringConstraints(
     max_length=22, pattern=r"^(current|last|all|[0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$")]
 PERIOD_FIELD_HELP = "`current`, `last`, a period id, `all` or `FROM..TO` (dates YYYY-MM-DD, both included)."
@@ -288,6 +294,10 @@ COMMANDS: dict[str, Command] = {
                 {"archived": False}, {"people": [_PERSON]}),
         Command("display/message", DisplayMessage, "Show a text on the screen for a number of seconds.",
                 {"text": "Koffie staat klaar!", "seconds": 60}, {"until": "2025-03-12T15:05:00+01:00"}),
+        Command("display/harvest", DisplayHarvest,
+                "Show a period's harvest on the screen (its awards, who climbed, the wall before and after) "
+                "for a while; recorded as a `harvest_shown` event.",
+                {"period": "last", "seconds": 900}, {"until": "2025-03-12T15:19:00+01:00"}),
         Command("export/get", ExportGet,
                 "One page of an export table (as `wallboard export` writes it), oldest first: `next` is the "
                 "`after` of the following page, `more` says whether there is one.",

@@ -299,3 +299,14 @@ def test_closing_a_period_answers_with_its_awards(running):
     awards = running.ok("period/close")["awards"]
     assert [award["award"] for award in awards] == ["team", "most_attempts", "first_attempt", "coach"]
     assert awards[1]["winners"] == [{"id": people["Sanne"], "name": "Sanne", "value": 1}]
+
+
+def test_display_harvest_shows_a_period_on_the_screen_until_told_otherwise(running):
+    assert running.error("display/harvest", {"period": "last"}) == "not_found"  # no period has ended yet
+    running.ok("period/close")
+    until = running.ok("display/harvest", {"period": "last", "seconds": 900})["until"]
+    assert until > running.ok("state/get")["state"]["period"]["starts_at"]
+    running.wait_until(lambda: running.service.snapshot().harvest is not None)
+    running.ok("display/harvest", {"period": "last", "seconds": 0})
+    running.wait_until(lambda: running.service.snapshot().harvest is None)
+    assert running.error("display/harvest", {"period": "2026-01-01..2026-01-02"}) == "invalid_request"
