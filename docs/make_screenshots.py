@@ -20,6 +20,8 @@ def main() -> None:
     attempt = WallEvent(seq=1, at=SAMPLE_NOW, type=EventType.ATTEMPT_CONFIRMED, person_id=1, coach_id=1,
                         details={"person_name": "Sanne de Vries", "coach_name": "Mo"})
     goal = WallEvent(seq=2, at=SAMPLE_NOW, type=EventType.GOAL_REACHED, details={"count": 100})
+    refused = WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED, person_id=1, coach_id=1,
+                        details={"person_name": "Sanne de Vries", "coach_name": "Mo", "reason": "duplicate"})
     sample = sample_snapshot()
     reached = replace(sample, period=replace(sample.period, count=100, today=11))
     shots = {  # name: (snapshot, settings, events, seconds into the celebration)
@@ -29,6 +31,7 @@ def main() -> None:
         "screen-portrait.png": (sample, full_hd.model_copy(update={"portrait": True}), (), 0),
         "screen-celebration.png": (sample, full_hd, (attempt,), 0.9),
         "screen-goal.png": (reached, full_hd, (goal,), 2.5),
+        "screen-refused.png": (sample, full_hd, (refused,), 1.0),
     }
     for name, (snapshot, config, events, seconds) in shots.items():
         print(render_png(snapshot, config, DOCS / name, events=events, seconds_into_celebration=seconds))

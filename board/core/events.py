@@ -36,6 +36,10 @@ class EventType(StrEnum):
     JOURNEY_SHOWN = "journey_shown"  # someone looked at their own card; no personal data
 
 
+# Refusals (`attempt_rejected` reasons) that someone at the wall caused and is told about, kindly.
+EXPLAINED_REFUSALS = frozenset({"self_confirm", "duplicate", "unknown_badge"})
+
+
 @dataclass(frozen=True)
 class Draft:
     """An event the rules want recorded; the store gives it `seq` and `at`."""
