@@ -22,6 +22,7 @@ from board.wall.service import WallService
 from render.config import DisplayConfig
 from render.samples import photo_for
 from render.screenshot import render_png
+from sensors.events import TagSeen
 from store.repository import Store
 
 DOCS = Path(__file__).parent
@@ -114,6 +115,9 @@ def main() -> None:
             if language == "nl":
                 print(render_png(snapshot, screen.model_copy(update={"portrait": True}),
                                  DOCS / "harvest-screen-portrait.png"))
+                lotte = next(person.card for person in DEMO_PEOPLE if person.name == "Lotte")
+                service.handle(TagSeen("pad", lotte))  # Lotte taps her own card on the pad
+                print(render_png(service.snapshot(), screen, DOCS / "screen-journey.png"))
                 poster = Path(scratch) / "poster.pdf"
                 write_report(harvest, service.config, poster, language, poster=True)
                 subprocess.run(["pdftoppm", "-png", "-r", "45", "-singlefile", str(poster), str(DOCS / "harvest-poster")],

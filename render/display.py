@@ -32,6 +32,7 @@ from board.core.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.harvest import HarvestPainter
+from render.journey import draw_journey
 from render.scene import WallPainter
 from render.theme import CORK
 
@@ -218,7 +219,7 @@ class WallDisplay(Closeable):
         offset = shift_offset(now, self.config.burn_in_shift_minutes, self.config.burn_in_shift_pixels)
         # The celebration's number, not its id(): a new one may take the address of the one just ended.
         showing = self._cheers_started if self.celebration is not None else None
-        key = (night, offset, showing, harvest is not None)
+        key = (night, offset, showing, harvest is not None, self.snapshot.journey)
         animating = self.celebration is not None and not self.celebration.still
         if not dirty and key == self._presented and not animating and not self.needs_frame():
             return False
@@ -275,6 +276,9 @@ class WallDisplay(Closeable):
                 frame.fill(CORK)
             canvas = self.harvest_painter.canvas if self.snapshot.harvest is not None else self.painter.canvas
             frame.blit(canvas, offset)
+            if self.snapshot.journey is not None:
+                draw_journey(frame, self.snapshot.journey, self.painter.fonts, self.painter.photos,
+                             self.painter.layout.px, offset)
             if self.celebration is not None:
                 self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset)
             if night == "dim":

@@ -161,13 +161,16 @@ class Store:
             return [PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
                     for p in session.scalars(select(Period).order_by(Period.id))]
 
-    def log_until(self, types: Collection[EventType], until: datetime, always: Collection[EventType] = ()) -> list[WallEvent]:
-        """Events of `types` before `until`, and of `always` at any time, in log order."""
+    def log_until(self, types: Collection[EventType], until: datetime, always: Collection[EventType] = (),
+                  person_id: int | None = None) -> list[WallEvent]:
+        """Events of `types` before `until`, and of `always` at any time, in log order; `person_id`
+        keeps one person's events of `types` (those of `always` stay, whoever they are about)."""
+        kept = or_(Event.at < until, Event.type.in_([str(t) for t in always]))
+        if person_id is not None:
+            kept = kept & or_(Event.person_id == person_id, Event.type.in_([str(t) for t in always]))
         with self.read() as session:
             rows = session.scalars(
-                select(Event).where(Event.type.in_([str(t) for t in (*types, *always)]),
-                                    or_(Event.at < until, Event.type.in_([str(t) for t in always])))
-                .order_by(Event.seq)
+                select(Event).where(Event.type.in_([str(t) for t in (*types, *always)]), kept).order_by(Event.seq)
             )
             return [to_wall_event(row, self.config.tz) for row in rows]
 

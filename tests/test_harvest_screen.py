@@ -84,3 +84,24 @@ def test_the_harvest_fits_a_portrait_screen_and_one_without_awards(wall, tmp_pat
     assert [award.kind for award in snapshot.harvest.awards] == ["team"]
     picture = pygame.image.load(render_png(snapshot, SCREEN.model_copy(update={"portrait": True}), tmp_path / "p.png"))
     assert picture.get_size() == (720, 1280)
+
+
+def test_tapping_your_own_card_on_the_pad_shows_your_journey_for_a_few_seconds(wall, tmp_path):
+    from tests.harness import DAAN
+
+    wall.show("A1", SANNE)
+    wall.tap("A1", MO_BADGE)
+    wall.show("A1")
+    wall.show("B2", SANNE)
+    wall.show("A2", DAAN)
+    recorded = wall.tap("pad", SANNE)
+    assert [(e.type, e.person_id, e.details) for e in recorded] == [(EventType.JOURNEY_SHOWN, None, {})]
+    journey = wall.service.snapshot().journey
+    assert (journey.name, journey.attempts_now, journey.attempts_before) == ("Sanne", 1, 0)
+    assert [level for _at, level in journey.steps] == [0, 1] and journey.next_level == "Top"
+    shown = pygame.image.load(render_png(wall.service.snapshot(), SCREEN, tmp_path / "journey.png"))
+    assert shown.get_at((230, 125))[:3] == (250, 245, 232)  # the paper card over the wall
+    wall.wait(9)
+    assert wall.service.snapshot().journey is None
+    gone = pygame.image.load(render_png(wall.service.snapshot(), SCREEN, tmp_path / "wall.png"))
+    assert gone.get_at((230, 125))[:3] != (250, 245, 232)

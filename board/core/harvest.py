@@ -100,3 +100,26 @@ class Harvest:
         before = {person: slot for slot, person in self.wall_before.items()}
         after = {person: slot for slot, person in self.wall_after.items()}
         return {person for person in before.keys() | after.keys() if before.get(person) != after.get(person)}
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One person's own story on the wall, shown when they tap their card on the pad."""
+
+    language: str
+    name: str
+    photo: str | None
+    level_names: tuple[str, ...]  # bottom first
+    steps: tuple[tuple[datetime, int], ...]  # (when, level) each time their card reached another level
+    attempts_now: int  # this period
+    attempts_before: int  # the period before
+
+    @property
+    def level(self) -> int | None:
+        return self.steps[-1][1] if self.steps else None
+
+    @property
+    def next_level(self) -> str | None:
+        """The name of the level above theirs; None at the top."""
+        level = self.level if self.level is not None else -1
+        return self.level_names[level + 1] if level + 1 < len(self.level_names) else None

@@ -123,6 +123,8 @@ class HarvestSettings(Section):
     show_hours: float = Field(default=4.0, ge=0, le=168,
                               description="the screen shows last period's harvest this long into a new one")
     working_days: list[Weekday] = Field(default=list(WORKING_WEEK), min_length=1, max_length=7)
+    journey_seconds: float = Field(default=8.0, ge=0, le=120,
+                                   description="how long someone's own journey shows after they tap their card on the pad")
     awards: Awards = Awards()
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from board.core.harvest import Harvest
+from board.core.harvest import Harvest, Journey
 
 
 class SlotStatus(StrEnum):
@@ -86,6 +86,7 @@ class Snapshot:
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
     harvest: Harvest | None = None  # a period's look back, shown instead of the wall while it lasts
+    journey: Journey | None = None  # someone's own card tapped on the pad: shown over the wall for a moment
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from board.core.events import Draft, EventType, WallEvent
-from board.core.harvest import Award, CoachRow, Harvest, PeriodSpan, PersonRow, Winner
+from board.core.harvest import Award, CoachRow, Harvest, Journey, PeriodSpan, PersonRow, Winner
 from board.core.i18n import Texts
 from board.core.settings import AwardKind, WallSettings
 from board.core.state import WallState, apply
@@ -245,3 +245,29 @@ def closing_drafts(harvest: Harvest, closed_early: bool) -> list[Draft]:
         "people_tried": sum(1 for row in harvest.people if row.attempts), "closed_early": closed_early,
     })
     return [totals] + [Draft(EventType.AWARD_GIVEN, details=award.as_details(span.id)) for award in harvest.awards]
+
+
+JOURNEY_EVENTS = frozenset({
+    EventType.CARD_PLACED, EventType.CARD_MOVED, EventType.CARD_OFF_WALL, EventType.MOVE_CORRECTED,
+    EventType.ATTEMPT_CONFIRMED, EventType.ATTEMPT_VOIDED,
+})
+
+
+def compute_journey(events: Iterable[WallEvent], settings: WallSettings, person_id: int, name: str,
+                    photo: str | None, current: PeriodSpan | None, previous: PeriodSpan | None) -> Journey:
+    """A person's levels over time and their attempts now and the period before, from the log."""
+    fold = _Fold()
+    levels = {slot: index for index, level in enumerate(settings.levels) for slot in level.slots}
+    steps: list[tuple[datetime, int]] = []
+    for event in events:
+        fold.apply(event)
+        slot = fold.wall.last_slot.get(person_id)
+        if event.person_id == person_id and slot in levels and (not steps or steps[-1][1] != levels[slot]):
+            steps.append((event.at, levels[slot]))
+    counted = [a for a in fold.attempts if a.person_id == person_id and a.id not in fold.voided]
+
+    def attempts_in(span: PeriodSpan | None) -> int:
+        return 0 if span is None else sum(1 for a in counted if span.starts_at <= a.at < span.ends_at)
+
+    return Journey(settings.language, name, photo, tuple(level.name for level in settings.levels), tuple(steps),
+                   attempts_in(current), attempts_in(previous))

@@ -11,14 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 from board.core.clock import later
 from board.core.errors import CommandError
 from board.core.events import EventType
-from board.core.harvest import Harvest, PeriodSpan
+from board.core.harvest import Harvest, Journey, PeriodSpan
 from board.core.settings import WallSettings
-from board.core.state import Directory
+from board.core.state import Directory, PersonInfo
 from board.wall import rules
-from board.wall.harvest import HARVEST_EVENTS, compute_harvest
+from board.wall.harvest import HARVEST_EVENTS, JOURNEY_EVENTS, compute_harvest, compute_journey
 from store.repository import Store
 
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)  # before any wall recorded anything
+BEYOND = datetime(9000, 1, 1, tzinfo=UTC)  # after anything a wall will record
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 # Known after the span too: a void takes an attempt out of any period; names and archiving are current.
 _ALWAYS = (EventType.ATTEMPT_VOIDED, EventType.PERSON_UPDATED, EventType.PERSON_ARCHIVED)
@@ -76,3 +77,13 @@ def harvest_of(store: Store, settings: WallSettings, span: PeriodSpan, people: D
     photos = {person.id: str(settings.photos_dir / person.photo)
               for person in people.people.values() if person.photo}
     return dataclasses.replace(harvest, photos=photos)
+
+
+def journey_of(store: Store, settings: WallSettings, person: PersonInfo) -> Journey:
+    """What a person sees of themselves when they tap their card on the pad."""
+    periods = store.periods()
+    current = periods[-1] if periods else None
+    previous = periods[-2] if len(periods) > 1 else None
+    events = store.log_until(JOURNEY_EVENTS, BEYOND, person_id=person.id, always=(EventType.ATTEMPT_VOIDED,))
+    photo = str(settings.photos_dir / person.photo) if person.photo else None
+    return compute_journey(events, settings, person.id, person.name, photo, current, previous)

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from board.wall import rules
 from board.wall.harvest import closing_drafts
-from board.wall.reports import harvest_of, resolve_span
-from board.core.harvest import Harvest, PeriodSpan
+from board.wall.reports import harvest_of, journey_of, resolve_span
+from board.core.harvest import Harvest, Journey, PeriodSpan
 from board.core.clock import Clock, elapsed, later
 from board.core.settings import PAD, WallSettings
 from board.core.errors import CommandError
@@ -104,6 +104,7 @@ class WallService:
         self._threads: list[threading.Thread] = []
         self._message: tuple[str, datetime] | None = None
         self._harvest: tuple[Harvest, datetime] | None = None  # on the screen until then
+        self._journey: tuple[Journey, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
         # Nothing is recorded here: a read-only look (`wallboard status`) next to the
@@ -124,6 +125,8 @@ class WallService:
                     self.state, self.people, self.config, reader, uid, now)
             case TagSeen(reader, uid):
                 drafts = rules.tag_seen(self.state, self.people, self.config, reader, uid, now)
+                if drafts and drafts[0].type is EventType.JOURNEY_SHOWN:
+                    self._show_journey(self.people.card_owner(uid))
             case TagGone(reader, uid):
                 drafts = rules.tag_gone(self.state, self.people, self.config, reader, uid, now)
             case ReaderOffline(reader, error):
@@ -141,14 +144,21 @@ class WallService:
         self._end_shown()
         return recorded
 
+    def _show_journey(self, person: PersonInfo) -> None:
+        """Their own card on the pad: the screen tells the person their story (the log only that it happened)."""
+        until = later(self.clock.now(), timedelta(seconds=self.config.harvest.journey_seconds))
+        self._journey = journey_of(self.store, self.config, person), until
+
     def _end_shown(self) -> None:
-        """A message or a harvest whose time on the screen is over goes."""
+        """A message, a harvest or a journey whose time on the screen is over goes."""
         now = self.clock.now()
         ended = False
         if self._message and now >= self._message[1]:
             self._message, ended = None, True
         if self._harvest and now >= self._harvest[1]:
             self._harvest, ended = None, True
+        if self._journey and now >= self._journey[1]:
+            self._journey, ended = None, True
         if ended:
             self._publish_snapshot()
 
@@ -203,6 +213,8 @@ class WallService:
             moments.append(self._message[1])
         if self._harvest:
             moments.append(self._harvest[1])
+        if self._journey:
+            moments.append(self._journey[1])
         if self._enrollment:
             moments.append(self._enrollment.until)
         return min((m for m in moments if m is not None), default=None)
@@ -244,8 +256,9 @@ class WallService:
             pad = PadWindowView(people.coaches[state.pad.coach_id].name, state.pad.until)
         message = self._message[0] if self._message and now < self._message[1] else None
         harvest = self._harvest[0] if self._harvest and now < self._harvest[1] else None
+        journey = self._journey[0] if self._journey and now < self._journey[1] else None
         return Snapshot(self._version, self.config.board_id, self.config.language, now, levels, period_view,
-                        recent, moved_up, pad, message, tuple(sorted(state.offline)), harvest)
+                        recent, moved_up, pad, message, tuple(sorted(state.offline)), harvest, journey)
 
     def _slot_view(self, slot: str, person_id: int | None) -> SlotView:
         person = None
