@@ -668,19 +668,20 @@ def export(ctx: click.Context, table: str, period_spec: str, out_format: str, ou
     if out is None:
         click.echo(data, nl=False)
         return
-    with friendly_errors(config.language):
-        write_file(out, data.encode("utf-8"))
+    with written_whole(out, config.language) as partial:
+        partial.write_bytes(data.encode("utf-8"))
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Whole or not at all: written beside the target, then renamed over it."""
+@contextmanager
+def written_whole(path: Path, language: str) -> Iterator[Path]:
+    """A file written whole or not at all: beside the target first, then renamed over it."""
     partial = path.with_name(path.name + ".partial")
     try:
-        partial.write_bytes(data)
+        yield partial
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise CliError(f"{path}: {exc.strerror}") from None
+        raise CliError(f"{path}: {exc.strerror}", language) from None
 
 
 @main.command()
@@ -713,14 +714,8 @@ def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool
         return
     from board.app.report import write_report
 
-    with friendly_errors(language):
-        partial = out.with_name(out.name + ".partial")
-        try:
-            pages = write_report(result, config, partial, language, poster)
-            os.replace(partial, out)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise CliError(f"{out}: {exc.strerror}", language) from None
+    with written_whole(out, language) as partial:
+        pages = write_report(result, config, partial, language, poster)
     click.echo(text("report.written", language, path=out, pages=pages))
 
 
