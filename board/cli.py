@@ -21,7 +21,7 @@ from board.app.config import Config, load_config
 from board.core.settings import PAD
 from board.core.errors import CommandError, WallboardError
 from board.core.events import EventType, WallEvent
-from board.core.i18n import DEFAULT_LANGUAGE, text
+from board.core.i18n import DEFAULT_LANGUAGE, command_help, text
 from board.core.listener import BoardListener
 from board.app.runtime import MqttInterface
 from board.wall.service import WallService
@@ -85,6 +85,26 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
     ctx.obj = {"config_path": config_path}
+    localise_help(main, wall_language(config_path))
+
+
+def wall_language(config_path: Path) -> str:
+    """The language of the wall this command is about; Dutch, the default, without a readable config."""
+    try:
+        return load_config(config_path).language
+    except WallboardError:
+        return DEFAULT_LANGUAGE
+
+
+def localise_help(group: click.Group, language: str, path: tuple[str, ...] = ()) -> None:
+    """Give every subcommand its help text in the wall's language (click shows it after this callback)."""
+    for name, command in group.commands.items():
+        key = " ".join((*path, name))
+        translated = command_help(key, language)
+        if translated is not None:
+            command.help, command.short_help = translated, None
+        if isinstance(command, click.Group):
+            localise_help(command, language, (*path, name))
 
 
 # -- setting up -------------------------------------------------------------------

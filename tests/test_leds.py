@@ -102,7 +102,7 @@ def test_an_attempt_that_did_not_count_blinks_the_bottom_led_three_times_and_pla
         assert bottom == [0, 1] * 3  # off, back on: three short blinks, nothing else moves
         assert all(frame[1:3] == (1, 1) and frame[3] == 0.7 for frame in recorder.frames)
         leds.on_event(WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED,
-                                details={"reason": "no_window"}))  # nobody to tell: nothing happens
+                                details={"reason": "no_card"}))  # a badge on an empty slot: nothing to tell
         leds.wait_idle()
         assert len(recorder.frames) == 6
         assert states(factory) == (1, 1, 1, 0.7, 0, 0, 0, 0, 0, 0)

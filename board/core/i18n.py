@@ -375,6 +375,45 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+# What `wallboard <command> --help` says in Dutch; English is the commands' own docstrings.
+_HELP_NL: dict[str, str] = {
+    "init": "Schrijf een voorbeeldconfiguratie (3 niveaus van 10 vakken) en maak de database.",
+    "db": "Onderhoud van de database.",
+    "db upgrade": "Breng de database naar het nieuwste schema (gebeurt ook bij elke start).",
+    "db rebuild": "Bereken uit het logboek opnieuw waar elke kaart hangt.",
+    "run": "Laat de muur draaien volgens de configuratie, tot hij gestopt wordt.",
+    "demo": "Open de voorbeeldmuur in een venster: sleep polaroids en coachbadges (h voor hulp).",
+    "status": "Laat zien waar elke kaart hangt, de periode en de thermometer.",
+    "screenshot": "Teken wat het scherm nu laat zien in een PNG, zonder scherm.",
+    "person": "Mensen op de muur.",
+    "person add": "Registreer iemand, eventueel met de kaart.",
+    "person list": "Iedereen op de muur: id, naam, vak en kaarten.",
+    "person rename": "Geef iemand (naam of id) een andere naam; oude gebeurtenissen houden de oude.",
+    "person archive": "Haal iemand voorgoed van de muur: de kaart is weer vrij, de geschiedenis blijft.",
+    "person photo": "Zet iemands foto vanuit elke telefoonfoto (rechtop gedraaid, verkleind, als JPEG bewaard).",
+    "coach": "Coaches en hun badges.",
+    "coach add": "Registreer een coachbadge; alleen geregistreerde badges bevestigen pogingen.",
+    "coach list": "De coaches wier badges pogingen bevestigen.",
+    "coach remove": "Zet een coach (naam of id) stop: de badge bevestigt niets meer.",
+    "goal": "Het doel van de thermometer.",
+    "goal set": "Zet het doel (bevestigde pogingen) van deze of de volgende periode.",
+    "attempt": "Bevestigde pogingen.",
+    "attempt list": "De pogingen van een periode, met hun id (om er een te schrappen).",
+    "attempt void": "Schrap een poging: ze blijft in de geschiedenis, met de reden, en telt niet meer.",
+    "move": "Waar de kaarten hangen.",
+    "move correct": "Zet het verslag recht: de kaart van NAAM hangt echt in VAK (of \"off\": niet op de muur).",
+    "period": "Periodes: de tijd die de thermometer telt.",
+    "period close": "Sluit de periode nu af: de prijzen worden uitgereikt en de volgende periode begint.",
+    "export": "Exporteer pogingen, verplaatsingen, gebeurtenissen of mensen als CSV of JSON (UTF-8; kolommen in "
+              "docs/export.md).",
+    "harvest": "De oogst van een periode: de prijzen, met --out het rapport om af te drukken, met --show op het "
+               "scherm van de muur.",
+    "replay": "Speel een scenario (de JSON-regels die `demo --scenario` leest) af op de niveaus, mensen en regels "
+              "van deze muur, op een kopie van de database (tenzij --record).",
+    "doctor": "Controleer de hardware; stop eerst de muur (die houdt de SPI-bus bezet).",
+    "bench": "Meet de snelheid; toont de uitkomsten als JSON.",
+}
+
 # Counted words: (one, many).
 _PLURALS: dict[str, dict[str, tuple[str, str]]] = {
     "nl": {
@@ -453,3 +492,8 @@ class Texts:
 def text(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
     """One string, for code that prints a line rather than drawing a screen."""
     return Texts(language)(key, **values)
+
+
+def command_help(command: str, language: str) -> str | None:
+    """The help of `wallboard <command>` in `language`, or None to keep the command's own (English) text."""
+    return _HELP_NL.get(command) if language == "nl" else None
