@@ -6,15 +6,27 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECK_STAMP := $(VENV)/.check-installed
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
+# Names in Arabic, Chinese or with an emoji: the screen falls back to these (render/text.py).
+FONTS  := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: demo test test-dates bench venv system-packages clean
+.PHONY: demo test test-dates check format bench venv system-packages clean check-pi check-arm64
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q
+
+# Slow proofs for the Pi, not part of `make test` (pyproject.toml deselects `slow`): the aarch64 pygame wheel pip would
+# install has KMSDRM (downloads it), and deploy/install.sh works on arm64 Debian
+# (debootstrap + qemu-user-static; root; ~15-25 minutes, see docs/install.md).
+check-pi: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+check-arm64:
+	deploy/check-arm64.sh
 
 # The suite again at moments that stress the wall (tests/timeshift moves the clock
 # of every Python process of the run; monotonic time stays real): just after a
@@ -27,6 +39,20 @@ test-dates: $(STAMP) system-packages
 	WALLBOARD_TEST_NOW=2027-10-31T00:45:00Z TZ=America/Sao_Paulo $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2028-02-29T11:00:00Z $(BIN)/python -m pytest -q
 
+# Lint, format and types: ruff over everything, mypy strict on board/core and board/wall.
+check: $(CHECK_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(CHECK_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(CHECK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[check]'
+	touch $(CHECK_STAMP)
+
 bench: $(STAMP)
 	$(BIN)/wallboard bench --out bench-results.json
 
@@ -37,6 +63,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || $(MAKE) --no-print-directory apt-python-venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# pygame and pygame-ce share the `pygame` folder: drop the old one before installing -ce.
+	$(BIN)/python -m pip uninstall -q -y pygame 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -46,18 +74,26 @@ apt-python-venv:
 	apt-get update -q && $(APT) install python3-venv
 
 # The MQTT tests start their own Mosquitto; they only need the binary, and the
-# TLS tests make their certificates with the openssl command. The harvest report
-# tests turn its PDF into pages with poppler's pdftoppm and pdftotext.
+# TLS tests make their certificates with the openssl command; systemd-analyze rates the unit.
+# The screen tests draw names in every script, so they need the fallback fonts.
+# The harvest report tests turn its PDF into pages with poppler's pdftoppm and pdftotext.
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
 		apt-get update -q && $(APT) install mosquitto mosquitto-clients; }
+	@[ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+		&& [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install $(FONTS)"; exit 1; fi; \
+		apt-get update -q && $(APT) install $(FONTS); }
 	@command -v openssl >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install openssl"; exit 1; fi; \
 		apt-get update -q && $(APT) install openssl; }
 	@command -v pdftoppm >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install poppler-utils"; exit 1; fi; \
 		apt-get update -q && $(APT) install poppler-utils; }
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install systemd"; exit 1; fi; \
+		apt-get update -q && $(APT) install systemd; }
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache bench-results.json

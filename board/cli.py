@@ -8,28 +8,28 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from board.dev import demo as demo_wall
-from board.core.clock import Clock, FakeClock, SystemClock
 from board.app.config import Config, load_config
-from board.core.settings import PAD
+from board.app.runtime import WallRuntime, build_readers, simulated_readers
+from board.app.systemd import Systemd
+from board.core.clock import FakeClock, SystemClock
 from board.core.errors import CommandError, WallboardError
 from board.core.events import EventType, WallEvent
 from board.core.i18n import DEFAULT_LANGUAGE, command_help, text
-from board.core.listener import BoardListener
-from board.app.runtime import MqttInterface
-from board.wall.service import WallService
-from board.dev.simulation import Simulation, read_scenario
+from board.core.settings import PAD
 from board.core.snapshot import SlotStatus, Snapshot
-from sensors.base import Reader
+from board.dev import demo as demo_wall
+from board.dev.simulation import Simulation, read_scenario
+from board.mqtt.discovery import software_version
+from board.wall.service import WallService
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
-from sensors.hardware import build_readers as build_hardware_readers
+from sensors.pins import process_pin_factory
 from store import migrate
 from store.repository import Store
 
@@ -67,6 +67,8 @@ def friendly_errors(language: str = DEFAULT_LANGUAGE) -> Iterator[None]:
         raise CliError(str(exc), language) from None
 
 
+
+
 def _config(ctx: click.Context) -> Config:
     with friendly_errors():
         return load_config(ctx.obj["config_path"])
@@ -77,6 +79,7 @@ def _config(ctx: click.Context) -> Config:
               default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG), show_default=DEFAULT_CONFIG,
               help="Config file (or set WALLBOARD_CONFIG).")
 @click.option("--verbose", "-v", is_flag=True, help="Log debug details to stderr.")
+@click.version_option(software_version(), "--version", prog_name="wallboard", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Polaroid Wall: a wall of polaroids that counts every move and every coached attempt."""
@@ -105,6 +108,7 @@ def localise_help(group: click.Group, language: str, path: tuple[str, ...] = ())
             command.help, command.short_help = translated, None
         if isinstance(command, click.Group):
             localise_help(command, language, (*path, name))
+
 
 
 # -- setting up -------------------------------------------------------------------
@@ -164,34 +168,12 @@ def db_rebuild(ctx: click.Context) -> None:
 # -- running ------------------------------------------------------------------------
 
 
-def build_readers(config: Config) -> dict[str, Reader]:
-    """Simulated readers for kind = "sim", else the readers wired in [readers.wiring]."""
-    if config.readers.kind == "sim":
-        return demo_wall.simulated_readers(config)
-    with friendly_errors():
-        return build_hardware_readers(config.readers)
-
-
 @contextmanager
-def running_wall(config: Config, readers: dict[str, Reader], clock, listeners=(),
-                 live: bool = False) -> Iterator[WallService]:
-    """Start store and service in order; stop them in reverse.
-
-    A live wall (run, demo) records what time has brought since it last ran (a new
-    period first of all) and talks MQTT when enabled; the other commands only look
-    or add what they were asked to, next to a running service.
-    """
-    with ExitStack() as stack, friendly_errors(config.language):
-        store = stack.enter_context(Store(config))
-        service = WallService(config, store, readers, clock, listeners)
-        stack.callback(service.stop)
-        if live:
-            service.tick()
-        if live and config.mqtt.enabled:
-            interface = MqttInterface(config, service, store, readers)
-            interface.start()
-            stack.callback(interface.stop)
-        yield service
+def looking_at_wall(config: Config) -> Iterator[WallService]:
+    """The wall's store and service, for a command that only looks or adds what it was
+    asked to, next to a running service: no readers, no threads, nothing ticks."""
+    with friendly_errors(config.language), WallRuntime(config, SystemClock(config.tz), readers={}) as runtime:
+        yield runtime.service
 
 
 def wait_for_stop_signal(announce: Callable[[], None]) -> None:
@@ -207,27 +189,6 @@ def wait_for_stop_signal(announce: Callable[[], None]) -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def wall_outputs(config: Config, screen: bool,
-                 wall_clock: Clock) -> Iterator[tuple["WallDisplay | None", list[BoardListener]]]:
-    """The screen and the LED thermometer, opened before the service starts so a
-    screen that cannot be opened stops us with its reason, not halfway."""
-    from render.display import WallDisplay
-    from render.leds import LedThermometer, default_pin_factory
-
-    with ExitStack() as stack, friendly_errors():
-        listeners: list[BoardListener] = []
-        display = None
-        if screen:
-            display = stack.enter_context(WallDisplay(config.display, clock=wall_clock.now).open())
-            listeners.append(display)
-        if config.leds.enabled:
-            listeners.append(stack.enter_context(
-                LedThermometer(config.leds, config.display.schedule, pin_factory=default_pin_factory(),
-                               clock=wall_clock.now)))
-        yield display, listeners
 
 
 def draw_until_stopped(display: "WallDisplay") -> None:
@@ -247,18 +208,25 @@ def draw_until_stopped(display: "WallDisplay") -> None:
 def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
-    clock = SystemClock(config.tz)
-    with wall_outputs(config, not headless, clock) as (display, listeners), \
-            running_wall(config, build_readers(config), clock, listeners, live=True) as service:
-        for listener in listeners:
-            listener.on_snapshot(service.snapshot())
-        service.start()
-        announce = lambda: log.info(text("run.started", config.language, board=config.board_id))  # noqa: E731
-        if display is None:
-            wait_for_stop_signal(announce)
-        else:
-            announce()
-            draw_until_stopped(display)
+    systemd = Systemd()
+    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), live=True, screen=not headless,
+                                        leds=True, systemd=systemd) as runtime:
+        runtime.start()
+        started = text("run.started", config.language, board=config.board_id)
+        screen = f"; screen: {runtime.display.output.backend}" if runtime.display is not None else "; no screen"
+
+        def announce() -> None:
+            log.info(started)
+            systemd.ready(started + screen)
+
+        try:
+            if runtime.display is None:
+                wait_for_stop_signal(announce)
+            else:
+                announce()
+                draw_until_stopped(runtime.display)
+        finally:
+            systemd.stopping()
 
 
 class EventPrinter:
@@ -294,7 +262,7 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
 
     cards = [DemoCard(person.card, person.name, photo_for(person.name)) for person in demo_wall.DEMO_PEOPLE]
     badges = [DemoBadge(coach.badge, coach.name) for coach in demo_wall.DEMO_COACHES]
-    from render.display import DisplayError
+    from render.screen import DisplayError
 
     window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
     try:
@@ -327,32 +295,32 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
     """Open the example wall in a window: drag polaroids and coach badges (h for help)."""
     with friendly_errors():
         config = demo_wall.write_demo_config(data_dir, language)
-    readers = demo_wall.simulated_readers(config)
+    readers = simulated_readers(config)
     if scenario is not None:
         with friendly_errors():
             steps = read_scenario(scenario, readers)
         start = (start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz))
         clock = FakeClock(start, config.tz)
-        with running_wall(config, readers, clock, live=True) as service:
-            register_demo_people(service)
-            for event in Simulation(service, readers, clock).play(steps):
+        with friendly_errors(), WallRuntime(config, clock, readers=readers, live=True) as runtime:
+            register_demo_people(runtime.service)
+            for event in Simulation(runtime.service, readers, clock).play(steps):
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
         return
     demo_wall.hang_demo_cards(readers)
     window = None if headless else demo_window(config, readers, size)
     if window is not None:
-        with window, running_wall(config, readers, SystemClock(config.tz), [EventPrinter(), window],
-                                  live=True) as service:
-            register_demo_people(service)
-            window.on_snapshot(service.snapshot())
-            service.start()
+        with window, friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers=readers,
+                                                    listeners=[EventPrinter(), window], live=True) as runtime:
+            register_demo_people(runtime.service)
+            runtime.start()
             click.echo(text("demo.started", language, dir=data_dir), err=True)
             draw_until_stopped(window)
         return
     autoplay = demo_wall.Autoplay(readers, config)
-    with running_wall(config, readers, SystemClock(config.tz), [EventPrinter()], live=True) as service:
-        register_demo_people(service)
-        service.start()
+    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter()],
+                                        live=True) as runtime:
+        register_demo_people(runtime.service)
+        runtime.start()
         autoplay.start()
         try:
             wait_for_stop_signal(lambda: click.echo(text("demo.started", language, dir=data_dir), err=True))
@@ -369,7 +337,7 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show where every card is, the period and the thermometer."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         snapshot = service.snapshot()
     if as_json:
         click.echo(json.dumps(status_data(snapshot), ensure_ascii=False, indent=2))
@@ -386,7 +354,7 @@ def screenshot(ctx: click.Context, out: Path, with_night: bool) -> None:
     from render.screenshot import render_png
 
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         snapshot = service.snapshot()
     display = config.display if with_night else config.display.model_copy(update={"night": ()})
     with friendly_errors():
@@ -447,7 +415,7 @@ def person() -> None:
 def person_add(ctx: click.Context, name: str, card: str | None) -> None:
     """Register a person, optionally with their card."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         person_id = service.add_person(name, card=card)
     click.echo(text("person.added", config.language, name=name, id=person_id))
 
@@ -465,7 +433,7 @@ def coach() -> None:
 def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None) -> None:
     """Register a coach badge; only registered badges confirm attempts."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         person_id = service.find_person(person_key).id if person_key else None
         coach_id = service.add_coach(name, badge, person_id)
     click.echo(text("coach.added", config.language, name=name, id=coach_id))
@@ -477,9 +445,9 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 def person_list(ctx: click.Context, archived: bool) -> None:
     """Everyone on the wall: id, name, slot and cards."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
-        people = sorted(service.people.people.values(), key=lambda person: person.id)
-        cards = {person.id: sorted(uid for uid, owner in service.people.cards.items() if owner == person.id)
+    with looking_at_wall(config) as service:
+        people = sorted(service.directory.people.values(), key=lambda person: person.id)
+        cards = {person.id: sorted(uid for uid, owner in service.directory.cards.items() if owner == person.id)
                  for person in people}
         slots = {person_id: slot for person_id, (slot, _since) in service.state.positions.items()}
     for info in people:
@@ -496,7 +464,7 @@ def person_list(ctx: click.Context, archived: bool) -> None:
 def person_rename(ctx: click.Context, name: str, new_name: str) -> None:
     """Give a person (by name or id) another name; old events keep the old one."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         found = service.find_person(name)
         renamed = service.update_person(found.id, name=new_name)
     click.echo(text("person.renamed", config.language, old=found.name, new=renamed.name))
@@ -508,7 +476,7 @@ def person_rename(ctx: click.Context, name: str, new_name: str) -> None:
 def person_archive(ctx: click.Context, name: str) -> None:
     """Take a person off the wall for good: their card is free again, their history stays."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         archived = service.archive_person(service.find_person(name).id)
     click.echo(text("person.archived", config.language, name=archived.name))
 
@@ -525,7 +493,7 @@ def person_photo(ctx: click.Context, name: str, file: Path) -> None:
     config = _config(ctx)
     with friendly_errors(config.language):
         photo = photo_from_file(file)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         found = service.find_person(name)
         with stored_photo(service, photo) as stored:
             service.update_person(found.id, photo=stored)
@@ -537,9 +505,9 @@ def person_photo(ctx: click.Context, name: str, file: Path) -> None:
 def coach_list(ctx: click.Context) -> None:
     """The coaches whose badges confirm attempts."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
-        coaches = sorted(service.people.coaches.values(), key=lambda info: info.id)
-        people = service.people.people
+    with looking_at_wall(config) as service:
+        coaches = sorted(service.directory.coaches.values(), key=lambda info: info.id)
+        people = service.directory.people
     for info in coaches:
         on_wall = text("coach.on_wall", config.language, name=people[info.person_id].name) if info.person_id else ""
         click.echo(f"{info.id:>4}  {info.name:<24} {info.badge}{on_wall}")
@@ -551,7 +519,7 @@ def coach_list(ctx: click.Context) -> None:
 def coach_remove(ctx: click.Context, name: str) -> None:
     """Retire a coach (by name or id): their badge no longer confirms attempts."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         removed = service.remove_coach(find_coach(service, name).id)
     click.echo(text("coach.removed", config.language, name=removed.name))
 
@@ -560,7 +528,7 @@ def find_coach(service: WallService, key: str):
     """A coach by id or by exact (case-insensitive) name."""
     if key.isdigit():
         return service.coach(int(key))
-    matches = [info for info in service.people.coaches.values() if info.name.casefold() == key.casefold()]
+    matches = [info for info in service.directory.coaches.values() if info.name.casefold() == key.casefold()]
     if len(matches) != 1:
         raise CommandError.said("not_found", "error.no_coach_named", name=key)
     return matches[0]
@@ -578,7 +546,7 @@ def goal() -> None:
 def goal_set(ctx: click.Context, attempts: int, for_next: bool) -> None:
     """Set the goal (confirmed attempts) of this period or the next."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         service.set_goal(attempts, "next" if for_next else "current")
     click.echo(text("goal.next" if for_next else "goal.current", config.language, goal=attempts))
 
@@ -598,7 +566,7 @@ def attempt_list(ctx: click.Context, period_spec: str) -> None:
     from board.wall.reports import resolve_span
 
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         span = resolve_span(service.store, config, period_spec, service.clock.now())
         rows = export_rows(service.store, config, "attempts", span)
     for row in rows:
@@ -615,7 +583,7 @@ def attempt_list(ctx: click.Context, period_spec: str) -> None:
 def attempt_void(ctx: click.Context, attempt_id: int, reason: str) -> None:
     """Void an attempt: it stays in history, with the reason, and no longer counts."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         event = service.void_attempt(attempt_id, reason)
     click.echo(text("attempt.voided", config.language, id=attempt_id, person=event.details["person_name"]))
 
@@ -634,7 +602,7 @@ def move_correct(ctx: click.Context, name: str, slot: str, reason: str) -> None:
     """Put the record right: NAME's card really hangs in SLOT (or "off": off the wall)."""
     config = _config(ctx)
     to_slot = None if slot.lower() == "off" else slot
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         found = service.find_person(name)
         service.correct_move(found.id, to_slot, reason)
     if to_slot:
@@ -653,7 +621,7 @@ def period() -> None:
 def period_close(ctx: click.Context) -> None:
     """End the period now: its awards are handed out and the next period starts."""
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         recorded = service.close_period()
     lang = config.language
     for event in recorded:
@@ -681,7 +649,7 @@ def export(ctx: click.Context, table: str, period_spec: str, out_format: str, ou
     from board.wall.reports import resolve_span
 
     config = _config(ctx)
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         span = resolve_span(service.store, config, period_spec, service.clock.now())
         rows = export_rows(service.store, config, table, span)
     data = as_csv(table, rows) if out_format == "csv" else as_json(rows)
@@ -721,7 +689,7 @@ def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool
     config = _config(ctx)
     language = language or config.language
     config = config.model_copy(update={"language": language})
-    with running_wall(config, {}, SystemClock(config.tz)) as service:
+    with looking_at_wall(config) as service:
         span = resolve_span(service.store, config, period_spec, service.clock.now())
         result = harvest_of(service.store, config, span)
         if show_minutes is not None:
@@ -754,7 +722,7 @@ def replay(ctx: click.Context, scenario: Path, record: bool, start_at: datetime 
 
     config = _config(ctx)
     config = config.model_copy(update={"mqtt": config.mqtt.model_copy(update={"enabled": False})})
-    readers = demo_wall.simulated_readers(config)
+    readers = simulated_readers(config)
     with friendly_errors(config.language):
         steps = read_scenario(scenario, readers)
     clock = FakeClock(start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz), config.tz)
@@ -762,8 +730,8 @@ def replay(ctx: click.Context, scenario: Path, record: bool, start_at: datetime 
         if not record:
             with friendly_errors(config.language):
                 config = scratch_copy(config, Path(scratch))
-        with running_wall(config, readers, clock, live=True) as service:
-            for event in Simulation(service, readers, clock).play(steps):
+        with friendly_errors(config.language), WallRuntime(config, clock, readers=readers, live=True) as runtime:
+            for event in Simulation(runtime.service, readers, clock).play(steps):
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
 
 
@@ -787,11 +755,21 @@ def scratch_copy(config: Config, directory: Path) -> Config:
 @click.option("--live", is_flag=True, help="With --readers: keep polling and print tags as they come and go.")
 @click.pass_context
 def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
-    """Check the hardware; stop the service first (it holds the SPI bus)."""
-    if not check_readers:
-        raise CliError("say what to check: wallboard doctor --readers [--live]")
+    """Check the wall: SPI, groups, readers, screen, LEDs, broker, clock, disk, database; one line each, with the fix.
+
+    Run it as the service user (sudo -u wallboard wallboard doctor) with the service stopped.
+    """
     config = _config(ctx)
-    readers = build_readers(config)
+    if not check_readers:
+        from board.app.doctor import Host, Verdict, examine
+
+        failed = False
+        for finding in examine(config, Host(), build_readers=build_readers, pin_factory=process_pin_factory):
+            click.echo(finding.line())
+            failed = failed or finding.verdict is Verdict.FAIL
+        ctx.exit(1 if failed else 0)
+    with friendly_errors():
+        readers = build_readers(config)
     try:
         if live:
             click.echo("+ tag appeared, - tag gone, ! reader failed, = reader back; stop with Ctrl-C", err=True)

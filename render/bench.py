@@ -73,7 +73,7 @@ def _wall_of_photos(folder: Path, levels: int, slots_per_level: int) -> Snapshot
 def _full_frame(display: WallDisplay, snapshot: Snapshot) -> float:
     """Everything drawn anew (fonts and scaled photos cached, as after a config reload)."""
     painter = display.painter
-    display.painter = WallPainter(display.view_size, fonts=painter.fonts, photos=painter.photos)
+    display.painter = WallPainter(display.view_size, fonts=painter.fonts, photos=painter.photos, sun=painter.sun)
     started = time.perf_counter()
     display.on_snapshot(snapshot)
     display.step()

@@ -8,6 +8,7 @@ reduced motion a celebration is a still banner for the same time.
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -15,9 +16,10 @@ import pygame
 from pygame import Rect
 
 from board.core.events import EXPLAINED_REFUSALS, EventType, WallEvent
-from board.core.snapshot import Snapshot
-from render.layout import Layout
 from board.core.i18n import Texts
+from board.core.snapshot import Snapshot
+from render.layout import Layout, banner_box
+from render.text import TextBox, fit
 from render.theme import CONFETTI, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, Color, Fonts, mix
 
 GOLD: Color = (250, 190, 40)
@@ -32,6 +34,7 @@ class Kind(StrEnum):
 
 DURATION = {Kind.ATTEMPT: 2.6, Kind.MOVE_UP: 3.0, Kind.GOAL: 6.0, Kind.REFUSED: 3.5}  # the short ones stay under 3 s
 CALM: Color = (96, 128, 168)
+GOAL_FULL_SCREEN = 3.2  # seconds the goal celebration has the whole screen
 
 
 @dataclass(frozen=True)
@@ -120,19 +123,22 @@ class Celebration:
     def done(self, now: float) -> bool:
         return now - self.started >= self.duration
 
-    def draw(self, surface: pygame.Surface, now: float, layout: Layout, fonts: Fonts, offset: tuple[int, int]) -> None:
+    def draw(self, surface: pygame.Surface, now: float, layout: Layout, fonts: Fonts, offset: tuple[int, int],
+             wall: pygame.Surface | None = None, text_areas: Sequence[Rect] = ()) -> None:
+        """Draw over the finished `wall` picture; confetti stays behind the texts at `text_areas`."""
         t = min(self.duration, max(0.0, now - self.started))
-        target = None
-        if self.cheer.slot_id:
-            try:
-                target = layout.card(self.cheer.slot_id).frame.move(offset)
-            except KeyError:
-                target = None
-        if not self.still:
-            if self.cheer.kind is Kind.GOAL:
+        target = self.target(layout)
+        if target is not None:
+            target = target.move(offset)
+        if self.takes_screen(t):
+            self._veil(surface, t, layout)
+            if not self.still:
                 self._confetti_rain(surface, t, layout)
-            elif target is not None:
-                self._burst(surface, t, target, layout)
+        elif not self.still and target is not None and self.cheer.kind is not Kind.GOAL:
+            self._burst(surface, t, target, layout)
+            if wall is not None:  # the confetti flew under the names and numbers
+                for area in text_areas:
+                    surface.blit(wall, area.move(offset), area)
         if target is not None and self.cheer.kind is Kind.REFUSED:
             pygame.draw.rect(surface, CALM, target.inflate(layout.px(14), layout.px(14)), layout.px(4),
                              border_radius=layout.px(10))
@@ -140,44 +146,75 @@ class Celebration:
             pulse = 1.0 if self.still else 0.5 + 0.5 * math.sin(t * 7)
             pygame.draw.rect(surface, mix(HIGHLIGHT, GOLD, pulse), target.inflate(layout.px(18), layout.px(18)),
                              layout.px(6), border_radius=layout.px(10))
-        self._banner(surface, t, layout, fonts, offset, target)
+        self._banner(surface, t, layout, fonts, offset)
+
+    def target(self, layout: Layout) -> Rect | None:
+        """The celebrated card's cell, if it hangs on the wall."""
+        if not self.cheer.slot_id:
+            return None
+        try:
+            return layout.card(self.cheer.slot_id).frame
+        except KeyError:
+            return None
+
+    def takes_screen(self, t: float) -> bool:
+        """The goal has the whole screen for its first seconds; then the wall comes back."""
+        return self.cheer.kind is Kind.GOAL and t < GOAL_FULL_SCREEN
 
     # ------------------------------------------------------------ pieces
 
-    def _banner(self, surface, t: float, layout: Layout, fonts: Fonts, offset, target: Rect | None) -> None:
-        """A paper banner, kept away from the card it celebrates."""
+    def banner(self, layout: Layout, fonts: Fonts, t: float) -> tuple[Rect, list[tuple[pygame.Surface, TextBox]]]:
+        """The banner's resting box at `t` and its lines, each fitted to the banner's width."""
         px = layout.px
-        big = self.cheer.kind is Kind.GOAL
-        title_font = fonts.hand(px(110 if big else 64))
-        sub_font = fonts.ui(px(44 if big else 32))
-        title = title_font.render(self.cheer.title, True, MERCURY if big else INK)
-        sub = sub_font.render(self.cheer.subtitle, True, INK_SOFT) if self.cheer.subtitle else None
-        width = max(title.get_width(), sub.get_width() if sub else 0) + px(90)
-        height = title.get_height() + (sub.get_height() if sub else 0) + px(40)
-        rest = layout.wall.move(offset)
+        big = self.takes_screen(t)
+        inner_limit = (layout.size[0] - 2 * px(90)) if big else (layout.wall.width - 2 * px(24) - px(90))
+        title_face, title = fit([self.cheer.title], fonts.hand, inner_limit, px(120 if big else 64), px(40))
+        lines = [(title_face.render(title, True, MERCURY if self.cheer.kind is Kind.GOAL else INK), title)]
+        if self.cheer.subtitle:
+            sub_face, sub = fit([self.cheer.subtitle], fonts.ui, inner_limit, px(44 if big else 32), px(24))
+            lines.append((sub_face.render(sub, True, INK_SOFT), sub))
+        width = max(image.get_width() for image, _ in lines) + px(90)
+        height = sum(image.get_height() for image, _ in lines) + px(40)
         if big:
-            rest = Rect((0, 0), layout.size).move(offset)
-        box = Rect(0, 0, width, height)
-        box.centerx = rest.centerx
-        from_below = target is not None and target.centery < rest.centery
-        if big:
-            box.centery = rest.centery
-        elif from_below:
-            box.bottom = rest.bottom - px(30)
+            box = Rect(0, 0, width, height)
+            box.center = (layout.size[0] // 2, layout.size[1] // 2)
         else:
-            box.top = rest.y + px(30)
-        if not self.still:  # slide in from the nearest edge, and out again
-            enter = _ease_out(min(1.0, t / 0.35))
+            box = banner_box(layout, (width, height), self.target(layout))
+        placed, y = [], box.y + px(14)
+        for image, text in lines:
+            drawn = image.get_rect(midtop=(box.centerx, y))
+            placed.append((image, TextBox(text, box, drawn)))
+            y += image.get_height()
+        return box, placed
+
+    def _veil(self, surface, t: float, layout: Layout) -> None:
+        """Paper over the whole screen, fading in and out, for the goal's first seconds."""
+        fade = min(1.0, t / 0.3, max(0.0, (GOAL_FULL_SCREEN - t) / 0.4))
+        veil = pygame.Surface(surface.get_size())
+        veil.fill(mix(PAPER, GOLD, 0.15))
+        veil.set_alpha(round(235 * fade))
+        surface.blit(veil, (0, 0))
+
+    def _banner(self, surface, t: float, layout: Layout, fonts: Fonts, offset) -> None:
+        """A paper banner, kept away from the thermometer, the list and the card it celebrates."""
+        px = layout.px
+        box, lines = self.banner(layout, fonts, t)
+        shift = (offset[0], offset[1])
+        if not self.still and not self.takes_screen(t):  # slide in from the nearest edge, and out again
+            start = GOAL_FULL_SCREEN if self.cheer.kind is Kind.GOAL else 0.0
+            enter = _ease_out(min(1.0, (t - start) / 0.35))
             leave = _ease_in(max(0.0, (t - (self.duration - 0.35)) / 0.35))
-            hidden_y = layout.size[1] + px(20) if from_below else -height - px(20)
-            box.y = round(hidden_y + (box.y - hidden_y) * (enter - leave))
+            from_below = box.centery > layout.wall.centery
+            hidden_y = layout.size[1] + px(20) if from_below else -box.height - px(20)
+            shift = (offset[0], offset[1] + round((hidden_y - box.y) * (1 - (enter - leave))))
+        box = box.move(shift)
+        big = self.cheer.kind is Kind.GOAL
         pygame.draw.rect(surface, mix(INK, (0, 0, 0), 0.5), box.move(px(5), px(8)), border_radius=px(18))
         pygame.draw.rect(surface, PAPER, box, border_radius=px(18))
         border = CALM if self.cheer.kind is Kind.REFUSED else GOLD if big else MERCURY
         pygame.draw.rect(surface, border, box, px(5), border_radius=px(18))
-        surface.blit(title, title.get_rect(midtop=(box.centerx, box.y + px(14))))
-        if sub:
-            surface.blit(sub, sub.get_rect(midtop=(box.centerx, box.y + px(14) + title.get_height())))
+        for image, text_box in lines:
+            surface.blit(image, text_box.drawn.move(shift))
 
     def _burst(self, surface, t: float, target: Rect, layout: Layout) -> None:
         reach = layout.px(320)

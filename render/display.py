@@ -11,21 +11,16 @@ loop, which cost 4 % of a core while idle here (docs/screen.md); waiting on a
 threading.Event and pumping input once per tick costs well under 0.1 %.
 """
 
-import grp
 import logging
-import os
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from glob import glob
 
 import pygame
 
 from board.core.closeable import Closeable
-from board.core.errors import WallboardError
 from board.core.events import WallEvent
 from board.core.i18n import Texts
 from board.core.snapshot import Snapshot
@@ -34,78 +29,16 @@ from render.config import DisplayConfig, NightMode
 from render.harvest import HarvestPainter
 from render.journey import draw_journey
 from render.scene import WallPainter
+from render.screen import Screen, SdlScreen, open_wall_screen
+from render.sun import sun_height
 from render.theme import CORK
+from render.tv import CecTv
 
 log = logging.getLogger(__name__)
 
 # The burn-in guard walks the picture around a small square, one step every N minutes.
 _SHIFT_PATTERN = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 _MAX_WAITING_CHEERS = 3  # a burst of pad taps must not queue a minute of banners
-
-
-class DisplayError(WallboardError, RuntimeError):
-    """The screen could not be opened; the message says what to check."""
-
-
-def choose_video_driver(config: DisplayConfig) -> str | None:
-    """The configured driver, else SDL_VIDEODRIVER, else kmsdrm on a console without X or Wayland.
-
-    Bookworm Lite has no fbcon/directfb for SDL 2, so guessing through a list of
-    drivers fails there; kmsdrm is the one that works without a desktop.
-    """
-    if config.video_driver:
-        return config.video_driver
-    if os.environ.get("SDL_VIDEODRIVER"):
-        return os.environ["SDL_VIDEODRIVER"]
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return "kmsdrm"
-    return None
-
-
-def open_screen(config: DisplayConfig) -> pygame.Surface:
-    """Open the screen once for the life of the process (re-opening KMSDRM has crashed SDL)."""
-    driver = choose_video_driver(config)
-    if driver:
-        os.environ["SDL_VIDEODRIVER"] = driver
-    try:
-        pygame.display.init()
-        pygame.font.init()
-        screen = pygame.display.set_mode(config.size, pygame.FULLSCREEN if config.fullscreen else 0)
-    except pygame.error as error:
-        raise DisplayError(explain_screen_failure(driver, str(error))) from error
-    pygame.display.set_caption("Polaroid Wall")
-    if config.fullscreen:
-        pygame.mouse.set_visible(False)
-    if screen.get_size() != tuple(config.size):
-        log.warning("asked for a %s×%s screen, got %s×%s; drawing for the screen we got",
-                    *config.size, *screen.get_size())
-    return screen
-
-
-def explain_screen_failure(driver: str | None, error: str) -> str:
-    lines = [f"cannot open the screen (SDL video driver {driver or 'auto'}): {error}"]
-    if driver == "kmsdrm":
-        missing = [group for group in ("video", "render") if not _member_of(group)]
-        if missing:
-            lines.append(f"- this user is not in group {' and '.join(missing)}: "
-                         "sudo usermod -aG video,render $USER, then log in again")
-        if not glob("/dev/dri/card*"):
-            lines.append("- there is no /dev/dri/card*: enable KMS (dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt)")
-        lines.append("- only one program can drive the screen: stop a desktop or another wallboard "
-                     "using it (systemctl status display-manager)")
-    lines.append('- in a desktop session set display.video_driver = "x11" or "wayland"; '
-                 "headless (tests, screenshots) use SDL_VIDEODRIVER=dummy")
-    return "\n".join(lines)
-
-
-def _member_of(group: str) -> bool:
-    if os.geteuid() == 0:
-        return True  # root opens the devices anyway
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        return True  # no such group here: not the problem
-    return gid in os.getgroups() or os.getgid() == gid
 
 
 def shift_offset(now: datetime, minutes: int, pixels: int) -> tuple[int, int]:
@@ -121,9 +54,12 @@ class WallDisplay(Closeable):
     """The screen of the wall. A BoardListener; all drawing happens in `run`/`step`."""
 
     def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime],
-                 ticks: Callable[[], float] = time.monotonic):
+                 ticks: Callable[[], float] = time.monotonic, tv: CecTv | None = None):
         """`clock` is the wall's own (its configured timezone), never the OS's: the
-        night schedule and the date on screen follow the wall, wherever the Pi thinks it is."""
+        night schedule and the date on screen follow the wall, wherever the Pi thinks it is.
+        `tv`, if given, is put in standby for a black night and switched on after it."""
+        self.tv = tv
+        self._tv_on: bool | None = None
         self.config = config
         self._clock = clock
         self._ticks = ticks
@@ -133,7 +69,8 @@ class WallDisplay(Closeable):
         self._arrived_snapshot: Snapshot | None = None
         self._arrived_events: deque[WallEvent] = deque(maxlen=50)
         self.snapshot: Snapshot | None = None
-        self.screen: pygame.Surface | None = None
+        self.output: Screen | None = None
+        self.screen: pygame.Surface | None = None  # the output's surface
         self.painter: WallPainter | None = None
         self._frame: pygame.Surface | None = None
         self._waiting: deque[Cheer] = deque()
@@ -162,9 +99,14 @@ class WallDisplay(Closeable):
         width, height = self.screen.get_size()
         return (height, width) if self.config.portrait else (width, height)
 
-    def open(self, screen: pygame.Surface | None = None) -> "WallDisplay":
-        self.screen = screen or open_screen(self.config)
-        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours))
+    def open(self, screen: Screen | pygame.Surface | None = None) -> "WallDisplay":
+        """Open the wall's screen (KMSDRM, else /dev/fb0), or draw on `screen`: a Screen, or a surface SDL shows."""
+        if screen is None:
+            screen = open_wall_screen(self.config)
+        self.output = screen if isinstance(screen, Screen) else SdlScreen(screen, "given")
+        self.screen = self.output.surface
+        self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours),
+                                   sun=self.config.sun)
         self.harvest_painter = HarvestPainter(self.view_size, self.painter.fonts, self.painter.photos)
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
@@ -206,8 +148,12 @@ class WallDisplay(Closeable):
             return False
         now, tick = self._clock(), self._ticks()
         night = self.night_mode(now)
+        self._power_tv(night != "black")
         harvest = self.snapshot.harvest
-        dirty = self.harvest_painter.paint(harvest) if harvest is not None else self.painter.paint(self.snapshot, now)
+        if harvest is not None:
+            dirty = self.harvest_painter.paint(harvest)
+        else:
+            dirty = self.painter.paint(self.snapshot, now, sun=self.sun_height())
         if night is None:
             texts = Texts(self.snapshot.language)
             for event in events:
@@ -227,6 +173,18 @@ class WallDisplay(Closeable):
         self._presented = key
         return True
 
+    def _power_tv(self, on: bool) -> None:
+        """Switch the TV when the night turns black or ends; a start at night puts it in standby too."""
+        if self.tv is not None and on != self._tv_on and (self._tv_on is not None or not on):
+            self.tv.switch(on)
+        self._tv_on = on
+
+    def sun_height(self) -> float | None:
+        """How far the sun has risen (0..1), or None without a sun."""
+        if not self.config.sun or self.snapshot is None:
+            return None
+        return sun_height(self.snapshot, self.config.sun_follows)
+
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
         return False
@@ -245,9 +203,9 @@ class WallDisplay(Closeable):
     def close(self) -> None:
         """Release the screen; safe to call twice."""
         self.stop()
-        if self.screen is not None:
-            self.screen = None
-            pygame.display.quit()
+        if self.output is not None:
+            self.output.close()
+            self.output = self.screen = None
 
     # ------------------------------------------------ internals
 
@@ -280,7 +238,8 @@ class WallDisplay(Closeable):
                 draw_journey(frame, self.snapshot.journey, self.painter.fonts, self.painter.photos,
                              self.painter.layout.px, offset)
             if self.celebration is not None:
-                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset)
+                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset,
+                                      self.painter.canvas, self.painter.text_areas())
             if night == "dim":
                 level = round(255 * self.config.dim_brightness)
                 frame.fill((level, level, level), special_flags=pygame.BLEND_RGB_MULT)
@@ -291,4 +250,4 @@ class WallDisplay(Closeable):
         """Put the composed picture on the screen, turned back for a screen hung turned clockwise."""
         if self.config.portrait:
             self.screen.blit(pygame.transform.rotate(frame, 90), (0, 0))
-        pygame.display.flip()
+        self.output.present()

@@ -12,7 +12,7 @@ from board.core.harvest import Award, Harvest
 from board.core.i18n import Texts
 from board.core.settings import AwardKind
 from render.photos import PhotoCache
-from render.scene import _ellipsize, _wrap
+from render.text import ellipsize, wrap
 from render.theme import (
     CORK, CORK_DARK, GLASS, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, POLAROID, STICKY, Fonts, band_color, mix,
 )
@@ -116,7 +116,7 @@ class HarvestPainter:
                          if not self.portrait_screen else percent.get_rect(midleft=(tube.right + px(12), tube.centery)))
         if team is not None:
             y = text_area.y + (px(40) if not self.portrait_screen else 0)
-            for row in _wrap(team.line, self.fonts.ui(px(28)), text_area.width)[:5]:
+            for row in wrap(team.line, self.fonts.ui(px(28)), text_area.width)[:5]:
                 y = self._text(self.fonts.ui(px(28)), row, INK, text_area.x, y)
 
     def _awards(self, area: Rect, awards: list[Award], harvest: Harvest, texts: Texts) -> None:
@@ -140,7 +140,7 @@ class HarvestPainter:
         px = self.px
         self._paper(card, STICKY if award.kind is AwardKind.CLIMBER else POLAROID)
         title_font = self.fonts.hand(px(44))
-        self._text(title_font, _ellipsize(award.title, title_font, card.width - px(40)), INK, card.x + px(20),
+        self._text(title_font, ellipsize(award.title, title_font, card.width - px(40)), INK, card.x + px(20),
                    card.y + px(12))
         content = Rect(card.x + px(20), card.y + px(16) + title_font.get_linesize(), card.width - px(40), 0)
         content.height = card.bottom - content.y - px(16)
@@ -149,7 +149,7 @@ class HarvestPainter:
         line_font = self.fonts.ui(px(26))
         under = len(shown) > 1  # several faces: the sentence goes under them, with the card's full width
         room = content.height - px(12) - (round(2.2 * line_font.get_linesize()) + px(12) if under else 0)
-        across = (content.width * (1 if under else 0.5) - px(50)) // max(1, len(shown)) - gap - px(12)
+        across = int(content.width * (1 if under else 0.5) - px(50)) // max(1, len(shown)) - gap - px(12)
         side = max(px(24), min(room, px(140), across))
         x = content.x
         for winner in shown:
@@ -165,7 +165,7 @@ class HarvestPainter:
             self.canvas.blit(more, (x, content.y + side // 2 - more.get_height() // 2))
             x += more.get_width() + gap
         text_x, y = (content.x, content.y + side + px(20)) if under else (x + px(8), content.y)
-        for row in _wrap(award.line, line_font, content.right - text_x)[:5]:
+        for row in wrap(award.line, line_font, content.right - text_x)[:5]:
             if y + line_font.get_linesize() > content.bottom:
                 break
             y = self._text(line_font, row, INK, text_x, y)
@@ -188,10 +188,10 @@ class HarvestPainter:
             arrow_x, arrow_y = inner.x + px(10), y + font.get_linesize() // 2
             pygame.draw.polygon(self.canvas, GOOD_NEWS, [(arrow_x, arrow_y - px(11)), (arrow_x - px(10), arrow_y + px(7)),
                                                          (arrow_x + px(10), arrow_y + px(7))])
-            y = self._text(font, _ellipsize(row.name, font, inner.width - px(30)), INK, inner.x + px(30), y)
+            y = self._text(font, ellipsize(row.name, font, inner.width - px(30)), INK, inner.x + px(30), y)
             levels = texts("harvest.from_to", start=harvest.level_names[row.start_level],
                            end=harvest.level_names[row.end_level])
-            y = self._text(small, _ellipsize(levels, small, inner.width - px(30)), INK_SOFT, inner.x + px(30), y)
+            y = self._text(small, ellipsize(levels, small, inner.width - px(30)), INK_SOFT, inner.x + px(30), y)
 
     def _walls(self, area: Rect, harvest: Harvest, texts: Texts) -> None:
         """The wall at the start and at the end; cards that moved are marked."""

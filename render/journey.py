@@ -10,7 +10,7 @@ from pygame import Rect
 from board.core.harvest import Journey
 from board.core.i18n import Texts
 from render.photos import PhotoCache
-from render.scene import _ellipsize
+from render.text import ellipsize
 from render.theme import CORK_DARK, INK, INK_SOFT, MERCURY, PAPER, POLAROID, Fonts, band_color, mix
 
 MAX_STEPS = 6  # the latest level changes; older ones are history enough
@@ -31,7 +31,7 @@ def draw_journey(surface: pygame.Surface, journey: Journey, fonts: Fonts, photos
     pygame.draw.rect(surface, mix(POLAROID, INK, 0.25), frame, px(2))
     surface.blit(photos.portrait(journey.name, journey.photo, side), (frame.x + px(15), frame.y + px(15)))
     name_font = fonts.hand(px(52))
-    name = name_font.render(_ellipsize(journey.name, name_font, frame.width - px(20)), True, INK)
+    name = name_font.render(ellipsize(journey.name, name_font, frame.width - px(20)), True, INK)
     surface.blit(name, name.get_rect(midbottom=(frame.centerx, frame.bottom - px(12))))
 
     x = frame.right + px(60)
@@ -40,7 +40,7 @@ def draw_journey(surface: pygame.Surface, journey: Journey, fonts: Fonts, photos
 
     def line(font, words: str, color) -> None:
         nonlocal y
-        surface.blit(font.render(_ellipsize(words, font, right - x), True, color), (x, y))
+        surface.blit(font.render(ellipsize(words, font, right - x), True, color), (x, y))
         y += font.get_linesize()
 
     line(fonts.hand(px(72)), texts("journey.title"), INK)
@@ -54,7 +54,7 @@ def draw_journey(surface: pygame.Surface, journey: Journey, fonts: Fonts, photos
         pygame.draw.rect(surface, band_color(level, count), chip, border_radius=px(6))
         pygame.draw.rect(surface, mix(INK, PAPER, 0.5), chip, px(2), border_radius=px(6))
         words = f"{texts.short_date(at.date())}  ·  {journey.level_names[level]}"
-        surface.blit(step_font.render(_ellipsize(words, step_font, right - x - px(44)), True, INK), (x + px(44), y))
+        surface.blit(step_font.render(ellipsize(words, step_font, right - x - px(44)), True, INK), (x + px(44), y))
         y += step_font.get_linesize()
     y += px(24)
     line(fonts.bold(px(38)), texts("journey.now", attempts=texts.count("attempts", journey.attempts_now)), MERCURY)

@@ -4,7 +4,8 @@ A BoardListener like the screen: `on_snapshot`/`on_event` only queue work, a
 thread of its own drives the pins. The bar is gpiozero's LEDBarGraph (with PWM
 the top LED glows partly). A confirmed attempt pulses the top lit LED, the goal
 sends a light chasing up the column, and the night schedule dims or darkens it.
-Off the Pi it runs on gpiozero's mock pins, so the same code runs in the demo.
+Its pins come from the process's one pin factory (sensors/pins.py): mock pins
+off the Pi, so the same code runs in the demo.
 """
 
 import logging
@@ -14,10 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from gpiozero import GPIOZeroError, LEDBarGraph, TonalBuzzer
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from board.core.closeable import Closeable
 from board.core.errors import WallboardError
@@ -37,18 +36,6 @@ _STOP = object()
 
 class LedError(WallboardError, RuntimeError):
     """The LED column or buzzer could not be set up; the message says what to check."""
-
-
-def default_pin_factory():
-    """None (gpiozero's own choice) on a Raspberry Pi, mock PWM pins anywhere else."""
-    try:
-        on_a_pi = "Raspberry Pi" in Path("/proc/device-tree/model").read_text(errors="replace")
-    except OSError:
-        on_a_pi = False
-    if on_a_pi:
-        return None
-    log.info("not a Raspberry Pi: the LED thermometer runs on gpiozero's mock pins")
-    return MockFactory(pin_class=MockPWMPin)
 
 
 class LedThermometer(Closeable):

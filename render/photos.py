@@ -10,16 +10,19 @@ import os
 
 import pygame
 
-from render.theme import Fonts, tile_color
+from render.theme import Fonts, mix, tile_color
 
 log = logging.getLogger(__name__)
 
 
 def initials(name: str) -> str:
-    """"Sanne de Vries" -> "SV"; "Mo" -> "MO" (two letters read better than one)."""
+    """"Sanne de Vries" -> "SV"; "Mo" -> "MO" (two letters read better than one);
+    a script without capitals (Arabic, Chinese) gives the first character: "王小明" -> "王"."""
     words = [word for word in name.split() if word[:1].isalpha()]
     if not words:
         return "?"
+    if words[0][0].upper() == words[0][0].lower():
+        return words[0][0]
     if len(words) == 1:
         return words[0][:2].upper()
     return (words[0][0] + words[-1][0]).upper()
@@ -73,12 +76,23 @@ class PhotoCache:
             log.warning("photo %s cannot be shown (%s); drawing initials instead", path, reason)
 
     def _tile(self, name: str, side: int) -> pygame.Surface:
+        """An initials tile meant to be looked at: the person's colour with a soft shade in one corner,
+        a thin inner frame, and their initials as if written with a fat marker."""
         tile = self._tiles.get((name, side))
         if tile is None:
+            color = tile_color(name)
             tile = pygame.Surface((side, side)).convert()
-            tile.fill(tile_color(name))
-            font = self._fonts.bold(round(side * 0.42))
-            letters = font.render(initials(name), True, (255, 255, 255))
-            tile.blit(letters, letters.get_rect(center=(side // 2, side // 2 + side // 40)))
+            tile.fill(color)
+            pygame.draw.circle(tile, mix(color, (0, 0, 0), 0.1), (side, side), side * 7 // 10)
+            inset = side // 20
+            pygame.draw.rect(tile, mix(color, (255, 255, 255), 0.35), (inset, inset, side - 2 * inset, side - 2 * inset),
+                             max(1, side // 50), border_radius=side // 12)
+            letters = initials(name)
+            font = self._fonts.bold(round(side * (0.42 if len(letters) < 3 else 0.3)))
+            shadow = font.render(letters, True, mix(color, (0, 0, 0), 0.45))
+            text = font.render(letters, True, (255, 255, 255))
+            center = (side // 2, side // 2 + side // 40)
+            tile.blit(shadow, shadow.get_rect(center=(center[0] + max(1, side // 50), center[1] + max(1, side // 40))))
+            tile.blit(text, text.get_rect(center=center))
             self._tiles[(name, side)] = tile
         return tile

@@ -10,7 +10,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from board.core.snapshot import (
-    AttemptView, LevelView, PadWindowView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot,
+    AttemptView,
+    LevelView,
+    PadWindowView,
+    PeriodView,
+    PersonView,
+    SlotStatus,
+    SlotView,
+    Snapshot,
 )
 
 DEMO_PHOTOS = Path(__file__).with_name("demo_photos")
@@ -52,6 +59,7 @@ def wall(
     count: int = 0,
     goal: int = 100,
     today: int = 0,
+    people_tried: int = 0,
     recent: Sequence[AttemptView] = (),
     moved_up: Sequence[str] = (),
     pad_window: PadWindowView | None = None,
@@ -79,7 +87,8 @@ def wall(
         name = names[level_index] if level_index < len(names) else f"Level {level_index + 1}"
         level_views.append(LevelView(id=chr(ord("A") + level_index), name=name, slots=tuple(slots)))
     monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    period = PeriodView(id=1, starts_at=monday, ends_at=monday + timedelta(days=7), goal=goal, count=count, today=today)
+    period = PeriodView(id=1, starts_at=monday, ends_at=monday + timedelta(days=7), goal=goal, count=count, today=today,
+                        people_tried=people_tried, people=len(people))
     return Snapshot(version=version, board_id="demo", language=language, now=now, levels=tuple(level_views),
                     period=period, recent_attempts=tuple(recent), moved_up=tuple(moved_up),
                     pad_window=pad_window, message=message,

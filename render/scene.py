@@ -10,49 +10,91 @@ restoring the background under it first. Needs a display mode to be set
 import math
 import random
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import pygame
 from pygame import Rect
 
-from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
-from render.layout import BandPlace, CardPlace, Layout, PanelPlace, ThermometerPlace, compute_layout, mercury_radius
-from render.photos import PhotoCache
 from board.core.i18n import Texts
+from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
+from render.layout import (
+    MIN_NAME,
+    BandPlace,
+    CardPlace,
+    Layout,
+    PanelPlace,
+    ThermometerPlace,
+    compute_layout,
+    mercury_radius,
+    name_size,
+)
+from render.photos import PhotoCache
+from render.progress import milestones, pace
+from render.text import TextBox, ellipsize, fit, fit_lines, name_variants, wrap
 from render.theme import (
-    CORK, CORK_DARK, CORK_LIGHT, GLASS, HIGHLIGHT, INK, INK_SOFT, MERCURY, MERCURY_LIGHT, OFFLINE_STRIPE,
-    OFFLINE_WARN, PAPER, PIN, PIN_NEW, POLAROID, STICKY, UNKNOWN_PHOTO, Color, Fonts, band_color, mix,
+    CORK,
+    CORK_DARK,
+    CORK_LIGHT,
+    GLASS,
+    HIGHLIGHT,
+    INK,
+    INK_SOFT,
+    MERCURY,
+    MERCURY_LIGHT,
+    OFFLINE_STRIPE,
+    OFFLINE_WARN,
+    PAPER,
+    PIN,
+    PIN_NEW,
+    POLAROID,
+    STICKY,
+    UNKNOWN_PHOTO,
+    Color,
+    Fonts,
+    band_color,
+    mix,
 )
 
-MILESTONES = (0.25, 0.5, 0.75, 1.0)
 GOOD_NEWS: Color = (46, 132, 78)
+SUN: Color = (255, 196, 40)
+SUN_RAYS: Color = (244, 150, 30)
 MAX_RECENT = 8
 
 
 class WallPainter:
     def __init__(self, size: tuple[int, int], fonts: Fonts | None = None, photos: PhotoCache | None = None,
-                 highlight: timedelta = timedelta(hours=24)):
+                 highlight: timedelta = timedelta(hours=24), sun: bool = False):
         self.size = size
+        self.sun = sun
         self.fonts = fonts or Fonts()
         self.photos = photos or PhotoCache(self.fonts)
         self.highlight = highlight
         self.canvas = pygame.Surface(size).convert()
-        self.layout: Layout = compute_layout(size, ())
+        self.layout: Layout = compute_layout(size, (), sun=sun)
         self._shape: tuple | None = None
+        # Every text drawn, per part ("panel", "levels", "empty_wall", or a slot id): the geometry test reads these.
+        self.text_boxes: dict[str, list[TextBox]] = {}
         self._background = self.canvas.copy()
         self._card_keys: dict[str, tuple] = {}
         self._panel_key: tuple | None = None
+        self._empty_key: tuple | None = None
+        self._sun_key: int | None = None
 
-    def paint(self, snapshot: Snapshot, now: datetime) -> list[Rect]:
-        """Bring the canvas up to `snapshot` at `now`; return the rectangles that changed."""
+    def paint(self, snapshot: Snapshot, now: datetime, sun: float | None = None) -> list[Rect]:
+        """Bring the canvas up to `snapshot` at `now` (with the sun at height `sun`, 0..1);
+        return the rectangles that changed."""
         dirty: list[Rect] = []
         shape = tuple((level.id, level.name, tuple(slot.id for slot in level.slots)) for level in snapshot.levels)
         if shape != self._shape:
             self._shape = shape
-            self.layout = compute_layout(self.size, [(level_id, slot_ids) for level_id, _, slot_ids in shape])
-            self._background = _background(self.layout, snapshot.levels, self.fonts)
+            self.layout = compute_layout(self.size, [(level_id, slot_ids) for level_id, _, slot_ids in shape], sun=self.sun)
+            self.text_boxes = {"levels": []}
+            self._background = _background(self.layout, snapshot.levels, self.fonts, self.text_boxes["levels"])
             self.canvas.blit(self._background, (0, 0))
             self._card_keys.clear()
             self._panel_key = None
+            self._empty_key = None
+            self._sun_key = None
             dirty.append(self.canvas.get_rect())
         texts = Texts(snapshot.language)
         for index, (band, level) in enumerate(zip(self.layout.bands, snapshot.levels)):
@@ -62,17 +104,58 @@ class WallPainter:
                 if self._card_keys.get(slot.id) != key:
                     self._card_keys[slot.id] = key
                     self.canvas.blit(self._background, place.cell, place.cell)
+                    self.text_boxes[slot.id] = []
                     self._draw_slot(place, slot, key[1], strip, texts)
                     dirty.append(place.cell)
+        dirty += self._empty_wall(snapshot, texts)
+        if self.layout.sun_rail is not None and sun is not None:
+            dirty += self._sun(sun)
         panel_key = (snapshot.period, snapshot.recent_attempts[:MAX_RECENT], snapshot.moved_up,
                      snapshot.pad_window, snapshot.message, texts.language, now.date())
         if panel_key != self._panel_key:
             self._panel_key = panel_key
             sheet = self.layout.panel.sheet
             self.canvas.blit(self._background, sheet, sheet)
-            _Panel(self.canvas, self.layout, self.fonts, texts).draw(snapshot, now)
+            self.text_boxes["panel"] = []
+            _Panel(self.canvas, self.layout, self.fonts, texts, self.text_boxes["panel"]).draw(snapshot, now)
             dirty.append(sheet)
         return dirty
+
+    def text_areas(self) -> list[Rect]:
+        """Where text stands on the canvas now: a celebration keeps its confetti behind these."""
+        return [box.drawn for boxes in self.text_boxes.values() for box in boxes]
+
+    def _empty_wall(self, snapshot: Snapshot, texts: Texts) -> list[Rect]:
+        """A wall with nobody on it asks people to hang their polaroid, and says how."""
+        empty = bool(snapshot.levels) and all(slot.status is SlotStatus.EMPTY for level in snapshot.levels
+                                              for slot in level.slots)
+        key = (empty, texts.language)
+        if key == self._empty_key:
+            return []
+        self._empty_key = key
+        note = self.layout.call_to_action.inflate(self.layout.px(40), self.layout.px(80))
+        if not empty:
+            if self.text_boxes.pop("empty_wall", None) is not None:
+                self.canvas.blit(self._background, note, note)
+                for card in self.layout.cards:  # the cards under the note draw themselves anew next time
+                    if card.cell.colliderect(note):
+                        self._card_keys.pop(card.slot_id, None)
+                return [note]
+            return []
+        self.text_boxes["empty_wall"] = boxes = []
+        _call_to_action(self.canvas, self.layout, texts, self.fonts, boxes)
+        return [note]
+
+    def _sun(self, height: float) -> list[Rect]:
+        """The sun in its rail, risen to `height` (0 bottom, 1 top)."""
+        rail = self.layout.sun_rail
+        key = round(height * rail.height)
+        if key == self._sun_key:
+            return []
+        self._sun_key = key
+        self.canvas.blit(self._background, rail, rail)
+        draw_sun(self.canvas, rail, height, self.layout.px)
+        return [rail]
 
     def is_fresh(self, slot: SlotView, now: datetime) -> bool:
         """Moved here recently enough to glow, so passers-by notice the move."""
@@ -80,39 +163,40 @@ class WallPainter:
                 and timedelta(0) <= now - slot.moved_at < self.highlight)
 
     def _draw_slot(self, place: CardPlace, slot: SlotView, fresh: bool, strip: Color, texts: Texts) -> None:
-        px = self.layout.px
+        px, boxes = self.layout.px, self.text_boxes[slot.id]
         if slot.status is SlotStatus.EMPTY:
-            _empty_frame(self.canvas, place, strip, texts("empty"), self.fonts, px)
+            _empty_frame(self.canvas, place, strip, texts("empty"), self.fonts, px, boxes)
         elif slot.status is SlotStatus.OFFLINE and slot.person is None:
             _offline_frame(self.canvas, place, texts("offline"), self.fonts, px)
         elif slot.status is SlotStatus.OFFLINE:
             # Still who we last saw here, crossed by caution tape: offline is not empty.
-            face = self._person_face(place, slot.person)
+            face = self._person_face(place, slot.person, boxes)
             photo = place.photo.move(-place.frame.x, -place.frame.y)
             tape = pygame.Rect(photo.x, photo.centery - photo.height // 5, photo.width, photo.height * 2 // 5)
             _caution_tape(face, tape, texts("offline"), self.fonts, px)
             pin_up(self.canvas, place, face, PIN, px, glow=False)
         elif slot.status is SlotStatus.UNKNOWN:
             face = polaroid_face(place, unknown_picture(place, slot.unknown_uid, self.fonts),
-                                  [texts("unknown")], self.fonts.ui)
+                                 [texts("unknown")], self.fonts.ui, px(MIN_NAME) * 3 // 4, boxes)
             pin_up(self.canvas, place, face, PIN, px, glow=False)
         else:
-            face = self._person_face(place, slot.person or PersonView(id=0, name="?", photo=None))
+            face = self._person_face(place, slot.person or PersonView(id=0, name="?", photo=None), boxes)
             pin_up(self.canvas, place, face, PIN_NEW if fresh else PIN, px, glow=fresh)
 
-    def _person_face(self, place: CardPlace, person: PersonView) -> pygame.Surface:
+    def _person_face(self, place: CardPlace, person: PersonView, boxes: list[TextBox]) -> pygame.Surface:
         portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
-        return polaroid_face(place, portrait, name_variants(person.name), self.fonts.hand)
+        return polaroid_face(place, portrait, name_variants(person.name), self.fonts.hand, self.layout.px(MIN_NAME), boxes)
 
 
 # ---------------------------------------------------------------- background
 
-def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts) -> pygame.Surface:
+def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts, boxes: list[TextBox]) -> pygame.Surface:
     surface = pygame.Surface(layout.size).convert()
     surface.fill(CORK)
     _cork_grain(surface, layout.px)
+    size = _level_name_size(layout, levels, fonts)
     for index, (band, level) in enumerate(zip(layout.bands, levels)):
-        _level_strip(surface, band, level.name, index, len(levels), fonts, layout.px)
+        _level_strip(surface, band, level.name, index, len(levels), fonts, layout.px, size, boxes)
     sheet = layout.panel.sheet
     _soft_shadow(surface, sheet, layout.px(10), offset=(layout.px(4), layout.px(8)))
     pygame.draw.rect(surface, PAPER, sheet, border_radius=layout.px(10))
@@ -123,27 +207,60 @@ def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts) -> 
 
 def _cork_grain(surface: pygame.Surface, px) -> None:
     """Speckles like a cork board: fixed seed, so every redraw looks the same."""
+    for color, center, radius in _speckles(surface.get_size()):
+        pygame.draw.circle(surface, color, center, px(radius))
+
+
+@lru_cache(maxsize=2)
+def _speckles(size: tuple[int, int]) -> tuple[tuple[Color, tuple[int, int], int], ...]:
+    """Where the cork's speckles go: drawn anew with every background, but chosen once per screen size."""
     rng = random.Random(1972)
-    width, height = surface.get_size()
+    width, height = size
+    speckles = []
     for _ in range(width * height // 700):
         color = CORK_DARK if rng.random() < 0.6 else CORK_LIGHT
         radius = rng.choice((1, 1, 1, 2, 2, 3))
-        pygame.draw.circle(surface, color, (rng.randrange(width), rng.randrange(height)), px(radius))
+        speckles.append((color, (rng.randrange(width), rng.randrange(height)), radius))
+    return tuple(speckles)
 
 
-def _level_strip(surface, band: BandPlace, name: str, index: int, count: int, fonts: Fonts, px) -> None:
+def _level_label_area(band: BandPlace, px) -> Rect:
+    return band.label.inflate(-px(24), -px(16))
+
+
+def _level_name_size(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts) -> int:
+    """One size for every level's name, so no level looks less important: the largest at which
+    every name fits its label in two lines at most, no word broken."""
+    size = layout.px(40)
+    for band, level in zip(layout.bands, levels):
+        area = _level_label_area(band, layout.px)
+        while size > layout.px(16):
+            font = fonts.hand(size)
+            lines = wrap(level.name, font, area.width)
+            if len(lines) <= 2 and all(font.size(line)[0] <= area.width for line in lines) \
+                    and len(lines) * font.get_linesize() + layout.px(34) <= area.height:
+                break
+            size -= max(1, size // 12)
+    return size
+
+
+def _level_strip(surface, band: BandPlace, name: str, index: int, count: int, fonts: Fonts, px, size: int,
+                 boxes: list[TextBox]) -> None:
     color = band_color(index, count)
     _soft_shadow(surface, band.strip, px(8), offset=(px(3), px(5)))
     pygame.draw.rect(surface, color, band.strip, border_radius=px(8))
-    label = band.label.inflate(-px(24), -px(16))
+    label = _level_label_area(band, px)
     number = fonts.bold(px(26)).render(str(index + 1), True, mix(color, INK, 0.55))
-    font, lines = _fit_lines(name, fonts.hand, label.width, px(40), max_lines=2)
+    font = fonts.hand(size)
+    lines = [ellipsize(line, font, label.width) for line in wrap(name, font, label.width)[:2]]
     line_height = font.get_linesize()
     top = label.centery - (len(lines) * line_height) // 2 + px(10)
     surface.blit(number, number.get_rect(midbottom=(label.centerx, top)))
     for row, line in enumerate(lines):
         image = font.render(line, True, INK)
-        surface.blit(image, image.get_rect(midtop=(label.centerx, top + row * line_height)))
+        drawn = image.get_rect(midtop=(label.centerx, top + row * line_height))
+        surface.blit(image, drawn)
+        boxes.append(TextBox(line, label, drawn))
     if index < count - 1:  # an arrow to the next level: moving up is the point
         tip = (band.label.centerx, band.strip.y + px(6))
         pygame.draw.polygon(surface, mix(color, INK, 0.35),
@@ -162,29 +279,25 @@ def _soft_shadow(surface: pygame.Surface, rect: Rect, radius: int, offset: tuple
 
 # ---------------------------------------------------------------- cards
 
-def polaroid_face(place: CardPlace, picture: pygame.Surface, captions: list[str], font_of) -> pygame.Surface:
-    """A white polaroid: the picture, and the first caption that fits written under it."""
+def polaroid_face(place: CardPlace, picture: pygame.Surface, captions: list[str], font_of, min_size: int,
+                  boxes: list[TextBox] | None = None) -> pygame.Surface:
+    """A white polaroid: the picture, and the longest caption that fits written under (or beside) it."""
     face = pygame.Surface(place.frame.size).convert()
     face.fill(POLAROID)
     photo = place.photo.move(-place.frame.x, -place.frame.y)
     face.blit(picture, photo)
     pygame.draw.rect(face, mix(POLAROID, INK, 0.15), photo, 1)
     area = place.caption.move(-place.frame.x, -place.frame.y)
-    width, size = round(area.width * 0.96), round(area.height * 0.62)
-    caption = next((c for c in captions if font_of(size).size(c)[0] <= width), captions[-1])
-    font, _ = _fit_lines(caption, font_of, width, size, max_lines=1)
+    font, caption = fit(captions, font_of, area.width - 2, name_size(place), min_size)
     text = font.render(caption, True, INK)
-    face.blit(text, text.get_rect(center=area.center))
+    drawn = text.get_rect(center=area.center)
+    if place.caption.x > place.photo.right - 2:
+        drawn.left = area.x  # beside the photo: written from the photo's edge, like a label
+    face.blit(text, drawn)
     pygame.draw.rect(face, mix(POLAROID, INK, 0.12), face.get_rect(), 1)
+    if boxes is not None:
+        boxes.append(TextBox(caption, place.caption, drawn.move(place.frame.topleft)))
     return face
-
-
-def name_variants(name: str) -> list[str]:
-    """"Sanne de Vries", then "Sanne V.", then "Sanne": the longest that fits is written."""
-    words = name.split()
-    if len(words) < 2:
-        return [name]
-    return [name, f"{words[0]} {words[-1][0]}.", words[0]]
 
 
 def unknown_picture(place: CardPlace, uid: str | None, fonts: Fonts) -> pygame.Surface:
@@ -207,9 +320,11 @@ def pin_up(canvas: pygame.Surface, place: CardPlace, face: pygame.Surface, pin_c
     tilted = pygame.transform.rotozoom(face.convert_alpha(), place.angle, 1)
     canvas.blit(tilted, tilted.get_rect(center=place.frame.center))
     radians = math.radians(place.angle)
+    # Over the photo's middle, near the top: the middle of a polaroid, the left of a tag.
+    offset_x = place.photo.centerx - place.frame.centerx
     offset_y = -place.frame.height / 2 + (place.photo.y - place.frame.y) * 1.4
-    pin_at = (round(place.frame.centerx + offset_y * math.sin(radians)),
-              round(place.frame.centery + offset_y * math.cos(radians)))
+    pin_at = (round(place.frame.centerx + offset_x * math.cos(radians) + offset_y * math.sin(radians)),
+              round(place.frame.centery - offset_x * math.sin(radians) + offset_y * math.cos(radians)))
     _pin(canvas, pin_at, px(9), pin_color)
 
 
@@ -230,15 +345,64 @@ def _pin(surface: pygame.Surface, center: tuple[int, int], radius: int, color: C
                        (center[0] - radius // 3, center[1] - radius // 3), max(1, radius // 3))
 
 
-def _empty_frame(canvas: pygame.Surface, place: CardPlace, strip: Color, word: str, fonts: Fonts, px) -> None:
+def _empty_frame(canvas: pygame.Surface, place: CardPlace, strip: Color, word: str, fonts: Fonts, px,
+                 boxes: list[TextBox]) -> None:
     """An outlined frame where a card may go: clearly a place, clearly free."""
     frame = place.frame
     line = mix(strip, INK, 0.3)
     pygame.draw.rect(canvas, mix(strip, (255, 255, 255), 0.25), frame, border_radius=px(4))
     _dashed_rect(canvas, line, frame, px(3), px(12))
     pygame.draw.rect(canvas, mix(strip, INK, 0.08), place.photo)
-    text = fonts.hand(round(place.caption.height * 0.5)).render(word, True, mix(strip, INK, 0.45))
-    canvas.blit(text, text.get_rect(center=place.caption.center))
+    font, word = fit([word], fonts.hand, place.caption.width - 2, name_size(place), px(MIN_NAME) * 3 // 4)
+    text = font.render(word, True, mix(strip, INK, 0.45))
+    drawn = text.get_rect(center=place.caption.center)
+    canvas.blit(text, drawn)
+    boxes.append(TextBox(word, place.caption, drawn))
+
+
+def _call_to_action(canvas: pygame.Surface, layout: Layout, texts: Texts, fonts: Fonts, boxes: list[TextBox]) -> None:
+    """A big paper note on an empty wall: what to do, and how."""
+    px, note = layout.px, layout.call_to_action
+    _soft_shadow(canvas, note, px(10), offset=(px(5), px(9)), strength=90)
+    pygame.draw.rect(canvas, STICKY, note, border_radius=px(8))
+    _pin(canvas, (note.centerx, note.y + px(16)), px(12), PIN)
+    inner = note.inflate(-px(60), -px(56))
+    title_font, title = fit([texts("cta_title")], fonts.hand, inner.width, px(96), px(40))
+    image = title_font.render(title, True, INK)
+    drawn = image.get_rect(midtop=(inner.centerx, inner.y))
+    canvas.blit(image, drawn)
+    boxes.append(TextBox(title, inner, drawn))
+    body = Rect(inner.x, drawn.bottom + px(10), inner.width, inner.bottom - drawn.bottom - px(10))
+    lines_fit = max(1, body.height // max(1, fonts.ui(px(36)).get_linesize()))
+    font, lines = fit_lines(texts("cta_how"), fonts.ui, body.width, px(36), px(24), max_lines=lines_fit)
+    y = body.y
+    for line in lines:
+        image = font.render(line, True, INK)
+        drawn = image.get_rect(midtop=(body.centerx, y))
+        canvas.blit(image, drawn)
+        boxes.append(TextBox(line, body, drawn))
+        y += font.get_linesize()
+    tip_y = min(note.bottom + px(34), layout.wall.bottom)
+    pygame.draw.polygon(canvas, mix(STICKY, INK, 0.5), [(note.centerx, tip_y), (note.centerx - px(22), note.bottom + px(8)),
+                                                       (note.centerx + px(22), note.bottom + px(8))])
+
+
+def draw_sun(surface: pygame.Surface, rail: Rect, height: float, px) -> None:
+    """A paper sun in its rail: at the bottom when nobody has tried yet, at the top when everyone has."""
+    pygame.draw.rect(surface, mix(CORK, (255, 255, 255), 0.12), rail, border_radius=rail.width // 2)
+    pygame.draw.line(surface, mix(CORK, INK, 0.35), (rail.centerx, rail.y + rail.width // 2),
+                     (rail.centerx, rail.bottom - rail.width // 2), px(3))
+    radius = rail.width * 3 // 10
+    travel = rail.height - 2 * rail.width // 2
+    center = (rail.centerx, round(rail.bottom - rail.width // 2 - travel * max(0.0, min(1.0, height))))
+    for ray in range(12):
+        angle = ray * math.tau / 12
+        inner, outer = radius * 1.15, radius * (1.5 if ray % 2 else 1.35)
+        pygame.draw.line(surface, SUN_RAYS, (center[0] + inner * math.cos(angle), center[1] + inner * math.sin(angle)),
+                         (center[0] + outer * math.cos(angle), center[1] + outer * math.sin(angle)), px(4))
+    pygame.draw.circle(surface, SUN, center, radius)
+    pygame.draw.circle(surface, mix(SUN, (255, 255, 255), 0.5), (center[0] - radius // 3, center[1] - radius // 3),
+                       max(2, radius // 4))
 
 
 def _dashed_rect(surface: pygame.Surface, color: Color, rect: Rect, width: int, dash: int) -> None:
@@ -269,7 +433,7 @@ def _caution_tape(surface: pygame.Surface, area: pygame.Rect, word: str, fonts: 
     for x in range(-area.height, area.width, stripe * 2):
         pygame.draw.polygon(tape, OFFLINE_WARN, [(x, area.height), (x + stripe, area.height),
                                                  (x + stripe + area.height, 0), (x + area.height, 0)])
-    font, _ = _fit_lines(word, fonts.bold, round(area.width * 0.8), round(surface.get_width() * 0.15), max_lines=1)
+    font, word = fit([word], fonts.bold, round(area.width * 0.8), round(surface.get_width() * 0.15), px(14))
     text = font.render(word, True, INK)
     label = text.get_rect(center=(area.width // 2, area.height // 2)).inflate(px(16), px(10))
     pygame.draw.rect(tape, PAPER, label, border_radius=px(6))
@@ -280,120 +444,173 @@ def _caution_tape(surface: pygame.Surface, area: pygame.Rect, word: str, fonts: 
 # ---------------------------------------------------------------- panel
 
 class _Panel:
-    """The paper card beside (or under) the wall: thermometer, counts, feed, movers."""
+    """The paper card beside (or under) the wall: thermometer, counts, feed, movers.
 
-    def __init__(self, canvas: pygame.Surface, layout: Layout, fonts: Fonts, texts: Texts):
+    Every line is fitted to the width of its area and recorded in `boxes`.
+    """
+
+    def __init__(self, canvas: pygame.Surface, layout: Layout, fonts: Fonts, texts: Texts, boxes: list[TextBox]):
         self.canvas = canvas
         self.place: PanelPlace = layout.panel
         self.px = layout.px
         self.fonts = fonts
         self.t = texts
+        self.boxes = boxes
 
     def draw(self, snapshot: Snapshot, now: datetime) -> None:
         period = snapshot.period
         period_name = self.t.period_name(period.starts_at, period.ends_at)
-        date = self.fonts.ui(self.px(28)).render(self.t.long_date(now.date()), True, INK_SOFT)
-        self.canvas.blit(date, self.place.date.topleft)
-        _draw_thermometer(self.canvas, self.place.thermometer, period, self.fonts, self.px, self.t)
-        self._counts(period.count, period.goal, period.today, period_name)
+        self._line(self.fonts.ui, self.t.long_date(now.date()), INK_SOFT, self.place.date, self.place.date.y, 28, 20)
+        _draw_thermometer(self.canvas, self.place.thermometer, period, self.fonts, self.px, self.t, self.boxes)
+        self._counts(period, period_name, now)
         self._feed(snapshot, now)
         self._moved_up(snapshot.moved_up, period_name)
 
-    def _text(self, font, text: str, color: Color, x: int, y: int) -> int:
-        """Blit one line at (x, y); return the y under it."""
-        image = font.render(text, True, color)
-        self.canvas.blit(image, (x, y))
-        return y + font.get_linesize()
+    def _line(self, face_of, text: str | list[str], color: Color, area: Rect, y: int, size: int, min_size: int,
+              x: int | None = None) -> int:
+        """One line in `area` from (x, y): the first of `text`'s variants that fits, shrunk to `min_size`
+        at most, else cut with an ellipsis. Returns the y under it."""
+        x = area.x if x is None else x
+        width = area.right - x
+        face, line = fit([text] if isinstance(text, str) else text, face_of, width, self.px(size), self.px(min_size))
+        if y + face.get_height() > area.bottom:
+            return y  # no room left in its area: the less important lines come last and give way
+        image = face.render(line, True, color)
+        drawn = self.canvas.blit(image, (x, y))
+        self.boxes.append(TextBox(line, area, drawn))
+        return y + face.get_linesize()
 
-    def _paragraph(self, font, text: str, color: Color, area: Rect, y: int) -> int:
-        """Write `text` wrapped to the width of `area` from y down; return the y under it."""
-        for row in _wrap(text, font, area.width):
-            y = self._text(font, row, color, area.x, y)
+    def _paragraph(self, face_of, text: str, color: Color, area: Rect, y: int, size: int, max_lines: int = 3) -> int:
+        """`text` wrapped to the width of `area` from y down; return the y under it."""
+        face, lines = fit_lines(text, face_of, area.width, self.px(size), self.px(20), max_lines)
+        for row in lines:
+            if y + face.get_height() > area.bottom:
+                break
+            image = face.render(row, True, color)
+            self.boxes.append(TextBox(row, area, self.canvas.blit(image, (area.x, y))))
+            y += face.get_linesize()
         return y
 
-    def _counts(self, count: int, goal: int, today: int, period_name: str) -> None:
+    def _counts(self, period: PeriodView, period_name: str, now: datetime) -> None:
         area, px = self.place.counts, self.px
-        y = area.y + px(40)
-        big, _ = _fit_lines(str(count), self.fonts.bold, area.width, px(150), max_lines=1)
-        y = self._text(big, str(count), MERCURY, area.x, y - big.get_descent() // 2)
-        y = self._text(self.fonts.bold(px(30)), self.t("of_goal", goal=goal), INK, area.x, y)
-        y = self._text(self.fonts.ui(px(30)), period_name, INK_SOFT, area.x, y) + px(18)
-        if today:
-            y = self._text(self.fonts.bold(px(34)), self.t("today", count=today), GOOD_NEWS, area.x, y) + px(6)
+        y = area.y
+        big, number = fit([str(period.count)], self.fonts.bold, area.width, px(150), px(150))
+        image = big.render(number, True, MERCURY)
+        self.boxes.append(TextBox(number, area, self.canvas.blit(image, (area.x, y - big.get_descent() // 2))))
+        y += big.get_linesize() - big.get_descent() // 2
+        y = self._line(self.fonts.bold, self.t("of_goal", goal=period.goal), INK, area, y, 30, 22)
+        y = self._line(self.fonts.ui, period_name, INK_SOFT, area, y, 30, 22) + px(12)
+        if period.today:
+            y = self._line(self.fonts.bold, self.t("today", count=period.today), GOOD_NEWS, area, y, 34, 24)
         else:
-            y = self._text(self.fonts.ui(px(30)), self.t("today_none"), INK_SOFT, area.x, y) + px(6)
-        upcoming = next((m for m in MILESTONES if count < math.ceil(goal * m)), None)
-        if upcoming is None:
-            self._text(self.fonts.bold(px(30)), self.t("goal_done"), MERCURY, area.x, y)
+            y = self._line(self.fonts.ui, self.t("today_none"), INK_SOFT, area, y, 30, 22)
+        if period.count >= period.goal:
+            self._line(self.fonts.bold, self.t("goal_done"), MERCURY, area, y, 30, 22)
+            return
+        ahead = pace(period, now)
+        days = self.t("last_day") if ahead.days_left == 1 else self.t("days_left", days=ahead.days_left)
+        y = self._line(self.fonts.bold, self.t("to_go", missing=ahead.missing), INK, area, y, 30, 22)
+        y = self._line(self.fonts.ui, days, INK_SOFT, area, y, 28, 20)
+        if ahead.on_schedule:
+            self._line(self.fonts.bold, self.t("on_schedule"), GOOD_NEWS, area, y, 28, 20)
         else:
-            target = math.ceil(goal * upcoming)
-            self._paragraph(self.fonts.ui(px(28)), self.t("to_next", missing=target - count, milestone=target),
-                            INK_SOFT, area, y)
+            self._line(self.fonts.bold, self.t("per_day", count=ahead.per_day), MERCURY, area, y, 28, 20)
 
     def _feed(self, snapshot: Snapshot, now: datetime) -> None:
         area, px = self.place.feed, self.px
         y = area.y
-        if snapshot.pad_window:
-            y = self._sticky(y, self.t("pad_open", coach=snapshot.pad_window.coach), self.t("pad_hint"))
+        if snapshot.pad_window:  # one line: the list of attempts stays in view while the pad is open
+            titles = [self.t("pad_open", coach=name) for name in name_variants(snapshot.pad_window.coach)]
+            y = self._sticky(y, titles, self.t("pad_hint"))
         if snapshot.message:
             y = self._sticky(y, snapshot.message, None)
-        y = self._text(self.fonts.hand(px(40)), self.t("recent_title"), INK, area.x, y) + px(4)
+        y = self._line(self.fonts.hand, self.t("recent_title"), INK, area, y, 40, 28) + px(4)
         if not snapshot.recent_attempts:
-            self._paragraph(self.fonts.ui(px(26)), self.t("recent_none"), INK_SOFT, area, y)
+            self._paragraph(self.fonts.ui, self.t("recent_none"), INK_SOFT, area, y, 26)
             return
-        name_font, by_font = self.fonts.bold(px(28)), self.fonts.ui(px(24))
-        entry_height = name_font.get_linesize() + by_font.get_linesize() + px(10)
+        entry_height = self.fonts.bold(px(28)).get_linesize() + self.fonts.ui(px(24)).get_linesize() + px(10)
         for attempt in snapshot.recent_attempts[:MAX_RECENT]:
             if y + entry_height > area.bottom:
                 break
-            dot = (area.x + px(8), y + name_font.get_linesize() // 2 + px(2))
+            dot = (area.x + px(8), y + self.fonts.bold(px(28)).get_linesize() // 2 + px(2))
             pygame.draw.circle(self.canvas, MERCURY, dot, px(7))
-            line = _ellipsize(self.t("attempt_line", person=attempt.person), name_font, area.width - px(26))
-            y = self._text(name_font, line, INK, area.x + px(26), y)
+            # Shorten the name before dropping the verb, and drop the verb before cutting the name.
+            names = name_variants(attempt.person)
+            line = [self.t("attempt_line", person=name) for name in names] + names
+            y = self._line(self.fonts.bold, line, INK, area, y, 28, 22, x=area.x + px(26))
             by = f"{self.t('attempt_by', coach=attempt.coach)} · {self.t.clock_time(attempt.at, now.date())}"
-            y = self._text(by_font, _ellipsize(by, by_font, area.width - px(26)), INK_SOFT, area.x + px(26), y) + px(10)
+            y = self._line(self.fonts.ui, by, INK_SOFT, area, y, 24, 20, x=area.x + px(26)) + px(10)
 
-    def _sticky(self, y: int, title: str, hint: str | None) -> int:
+    def _sticky(self, y: int, title: str | list[str], hint: str | None) -> int:
+        """A yellow note: a message in up to two lines, or one line chosen from `title`'s variants."""
         area, px = self.place.feed, self.px
-        title_font, hint_font = self.fonts.bold(px(28)), self.fonts.ui(px(24))
-        rows = _wrap(title, title_font, area.width - px(28))[:3]
-        height = len(rows) * title_font.get_linesize() + (hint_font.get_linesize() if hint else 0) + px(20)
-        note = Rect(area.x, y, area.width, height)
+        inner_width = area.width - px(28)
+        if isinstance(title, str):
+            title_font, rows = fit_lines(title, self.fonts.bold, inner_width, px(28), px(22), max_lines=2)
+        else:
+            title_font, line = fit(title, self.fonts.bold, inner_width, px(28), px(22))
+            rows = [line]
+        hint_height = self.fonts.ui(px(24)).get_linesize() if hint else 0
+        note = Rect(area.x, y, area.width, len(rows) * title_font.get_linesize() + hint_height + px(20))
         pygame.draw.rect(self.canvas, mix(STICKY, INK, 0.25), note.move(px(3), px(4)), border_radius=px(4))
         pygame.draw.rect(self.canvas, STICKY, note, border_radius=px(4))
+        text_area = note.inflate(-px(28), 0)
         text_y = note.y + px(10)
         for row in rows:
-            text_y = self._text(title_font, row, INK, note.x + px(14), text_y)
+            image = title_font.render(row, True, INK)
+            self.boxes.append(TextBox(row, text_area, self.canvas.blit(image, (text_area.x, text_y))))
+            text_y += title_font.get_linesize()
         if hint:
-            self._text(hint_font, hint, INK_SOFT, note.x + px(14), text_y)
+            self._line(self.fonts.ui, hint, INK_SOFT, text_area, text_y, 24, 18)
         return note.bottom + px(16)
 
     def _moved_up(self, names: tuple[str, ...], period_name: str) -> None:
         area, px = self.place.moved_up, self.px
         pygame.draw.line(self.canvas, mix(PAPER, INK, 0.2), (area.x, area.y - px(12)), (area.right, area.y - px(12)), px(2))
-        y = self._text(self.fonts.hand(px(40)), self.t("moved_up_title", period=period_name), INK, area.x, area.y)
+        y = self._line(self.fonts.hand, self.t("moved_up_title", period=period_name), INK, area, area.y, 40, 28)
         if not names:
-            self._paragraph(self.fonts.ui(px(26)), self.t("moved_up_none"), INK_SOFT, area, y)
+            self._paragraph(self.fonts.ui, self.t("moved_up_none"), INK_SOFT, area, y, 26, max_lines=2)
             return
         font = self.fonts.hand(px(34))
-        x, line_height = area.x, font.get_linesize()
-        for index, name in enumerate(names):
-            width = font.size(name)[0] + px(30)
-            if x + width > area.right and x > area.x:
-                x, y = area.x, y + line_height
-            if y + line_height > area.bottom:
-                more = font.render(f"+{len(names) - index}", True, INK_SOFT)
-                self.canvas.blit(more, (area.right - more.get_width(), y - line_height))
-                return
-            arrow_x, arrow_y = x + px(9), y + line_height // 2
-            pygame.draw.polygon(self.canvas, GOOD_NEWS, [(arrow_x, arrow_y - px(10)), (arrow_x - px(9), arrow_y + px(6)),
-                                                         (arrow_x + px(9), arrow_y + px(6))])
-            self.canvas.blit(font.render(name, True, INK), (x + px(22), y))
-            x += width + px(8)
+        line_height, gap = font.get_linesize(), px(30)
+        chips = [fit(name_variants(name), lambda _: font, area.width - gap, 0, 0)[1] for name in names]
+        rows: list[list[str]] = [[]]
+        for chip in chips:
+            used = sum(font.size(c)[0] + gap + px(8) for c in rows[-1])
+            if rows[-1] and used + font.size(chip)[0] + gap > area.width:
+                rows.append([])
+            rows[-1].append(chip)
+        room = max(1, (area.bottom - y) // line_height)
+        shown = rows[:room]
+        hidden = len(chips) - sum(len(row) for row in shown)
+        if hidden:  # say how many more, right after the last name shown
+            more = f"+{hidden}"
+            while shown[-1] and sum(font.size(c)[0] + gap + px(8) for c in shown[-1]) + font.size(more)[0] > area.width:
+                shown[-1].pop()
+                hidden += 1
+                more = f"+{hidden}"
+        for row in shown:
+            x = area.x
+            for name in row:
+                arrow_x, arrow_y = x + px(9), y + line_height // 2
+                pygame.draw.polygon(self.canvas, GOOD_NEWS, [(arrow_x, arrow_y - px(10)), (arrow_x - px(9), arrow_y + px(6)),
+                                                             (arrow_x + px(9), arrow_y + px(6))])
+                self.boxes.append(TextBox(name, area, self.canvas.blit(font.render(name, True, INK), (x + px(22), y))))
+                x += font.size(name)[0] + gap + px(8)
+            if row is shown[-1] and hidden:
+                self.boxes.append(TextBox(more, area, self.canvas.blit(font.render(more, True, INK_SOFT), (x, y))))
+            y += line_height
+
+
+def thermometer_fill(place: ThermometerPlace, period: PeriodView, px) -> int:
+    """Height of the red column: the share of the goal, and never so little that one attempt is invisible."""
+    if period.count <= 0:
+        return 0
+    return max(round(place.tube.height * period.fraction), min(place.tube.height, px(18)))
 
 
 def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, period: PeriodView, fonts: Fonts,
-                      px, texts: Texts) -> None:
+                      px, texts: Texts, boxes: list[TextBox]) -> None:
     """A glass thermometer whose red column stands at the share of the goal, with milestone ticks."""
     glass, tube = place.glass, place.tube
     outline = mix(INK, PAPER, 0.2)
@@ -402,7 +619,7 @@ def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, period: 
     pygame.draw.circle(surface, GLASS, place.bulb_center, place.bulb_radius)
     pygame.draw.rect(surface, GLASS, glass, border_radius=glass.width // 2)
     pygame.draw.circle(surface, MERCURY, place.bulb_center, mercury_radius(place.bulb_radius))
-    fill_height = round(tube.height * period.fraction)
+    fill_height = thermometer_fill(place, period, px)
     column = Rect(tube.x, tube.bottom - fill_height, tube.width, fill_height + place.bulb_radius)
     pygame.draw.rect(surface, MERCURY, column, border_top_left_radius=tube.width // 2, border_top_right_radius=tube.width // 2)
     shine = Rect(tube.x + px(3), column.y + tube.width // 2, max(2, tube.width // 5), max(0, tube.bottom - column.y - tube.width))
@@ -410,43 +627,17 @@ def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, period: 
     pygame.draw.circle(surface, MERCURY_LIGHT,
                        (place.bulb_center[0] - place.bulb_radius // 3, place.bulb_center[1] - place.bulb_radius // 3),
                        max(2, place.bulb_radius // 4))
-    label_font, reached_font = fonts.ui(px(24)), fonts.bold(px(26))
-    for milestone in MILESTONES:
-        y = tube.bottom - round(tube.height * milestone)
-        target = math.ceil(period.goal * milestone)
+    labels = Rect(glass.right + px(28), place.area.y, place.area.right - glass.right - px(28), place.area.height)
+    for target in milestones(period.goal):
+        y = tube.bottom - round(tube.height * target / max(1, period.goal))
         reached = period.count >= target
         pygame.draw.line(surface, INK if reached else INK_SOFT, (glass.right + px(6), y), (glass.right + px(22), y), px(3))
-        label = (reached_font if reached else label_font).render(str(target), True, INK if reached else INK_SOFT)
-        surface.blit(label, label.get_rect(midleft=(glass.right + px(28), y)))
-    goal_word = fonts.hand(px(30)).render(texts("goal_label"), True, INK_SOFT)
-    surface.blit(goal_word, goal_word.get_rect(midbottom=(glass.centerx, glass.y - px(10))))
-
-
-# ---------------------------------------------------------------- text helpers
-
-def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and font.size(f"{lines[-1]} {word}")[0] <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return lines or [""]
-
-
-def _fit_lines(text: str, font_of, width: int, size: int, max_lines: int) -> tuple[pygame.font.Font, list[str]]:
-    """The largest font (from `size` down) in which `text` wraps into `max_lines` that fit `width`."""
-    while True:
-        font = font_of(size)
-        lines = _wrap(text, font, width)
-        if size <= 10 or (len(lines) <= max_lines and all(font.size(line)[0] <= width for line in lines)):
-            return font, lines
-        size -= max(1, size // 12)
-
-
-def _ellipsize(text: str, font: pygame.font.Font, width: int) -> str:
-    if font.size(text)[0] <= width:
-        return text
-    while text and font.size(text + "…")[0] > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+        face, label = fit([str(target)], fonts.bold if reached else fonts.ui, labels.width, px(26 if reached else 24), px(16))
+        image = face.render(label, True, INK if reached else INK_SOFT)
+        boxes.append(TextBox(label, labels, surface.blit(image, image.get_rect(midleft=(labels.x, y)))))
+    goal_area = Rect(place.area.x, place.area.y, place.area.width, glass.y - px(10) - place.area.y)
+    face, word = fit([texts("goal_label")], fonts.hand, goal_area.width, px(30), px(20))
+    image = face.render(word, True, INK_SOFT)
+    drawn = image.get_rect(midbottom=(glass.centerx, glass.y - px(10)))
+    drawn.clamp_ip(goal_area)
+    boxes.append(TextBox(word, goal_area, surface.blit(image, drawn)))

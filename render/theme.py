@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pygame
 
+from render.text import FALLBACK_BOLD, FALLBACK_REGULAR, Face
+
 log = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).with_name("fonts")
@@ -65,32 +67,41 @@ def tile_color(name: str) -> Color:
 
 
 class Fonts:
-    """The three typefaces, each size opened once.
+    """The three typefaces, each size opened once, each with its fallbacks (render/text.py).
 
     Falls back to pygame's built-in font when a shipped file is missing, so a
     broken install still shows a legible wall.
     """
 
     def __init__(self):
-        self._cache: dict[tuple[Path, int], pygame.font.Font] = {}
+        self._fonts: dict[tuple[Path | None, int], pygame.font.Font] = {}
+        self._faces: dict[tuple[Path, int], Face] = {}
 
-    def _font(self, path: Path, size: int) -> pygame.font.Font:
-        key = (path, max(8, size))
-        font = self._cache.get(key)
+    def _open(self, path: Path | None, size: int) -> pygame.font.Font:
+        key = (path, size)
+        font = self._fonts.get(key)
         if font is None:
             try:
-                font = pygame.font.Font(path, key[1])
+                font = pygame.font.Font(path, size)
             except (OSError, pygame.error):
                 log.warning("font %s could not be opened; using pygame's default font", path)
-                font = pygame.font.Font(None, key[1])
-            self._cache[key] = font
+                font = pygame.font.Font(None, size)
+            self._fonts[key] = font
         return font
 
-    def hand(self, size: int) -> pygame.font.Font:
-        return self._font(HANDWRITING, size)
+    def _face(self, path: Path, size: int) -> Face:
+        key = (path, max(8, size))
+        face = self._faces.get(key)
+        if face is None:
+            fallbacks = FALLBACK_BOLD + FALLBACK_REGULAR if path == UI_BOLD else FALLBACK_REGULAR
+            face = self._faces[key] = Face(path, key[1], fallbacks, self._open)
+        return face
 
-    def ui(self, size: int) -> pygame.font.Font:
-        return self._font(UI_REGULAR, size)
+    def hand(self, size: int) -> Face:
+        return self._face(HANDWRITING, size)
 
-    def bold(self, size: int) -> pygame.font.Font:
-        return self._font(UI_BOLD, size)
+    def ui(self, size: int) -> Face:
+        return self._face(UI_REGULAR, size)
+
+    def bold(self, size: int) -> Face:
+        return self._face(UI_BOLD, size)

@@ -1,55 +1,54 @@
 """An emulated MFRC522 on an emulated SPI bus, with ISO 14443-A tags in its field.
 
-Tests and the benchmark drive the real driver (and the `mfrc522` package) through
-this instead of hardware. Everything runs on an emulated clock: each SPI transfer
-costs its bytes at the configured SPI speed plus a per-call overhead (the Python and
-kernel cost of one `xfer2`), and a tag's answer appears only after its RF frame time.
-So "how many transfers" and "how long" are deterministic and can be counted.
+Tests and the benchmark drive the real driver (and third-party drivers) through this
+instead of hardware. Everything runs on an emulated clock: each SPI transfer costs its
+bytes at the configured SPI speed plus a per-call overhead (the Python and kernel cost
+of one `xfer2`), and a tag's answer appears only after its RF frame time. So "how many
+transfers" and "how long" are deterministic and can be counted.
 
-Modelled: the registers the drivers use, the 64-byte FIFO (an answer enters it byte by
-byte as it comes off the air; RxIRq follows its end bit), the timer (TAuto after every
-transmission, TStartNow, stops when an answer starts), ComIrq/DivIrq with Set1/Set2 write semantics, the IRQ
-pin, the commands Idle, Transmit, Transceive, CalcCRC and SoftReset, the antenna, and
-bit-oriented frames (TxLastBits, RxAlign, RxLastBits, CollReg). Tags follow the
-ISO 14443-3 state machine (IDLE, READY per cascade level, ACTIVE, HALT) for REQA,
-WUPA, anticollision, SELECT and HLTA with 4-, 7- and 10-byte UIDs; several tags
-answering at once collide bit by bit.
+By default the chip and its tags behave as badly as the NXP MFRC522 datasheet (rev. 3.9)
+and ISO/IEC 14443-3 allow, so a driver that passes here does not lean on a kindness a
+real part need not show. Every such choice is a `ChipBehaviour` field or an
+`EmulatedTag` parameter naming its source; docs/readers.md lists them with what a
+capture from a real RC522 would settle. Where the datasheet leaves a behaviour open,
+`VARIANTS` holds each reading, and what a driver does that a real chip would punish
+is written to `EmulatedMfrc522.would_fail`.
 
-CollReg.CollPos here counts from bit 0 of the first received FIFO byte, RxAlign bits
-included, so a driver maps it to a bit of the cascade level the same way whatever
-the alignment. Chip-side CRC (TxCRCEn/RxCRCEn) is not modelled and refuses to be set.
+Modelled: the registers the drivers use, the 64-byte FIFO, the timer, ComIrq/DivIrq
+with Set1/Set2 write semantics, the IRQ pin, the commands Idle, Transmit, Transceive,
+CalcCRC and SoftReset with the modem states that matter (waiting for StartSend,
+transmitting, waiting for data, receiving), the antenna, and bit-oriented frames
+(TxLastBits, RxAlign, RxLastBits, CollReg). Tags follow the ISO 14443-3 state machine
+(IDLE, READY per cascade level, ACTIVE, HALT, and READY*/ACTIVE* when woken from HALT)
+for REQA, WUPA, anticollision, SELECT and HLTA with 4-, 7- and 10-byte UIDs; a frame
+reaches a tag when its last bit is on air, and an answer is put together as it goes on
+air from the tags still in the field (looked at as each byte comes in), colliding bit
+by bit; a tag lifted mid-answer cuts it.
+Chip-side CRC (TxCRCEn/RxCRCEn) is not modelled and refuses to be set.
 """
 
 import heapq
 import itertools
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, auto
 
 from gpiozero.pins.mock import MockFactory
 
+from board.core.uid import normalise_uid
 from sensors import mfrc522_regs as r
 from sensors.hardware import ReadersConfig, build_readers
-from board.core.uid import normalise_uid
+from sensors.mfrc522_regs import to_bits, to_bytes
 
-Bits = tuple[int, ...]
+Bits = tuple[int, ...]  # a frame on air, as r.to_bits gives it
 
-
-def to_bits(data: bytes | Sequence[int], last_byte_bits: int = 0) -> Bits:
-    """Bits of a frame, least significant bit of each byte first; the last byte may be partial."""
-    bits = [(byte >> i) & 1 for byte in data for i in range(8)]
-    if last_byte_bits and data:
-        del bits[len(bits) - 8 + last_byte_bits :]
-    return tuple(bits)
-
-
-def to_bytes(bits: Sequence[int], offset: int = 0) -> bytes:
-    """Pack bits into bytes, the first one landing on bit `offset` of the first byte."""
-    out = bytearray((offset + len(bits) + 7) // 8)
-    for i, bit in enumerate(bits, start=offset):
-        out[i // 8] |= bit << (i % 8)
-    return bytes(out)
+# ISO/IEC 14443-3 clause 5 (polling): a PICC in an unmodulated field shall accept a
+# request within 5 ms. A tag may use all of it.
+TAG_POWER_UP_S = 5e-3
+# ISO/IEC 14443-3 clause 5: a PCD resets PICCs by switching the field off for t_RESET,
+# at least 5 ms. A tag may keep its state through any shorter gap (its supply capacitor).
+TAG_KEEPS_STATE_S = 5e-3
 
 
 class EmulatedClock:
@@ -84,12 +83,18 @@ class EmulatedTag:
     """A PICC: NTAG21x by default (7-byte UID, SAK 0x00), MIFARE Classic with sak=0x08.
 
     It needs `power_up_s` of field before it answers, and keeps its state through a
-    field gap shorter than `keeps_state_s` (its supply capacitor), so a reader must
-    switch the field off long enough to really reset it.
+    field gap shorter than `keeps_state_s`; both default to ISO's bounds, so a reader
+    must wait 5 ms after switching the field on, and cannot count on a short gap to
+    reset a tag (WUPA wakes it instead).
     """
 
     def __init__(
-        self, uid: str | bytes, *, sak: int | None = None, power_up_s: float = 1e-3, keeps_state_s: float = 0.5e-3
+        self,
+        uid: str | bytes,
+        *,
+        sak: int | None = None,
+        power_up_s: float = TAG_POWER_UP_S,
+        keeps_state_s: float = TAG_KEEPS_STATE_S,
     ):
         self.uid = bytes.fromhex(normalise_uid(uid))
         self.sak = sak if sak is not None else (0x08 if len(self.uid) == 4 else 0x00)
@@ -97,7 +102,7 @@ class EmulatedTag:
         self.keeps_state_s = keeps_state_s
         self.state = TagState.IDLE
         self.powered = False
-        self._halted = False  # woke from HALT: errors send it back there, not to IDLE
+        self._halted = False  # woke from HALT (READY*, ACTIVE*): errors send it back there, not to IDLE
         self._level = 0
         self._ready_at = 0.0
         self._off_since = float("-inf")
@@ -116,7 +121,7 @@ class EmulatedTag:
         if self.powered:
             return
         self.powered = True
-        if at - self._off_since > self.keeps_state_s:
+        if at - self._off_since >= self.keeps_state_s:
             self.state = TagState.IDLE
             self._halted = False
             self._ready_at = at + self.power_up_s
@@ -149,6 +154,11 @@ class EmulatedTag:
         else:
             self._error()
         return None
+
+    def receive_garbled(self) -> None:
+        """A frame that reached it with a parity or CRC error: ISO 14443-3 treats it as unexpected."""
+        if self.state is not TagState.HALT:
+            self._error()
 
     def _request(self, command: int) -> Bits | None:
         wakes = (TagState.IDLE, TagState.HALT) if command == r.WUPA else (TagState.IDLE,)
@@ -196,16 +206,90 @@ class Fault(Enum):
     UNPLUGGED = auto()  # gone; comes back power-on-reset when plugged in
 
 
-@dataclass
-class _Pending:
-    """A transmission in flight: when each of its effects lands on the chip."""
+class CollPos(Enum):
+    """Where CollReg.CollPos counts from in a frame received with RxAlign > 0 (datasheet, CollReg
+    says only "the bit position of the first detected collision in a received frame")."""
 
-    tx_end: float
-    rx_end: float | None
-    answer: Bits = ()
+    FROM_FIFO_BIT_0 = "fifo"  # RxAlign bits count: the position in the first FIFO byte
+    FROM_FIRST_RECEIVED_BIT = "received"  # RxAlign bits do not count
+
+
+@dataclass(frozen=True)
+class ChipBehaviour:
+    """What the emulated chip does where a real one may differ. Defaults: the worst allowed.
+
+    Rates are per frame, and hit every frame type (REQA/WUPA, anticollision, SELECT, HLTA).
+    """
+
+    # Not specified: how long after the last bit on air an answer's bytes and RxIRq reach the
+    # host. Random per frame, up to this (end-of-frame detection needs one silent bit time).
+    receive_lag_max_s: float = 3 * r.BIT_TIME_S
+    # The datasheet (CollReg) is open: see CollPos.
+    coll_pos: CollPos = CollPos.FROM_FIRST_RECEIVED_BIT
+    # The datasheet (Transceive command) says StartSend starts each transmission, not whether it
+    # does while the receiver still waits for data (after a timeout, or a frame nobody answers).
+    start_send_while_waiting_for_data: bool = False
+    # Datasheet 8.8.2: once its clock is stable the chip needs t_delay = 1024 / 27.12 MHz
+    # (37.74 us) before it can be addressed; taken here as the time after SoftReset during which
+    # CommandReg PowerDown reads 1 and writes are lost.
+    reset_time_s: float = 1024 / 27.12e6
+    # Not specified: how long CalcCRC takes over a few bytes before the result and CRCIRq are in.
+    crc_time_s: float = 2e-6
+    # Not from a document: channel conditions to survive. A PCD frame a tag receives broken
+    # (ISO 14443-3: treated as unexpected, so READY/ACTIVE tags drop to IDLE or HALT).
+    pcd_frame_error_rate: float = 0.0
+    # An answer the chip receives broken: a parity error (ErrorReg ParityErr), two flips in a
+    # byte that parity misses (CRCErr only with RxCRCEn; the host's BCC/CRC_A must catch it),
+    # or a bad start of frame (ProtocolErr), each a third of the time.
+    picc_frame_error_rate: float = 0.0
+    # Noise the receiver takes for a frame where no tag answered (a few bytes, ParityErr).
+    noise_frame_rate: float = 0.0
+
+    def corrupted(self, rate: float) -> "ChipBehaviour":
+        """The same chip on a channel that breaks `rate` of the frames each way and adds noise frames."""
+        return replace(self, pcd_frame_error_rate=rate, picc_frame_error_rate=rate, noise_frame_rate=rate)
+
+
+WORST = ChipBehaviour()
+# Every reading of what the datasheet leaves open; a driver must read tags under each.
+VARIANTS = {
+    f"collpos-{coll_pos.value}-startsend-{'sends' if sends else 'ignored'}": replace(
+        WORST, coll_pos=coll_pos, start_send_while_waiting_for_data=sends
+    )
+    for coll_pos in CollPos
+    for sends in (False, True)
+}
+
+
+class Modem(Enum):
+    """Status2Reg ModemState, as far as it decides what the host may do."""
+
+    IDLE = auto()
+    WAIT_START_SEND = auto()
+    TRANSMITTING = auto()
+    WAIT_FOR_DATA = auto()  # transmitted; the receiver waits, whether or not the timer ran out
+    RECEIVING = auto()
+
+
+@dataclass
+class _Answer:
+    """An answer going on air: the tags sending it, and what the chip has heard so far."""
+
+    responders: list[tuple["EmulatedTag", Bits]]
+    start: float
+    rx_align: int
+    lag_s: float
+    generation: int
+    heard: list[int] = field(default_factory=list)
     collision_at: int | None = None
-    transmit_only: bool = False
+    error: int = 0
+    flips: tuple[int, ...] = ()  # bit positions the channel corrupts
+    pushed: int = 0  # bytes of `heard` in the FIFO
     overflowed: bool = False  # a received byte found the FIFO full
+
+    @property
+    def length(self) -> int:
+        return max(len(bits) for _, bits in self.responders)
 
 
 @dataclass(order=True)
@@ -218,21 +302,28 @@ class _Event:
 class EmulatedMfrc522:
     """One chip: a register file behind `transfer()`, with tags placed in its field."""
 
-    RESET_TIME_S = 150e-6  # SoftReset until the chip takes commands again (datasheet 8.8.2: >= 37.74 us)
-    CRC_TIME_S = 2e-6
-
-    def __init__(self, clock: EmulatedClock, *, version: int = 0x92, rng: random.Random | None = None):
+    def __init__(
+        self,
+        clock: EmulatedClock,
+        *,
+        version: int = 0x92,
+        rng: random.Random | None = None,
+        behaviour: ChipBehaviour = WORST,
+    ):
         self.clock = clock
         self.version = version
         self.rng = rng or random.Random(0)
+        self.behaviour = behaviour
         self.tags: list[EmulatedTag] = []
         self.fault = Fault.NONE
         self.tag_loss_rate = 0.0
-        self.receive_lag_s = 0.0  # a chip slower than the air times: answer bytes and RxIRq come this late
         self.irq_pin = None  # a gpiozero MockPin the chip drives; see wire_irq_pin
+        self.would_fail: list[str] = []  # what a driver did that a real chip would punish
+        self.reads_past_fifo_level = 0  # FIFO reads with the FIFO empty: undefined values (noise here)
         self._held_in_reset = False
         self._events: list[_Event] = []
         self._seq = itertools.count()
+        self._generation = 0  # a new command or reset ends whatever radio work the last one scheduled
         self._power_on_reset()
 
     # --- the world around the chip
@@ -240,6 +331,7 @@ class EmulatedMfrc522:
     def place(self, *tags: EmulatedTag | str) -> list[EmulatedTag]:
         """Put tags (or UIDs) in the field; returns the tag objects."""
         placed = [tag if isinstance(tag, EmulatedTag) else EmulatedTag(tag) for tag in tags]
+        self._catch_up(self.clock.now())
         for tag in placed:
             self.tags.append(tag)
             if self.antenna_on:
@@ -247,6 +339,8 @@ class EmulatedMfrc522:
         return placed
 
     def remove(self, *tags: EmulatedTag) -> None:
+        """Take tags away now; an answer they are sending stops where it is."""
+        self._catch_up(self.clock.now())
         for tag in tags:
             self.tags.remove(tag)
             tag.leave_field()
@@ -271,6 +365,9 @@ class EmulatedMfrc522:
         """Come back as after a power cycle: registers at reset values, antenna off."""
         self.fault = Fault.NONE
         self._power_on_reset()
+
+    def _punish(self, what: str) -> None:
+        self.would_fail.append(f"{self.clock.now() * 1e3:.3f} ms: {what}")
 
     # --- SPI
 
@@ -302,8 +399,11 @@ class EmulatedMfrc522:
         self._fifo: list[int] = []
         self._crc_data = bytearray()
         self._command = r.Command.IDLE
-        self._powering_up_until = self.clock.now() + self.RESET_TIME_S
+        self._modem = Modem.IDLE
+        self._held_frame: bool = False  # a transmission TxWaitRF holds until the field is on
+        self._powering_up_until = self.clock.now() + self.behaviour.reset_time_s
         self._timer_expiry: float | None = None
+        self._generation += 1
         self._events.clear()
         self._set_antenna(False)
 
@@ -313,7 +413,10 @@ class EmulatedMfrc522:
 
     def _read(self, register: int) -> int:
         if register == r.Reg.FIFO_DATA:
-            return self._fifo.pop(0) if self._fifo else 0
+            if self._fifo:
+                return self._fifo.pop(0)
+            self.reads_past_fifo_level += 1
+            return self.rng.randrange(256)
         if register == r.Reg.FIFO_LEVEL:
             return len(self._fifo)
         if register == r.Reg.COMMAND:
@@ -326,7 +429,8 @@ class EmulatedMfrc522:
 
     def _write(self, register: int, value: int) -> None:
         if self.clock.now() < self._powering_up_until:
-            return  # still starting its oscillator: writes are lost
+            self._punish(f"wrote register 0x{register:02X} while CommandReg PowerDown was set after a reset: lost")
+            return
         match register:
             case r.Reg.COMMAND:
                 self._start_command(value)
@@ -344,7 +448,7 @@ class EmulatedMfrc522:
             case r.Reg.BIT_FRAMING:
                 self._regs[register] = value
                 if value & r.BIT_FRAMING_START_SEND and self._command == r.Command.TRANSCEIVE:
-                    self._send(transmit_only=False)
+                    self._start_send()
             case r.Reg.CONTROL:
                 if value & r.CONTROL_TIMER_START_NOW:
                     self._start_timer(self.clock.now())
@@ -363,6 +467,11 @@ class EmulatedMfrc522:
                     self._drive_irq_pin()
 
     def _push_fifo(self, value: int) -> None:
+        if self._modem in (Modem.WAIT_FOR_DATA, Modem.RECEIVING):
+            # Datasheet, ErrorReg WrErr: "data written into the FIFO buffer by the host ... between
+            # sending the last bit on the RF interface and receiving the last bit on the RF interface".
+            self._regs[r.Reg.ERROR] |= r.ERR_WRITE
+            self._punish("wrote the FIFO while the receiver waited for data (ErrorReg WrErr)")
         if self._command == r.Command.CALC_CRC:
             self._crc_data.append(value)
             self._finish_crc()
@@ -372,29 +481,37 @@ class EmulatedMfrc522:
             self._regs[r.Reg.ERROR] |= r.ERR_BUFFER_OVERFLOW
 
     def _start_command(self, value: int) -> None:
+        """A new command ends the running one; the timer runs on (datasheet 8.5 ties it to no command)."""
         command = value & r.COMMAND_MASK
-        self._events.clear()  # a new command stops whatever ran
-        self._timer_expiry = None
+        self._generation += 1
+        self._held_frame = False
         if command == r.Command.SOFT_RESET:
             self._power_on_reset()
             return
         self._command = r.Command(command)
+        self._regs[r.Reg.ERROR] &= ~r.ERR_WRITE
+        self._modem = Modem.WAIT_START_SEND if command == r.Command.TRANSCEIVE else Modem.IDLE
         if command == r.Command.TRANSMIT:
             self._send(transmit_only=True)
         elif command == r.Command.CALC_CRC:
+            if self._regs[r.Reg.DIV_IRQ] & r.DIV_IRQ_CRC:
+                self._punish("started CalcCRC with CRCIRq still set: a wait for CRCIRq returns before the result")
             self._crc_data = bytearray(self._fifo)
             self._fifo.clear()
             self._finish_crc()
 
     def _finish_crc(self) -> None:
-        crc = r.crc_a(bytes(self._crc_data))
-        self._regs[r.Reg.DIV_IRQ] &= ~r.DIV_IRQ_CRC
+        """CRCIRq stays as it was (set bits stay set until the host clears them) until the result is in."""
+        preset = r.CRC_PRESETS[self._regs[r.Reg.MODE] & r.MODE_CRC_PRESET_MASK]
+        crc = r.crc_a(bytes(self._crc_data), preset)
+        generation = self._generation
 
         def done() -> None:
-            self._regs[r.Reg.CRC_RESULT_LSB], self._regs[r.Reg.CRC_RESULT_MSB] = crc
-            self._regs[r.Reg.DIV_IRQ] |= r.DIV_IRQ_CRC
+            if generation == self._generation:
+                self._regs[r.Reg.CRC_RESULT_LSB], self._regs[r.Reg.CRC_RESULT_MSB] = crc
+                self._regs[r.Reg.DIV_IRQ] |= r.DIV_IRQ_CRC
 
-        self._schedule(self.clock.now() + self.CRC_TIME_S, done)
+        self._schedule(self.clock.now() + self.behaviour.crc_time_s, done)
 
     def _set_antenna(self, on: bool) -> None:
         for tag in self.tags:
@@ -402,58 +519,186 @@ class EmulatedMfrc522:
                 tag.power_on(self.clock.now())
             else:
                 tag.power_off(self.clock.now())
+        if on and self._held_frame:
+            self._held_frame = False
+            self._send(transmit_only=self._command == r.Command.TRANSMIT)
 
     # --- RF
 
+    def _start_send(self) -> None:
+        if self._modem is Modem.WAIT_START_SEND:
+            self._send(transmit_only=False)
+        elif self._modem is Modem.WAIT_FOR_DATA and self.behaviour.start_send_while_waiting_for_data:
+            self._generation += 1  # the receiver gives up on the frame it waited for
+            self._send(transmit_only=False)
+        else:
+            state = self._modem.name.lower().replace("_", " ")
+            self._punish(f"set StartSend while the modem was '{state}': ignored")
+
     def _send(self, *, transmit_only: bool) -> None:
-        """Put the FIFO on air; schedule what the chip sees when it ends and when tags answer."""
+        """Put the FIFO on air; its effects land when its last bit is out."""
+        if not self.antenna_on:
+            if self._regs[r.Reg.MODE] & r.MODE_TX_WAIT_RF:
+                self._held_frame = True  # ModeReg TxWaitRF: the transmitter waits for the field
+                return
+            self._punish("transmitted with the field off (ModeReg TxWaitRF clear): nothing went on air")
         framing = self._regs[r.Reg.BIT_FRAMING]
         frame = to_bits(self._fifo, framing & 0x07)
         self._fifo.clear()
-        now = self.clock.now()
-        tx_end = now + r.frame_time_s(len(frame))
-        answers = self._tag_answers(frame, tx_end) if self.antenna_on else []
-        pending = _Pending(tx_end=tx_end, rx_end=None, transmit_only=transmit_only)
-        if not transmit_only and answers:
-            pending.answer, pending.collision_at = _superpose(answers)
-            answer_start = tx_end + r.FRAME_DELAY_S
-            pending.rx_end = answer_start + r.frame_time_s(len(pending.answer))
-            timer_stop = answer_start + 5 * r.BIT_TIME_S
-        else:
-            timer_stop = None
-        self._schedule(tx_end, lambda: self._transmitted(pending, timer_stop))
-        if pending.rx_end is not None:
-            self._receive(pending, answer_start, (framing >> 4) & 0x07)
+        heard_by_tags = self.antenna_on
+        if heard_by_tags and not self._regs[r.Reg.TX_ASK] & r.TX_ASK_FORCE_100:
+            self._punish("sent a frame without TxASKReg Force100ASK: type A tags need 100 % ASK and do not hear it")
+            heard_by_tags = False
+        tx_end = self.clock.now() + r.frame_time_s(len(frame))
+        self._modem = Modem.TRANSMITTING
+        generation = self._generation
 
-    def _tag_answers(self, frame: Bits, at: float) -> list[Bits]:
+        def sent() -> None:
+            if generation == self._generation:
+                self._transmitted(frame if heard_by_tags else None, tx_end, transmit_only, (framing >> 4) & 0x07)
+
+        self._schedule(tx_end, sent)
+
+    def _transmitted(self, frame: Bits | None, tx_end: float, transmit_only: bool, rx_align: int) -> None:
+        """The last bit is out: interrupts, the timer, the tags' reactions and their answer."""
+        self._regs[r.Reg.COM_IRQ] |= r.IRQ_TX
+        if transmit_only:
+            self._regs[r.Reg.COM_IRQ] |= r.IRQ_IDLE
+            self._command = r.Command.IDLE
+            self._modem = Modem.IDLE
+        else:
+            self._modem = Modem.WAIT_FOR_DATA
+        if self._regs[r.Reg.T_MODE] & r.T_MODE_AUTO:  # "at the end of the transmission in all communication modes"
+            self._start_timer(tx_end)
+        self._drive_irq_pin()
+        responders = self._tag_answers(frame, tx_end) if frame is not None else []
+        if transmit_only:
+            return
+        # ISO 14443-3 frame delay time (n = 9): the answer starts 1236/fc after a frame ending in 1, 1172/fc after a 0.
+        start = tx_end + (r.FRAME_DELAY_S if frame and frame[-1] else r.FRAME_DELAY_AFTER_0_S)
+        lag_s = self.rng.uniform(0, self.behaviour.receive_lag_max_s)
+        answer = _Answer(responders, start, rx_align, lag_s, self._generation)
+        if not responders:
+            if self.rng.random() >= self.behaviour.noise_frame_rate:
+                return
+            noise = tuple(self.rng.randrange(2) for _ in range(8 * self.rng.randint(1, 5)))
+            answer.responders = [(None, noise)]
+            answer.error = r.ERR_PARITY
+        elif self.rng.random() < self.behaviour.picc_frame_error_rate:
+            self._corrupt(answer)
+        self._schedule(start + 5 * r.BIT_TIME_S, lambda: self._answer_started(answer))
+        self._schedule_byte(answer, 0)
+
+    def _tag_answers(self, frame: Bits, at: float) -> list[tuple[EmulatedTag, Bits]]:
         is_request = len(frame) == r.SHORT_FRAME_BITS
+        garbled = self.rng.random() < self.behaviour.pcd_frame_error_rate
         answers = []
         for tag in self.tags:
             if not tag.hears(at):
                 continue
+            if garbled:
+                tag.receive_garbled()
+                continue
             if is_request and self.tag_loss_rate and self.rng.random() < self.tag_loss_rate:
                 continue
-            answer = tag.receive(frame)
-            if answer is not None:
-                answers.append(answer)
+            bits = tag.receive(frame)
+            if bits is not None:
+                answers.append((tag, bits))
         return answers
 
-    def _transmitted(self, pending: _Pending, timer_stop: float | None) -> None:
-        self._regs[r.Reg.COM_IRQ] |= r.IRQ_TX
-        if pending.transmit_only:
-            self._regs[r.Reg.COM_IRQ] |= r.IRQ_IDLE
-            self._command = r.Command.IDLE
-        if self._regs[r.Reg.T_MODE] & r.T_MODE_AUTO:  # "at the end of the transmission in all communication modes"
-            self._start_timer(pending.tx_end, stop_at=timer_stop)
+    def _corrupt(self, answer: _Answer) -> None:
+        length = answer.length
+        kind = self.rng.randrange(3)
+        if kind == 0:  # one flipped bit: its byte's parity fails
+            answer.flips = (self.rng.randrange(length),)
+            answer.error = r.ERR_PARITY
+        elif kind == 1 and length >= 8:  # two flips in one byte: parity holds, the data is wrong
+            byte = self.rng.randrange(length // 8)
+            first, second = self.rng.sample(range(8), 2)
+            answer.flips = (8 * byte + first, 8 * byte + second)
+        else:
+            answer.error = r.ERR_PROTOCOL
+
+    def _answer_started(self, answer: _Answer) -> None:
+        """TModeReg TAuto: the timer stops once the 5th bit of an answer (start bit and 4) is in."""
+        if answer.generation != self._generation or self._modem is not Modem.WAIT_FOR_DATA:
+            return
+        self._hear(answer, min(4, answer.length))
+        if answer.heard:
+            self._modem = Modem.RECEIVING
+            self._timer_expiry = None
+
+    def _sending(self, answer: _Answer) -> list[Bits]:
+        """The answers of the responders still in the field (noise needs no tag)."""
+        return [bits for tag, bits in answer.responders if tag is None or (tag in self.tags and tag.powered)]
+
+    def _schedule_byte(self, answer: _Answer, index: int) -> None:
+        bits_in = min(8 * (index + 1) - answer.rx_align, answer.length)  # answer bits on air once this byte is in
+        on_air_until = answer.start + r.frame_time_s(bits_in) - r.BIT_TIME_S  # the end bit comes after
+        at = on_air_until + answer.lag_s
+        self._schedule(at, lambda: self._byte_in(answer, index, bits_in, at))
+
+    def _byte_in(self, answer: _Answer, index: int, bits_in: int, at: float) -> None:
+        """Hear one more byte from whichever tags are still in the field; a frame they all left ends."""
+        if answer.generation != self._generation:
+            return
+        self._hear(answer, bits_in)
+        packed = to_bytes(answer.heard, answer.rx_align) if answer.heard else b""
+        for byte in packed[answer.pushed :]:  # this byte, or what a cut left of it
+            self._push_received(answer, byte)
+        answer.pushed = len(packed)
+        if len(answer.heard) < bits_in or len(answer.heard) == answer.length:
+            self._schedule(at + r.BIT_TIME_S, lambda: self._received(answer))  # after the end bit
+        else:
+            self._schedule_byte(answer, index + 1)
+
+    def _hear(self, answer: _Answer, bits_in: int) -> None:
+        """The answer's bits up to `bits_in`, from the tags in the field now; none left ends it."""
+        sending = self._sending(answer)
+        keep_after_collision = self._regs[r.Reg.COLL] & r.COLL_VALUES_AFTER_COLL
+        for i in range(len(answer.heard), bits_in):
+            values = {bits[i] for bits in sending if i < len(bits)}
+            if not values:
+                break  # nobody sends this bit: the frame ends here
+            if len(values) > 1 and answer.collision_at is None:
+                answer.collision_at = i
+            after_collision = answer.collision_at is not None and i > answer.collision_at
+            bit = 0 if after_collision and not keep_after_collision else max(values)
+            answer.heard.append(bit ^ (i in answer.flips))
+
+    def _received(self, answer: _Answer) -> None:
+        """The end of the answer, or of what was left of it when its tags left: RxIRq."""
+        if answer.generation != self._generation:
+            return
+        if not answer.heard:
+            self._modem = Modem.WAIT_FOR_DATA  # every tag left before a bit was out: nothing was received
+            return
+        error = answer.error
+        coll = 0
+        if answer.collision_at is not None:
+            error |= r.ERR_COLLISION
+            counted_from = answer.rx_align if self.behaviour.coll_pos is CollPos.FROM_FIFO_BIT_0 else 0
+            position = counted_from + answer.collision_at + 1
+            coll = (position % 32) if position <= 32 else r.COLL_POS_NOT_VALID
+        self._regs[r.Reg.COLL] = (self._regs[r.Reg.COLL] & r.COLL_VALUES_AFTER_COLL) | coll
+        overflow = r.ERR_BUFFER_OVERFLOW if answer.overflowed else 0
+        self._regs[r.Reg.ERROR] = error | overflow | (self._regs[r.Reg.ERROR] & r.ERR_WRITE)
+        self._regs[r.Reg.CONTROL] = (answer.rx_align + len(answer.heard)) % 8
+        self._regs[r.Reg.COM_IRQ] |= r.IRQ_RX | (r.IRQ_ERR if self._regs[r.Reg.ERROR] else 0)
+        self._modem = Modem.WAIT_START_SEND  # RxModeReg RxMultiple = 0: the receiver stops after a frame
+        self._timer_expiry = None
         self._drive_irq_pin()
 
-    def _start_timer(self, start: float, stop_at: float | None = None) -> None:
+    def _push_received(self, answer: _Answer, byte: int) -> None:
+        if len(self._fifo) < r.FIFO_SIZE:
+            self._fifo.append(byte)
+        else:
+            answer.overflowed = True
+
+    def _start_timer(self, start: float) -> None:
         prescaler = ((self._regs[r.Reg.T_MODE] & 0x0F) << 8) | self._regs[r.Reg.T_PRESCALER]
         reload = (self._regs[r.Reg.T_RELOAD_HI] << 8) | self._regs[r.Reg.T_RELOAD_LO]
         expiry = start + r.timer_period_s(prescaler, reload)
-        if stop_at is not None and stop_at < expiry:
-            self._timer_expiry = None  # the answer started in time: the timer stops before it runs out
-            return
         self._timer_expiry = expiry
 
         def expire() -> None:
@@ -464,38 +709,6 @@ class EmulatedMfrc522:
             self._drive_irq_pin()
 
         self._schedule(expiry, expire)
-
-    def _receive(self, pending: _Pending, answer_start: float, rx_align: int) -> None:
-        """Schedule the answer into the FIFO byte by byte as it comes off the air, and RxIRq at its end."""
-        bits = list(pending.answer)
-        error = 0
-        coll = self._regs[r.Reg.COLL] & r.COLL_VALUES_AFTER_COLL
-        if pending.collision_at is not None:
-            error |= r.ERR_COLLISION
-            if not coll:
-                bits[pending.collision_at + 1 :] = [0] * (len(bits) - pending.collision_at - 1)
-            position = rx_align + pending.collision_at + 1
-            coll |= (position % 32) if position <= 32 else r.COLL_POS_NOT_VALID
-        for index, byte in enumerate(to_bytes(bits, rx_align)):
-            bits_in = min(8 * (index + 1) - rx_align, len(bits))  # answer bits on air once this byte is in
-            on_air_until = answer_start + r.frame_time_s(bits_in) - r.BIT_TIME_S  # the end bit comes after
-            in_fifo_at = on_air_until + self.receive_lag_s
-            self._schedule(in_fifo_at, lambda byte=byte: self._push_received(pending, byte))
-
-        def received() -> None:
-            self._regs[r.Reg.COLL] = coll
-            self._regs[r.Reg.ERROR] = error | (r.ERR_BUFFER_OVERFLOW if pending.overflowed else 0)
-            self._regs[r.Reg.CONTROL] = (rx_align + len(bits)) % 8
-            self._regs[r.Reg.COM_IRQ] |= r.IRQ_RX | (r.IRQ_ERR if self._regs[r.Reg.ERROR] else 0)
-            self._drive_irq_pin()
-
-        self._schedule(pending.rx_end + self.receive_lag_s, received)
-
-    def _push_received(self, pending: _Pending, byte: int) -> None:
-        if len(self._fifo) < r.FIFO_SIZE:
-            self._fifo.append(byte)
-        else:
-            pending.overflowed = True
 
     # --- time
 
@@ -540,18 +753,6 @@ class EmulatedMfrc522:
         elif self._held_in_reset and not held:
             self._power_on_reset()
         self._held_in_reset = held
-
-
-def _superpose(answers: list[Bits]) -> tuple[Bits, int | None]:
-    """What the reader hears when tags answer together: the first differing bit collides."""
-    length = max(len(answer) for answer in answers)
-    heard, collision = [], None
-    for i in range(length):
-        values = {answer[i] for answer in answers if i < len(answer)}
-        if len(values) > 1 and collision is None:
-            collision = i
-        heard.append(max(values))
-    return tuple(heard), collision
 
 
 # --- the bus: which chip hears a transfer
@@ -680,6 +881,7 @@ class EmulatedWall:
         call_overhead_s: float = 50e-6,
         version: int = 0x92,
         seed: int = 0,
+        behaviour: ChipBehaviour = WORST,
     ):
         self.config = config
         self.clock = EmulatedClock()
@@ -688,7 +890,8 @@ class EmulatedWall:
         self.chips: dict[str, EmulatedMfrc522] = {}
         self._decoders: dict[tuple[str, int], Decoder] = {}
         for reader_id, wiring in config.wiring.items():
-            chip = EmulatedMfrc522(self.clock, version=version, rng=random.Random(f"{seed}:{reader_id}"))
+            rng = random.Random(f"{seed}:{reader_id}")
+            chip = EmulatedMfrc522(self.clock, version=version, rng=rng, behaviour=behaviour)
             if wiring.irq_pin is not None:
                 chip.wire_irq_pin(self.pin_factory.pin(wiring.irq_pin))
             self.chips[reader_id] = self.bus.attach(chip, self._select_line(config, *wiring.line))
@@ -721,6 +924,10 @@ class EmulatedWall:
 
     def build_readers(self) -> dict:
         return build_readers(self.config, pin_factory=self.pin_factory, spi_factory=self.spi_factory, clock=self.clock)
+
+    def would_fail(self) -> list[str]:
+        """Everything any chip of the wall would have punished, labelled with its reader."""
+        return [f"{reader_id}: {entry}" for reader_id, chip in self.chips.items() for entry in chip.would_fail]
 
     def settle(self, seconds: float = 10e-3) -> None:
         """Let time pass without SPI traffic: tags just placed power up."""

@@ -15,7 +15,7 @@ enable = "ce0"             # the decoder's enable input: a CE line ("ce0") or a 
 
 [readers.wiring]           # reader id (slot id, or the coach pad) -> its lines
 "1-1" = { chip_select = "ce0" }
-"1-2" = { chip_select = "gpio17", irq_pin = 4 }
+"1-2" = { chip_select = "gpio14", irq_pin = 15 }
 "2-1" = { chip_select = "decoder3" }
 ```
 
@@ -32,9 +32,10 @@ from typing import Literal
 
 from gpiozero import DigitalInputDevice
 from gpiozero.exc import GPIOZeroError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from board.core.errors import ConfigError
+from board.core.pins import PinUse, checks_pins_itself, first_clash
 from sensors.base import Reader
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine
 from sensors.rc522 import TAG_POWER_UP_S, Rc522Reader, RegisterBus, SpiBus
@@ -111,13 +112,14 @@ class ReadersConfig(BaseModel):
     reset_pin: int | None = None
     decoder: DecoderWiring | None = None
     antenna_off_between_polls: bool = Field(
-        False, description="switch each reader's field off between polls (less crosstalk, ~3.5 ms more a poll)"
+        False,
+        description="switch each reader's field off between polls (less crosstalk; ~5 ms more a poll, one reader at a time)",
     )
     tag_power_up_ms: float = Field(TAG_POWER_UP_S * 1e3, gt=0, le=20)
     wiring: dict[str, ReaderWiring] = {}
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ReadersConfig":
+    def _consistent(self, info: ValidationInfo) -> "ReadersConfig":
         lines = [wiring.line for wiring in self.wiring.values()]
         taken: dict[tuple[str, int], str] = {}
         for reader_id, wiring in self.wiring.items():
@@ -135,34 +137,47 @@ class ReadersConfig(BaseModel):
         if self.kind == "mfrc522":
             if any(kind != "ce" for kind, _ in lines) or any(w.irq_pin is not None for w in self.wiring.values()):
                 raise ValueError('kind = "mfrc522" drives one or two readers on CE0/CE1 without IRQ; use "rc522"')
-        self._pins_used_once()
+        if not checks_pins_itself(info):
+            if clash := first_clash(self.pin_uses()):
+                raise ValueError(clash.describe())
         self.no_cs_device()
         return self
 
-    def _pins_used_once(self) -> None:
-        owners: dict[int, str] = {pin: "SPI data" for pin in _SPI_DATA_PINS[self.spi_bus]}
-        for device in self.ce_devices():
-            owners[_SPI_CE_PINS[self.spi_bus][device]] = f"CE{device}"
-
-        def claim(pin: int, role: str) -> None:
-            if pin in owners:
-                raise ValueError(f"GPIO{pin} is wired twice: {owners[pin]} and {role}")
-            owners[pin] = role
-
-        if self.reset_pin is not None:
-            claim(self.reset_pin, "reset")
+    def pin_uses(self) -> list["PinUse"]:
+        """Every GPIO these readers take, with what for and the config key that says so."""
+        spi = f"SPI{self.spi_bus}"
+        uses = [
+            PinUse(pin, f"{spi} data (MOSI/MISO/SCLK)", ("readers", "spi_bus")) for pin in _SPI_DATA_PINS[self.spi_bus]
+        ]
+        ce_keys = {}
+        for reader_id, (kind, number) in zip(self.wiring, self.select_lines()):
+            if kind == "ce":
+                ce_keys.setdefault(number, ("readers", "wiring", reader_id))
         if self.decoder is not None:
-            for pin in self.decoder.address_pins:
-                claim(pin, "decoder address")
             for kind, number in self.decoder.enable_lines:
-                if kind == "gpio":
-                    claim(number, "decoder enable")
+                if kind == "ce":
+                    ce_keys[number] = ("readers", "decoder", "enable")
+        for device in sorted(self.ce_devices()):
+            uses.append(PinUse(_SPI_CE_PINS[self.spi_bus][device], f"{spi} CE{device}", ce_keys[device]))
+        if self.reset_pin is not None:
+            uses.append(PinUse(self.reset_pin, "readers' reset", ("readers", "reset_pin")))
+        if self.decoder is not None:
+            uses += [
+                PinUse(pin, f"decoder address A{bit}", ("readers", "decoder", "address_pins"))
+                for bit, pin in enumerate(self.decoder.address_pins)
+            ]
+            uses += [
+                PinUse(number, f"enable of decoder {index}", ("readers", "decoder", "enable"))
+                for index, (kind, number) in enumerate(self.decoder.enable_lines)
+                if kind == "gpio"
+            ]
         for reader_id, wiring in self.wiring.items():
             kind, number = wiring.line
             if kind == "gpio":
-                claim(number, f"chip select of {reader_id!r}")
+                uses.append(PinUse(number, f"chip select of {reader_id!r}", ("readers", "wiring", reader_id)))
             if wiring.irq_pin is not None:
-                claim(wiring.irq_pin, f"IRQ of {reader_id!r}")
+                uses.append(PinUse(wiring.irq_pin, f"IRQ of {reader_id!r}", ("readers", "wiring", reader_id)))
+        return uses
 
     def select_lines(self) -> list[tuple[str, int]]:
         """The line each reader's transfers assert: its CE or GPIO, or its decoder's enable."""

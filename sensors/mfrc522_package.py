@@ -8,11 +8,12 @@ We use its protocol methods but own what it would otherwise grab:
   BCM) and drives a reset pin; we never call RPi.GPIO and reset through gpiozero;
 - Close_MFRC522: it calls a global GPIO.cleanup() that resets every pin in the
   process; we close only our SPI handle.
-Three gaps of the package are closed here with its own primitives: UIDs are read
-through cascade level 2 (its read_id stops at level 1, so 7-byte UIDs collide), the
-field is switched off between polls (else a card left on the reader answers only
-every other REQA), and the version register is checked each poll (it reports a dead
-reader as an empty one).
+Gaps of the package are closed here with its own primitives: UIDs are read through
+cascade level 2 (its read_id stops at level 1, so 7-byte UIDs collide), the field is
+switched off between polls for ISO's reset time (else a card left on the reader
+answers only every other REQA), the version register is checked each poll (it reports
+a dead reader as an empty one), its reset waits for the chip, and CRCIRq is cleared
+before a CRC (see InjectedMFRC522).
 """
 
 import functools
@@ -24,6 +25,8 @@ from sensors import mfrc522_regs as r
 from sensors.chipselect import ResetLine
 from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S
 from sensors.sweep import Clock, SystemClock
+
+_RESET_READS = 100  # CommandReg reads while waiting out a SoftReset: at least 2 ms at any SPI speed
 
 
 @functools.cache
@@ -40,6 +43,24 @@ def package_chip_class():
             self.spi = spi
             self.logger = logging.getLogger("mfrc522Logger")  # its own __init__ adds a handler per instance
             self.MFRC522_Init()
+
+        def MFRC522_Reset(self):
+            """The package writes on at once; the chip loses writes until PowerDown clears (datasheet 8.8.2),
+            after power-on as after the reset."""
+            self._await_oscillator()
+            super().MFRC522_Reset()
+            self._await_oscillator()
+
+        def _await_oscillator(self):
+            for _ in range(_RESET_READS):
+                if not self.Read_MFRC522(self.CommandReg) & r.COMMAND_POWER_DOWN:
+                    return
+
+        def CalulateCRC(self, pIndata):
+            """Clear CRCIRq first: the package's ClearBitMask writes it as 0 with Set2 = 0, which clears
+            the other DivIrqReg bits and leaves CRCIRq set, so its wait would end before the result."""
+            self.Write_MFRC522(self.DivIrqReg, r.DIV_IRQ_CRC)
+            return super().CalulateCRC(pIndata)
 
     return InjectedMFRC522
 

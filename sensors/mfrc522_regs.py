@@ -4,6 +4,7 @@ Names follow the NXP MFRC522 datasheet (rev. 3.9) and ISO/IEC 14443-3 so either
 document can be searched for them. Only what this project uses is listed.
 """
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 # --- SPI framing (datasheet 8.1.2.3): address byte is 1 R/W bit, 6 address bits, 0.
@@ -81,6 +82,7 @@ DIV_IRQ_CRC = 0x04
 DIV_IEN_PUSH_PULL = 0x80  # DivIEnReg: IRQ pin is push-pull, so no pull resistor is needed
 
 # ErrorReg bits.
+ERR_WRITE = 0x80  # WrErr: the host wrote the FIFO while the chip was receiving (or waiting to)
 ERR_BUFFER_OVERFLOW = 0x10
 ERR_COLLISION = 0x08
 ERR_CRC = 0x04
@@ -98,6 +100,9 @@ COLL_POS_MASK = 0x1F
 TX_CONTROL_ANTENNA = 0x03  # Tx1RFEn | Tx2RFEn
 TX_ASK_FORCE_100 = 0x40
 MODE_CRC_PRESET_6363 = 0x3D  # ModeReg: CRC preset 0x6363 as ISO 14443-3 wants, TxWaitRF
+MODE_TX_WAIT_RF = 0x20  # ModeReg: the transmitter starts only once the field is on
+MODE_CRC_PRESET_MASK = 0x03
+CRC_PRESETS = (0x0000, 0x6363, 0xA671, 0xFFFF)  # ModeReg CRCPreset[1:0] (datasheet, ModeReg)
 T_MODE_AUTO = 0x80  # TModeReg: the timer starts when a transmission ends
 TX_MODE_CRC_EN = 0x80  # TxModeReg / RxModeReg: chip-side CRC, not used here (the driver does CRC_A itself)
 
@@ -129,8 +134,10 @@ def describe_version(version: int) -> str:
 
 # --- ISO/IEC 14443-3 type A, 106 kbit/s.
 BIT_TIME_S = 128 / CARRIER_HZ  # ~9.44 us
-# Frame delay PCD->PICC for REQA/WUPA/ANTICOLLISION/SELECT: (n*128 + 84)/fc with n = 9.
+# Frame delay PCD->PICC for REQA/WUPA/ANTICOLLISION/SELECT (ISO 14443-3 frame delay time): n = 9,
+# (n*128 + 84)/fc after a PCD frame ending in a 1 bit, (n*128 + 20)/fc after one ending in 0.
 FRAME_DELAY_S = (9 * 128 + 84) / CARRIER_HZ
+FRAME_DELAY_AFTER_0_S = (9 * 128 + 20) / CARRIER_HZ
 
 
 def frame_time_s(bits: int) -> float:
@@ -165,11 +172,29 @@ def bcc(uid_part: bytes) -> int:
     return check
 
 
-def crc_a(data: bytes) -> bytes:
-    """ISO 14443-3 CRC_A (preset 0x6363, reflected 0x8408), least significant byte first."""
-    crc = 0x6363
+def crc_a(data: bytes, preset: int = 0x6363) -> bytes:
+    """ISO 14443-3 CRC_A (preset 0x6363, reflected 0x8408), least significant byte first.
+
+    The chip's coprocessor uses ModeReg's preset, which need not be ISO's."""
+    crc = preset
     for byte in data:
         byte ^= crc & 0xFF
         byte ^= (byte << 4) & 0xFF
         crc = (crc >> 8) ^ (byte << 8) ^ (byte << 3) ^ (byte >> 4)
     return bytes((crc & 0xFF, crc >> 8))
+
+
+def to_bits(data: bytes | Sequence[int], last_byte_bits: int = 0) -> tuple[int, ...]:
+    """Bits of a frame, least significant bit of each byte first; the last byte may be partial."""
+    bits = [(byte >> i) & 1 for byte in data for i in range(8)]
+    if last_byte_bits and data:
+        del bits[len(bits) - 8 + last_byte_bits :]
+    return tuple(bits)
+
+
+def to_bytes(bits: Sequence[int], offset: int = 0) -> bytes:
+    """Pack bits into bytes, the first one landing on bit `offset` of the first byte; the rest is 0."""
+    out = bytearray((offset + len(bits) + 7) // 8)
+    for i, bit in enumerate(bits, start=offset):
+        out[i // 8] |= bit << (i % 8)
+    return bytes(out)

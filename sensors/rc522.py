@@ -43,12 +43,21 @@ IRQ_PIN_POLL_INTERVAL_S = 20e-6  # between looks at the IRQ pin: no SPI, so look
 RESET_POLL_INTERVAL_S = 200e-6
 RESET_TIMEOUT_S = 5e-3
 MAX_TAGS_PER_FIELD = 8  # a badge on a polaroid is two; more is a pile of cards
+# Frames that came back broken (or not at all where a tag had answered) are tried again,
+# up to this many times a poll: a noisy field costs a retry, not a missed card.
+RETRIES_PER_POLL = 4
+MAX_ROUNDS_PER_SEARCH = 2 * MAX_TAGS_PER_FIELD + RETRIES_PER_POLL  # a tag a round, empty branches, retries
+# A field found without a tag seen on the last poll is searched this many times more before
+# the poll says it is gone: a lost WUPA costs a search, not a missed card.
+CONFIRMATIONS_OF_ABSENCE = 2
 RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 8.0
-# Switching the field off resets every tag in it; a tag then needs power before it answers.
-# ISO 14443 lets a tag take up to 5 ms; raise readers.tag_power_up_ms if cards are missed.
-FIELD_RESET_S = 1e-3
-TAG_POWER_UP_S = 2.5e-3
+# ISO/IEC 14443-3 clause 5: a tag accepts a request at most 5 ms after the field comes on,
+# and only a field gap of at least 5 ms (t_RESET) surely resets it; the margin is EMVCo's
+# 5.1 ms. This driver never needs the reset (WUPA wakes whatever state a tag kept); the
+# `mfrc522` package wrapper does.
+FIELD_RESET_S = 5.1e-3
+TAG_POWER_UP_S = 5e-3
 
 # Read together after every frame, with the answer's FIFO bytes in the same transfer.
 # VERSION and T_RELOAD_LO cost one byte each and catch a chip that answers noise, or
@@ -117,7 +126,7 @@ class _Status:
 class _Answer:
     data: bytes
     bits: int  # valid bits from bit 0 of data[0], RxAlign bits included
-    collision_bit: int | None  # first colliding bit, counted like `bits`
+    coll_pos: int | None  # CollReg.CollPos of a collision (1-32; how it counts: _collision_position)
     garbled: bool
 
 
@@ -153,9 +162,11 @@ class Rc522Reader(Closeable):
         self._antenna_off_between_polls = antenna_off_between_polls
         self._tag_power_up_s = tag_power_up_s
         self._version: int | None = None
-        self._field_off_at = float("-inf")
+        self._last_seen: frozenset[str] = frozenset()
+        self._receiver_waiting = False  # the last frame got no answer: the chip still waits for one
         self._fifo_dirty = True  # bytes left in it by the last look, or state unknown
         self._timer_runs_until = float("-inf")  # after an HLTA, which nobody answers
+        self._halt_on_air_until = float("-inf")
         self._chip_lag_s = CHIP_LAG_S
         self._retry_at = 0.0
         self._retry_pause_s = 0.0
@@ -206,13 +217,9 @@ class Rc522Reader(Closeable):
         return self.clock.now() + seconds
 
     def _bring_up(self) -> Steps[None]:
+        yield from self._await_oscillator()  # a chip just powered on takes no writes either
         self._registers.write(Reg.COMMAND, r.Command.SOFT_RESET)
-        self._field_off_at = self.clock.now()  # a reset switches the antenna off
-        deadline = self._in(RESET_TIMEOUT_S)
-        while self._registers.read(Reg.COMMAND)[0] & r.COMMAND_POWER_DOWN:
-            if self.clock.now() > deadline:
-                raise self._fault("chip did not come out of soft reset")
-            yield self._in(RESET_POLL_INTERVAL_S)
+        yield from self._await_oscillator()
         version = self._registers.read(Reg.VERSION)[0]
         if version in r.NO_CHIP_VERSIONS:
             raise self._fault(f"no chip answers (version register reads 0x{version:02X}); check wiring and power")
@@ -237,11 +244,20 @@ class Rc522Reader(Closeable):
         if self._registers.read(*(register for register, _ in timer)) != [value for _, value in timer]:
             raise self._fault("register writes do not stick; the chip answers garbage")
         self._fifo_dirty = False  # SoftReset emptied it
+        self._receiver_waiting = False  # Transceive just started: it waits for StartSend
         self._timer_runs_until = float("-inf")
         if not self._antenna_off_between_polls:
             yield from self._power_field()
         self._version = version
         self.chip_version = r.describe_version(version)
+
+    def _await_oscillator(self) -> Steps[None]:
+        """Until CommandReg PowerDown clears: writes before that are lost (datasheet 8.8.2)."""
+        deadline = self._in(RESET_TIMEOUT_S)
+        while self._registers.read(Reg.COMMAND)[0] & r.COMMAND_POWER_DOWN:
+            if self.clock.now() > deadline:
+                raise self._fault("chip did not come out of soft reset")
+            yield self._in(RESET_POLL_INTERVAL_S)
 
     def _went_down(self, fault: ReaderFault) -> None:
         """Forget the chip; after a fault while up retry at once, after a failed bring-up back off."""
@@ -256,8 +272,6 @@ class Rc522Reader(Closeable):
 
     def _set_antenna(self, on: bool) -> None:
         self._registers.write(Reg.TX_CONTROL, 0x80 | (r.TX_CONTROL_ANTENNA if on else 0))
-        if not on:
-            self._field_off_at = self.clock.now()
 
     # --- talking to the chip
 
@@ -275,7 +289,8 @@ class Rc522Reader(Closeable):
             raise self._fault(f"answers garbage (FIFO level {level})")
         # FIFO_LEVEL is read before the FIFO in the same transfer: bytes past it are not data.
         fifo = bytes(values[len(_STATUS_REGISTERS) :][:level])
-        self._fifo_dirty = level > fifo_bytes
+        # Bytes left behind, or taken from an answer still arriving (the rest follows).
+        self._fifo_dirty = level > fifo_bytes or (level > 0 and not irq & r.IRQ_RX)
         return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll, fifo)
 
     def _await_answer(self, *, complete_at: float, timer_out_at: float, answer_bytes: int) -> Steps[_Status]:
@@ -309,13 +324,17 @@ class Rc522Reader(Closeable):
     ) -> Steps[float]:
         """Put a frame on air (the chip stays in Transceive); return when its last bit is out.
 
-        The FIFO is flushed only when a look left bytes in it: a tag never answers after
-        the timer or to HLTA, so at worst noise spoils one frame, which reads as an empty
-        poll and is debounced by the scanner.
+        After a frame nobody answered the receiver still waits for data, where StartSend
+        may be ignored and a FIFO write is an error (ErrorReg WrErr): Transceive
+        is started afresh first, Idle and Transceive in one transfer. The FIFO is flushed
+        only when a look left bytes in it.
         """
         if self._timer_runs_until > self.clock.now():
             # The timer still counts for the last HLTA; its TimerIRq must not land in this exchange.
             yield self._timer_runs_until
+        if self._receiver_waiting:
+            self._registers.write(Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE)
+            self._receiver_waiting = False
         if answer_expected:
             self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
         if self._fifo_dirty:
@@ -337,119 +356,136 @@ class Rc522Reader(Closeable):
             answer_bytes=(rx_align + answer_bits + 7) // 8,
         )
         if not status.irq & r.IRQ_RX:
+            self._receiver_waiting = True
             return None
         data = status.fifo
         level = status.fifo_level
         bits = (level - 1) * 8 + status.rx_last_bits if status.rx_last_bits else level * 8
-        collision_bit = None
+        coll_pos = None
         garbled = bool(status.error & _GARBLED) or not data or len(data) != level
         if status.error & r.ERR_COLLISION:
             if status.coll & r.COLL_POS_NOT_VALID:
                 garbled = True
             else:
-                collision_bit = ((status.coll & r.COLL_POS_MASK) or 32) - 1
-        return _Answer(data, bits, collision_bit, garbled)
+                coll_pos = (status.coll & r.COLL_POS_MASK) or 32
+        return _Answer(data, bits, coll_pos, garbled)
 
     # --- ISO 14443-3 type A
 
     def _read_field(self) -> Steps[frozenset[str]]:
-        """Every tag in the field, cheaply when there is one.
-
-        WUPA wakes a lone tag whether we halted it last poll or it just arrived. When
-        several answer, the ones woken from HALT would fall back to HALT on the first
-        frame not meant for them and ignore REQA, so the field is reset and the tags
-        are listed from IDLE: REQA, read one, halt it, ask who is left.
-        """
+        """Every tag in the field. With the field kept on, a tag waits in HALT between polls."""
         if self._antenna_off_between_polls:
             yield from self._power_field()
             try:
-                return (yield from self._read_idle_tags())
+                uids = yield from self._read_tags()
+                yield self._halt_on_air_until  # a field switched off under HLTA would leave a tag READY
             finally:
                 # Also after a fault: the scanner skips this reader for a while, and a field
                 # left on meanwhile would read the neighbours' cards.
                 self._set_antenna(False)
-        if (yield from self._request(r.WUPA)) is None:
-            return frozenset()
-        uid, alone = yield from self._read_uid(select_last_level=False)
-        if uid is not None and alone:
-            # A lone tag left READY drops to IDLE on HLTA, one left ACTIVE sleeps in HALT:
-            # either way the next WUPA wakes it instead of it ignoring one request.
-            yield from self._halt()
-            return frozenset({uid})
-        self._set_antenna(False)
-        yield from self._power_field()
-        return (yield from self._read_idle_tags())
+        else:
+            uids = yield from self._read_tags()
+        self._last_seen = uids
+        return uids
 
     def _power_field(self) -> Steps[None]:
-        """Field on, once it has been off long enough to reset every tag; then let them power up."""
-        yield self._field_off_at + FIELD_RESET_S
+        """Field on, then the time ISO gives a tag to power up before it must answer a request."""
         self._set_antenna(True)
         yield self._in(self._tag_power_up_s)
 
-    def _read_idle_tags(self) -> Steps[frozenset[str]]:
-        uids: set[str] = set()
-        for _ in range(MAX_TAGS_PER_FIELD):
-            if (yield from self._request(r.REQA)) is None:
+    def _read_tags(self) -> Steps[frozenset[str]]:
+        """All tags, searched again if one seen last poll is missing (a lost WUPA, a broken round)."""
+        self._retries_left = RETRIES_PER_POLL
+        found = yield from self._search()
+        for _ in range(CONFIRMATIONS_OF_ABSENCE):
+            if self._last_seen <= found:
                 break
-            uid, _ = yield from self._read_uid(select_last_level=True)
+            found |= yield from self._search()
+        return frozenset(found)
+
+    def _search(self) -> Steps[set[str]]:
+        """ISO 14443-3's way through a field of several tags, leaving none READY or ACTIVE.
+
+        Each round wakes every tag with WUPA (from IDLE, or from the HALT an earlier round
+        or poll left it in), follows one branch of the UID tree through anticollision and
+        SELECT per cascade level, and ends with HLTA. Where tags collide the round takes the
+        1 branch and keeps the 0 branch for a later round, so n tags cost n rounds and no
+        round depends on what a tag woken from HALT does with frames not meant for it.
+        A round that comes back broken is run again while the poll's retries last.
+        """
+        found: set[str] = set()
+        branches: list[tuple[int, ...]] = [()]
+        rounds = 0
+        answered = False
+        while branches and len(found) < MAX_TAGS_PER_FIELD and rounds < MAX_ROUNDS_PER_SEARCH:
+            prefix = branches.pop()
+            rounds += 1
+            if (yield from self._request(r.WUPA)) is None:
+                if not answered:
+                    break  # nobody there
+                uid = None  # tags answered a round ago: this WUPA was lost
+            else:
+                answered = True
+                uid = yield from self._walk(prefix, branches)
+                yield from self._halt()
             if uid is not None:
-                uids.add(uid)
-            yield from self._halt()
-        return frozenset(uids)
+                found.add(uid)
+            elif self._retries_left > 0:
+                self._retries_left -= 1
+                branches.append(prefix)
+        return found
 
-    def _read_uid(self, *, select_last_level: bool) -> Steps[tuple[str | None, bool]]:
-        """Anticollision through the cascade levels; `alone` says no other tag answered with it.
+    def _walk(self, prefix: tuple[int, ...], branches: list[tuple[int, ...]]) -> Steps[str | None]:
+        """One tag's UID down the branch `prefix` (bits of its cascade levels, first bit first).
 
-        The last level is selected only when asked (to halt just this tag) or when
-        other tags answered too; a lone tag's UID is complete without it.
+        Every level but the last is selected, which moves the tag on to the next. The last
+        one is not: anticollision gave its 40 bits with parity and BCC, and HLTA sends a
+        READY tag to IDLE as it sends an ACTIVE one to HALT; both answer the next WUPA.
         """
         uid = bytearray()
-        alone = True
-        for select_code in r.CASCADE_LEVELS:
-            level, collided = yield from self._anticollision(select_code)
-            if level is None:
-                return None, False
-            alone = alone and not collided
-            more = level[0] == r.CASCADE_TAG
-            if more or select_last_level or not alone:
-                sak = yield from self._select(select_code, level)
-                if sak is None or bool(sak & r.SAK_UID_NOT_COMPLETE) != more:
-                    return None, False
-            uid += level[1:4] if more else level[:4]
-            if not more:
-                return uid.hex().upper(), alone
-        return None, False  # a fourth cascade level does not exist: a garbled read
+        for depth, select_code in enumerate(r.CASCADE_LEVELS):
+            above = prefix[: depth * r.UID_BITS_PER_LEVEL]
+            known = prefix[depth * r.UID_BITS_PER_LEVEL : (depth + 1) * r.UID_BITS_PER_LEVEL]
+            if len(known) == r.UID_BITS_PER_LEVEL:
+                level = r.to_bytes(known)  # a branch that forks deeper down: this level is known
+            else:
+                level = yield from self._anticollision(select_code, list(known), above, branches)
+                if level is None:
+                    return None
+            if level[0] != r.CASCADE_TAG:
+                return (uid + level[:4]).hex().upper()
+            sak = yield from self._select(select_code, level)
+            if sak is None or not sak & r.SAK_UID_NOT_COMPLETE:
+                return None
+            uid += level[1:4]
+            prefix = above + r.to_bits(level) + prefix[len(above) + r.UID_BITS_PER_LEVEL :]
+        return None  # a fourth cascade level does not exist: a garbled read
 
-    def _anticollision(self, select_code: int) -> Steps[tuple[bytes | None, bool]]:
+    def _anticollision(
+        self, select_code: int, known: list[int], above: tuple[int, ...], branches: list[tuple[int, ...]]
+    ) -> Steps[bytes | None]:
         """The 40 bits of one cascade level, resolving collisions bit by bit (ISO 14443-3 6.5.3)."""
-        known = bytearray(5)
-        known_bits = 0
-        collided = False
         while True:
-            full, extra = divmod(known_bits, 8)
-            frame = bytes([select_code, r.nvb(known_bits)]) + known[: full + (1 if extra else 0)]
+            extra = len(known) % 8
+            frame = bytes([select_code, r.nvb(len(known))]) + r.to_bytes(known)
             answer = yield from self._transceive(
-                frame, answer_bits=r.UID_BITS_PER_LEVEL - known_bits, last_bits=extra, rx_align=extra
+                frame, answer_bits=r.UID_BITS_PER_LEVEL - len(known), last_bits=extra, rx_align=extra
             )
-            if answer is None or answer.garbled or full + len(answer.data) > len(known):
-                return None, collided
-            for i, byte in enumerate(answer.data):
-                if i == 0:
-                    byte = (known[full] & ((1 << extra) - 1)) | (byte & (0xFF << extra) & 0xFF)
-                known[full + i] = byte
-            if answer.collision_bit is None:
-                if full * 8 + answer.bits != r.UID_BITS_PER_LEVEL or r.bcc(known[:4]) != known[4]:
-                    return None, collided
-                return bytes(known), collided
-            position = full * 8 + answer.collision_bit
-            if not known_bits <= position < 32:
-                return None, collided
-            # Keep the bits up to the collision and follow the tags whose next bit is 1.
-            byte, bit = divmod(position, 8)
-            known[byte] = (known[byte] & ((1 << bit) - 1)) | (1 << bit)
-            known[byte + 1 :] = bytes(len(known) - byte - 1)
-            known_bits = position + 1
-            collided = True
+            if answer is None or answer.garbled:
+                return None
+            received = list(r.to_bits(answer.data)[extra : answer.bits])
+            if answer.coll_pos is None:
+                level_bits = known + received
+                if len(level_bits) != r.UID_BITS_PER_LEVEL:
+                    return None
+                level = r.to_bytes(level_bits)
+                return level if r.bcc(level[:4]) == level[4] else None
+            position = _collision_position(answer.coll_pos, len(known), received)
+            if position is None:
+                return None
+            common = known + received[: position - len(known)]
+            branches.append((*above, *common, 0))
+            known = [*common, 1]
 
     def _request(self, command: int) -> Steps[_Answer | None]:
         """REQA or WUPA: any answer, even a garbled or colliding ATQA, means a tag is there."""
@@ -458,14 +494,39 @@ class Rc522Reader(Closeable):
     def _select(self, select_code: int, level: bytes) -> Steps[int | None]:
         frame = bytes([select_code, r.NVB_SELECT]) + level
         answer = yield from self._transceive(frame + r.crc_a(frame), answer_bits=24)
-        if answer is None or answer.garbled or answer.collision_bit is not None or answer.bits != 24:
+        if answer is None or answer.garbled or answer.coll_pos is not None or answer.bits != 24:
             return None
         if r.crc_a(answer.data[:1]) != answer.data[1:3]:
             return None
         return answer.data[0]
 
     def _halt(self) -> Steps[None]:
-        """HLTA needs no answer and no look: send it and move on while it is on air."""
+        """HLTA needs no answer and no look: send it and move on while it is on air.
+
+        Nothing answers it, so the chip's receiver still waits afterwards, and its timer
+        runs; ISO 14443-3 also counts any answer within 1 ms of HLTA as "not acknowledged",
+        so the next frame waits for that timer.
+        """
         frame = bytes([r.HLTA, 0x00])
         sent_at = yield from self._start(frame + r.crc_a(frame), answer_expected=False)
+        self._halt_on_air_until = sent_at
+        self._receiver_waiting = True
         self._timer_runs_until = sent_at + TIMER_PERIOD_S + CHIP_LAG_S
+
+
+def _collision_position(coll_pos: int, known_bits: int, received: list[int]) -> int | None:
+    """Which bit of the cascade level collided, whichever way the chip counts CollPos.
+
+    The datasheet (CollReg) leaves open whether the RxAlign bits of a bit-oriented frame are
+    counted; without them the collision lies RxAlign bits later. With ValuesAfterColl
+    clear every bit after a collision reads 0, so a 1 after the earlier reading rules it
+    out; otherwise the earlier one is taken, and if it was in truth a bit all tags share,
+    one of its two branches is simply empty.
+    """
+    counted_from_fifo = known_bits // 8 * 8 + coll_pos - 1
+    counted_from_received = known_bits + coll_pos - 1
+    readings = (counted_from_fifo, counted_from_received)
+    valid = sorted({p for p in readings if known_bits <= p < 32 and p - known_bits < len(received)})
+    if len(valid) == 2 and any(received[counted_from_fifo - known_bits + 1 :]):
+        return counted_from_received
+    return valid[0] if valid else None

@@ -5,7 +5,7 @@ is derived from it (see store.projection) and can be rebuilt. People, cards and
 coaches are never deleted: history must keep pointing at them.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, TypeDecorator
@@ -27,7 +27,7 @@ class AwareDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored: attach the board's timezone")
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
 
     def process_result_value(self, value: str | None, dialect) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value)

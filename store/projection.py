@@ -44,5 +44,7 @@ def positions_of(events: Iterable[WallEvent]) -> list[Position]:
     for event in events:
         if moves_card(state, event):
             placed_by[event.person_id] = event.seq
-    return [Position(person_id=person_id, slot_id=slot_id, since=since, seq=placed_by[person_id])
-            for person_id, (slot_id, since) in state.positions.items()]
+    return [
+        Position(person_id=person_id, slot_id=slot_id, since=since, seq=placed_by[person_id])
+        for person_id, (slot_id, since) in state.positions.items()
+    ]

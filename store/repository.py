@@ -15,10 +15,10 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from board.core.settings import WallSettings
 from board.core.errors import StoreError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.harvest import PeriodSpan
+from board.core.settings import WallSettings
 from board.core.state import (
     CHECKPOINT_FORMAT,
     CoachInfo,
@@ -34,7 +34,6 @@ from store.engine import WRITE_OPTION, make_engine
 from store.models import Attempt, Card, Checkpoint, Coach, Event, Level, Outbox, Period, Person, Position, Slot
 from store.projection import positions_of, project_position
 
-
 REPLAY_BATCH = 10_000  # events read per round trip while the state is replayed
 # A checkpoint after this many events keeps a start (replaying the events after
 # the checkpoint) well under a second; see docs/architecture.md for the figures.
@@ -42,8 +41,16 @@ CHECKPOINT_EVERY = 10_000
 
 
 def to_wall_event(row: Event, tz) -> WallEvent:
-    return WallEvent(seq=row.seq, at=row.at.astimezone(tz), type=EventType(row.type), person_id=row.person_id,
-                     slot_id=row.slot_id, coach_id=row.coach_id, uid=row.uid, details=dict(row.details))
+    return WallEvent(
+        seq=row.seq,
+        at=row.at.astimezone(tz),
+        type=EventType(row.type),
+        person_id=row.person_id,
+        slot_id=row.slot_id,
+        coach_id=row.coach_id,
+        uid=row.uid,
+        details=dict(row.details),
+    )
 
 
 class Store:
@@ -142,7 +149,8 @@ class Store:
         """Every event after `seq`, oldest first, read in batches rather than all at once."""
         with self.engine.connect() as connection:
             rows = connection.execution_options(yield_per=REPLAY_BATCH).execute(
-                select(Event.__table__).where(Event.seq > seq).order_by(Event.seq))
+                select(Event.__table__).where(Event.seq > seq).order_by(Event.seq)
+            )
             for row in rows:
                 yield to_wall_event(row, self.config.tz)
 
@@ -178,6 +186,12 @@ class Store:
         with self.read() as session:
             return session.scalar(select(func.max(Event.seq))) or 0
 
+    def last_event_at(self) -> datetime | None:
+        """When the newest event was recorded, in the wall's timezone."""
+        with self.read() as session:
+            row = session.scalars(select(Event).order_by(Event.seq.desc()).limit(1)).first()
+            return to_wall_event(row, self.config.tz).at if row is not None else None
+
     def events_since(self, seq: int, limit: int) -> list[WallEvent]:
         with self.read() as session:
             rows = session.scalars(select(Event).where(Event.seq > seq).order_by(Event.seq).limit(limit))
@@ -195,8 +209,11 @@ class Store:
         """Events the broker has not acknowledged yet, oldest first, from seq `after` + 1 on."""
         with self.read() as session:
             rows = session.scalars(
-                select(Event).join(Outbox, Outbox.seq == Event.seq).where(Event.seq > after)
-                .order_by(Event.seq).limit(limit)
+                select(Event)
+                .join(Outbox, Outbox.seq == Event.seq)
+                .where(Event.seq > after)
+                .order_by(Event.seq)
+                .limit(limit)
             )
             return [to_wall_event(row, self.config.tz) for row in rows]
 
@@ -232,19 +249,35 @@ class Writer:
             starts_at = datetime.fromisoformat(details["starts_at"])
             # A period closed early by an admin ends where the new one starts.
             self.session.execute(update(Period).where(Period.ends_at > starts_at).values(ends_at=starts_at))
-            period = Period(starts_at=starts_at, ends_at=datetime.fromisoformat(details["ends_at"]), goal=details["goal"])
+            period = Period(
+                starts_at=starts_at, ends_at=datetime.fromisoformat(details["ends_at"]), goal=details["goal"]
+            )
             self.session.add(period)
             self.session.flush()
             details["period_id"] = period.id
         elif draft.type is EventType.GOAL_SET and details["period_id"] is not None:
             self.session.get(Period, details["period_id"]).goal = details["goal"]
-        row = Event(at=at, type=str(draft.type), person_id=draft.person_id, slot_id=draft.slot_id,
-                    coach_id=draft.coach_id, uid=draft.uid, details=details)
+        row = Event(
+            at=at,
+            type=str(draft.type),
+            person_id=draft.person_id,
+            slot_id=draft.slot_id,
+            coach_id=draft.coach_id,
+            uid=draft.uid,
+            details=details,
+        )
         self.session.add(row)
         self.session.flush()
         if draft.type is EventType.ATTEMPT_CONFIRMED:
-            attempt = Attempt(person_id=draft.person_id, coach_id=draft.coach_id, at=at, period_id=details["period_id"],
-                              via=details["via"], slot_id=draft.slot_id, event_seq=row.seq)
+            attempt = Attempt(
+                person_id=draft.person_id,
+                coach_id=draft.coach_id,
+                at=at,
+                period_id=details["period_id"],
+                via=details["via"],
+                slot_id=draft.slot_id,
+                event_seq=row.seq,
+            )
             self.session.add(attempt)
             self.session.flush()
             row.details = details | {"attempt_id": attempt.id}
@@ -277,8 +310,9 @@ class Writer:
         person = Person(name=name, photo=photo, created_at=at)
         self.session.add(person)
         self.session.flush()
-        return self.append(Draft(EventType.PERSON_ADDED, person_id=person.id,
-                                 details={"person_name": name, "photo": photo}), at)
+        return self.append(
+            Draft(EventType.PERSON_ADDED, person_id=person.id, details={"person_name": name, "photo": photo}), at
+        )
 
     def assign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
         card = self.session.get(Card, uid)
@@ -286,8 +320,9 @@ class Writer:
             self.session.add(Card(uid=uid, person_id=person.id, assigned_at=at))
         else:
             card.person_id, card.assigned_at = person.id, at
-        return self.append(Draft(EventType.CARD_ASSIGNED, person_id=person.id, uid=uid,
-                                 details={"person_name": person.name}), at)
+        return self.append(
+            Draft(EventType.CARD_ASSIGNED, person_id=person.id, uid=uid, details={"person_name": person.name}), at
+        )
 
     def add_coach(self, name: str, badge: str, at: datetime, person: PersonInfo | None = None) -> WallEvent:
         coach = self.session.scalars(select(Coach).where(Coach.badge_uid == badge)).first()
@@ -296,30 +331,42 @@ class Writer:
             self.session.add(coach)
         coach.name, coach.removed, coach.person_id = name, False, person.id if person else None
         self.session.flush()
-        return self.append(Draft(EventType.COACH_ADDED, coach_id=coach.id, uid=badge, person_id=coach.person_id,
-                                 details={"coach_name": name}), at)
-
+        return self.append(
+            Draft(
+                EventType.COACH_ADDED,
+                coach_id=coach.id,
+                uid=badge,
+                person_id=coach.person_id,
+                details={"coach_name": name},
+            ),
+            at,
+        )
 
     def update_person(self, person: PersonInfo, name: str | None, photo: str | None, at: datetime) -> WallEvent:
         row = self.session.get(Person, person.id)
         row.name = name or row.name
         row.photo = photo or row.photo
-        return self.append(Draft(EventType.PERSON_UPDATED, person_id=person.id,
-                                 details={"person_name": row.name, "photo": row.photo}), at)
+        return self.append(
+            Draft(EventType.PERSON_UPDATED, person_id=person.id, details={"person_name": row.name, "photo": row.photo}),
+            at,
+        )
 
     def archive_person(self, person: PersonInfo, at: datetime) -> WallEvent:
         """Archived people keep their history; their cards are free again."""
         self.session.get(Person, person.id).archived = True
         self.session.execute(update(Card).where(Card.person_id == person.id).values(person_id=None))
-        return self.append(Draft(EventType.PERSON_ARCHIVED, person_id=person.id,
-                                 details={"person_name": person.name}), at)
+        return self.append(
+            Draft(EventType.PERSON_ARCHIVED, person_id=person.id, details={"person_name": person.name}), at
+        )
 
     def unassign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
         self.session.get(Card, uid).person_id = None
-        return self.append(Draft(EventType.CARD_UNASSIGNED, person_id=person.id, uid=uid,
-                                 details={"person_name": person.name}), at)
+        return self.append(
+            Draft(EventType.CARD_UNASSIGNED, person_id=person.id, uid=uid, details={"person_name": person.name}), at
+        )
 
     def remove_coach(self, coach: CoachInfo, at: datetime) -> WallEvent:
         self.session.get(Coach, coach.id).removed = True
-        return self.append(Draft(EventType.COACH_REMOVED, coach_id=coach.id, uid=coach.badge,
-                                 details={"coach_name": coach.name}), at)
+        return self.append(
+            Draft(EventType.COACH_REMOVED, coach_id=coach.id, uid=coach.badge, details={"coach_name": coach.name}), at
+        )

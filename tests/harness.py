@@ -4,12 +4,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from board.core.clock import FakeClock
 from board.app.config import load_config
-from board.dev.demo import simulated_readers
+from board.app.runtime import simulated_readers
+from board.core.clock import FakeClock
 from board.core.events import EventType, WallEvent
-from board.wall.service import WallService
 from board.dev.simulation import Simulation
+from board.wall.service import WallService
 from store.repository import Store
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

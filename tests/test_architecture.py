@@ -108,16 +108,22 @@ def test_the_core_needs_no_hardware_screen_database_or_broker_library():
 
 def test_every_board_module_belongs_to_a_layer():
     """A module added straight under board/ (outside the table) would escape the contract."""
-    unplaced = [module for module in project_modules()
-                if module.startswith("board") and module != "board" and package_of(module) is None]
+    unplaced = [
+        module
+        for module in project_modules()
+        if module.startswith("board") and module != "board" and package_of(module) is None
+    ]
     assert unplaced == []
 
 
-@pytest.mark.parametrize(("importer", "imported", "verdict"), [
-    ("store.repository", "board.wall.rules", "a layer above it"),
-    ("render.display", "sensors.sim", "a sibling beside it"),
-    ("board.core.state", "board.app.config", "a layer above it"),
-])
+@pytest.mark.parametrize(
+    ("importer", "imported", "verdict"),
+    [
+        ("store.repository", "board.wall.rules", "a layer above it"),
+        ("render.display", "sensors.sim", "a sibling beside it"),
+        ("board.core.state", "board.app.config", "a layer above it"),
+    ],
+)
 def test_the_contract_catches_an_import_that_points_up_or_sideways(tmp_path, monkeypatch, importer, imported, verdict):
     """The check itself can fail: plant a wrong import in a copy of the tree."""
     for top in PACKAGES:

@@ -8,8 +8,8 @@ from board.core.errors import ConfigError
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, ResetLine
 from sensors.emulated import EmulatedSpiDev, EmulatedWall
 from sensors.hardware import ReadersConfig, build_readers
-from sensors.rc522 import RegisterBus, SpiBus
 from sensors.mfrc522_regs import Reg
+from sensors.rc522 import RegisterBus, SpiBus
 
 
 class RecordingSpi:

@@ -3,8 +3,8 @@
 import pytest
 
 from board.app.config import load_config
-from board.dev.demo import EXAMPLE_CONFIG
 from board.core.errors import ConfigError
+from board.dev.demo import EXAMPLE_CONFIG
 from tests.harness import SMALL_WALL
 
 

@@ -4,11 +4,16 @@ These talk raw SPI to the chip, without the driver, so a driver bug cannot hide 
 emulator bug.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from sensors import mfrc522_regs as r
 from sensors.emulated import (
+    VARIANTS,
+    WORST,
     CeLine,
+    CollPos,
     EmulatedClock,
     EmulatedMfrc522,
     EmulatedSpiBus,
@@ -29,10 +34,13 @@ CLASSIC = "DEADBEEF"
 class Wire:
     """Raw register access over the emulated SPI bus."""
 
-    def __init__(self, chip_version: int = 0x92, *, bus: EmulatedSpiBus | None = None, device: int = 0):
+    def __init__(
+        self, chip_version: int = 0x92, *, bus: EmulatedSpiBus | None = None, device: int = 0, behaviour=WORST
+    ):
         self.bus = bus or EmulatedSpiBus(EmulatedClock(), call_overhead_s=OVERHEAD_S)
         self.clock = self.bus.clock
-        self.chip = self.bus.attach(EmulatedMfrc522(self.clock, version=chip_version), CeLine(device))
+        chip = EmulatedMfrc522(self.clock, version=chip_version, behaviour=behaviour)
+        self.chip = self.bus.attach(chip, CeLine(device))
         self.spi = EmulatedSpiDev({0: self.bus})
         self.spi.open(0, device)
         self.spi.max_speed_hz = SPEED_HZ
@@ -75,19 +83,30 @@ class Wire:
         return bytes(self.read(*[Reg.FIFO_DATA] * level)) if level else b""
 
 
+    def set_up(self) -> "Wire":
+        """As ISO 14443-A needs: 100 % ASK, CRC preset 0x6363, bits after a collision read 0."""
+        self.program_timer()
+        self.write(Reg.TX_ASK, r.TX_ASK_FORCE_100)
+        self.write(Reg.MODE, r.MODE_CRC_PRESET_6363)
+        self.write(Reg.COLL, 0x00)
+        return self
+
+
 @pytest.fixture
 def wire() -> Wire:
-    wire = Wire()
-    wire.program_timer()
-    wire.write(Reg.COLL, 0x00)
-    return wire
+    return Wire().set_up()
+
+
+def fast_wire() -> Wire:
+    """SPI calls of 5 us, quicker than the chip's 37.74 us after a reset."""
+    return Wire(bus=EmulatedSpiBus(EmulatedClock(), call_overhead_s=5e-6)).set_up()
 
 
 def test_each_transfer_costs_its_bytes_at_the_spi_speed_plus_the_call_overhead(wire):
     before = wire.clock.now()
     wire.read(Reg.VERSION)  # two bytes
     assert wire.clock.now() - before == pytest.approx(OVERHEAD_S + 2 * 8 / SPEED_HZ)
-    assert wire.bus.transfers == 5 + 1  # the timer and CollReg writes, then this read
+    assert wire.bus.transfers == 7 + 1  # the set-up writes, then this read
 
 
 def test_one_read_transfer_returns_several_registers(wire):
@@ -155,19 +174,21 @@ def test_a_timer_restarted_by_the_next_frame_never_runs_out_at_its_old_time(wire
     wire.wake(NTAG)
     wire.send(bytes([r.REQA]), last_bits=7)  # unexpected in READY: the tag drops to IDLE, silent
     wire.clock.advance(r.frame_time_s(7) + 0.3e-3)  # its timer has 0.7 ms to go
-    # Still in Transceive: StartSend alone sends the next frame, as the driver does.
+    # Transceive started afresh (the receiver still waited for data), as the driver does.
+    wire.write(Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE)
     wire.write(Reg.COM_IRQ, r.IRQ_ALL)
     wire.write(Reg.FIFO_DATA, r.WUPA)
     wire.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | 7)  # restarts the timer; the answer stops it
     wire.clock.advance(5e-3)
     assert wire.read(Reg.COM_IRQ)[0] & (r.IRQ_RX | r.IRQ_TIMER) == r.IRQ_RX
+    assert wire.chip.would_fail == []
 
 
 def test_chips_on_one_bus_run_their_radio_exchanges_at_the_same_time():
     first = Wire()
     second = Wire(bus=first.bus, device=1)
     for wire, uid in ((first, NTAG), (second, CLASSIC)):
-        wire.program_timer()
+        wire.set_up()
         wire.chip.place(uid)
         wire.antenna_on()
     on_air = r.frame_time_s(7) + r.FRAME_DELAY_S + r.frame_time_s(16)
@@ -206,11 +227,12 @@ def test_calc_crc_leaves_the_crc_a_of_the_fifo_in_the_result_registers(wire):
     assert bytes(wire.read(Reg.CRC_RESULT_LSB, Reg.CRC_RESULT_MSB)) == bytes([0x57, 0xCD])
 
 
-def test_soft_reset_restores_reset_values_and_reports_power_down_until_the_oscillator_runs(wire):
+def test_soft_reset_restores_reset_values_and_reports_power_down_until_the_oscillator_runs():
+    wire = fast_wire()
     wire.write(Reg.TX_CONTROL, 0x83)
     wire.write(Reg.COMMAND, r.Command.SOFT_RESET)
     assert wire.read(Reg.COMMAND)[0] & r.COMMAND_POWER_DOWN
-    wire.clock.advance(EmulatedMfrc522.RESET_TIME_S)
+    wire.clock.advance(WORST.reset_time_s)
     assert wire.read(Reg.COMMAND, Reg.TX_CONTROL, Reg.T_RELOAD_LO) == [0x00, 0x80, 0x00]
 
 
@@ -271,24 +293,12 @@ def test_a_halted_tag_wakes_only_for_wupa():
     assert tag.receive(to_bits([r.WUPA], 7)) is not None
 
 
-def test_a_tag_keeps_its_state_through_a_short_field_gap_but_not_a_long_one():
-    tag = EmulatedTag(NTAG, keeps_state_s=0.5e-3)
-    tag.power_on(0.0)
-    tag.receive(to_bits([r.REQA], 7))
-    tag.power_off(1.0)
-    tag.power_on(1.0002)
-    assert tag.state is TagState.READY
-    tag.power_off(2.0)
-    tag.power_on(2.001)
-    assert tag.state is TagState.IDLE
-
-
 def test_an_unplugged_chip_reads_as_zeros_and_comes_back_reset(wire):
     wire.write(Reg.TX_CONTROL, 0x83)
     wire.chip.unplug()
     assert wire.read(Reg.VERSION, Reg.TX_CONTROL) == [0, 0]
     wire.chip.plug_in()
-    wire.clock.advance(EmulatedMfrc522.RESET_TIME_S)
+    wire.clock.advance(WORST.reset_time_s)
     assert wire.read(Reg.VERSION, Reg.TX_CONTROL) == [0x92, 0x80]
 
 
@@ -318,3 +328,197 @@ def test_a_chip_losing_tags_misses_them_on_about_that_share_of_requests(wire):
 def test_chip_side_crc_is_refused_rather_than_silently_ignored(wire):
     with pytest.raises(NotImplementedError):
         wire.write(Reg.TX_MODE, r.TX_MODE_CRC_EN)
+
+
+# --- the worst the datasheet and ISO 14443-3 allow, by default
+
+
+def test_a_tag_may_take_all_of_isos_5_ms_to_power_up(wire):
+    wire.chip.place(NTAG)
+    wire.write(Reg.TX_CONTROL, 0x80 | r.TX_CONTROL_ANTENNA)
+    wire.clock.advance(4.5e-3)
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(1e-3)
+    assert not wire.read(Reg.COM_IRQ)[0] & r.IRQ_RX
+    wire.write(Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE)
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(1e-3)
+    assert wire.read(Reg.COM_IRQ)[0] & r.IRQ_RX
+
+
+def test_a_tag_keeps_its_state_through_any_field_gap_shorter_than_isos_reset_time():
+    tag = EmulatedTag(NTAG)
+    tag.power_on(0.0)
+    tag.receive(to_bits([r.WUPA], 7))
+    tag.power_off(1.0)
+    tag.power_on(1.0049)
+    assert tag.state is TagState.READY
+    tag.power_off(2.0)
+    tag.power_on(2.0051)
+    assert tag.state is TagState.IDLE
+
+
+@pytest.mark.parametrize(("request_code", "delay_fc"), [(r.REQA, 1172), (r.WUPA, 1236)])
+def test_the_answer_starts_1172_or_1236_carrier_cycles_after_a_frame_ending_in_0_or_1(request_code, delay_fc):
+    def received_at(offset_s: float) -> bool:
+        """Whether RxIRq is set `offset_s` after the answer's end bit, by ISO's frame delay."""
+        wire = Wire(behaviour=replace(WORST, receive_lag_max_s=0)).set_up()
+        wire.chip.place(NTAG)
+        wire.antenna_on()
+        wire.send(bytes([request_code]), last_bits=7)
+        answer_end = wire.clock.now() + r.frame_time_s(7) + delay_fc / r.CARRIER_HZ + r.frame_time_s(16)
+        wire.clock.advance(answer_end + offset_s - wire.clock.now() - OVERHEAD_S - 16 / SPEED_HZ)
+        return bool(wire.read(Reg.COM_IRQ)[0] & r.IRQ_RX)
+
+    assert (received_at(-2e-6), received_at(2e-6)) == (False, True)
+
+
+def test_a_card_lifted_while_it_answers_cuts_its_answer_short(wire):
+    wire.wake(NTAG)
+    wire.send(bytes([r.SEL_CL1, r.nvb(0)]))
+    wire.clock.advance(r.frame_time_s(16) + r.FRAME_DELAY_S + r.frame_time_s(16) + 30e-6)
+    wire.chip.clear_field()
+    wire.clock.advance(2e-3)
+    assert wire.read(Reg.COM_IRQ)[0] & r.IRQ_RX
+    assert len(wire.answer()) == 2  # two of its five bytes were on air
+
+
+def test_a_frame_broken_on_its_way_to_the_tag_sends_a_ready_tag_back_to_idle():
+    wire = Wire(behaviour=WORST.corrupted(1.0)).set_up()
+    wire.wake(NTAG)
+    tag = wire.chip.tags[0]
+    assert tag.state is TagState.IDLE
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_answer_broken_on_its_way_back_is_flagged_or_fails_its_check(seed):
+    wire = Wire(behaviour=replace(WORST, picc_frame_error_rate=1.0)).set_up()
+    wire.chip.rng.seed(seed)
+    wire.chip.place(NTAG)
+    wire.antenna_on()
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(1e-3)
+    wire.answer()
+    wire.send(bytes([r.SEL_CL1, r.nvb(0)]))
+    wire.clock.advance(1e-3)
+    error = wire.read(Reg.ERROR)[0] & (r.ERR_PARITY | r.ERR_PROTOCOL)
+    level = wire.answer()
+    assert error or r.bcc(level[:4]) != level[4]
+
+
+def test_noise_is_received_as_a_broken_frame_where_no_tag_answers():
+    wire = Wire(behaviour=replace(WORST, noise_frame_rate=1.0)).set_up()
+    wire.antenna_on()
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(2e-3)
+    assert wire.read(Reg.COM_IRQ)[0] & (r.IRQ_RX | r.IRQ_ERR) == r.IRQ_RX | r.IRQ_ERR
+    assert wire.read(Reg.ERROR)[0] & r.ERR_PARITY
+
+
+def test_calc_crc_leaves_crcirq_as_it_was_and_a_start_with_it_set_is_logged(wire):
+    wire.write(Reg.FIFO_DATA, r.HLTA, 0x00)
+    wire.write(Reg.COMMAND, r.Command.CALC_CRC)
+    wire.write(Reg.COMMAND, r.Command.IDLE)
+    assert wire.read(Reg.DIV_IRQ)[0] & r.DIV_IRQ_CRC
+    assert wire.chip.would_fail == []
+    wire.write(Reg.FIFO_DATA, r.HLTA, 0x00)
+    wire.write(Reg.COMMAND, r.Command.CALC_CRC)
+    assert wire.read(Reg.DIV_IRQ)[0] & r.DIV_IRQ_CRC  # still set: nothing cleared it
+    assert "CRCIRq still set" in wire.chip.would_fail[0]
+
+
+def test_calc_crc_starts_from_modereg_s_preset():
+    wire = Wire()  # ModeReg at its reset value 0x3F: preset 0xFFFF, not ISO's 0x6363
+    wire.write(Reg.FIFO_DATA, r.HLTA, 0x00)
+    wire.write(Reg.COMMAND, r.Command.CALC_CRC)
+    result = bytes(wire.read(Reg.CRC_RESULT_LSB, Reg.CRC_RESULT_MSB))
+    assert result == r.crc_a(bytes([r.HLTA, 0]), 0xFFFF) != r.crc_a(bytes([r.HLTA, 0]))
+
+
+def test_the_timer_runs_on_whatever_command_is_written(wire):
+    period = wire.program_timer()
+    wire.write(Reg.CONTROL, r.CONTROL_TIMER_START_NOW)
+    wire.write(Reg.COMMAND, r.Command.IDLE)
+    wire.write(Reg.COMMAND, r.Command.TRANSCEIVE)
+    wire.clock.advance(period)
+    assert wire.read(Reg.COM_IRQ)[0] & r.IRQ_TIMER
+
+
+def test_with_txwaitrf_a_frame_waits_for_the_field_and_without_it_goes_nowhere(wire):
+    wire.chip.place(EmulatedTag(NTAG, power_up_s=0))
+    wire.send(bytes([r.WUPA]), last_bits=7)  # field off, TxWaitRF set
+    wire.clock.advance(1e-3)
+    assert not wire.read(Reg.COM_IRQ)[0] & r.IRQ_TX
+    wire.write(Reg.TX_CONTROL, 0x80 | r.TX_CONTROL_ANTENNA)
+    wire.clock.advance(1e-3)
+    assert wire.read(Reg.COM_IRQ)[0] & r.IRQ_RX
+    assert wire.chip.would_fail == []
+    wire.write(Reg.TX_CONTROL, 0x80)
+    wire.write(Reg.MODE, r.MODE_CRC_PRESET_6363 & ~r.MODE_TX_WAIT_RF)
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    assert "field off" in wire.chip.would_fail[0]
+
+
+def test_tags_do_not_hear_a_frame_sent_without_force100ask():
+    wire = Wire().set_up()
+    wire.write(Reg.TX_ASK, 0x00)
+    wire.chip.place(NTAG)
+    wire.antenna_on()
+    wire.send(bytes([r.WUPA]), last_bits=7)
+    wire.clock.advance(2e-3)
+    assert wire.read(Reg.COM_IRQ)[0] & (r.IRQ_RX | r.IRQ_TIMER) == r.IRQ_TIMER
+    assert "Force100ASK" in wire.chip.would_fail[0]
+
+
+def test_writing_the_fifo_while_the_receiver_waits_sets_wrerr(wire):
+    wire.antenna_on()
+    wire.send(bytes([r.WUPA]), last_bits=7)  # nobody answers: the receiver waits on
+    wire.clock.advance(2e-3)
+    wire.write(Reg.FIFO_DATA, r.WUPA)
+    assert wire.read(Reg.ERROR)[0] & r.ERR_WRITE
+    assert "WrErr" in wire.chip.would_fail[0]
+
+
+@pytest.mark.parametrize("sends", [False, True])
+def test_startsend_while_the_receiver_waits_for_data_is_a_switchable_reading(sends):
+    wire = Wire(behaviour=replace(WORST, start_send_while_waiting_for_data=sends)).set_up()
+    wire.chip.place(NTAG)
+    wire.antenna_on()
+    wire.send(bytes([r.HLTA, 0]) + r.crc_a(bytes([r.HLTA, 0])))  # nobody answers HLTA
+    wire.clock.advance(2e-3)
+    wire.write(Reg.COM_IRQ, r.IRQ_ALL)
+    wire.write(Reg.FIFO_LEVEL, r.FIFO_FLUSH)
+    wire.write(Reg.FIFO_DATA, r.WUPA)
+    wire.chip.would_fail.clear()  # the FIFO write (WrErr) is not what this test is about
+    wire.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | 7)
+    wire.clock.advance(2e-3)
+    assert bool(wire.read(Reg.COM_IRQ)[0] & r.IRQ_TX) is sends
+    assert bool(wire.chip.would_fail) is not sends
+
+
+def test_reads_past_the_fifo_level_return_noise_and_are_counted(wire):
+    assert {wire.read(Reg.FIFO_DATA)[0] for _ in range(20)} != {0}
+    assert wire.chip.reads_past_fifo_level == 20
+
+
+@pytest.mark.parametrize(("coll_pos", "expected"), [(CollPos.FROM_FIFO_BIT_0, 3), (CollPos.FROM_FIRST_RECEIVED_BIT, 1)])
+def test_collpos_counts_the_rxalign_bits_or_not_as_the_variant_says(coll_pos, expected):
+    wire = Wire(behaviour=replace(WORST, coll_pos=coll_pos)).set_up()
+    wire.wake("23000000", "27000000")  # 0b00100011 and 0b00100111: bits 0-1 shared, bit 2 differs
+    wire.send(bytes([r.SEL_CL1, r.nvb(2), 0b11]), last_bits=2, rx_align=2)  # the first received bit collides
+    wire.clock.advance(2e-3)
+    assert wire.read(Reg.ERROR)[0] & r.ERR_COLLISION
+    assert wire.read(Reg.COLL)[0] & r.COLL_POS_MASK == expected
+
+
+def test_every_open_reading_has_a_variant():
+    assert len(VARIANTS) == len(CollPos) * 2
+
+
+def test_writes_before_the_oscillator_runs_again_are_lost_and_logged():
+    wire = fast_wire()
+    wire.write(Reg.COMMAND, r.Command.SOFT_RESET)
+    wire.write(Reg.T_RELOAD_LO, 0x55)
+    wire.clock.advance(WORST.reset_time_s)
+    assert wire.read(Reg.T_RELOAD_LO) == [0]
+    assert "PowerDown" in wire.chip.would_fail[0]

@@ -1,6 +1,6 @@
 """The LED thermometer on gpiozero's mock PWM pins."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -162,11 +162,11 @@ def test_a_buzzer_that_cannot_be_driven_gives_the_led_pins_back(factory):
 
 
 def test_the_column_rests_by_the_walls_own_timezone_not_the_pis(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from board.cli import wall_outputs
-    from board.core.clock import FakeClock
     from board.app.config import load_config
+    from board.app.runtime import WallRuntime
+    from board.core.clock import FakeClock
     from render.samples import wall as sample_wall
     from tests.harness import SMALL_WALL
 
@@ -176,8 +176,10 @@ def test_the_column_rests_by_the_walls_own_timezone_not_the_pis(tmp_path):
     (tmp_path / "wallboard.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "wallboard.toml")
     # 08:00 UTC on a Monday is daytime for a Pi left on UTC, and 21:00 on the wall in Auckland.
-    clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc), config.tz)
-    with wall_outputs(config, False, clock) as (_display, [leds]):
+    clock = FakeClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC), config.tz)
+    with WallRuntime(config, clock, readers={}, leds=True) as runtime:
+        runtime.start()
+        leds = runtime.leds
         leds.on_snapshot(sample_wall(count=100, goal=100))
         leds.wait_idle()
         assert leds.bar.value == 0

@@ -93,3 +93,14 @@ def test_closing_releases_only_our_spi_handle_and_is_safe_twice(package):
     reader.close()
     with pytest.raises(ReaderFault, match="closed"):
         reader.poll()
+
+
+@pytest.mark.parametrize("overhead_s", [20e-6, 300e-6])
+def test_the_wrapper_does_nothing_a_real_chip_would_punish(package, overhead_s):
+    # Unlike the bare package it waits out SoftReset and clears CRCIRq before a CRC.
+    config = ReadersConfig(kind="mfrc522", wiring={"pad": {"chip_select": "ce0"}})
+    wall = EmulatedWall(config, call_overhead_s=overhead_s)
+    reader = wall.build_readers()["pad"]
+    wall.chips["pad"].place(CARD)
+    assert [reader.poll() for _ in range(3)] == [frozenset({CARD})] * 3
+    assert wall.would_fail() == []

@@ -100,3 +100,6 @@ def test_the_benchmark_finds_our_driver_far_cheaper_on_empty_slots_and_always_se
     assert sweep["empty"] < sweep["half"] < sweep["full"]
     assert sweep["full"] < results["sweep_24_slots_ms_one_reader_at_a_time_at_spi_speed"]["20us"]["full"]
     assert results["targets"]["card_seen_on_99_9_percent_of_polls"]
+    assert results["chip"].startswith("worst case") and results["per_poll_frame_error_rate"] == 0.01
+    off = results["per_poll_rc522_antenna_off_between_polls"]["20us"]
+    assert off["empty_slot"]["ms"] > 5 > ours["20us"]["empty_slot"]["ms"]  # ISO's 5 ms power-up, each poll

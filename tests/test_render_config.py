@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from board.core.i18n import Texts
 from render.config import DisplayConfig, LedConfig, NightSchedule, NightWindow
 from render.samples import TZ
-from board.core.i18n import Texts
 
 FRIDAY_EVENING = datetime(2025, 5, 16, 21, 0, tzinfo=TZ)
 

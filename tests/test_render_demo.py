@@ -4,8 +4,8 @@ import pygame
 import pytest
 
 from board.core.events import EventType
-from render.config import DisplayConfig
 from board.dev.demo_window import DemoBadge, DemoCard, DemoWindow
+from render.config import DisplayConfig
 from render.samples import wall as snapshot_of_wall
 from sensors.sim import SimulatedReader
 from tests.harness import DAAN, MO_BADGE, SANNE

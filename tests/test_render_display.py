@@ -7,15 +7,14 @@ from datetime import timedelta
 
 import pygame
 import pytest
-from tests.render_support import HandClock, headless_display
 
 from board.core.events import EventType, WallEvent
 from board.core.snapshot import PersonView
 from render import display as display_module
 from render.celebrate import Kind
-from render.config import DisplayConfig
-from render.display import DisplayError, choose_video_driver, explain_screen_failure, open_screen, shift_offset
+from render.display import shift_offset
 from render.samples import SAMPLE_NOW, wall
+from tests.render_support import HandClock, headless_display
 
 SANNE = PersonView(id=1, name="Sanne de Vries", photo=None)
 
@@ -185,29 +184,3 @@ def test_a_portrait_screen_gets_an_upright_tall_picture(tmp_path):
     assert display.screen.get_size() == (1920, 1080)
     display.save_png(tmp_path / "portrait.png")
     assert pygame.image.load(str(tmp_path / "portrait.png")).get_size() == (1080, 1920)
-
-
-def test_kmsdrm_is_chosen_on_a_console_and_the_config_or_environment_win(monkeypatch):
-    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr(display_module.sys, "platform", "linux")
-    assert choose_video_driver(DisplayConfig()) == "kmsdrm"
-    assert choose_video_driver(DisplayConfig(video_driver="x11")) == "x11"
-    monkeypatch.setenv("SDL_VIDEODRIVER", "wayland")
-    assert choose_video_driver(DisplayConfig()) == "wayland"
-
-
-def test_a_screen_that_cannot_be_opened_fails_with_a_clear_message(monkeypatch):
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # restored after the test
-    pygame.display.quit()
-    with pytest.raises(DisplayError, match="cannot open the screen"):
-        open_screen(DisplayConfig(video_driver="no-such-driver", fullscreen=False))
-
-
-def test_the_kmsdrm_failure_names_the_groups_and_a_competing_program(monkeypatch):
-    monkeypatch.setattr(display_module, "_member_of", lambda group: False)
-    message = explain_screen_failure("kmsdrm", "Could not initialize KMSDRM")
-    assert "Could not initialize KMSDRM" in message
-    assert "group video and render" in message and "usermod -aG video,render" in message
-    assert "only one program can drive the screen" in message

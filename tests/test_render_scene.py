@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pygame
 import pytest
-from tests.render_support import HandClock, count_of, headless_display, pixels_of, solid_photo
 
 from board.core.snapshot import PersonView
 from render.samples import SAMPLE_NOW, wall
 from render.theme import HIGHLIGHT, MERCURY, OFFLINE_STRIPE, OFFLINE_WARN, UNKNOWN_PHOTO, tile_color
+from tests.render_support import HandClock, count_of, headless_display, pixels_of, solid_photo
 
 GREEN = (20, 200, 60)
 

@@ -11,10 +11,12 @@ from pathlib import Path
 from pydantic import ConfigDict, ValidationError, model_validator
 
 from board.core.errors import ConfigError
+from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
 from board.core.settings import Scanning, StoreSettings, WallSettings
 from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
+
 
 class Readers(ReadersConfig, Scanning):
     """How the readers are wired (`ReadersConfig`: kind, SPI, reset, wiring) and how they are scanned."""
@@ -42,6 +44,11 @@ class Config(WallSettings):
             raise ValueError(f"readers.wiring names {', '.join(extra)}: not a slot, nor the pad (coach_pad = true)")
         return self
 
+    def pin_uses(self) -> list[PinUse]:
+        """Every GPIO the wall takes: the readers' lines (real readers only), the LEDs and the buzzer."""
+        readers = self.readers.pin_uses() if self.readers.kind != "sim" else []
+        return readers + self.leds.pin_uses()
+
 
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
@@ -60,10 +67,10 @@ def parse_config(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    lines = _KeyLines(text)
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(raw, context={WHOLE_CONFIG: True})
     except ValidationError as exc:
-        lines = _KeyLines(text)
         problems = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]) or "(top level)"
@@ -71,6 +78,9 @@ def parse_config(text: str, path: Path) -> Config:
             where = f"line {line}: " if line else ""
             problems.append(f"  {where}{field}: {error['msg']}")
         raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+    if clashes := pin_clashes(config.pin_uses()):
+        problems = [f"  {clash.describe(lines.lines.get)}" for clash in clashes]
+        raise ConfigError(f"{path}: {len(problems)} pin(s) used twice:\n" + "\n".join(problems))
     # Relative paths are relative to the config file, so the service can be
     # started from any working directory.
     base = path.resolve().parent
@@ -86,7 +96,7 @@ class _KeyLines:
 
     _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
     _ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+    _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
 
     def __init__(self, text: str):
         self.lines: dict[tuple, int] = {}

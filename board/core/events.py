@@ -34,6 +34,7 @@ class EventType(StrEnum):
     AWARD_GIVEN = "award_given"
     HARVEST_SHOWN = "harvest_shown"  # someone asked the screen to show a harvest
     JOURNEY_SHOWN = "journey_shown"  # someone looked at their own card; no personal data
+    SUN_MOVED = "sun_moved"  # someone slid the wall's sun (details: height 0..1)
 
 
 # Refusals (`attempt_rejected` reasons) that someone at the wall caused and is told about, kindly.

@@ -15,7 +15,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         "of_goal": "van de {goal} pogingen",
         "today": "vandaag +{count}",
         "today_none": "vandaag nog geen",
-        "to_next": "nog {missing} tot {milestone}",
+        "to_go": "nog {missing} te gaan",
+        "days_left": "nog {days} dagen",
+        "last_day": "laatste dag",
+        "on_schedule": "op schema",
+        "per_day": "nog {count} per dag",
+        "cta_title": "Hang je polaroid op",
+        "cta_how": "Kies een vrij vak op het onderste niveau en hang je kaart erin: de muur ziet hem meteen. "
+        "Nog geen polaroid? Vraag je coach.",
         "goal_done": "doel gehaald!",
         "this_week": "deze week",
         "this_period": "deze periode",
@@ -197,7 +204,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         "of_goal": "of {goal} attempts",
         "today": "today +{count}",
         "today_none": "none yet today",
-        "to_next": "{missing} to go to {milestone}",
+        "to_go": "{missing} to go",
+        "days_left": "{days} days left",
+        "last_day": "last day",
+        "on_schedule": "on schedule",
+        "per_day": "{count} a day to make it",
+        "cta_title": "Hang up your polaroid",
+        "cta_how": "Pick a free slot on the bottom level and hang your card in it: the wall sees it at once. "
+        "No polaroid yet? Ask your coach.",
         "goal_done": "goal reached!",
         "this_week": "this week",
         "this_period": "this period",
@@ -437,10 +451,34 @@ _WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 _MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
+    "nl": (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -451,7 +489,7 @@ class Texts:
         self.language = language if language in _STRINGS else DEFAULT_LANGUAGE
         self._strings = _STRINGS[self.language]
 
-    def __call__(self, key: str, **values) -> str:
+    def __call__(self, key: str, **values: object) -> str:
         return self._strings[key].format(**values)
 
     def count(self, word: str, n: int) -> str:
@@ -470,14 +508,14 @@ class Texts:
         return f"{_WEEKDAYS[self.language][day.weekday()][:2]} {day:%d-%m}"
 
     def long_date(self, day: date) -> str:
-        """"dinsdag 14 mei · week 20" — the week number helps a weekly goal."""
+        """ "dinsdag 14 mei · week 20" — the week number helps a weekly goal."""
         weekday = _WEEKDAYS[self.language][day.weekday()]
         month = _MONTHS[self.language][day.month - 1]
         week = self("week", number=day.isocalendar().week)
         return f"{weekday} {day.day} {month} · {week}"
 
     def clock_time(self, moment: datetime, today: date) -> str:
-        """"10:42" today, "di 10:42" on another day."""
+        """ "10:42" today, "di 10:42" on another day."""
         clock = moment.strftime("%H:%M")
         if moment.date() == today:
             return clock

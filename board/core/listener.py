@@ -20,7 +20,7 @@ class BoardListener(Protocol):
     def on_snapshot(self, snapshot: Snapshot) -> None: ...
 
 
-def notify(listeners: list[BoardListener], method: str, *args) -> None:
+def notify(listeners: list[BoardListener], method: str, *args: object) -> None:
     """Call `method` on every listener; log and swallow each listener's failure."""
     for listener in listeners:
         try:

@@ -31,7 +31,8 @@ class Weekday(StrEnum):
     SUNDAY = "sunday"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
+        """0 for Monday, as `date.weekday()` counts."""
         return list(Weekday).index(self)
 
 

@@ -57,6 +57,13 @@ class PeriodView:
     goal: int
     count: int  # confirmed, non-voided attempts in this period
     today: int  # of which today (local time)
+    people_tried: int = 0  # people with at least one of those attempts
+    people: int = 0  # people registered on the wall
+
+    @property
+    def tried_fraction(self) -> float:
+        """Share of the people who had a go this period, 0..1 (the screen's sun)."""
+        return min(1.0, self.people_tried / self.people) if self.people > 0 else 0.0
 
     @property
     def fraction(self) -> float:
@@ -87,6 +94,7 @@ class Snapshot:
     offline_readers: tuple[str, ...] = field(default=())
     harvest: Harvest | None = None  # a period's look back, shown instead of the wall while it lasts
     journey: Journey | None = None  # someone's own card tapped on the pad: shown over the wall for a moment
+    sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:

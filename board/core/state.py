@@ -8,12 +8,13 @@ import copy
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from board.core.events import EventType, WallEvent
 
 RECENT_ATTEMPTS = 8  # kept for the screen's strip
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class PeriodState:
     ends_at: datetime
     goal: int
     attempts: dict[int, datetime] = field(default_factory=dict)  # confirmed, not voided
+    tried_by: dict[int, int] = field(default_factory=dict)  # the same attempts' person ids (the screen's sun)
     goal_reached: bool = False
 
     @property
@@ -101,6 +103,7 @@ class WallState:
     pad: PadWindow | None = None
     last_confirm: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (coach, person)
     period: PeriodState | None = None
+    sun_height: float | None = None  # where people last slid the wall's sun
     recent: deque[RecentAttempt] = field(default_factory=lambda: deque(maxlen=RECENT_ATTEMPTS))
     moved_up: dict[int, datetime] = field(default_factory=dict)  # this period
     moved: dict[int, datetime] = field(default_factory=dict)  # person -> their latest move (screen highlight)
@@ -122,7 +125,7 @@ class WallState:
 
 # Bump when `apply` or the state's fields change meaning: a checkpoint of another
 # format is then ignored and the log replayed from the start.
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: attempts carry their person (the sun), and where the sun was slid
 
 
 def checkpoint_of(state: WallState) -> dict[str, Any]:
@@ -135,20 +138,27 @@ def checkpoint_of(state: WallState) -> dict[str, Any]:
         "offline": sorted(state.offline),
         "pad": None if state.pad is None else [state.pad.coach_id, iso(state.pad.until)],
         "last_confirm": [[coach, person, iso(at)] for (coach, person), at in state.last_confirm.items()],
-        "period": None if period is None else {
-            "id": period.id, "starts_at": iso(period.starts_at), "ends_at": iso(period.ends_at), "goal": period.goal,
-            "attempts": [[attempt, iso(at)] for attempt, at in period.attempts.items()],
+        "period": None
+        if period is None
+        else {
+            "id": period.id,
+            "starts_at": iso(period.starts_at),
+            "ends_at": iso(period.ends_at),
+            "goal": period.goal,
+            "attempts": [[attempt, iso(at), period.tried_by.get(attempt)] for attempt, at in period.attempts.items()],
             "goal_reached": period.goal_reached,
         },
         "recent": [[a.id, a.person_id, a.coach_id, iso(a.at)] for a in state.recent],
         "moved_up": [[person, iso(at)] for person, at in state.moved_up.items()],
         "moved": [[person, iso(at)] for person, at in state.moved.items()],
         "next_goal": state.next_goal,
+        "sun_height": state.sun_height,
     }
 
 
 def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
     """The state a checkpoint holds; event times in the board's timezone, as `apply` leaves them."""
+
     def at(text: str) -> datetime:
         return datetime.fromisoformat(text).astimezone(tz)
 
@@ -160,19 +170,29 @@ def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
         # Read back as `apply` parses them from an event's details: with their own offset.
         pad=None if data["pad"] is None else PadWindow(data["pad"][0], datetime.fromisoformat(data["pad"][1])),
         last_confirm={(coach, person): at(moment) for coach, person, moment in data["last_confirm"]},
-        period=None if period is None else PeriodState(
-            period["id"], datetime.fromisoformat(period["starts_at"]), datetime.fromisoformat(period["ends_at"]),
-            period["goal"], {attempt: at(moment) for attempt, moment in period["attempts"]}, period["goal_reached"]),
-        recent=deque((RecentAttempt(id_, person, coach, at(moment)) for id_, person, coach, moment in data["recent"]),
-                     maxlen=RECENT_ATTEMPTS),
+        period=None
+        if period is None
+        else PeriodState(
+            period["id"],
+            datetime.fromisoformat(period["starts_at"]),
+            datetime.fromisoformat(period["ends_at"]),
+            period["goal"],
+            {attempt: at(moment) for attempt, moment, _person in period["attempts"]},
+            {attempt: person for attempt, _moment, person in period["attempts"] if person is not None},
+            goal_reached=period["goal_reached"],
+        ),
+        recent=deque(
+            (RecentAttempt(id_, person, coach, at(moment)) for id_, person, coach, moment in data["recent"]),
+            maxlen=RECENT_ATTEMPTS,
+        ),
         moved_up={person: at(moment) for person, moment in data["moved_up"]},
         moved={person: at(moment) for person, moment in data["moved"]},
         next_goal=data["next_goal"],
+        sun_height=data["sun_height"],
     )
 
 
 # -- folding recorded events into the state ---------------------------------------
-
 
 
 def apply(state: WallState, event: WallEvent) -> None:
@@ -180,33 +200,39 @@ def apply(state: WallState, event: WallEvent) -> None:
     details = event.details
     match event.type:
         case EventType.CARD_PLACED | EventType.CARD_MOVED:
-            _place(state, event.person_id, event.slot_id, event.at)
+            person_id = _named(event.person_id, event)
+            _place(state, person_id, _named(event.slot_id, event), event.at)
             if is_move_up(event):
-                state.moved_up[event.person_id] = event.at
+                state.moved_up[person_id] = event.at
             if is_move(event):
-                state.moved[event.person_id] = event.at
+                state.moved[person_id] = event.at
+        case EventType.SUN_MOVED:
+            state.sun_height = details["height"]
         case EventType.MOVE_CORRECTED:
             if details.get("to_slot"):
-                _place(state, event.person_id, details["to_slot"], event.at)
+                _place(state, _named(event.person_id, event), details["to_slot"], event.at)
             else:
-                _take_off(state, event.person_id)
+                _take_off(state, _named(event.person_id, event))
         case EventType.CARD_OFF_WALL | EventType.PERSON_ARCHIVED:
-            _take_off(state, event.person_id)
+            _take_off(state, _named(event.person_id, event))
         case EventType.PAD_OPENED:
-            state.pad = PadWindow(event.coach_id, datetime.fromisoformat(details["until"]))
+            state.pad = PadWindow(_named(event.coach_id, event), datetime.fromisoformat(details["until"]))
         case EventType.PAD_CLOSED:
             state.pad = None
         case EventType.ATTEMPT_CONFIRMED:
-            attempt = RecentAttempt(details["attempt_id"], event.person_id, event.coach_id, event.at)
+            person_id = _named(event.person_id, event)
+            attempt = RecentAttempt(details["attempt_id"], person_id, event.coach_id, event.at)
             if event.coach_id is not None:
-                state.last_confirm[(event.coach_id, event.person_id)] = event.at
+                state.last_confirm[(event.coach_id, person_id)] = event.at
             if state.period and details["period_id"] == state.period.id:
                 state.period.attempts[attempt.id] = event.at
+                state.period.tried_by[attempt.id] = person_id
             state.recent.appendleft(attempt)
         case EventType.ATTEMPT_VOIDED:
             attempt_id = details["attempt_id"]
             if state.period:
                 state.period.attempts.pop(attempt_id, None)
+                state.period.tried_by.pop(attempt_id, None)
             kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
             state.recent = deque(kept, maxlen=RECENT_ATTEMPTS)
         case EventType.GOAL_REACHED:
@@ -218,14 +244,25 @@ def apply(state: WallState, event: WallEvent) -> None:
             elif state.period and details["period_id"] == state.period.id:
                 state.period.goal = details["goal"]
         case EventType.PERIOD_STARTED:
-            state.period = PeriodState(details["period_id"], datetime.fromisoformat(details["starts_at"]),
-                                       datetime.fromisoformat(details["ends_at"]), details["goal"])
+            state.period = PeriodState(
+                details["period_id"],
+                datetime.fromisoformat(details["starts_at"]),
+                datetime.fromisoformat(details["ends_at"]),
+                details["goal"],
+            )
             state.moved_up.clear()
             state.next_goal = None
         case EventType.READER_OFFLINE:
-            state.offline.add(event.slot_id)
+            state.offline.add(_named(event.slot_id, event))
         case EventType.READER_ONLINE:
-            state.offline.discard(event.slot_id)
+            state.offline.discard(_named(event.slot_id, event))
+
+
+def _named(value: T | None, event: WallEvent) -> T:
+    """A person, slot or coach the event must name: every event of its type is written with one."""
+    if value is None:
+        raise ValueError(f"event {event.seq} ({event.type}) lacks the person, slot or coach it is about")
+    return value
 
 
 def is_move(event: WallEvent) -> bool:
@@ -234,7 +271,7 @@ def is_move(event: WallEvent) -> bool:
 
 
 def is_move_up(event: WallEvent) -> bool:
-    return event.details.get("level_change", 0) > 0
+    return bool(event.details.get("level_change", 0) > 0)
 
 
 def _place(state: WallState, person_id: int, slot_id: str, at: datetime) -> None:

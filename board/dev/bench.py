@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from board.core.clock import FakeClock
 from board.app.config import load_config
-from board.dev.demo import simulated_readers
+from board.app.runtime import simulated_readers
+from board.core.clock import FakeClock
 from board.wall.service import WallService
 from sensors import bench_readers
 from sensors.events import TagGone, TagSeen
@@ -104,7 +104,7 @@ def thermometer_query(log_size: int) -> dict:
         config, store, clock, service = _wall(Path(tmp))
         person_id = service.add_person("Sanne", card="04BE0000000001")
         coach_id = service.add_coach("Mo", "C0AC0001")
-        period_id = service.state.period.id
+        period_id = service.snapshot().period.id
         tail = min(log_size, store.checkpoint_every - 1)
         fill_started = time.perf_counter()
         _fill_log(store, log_size - tail, person_id, coach_id, period_id)

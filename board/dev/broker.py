@@ -141,10 +141,6 @@ class Mosquitto:
             process.kill()
             process.wait()
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None

@@ -59,10 +59,6 @@ def write_demo_config(data_dir: Path, language: str) -> Config:
     return load_config(path)
 
 
-def simulated_readers(config: Config) -> dict[str, SimulatedReader]:
-    return {reader_id: SimulatedReader(reader_id) for reader_id in config.reader_ids}
-
-
 def hang_demo_cards(readers: dict[str, SimulatedReader]) -> None:
     for person in DEMO_PEOPLE:
         if person.slot:

@@ -18,14 +18,16 @@ from pathlib import Path
 import pygame
 from pygame import Rect
 
-from render.config import DisplayConfig, NightMode
-from render.display import WallDisplay, open_screen
-from render.layout import card_in
-from render.scene import name_variants, pin_up, polaroid_face, unknown_picture
 from board.core.i18n import Texts
+from board.core.uid import normalise_uid
+from render.config import DisplayConfig, NightMode
+from render.display import WallDisplay
+from render.layout import card_in
+from render.scene import pin_up, polaroid_face, unknown_picture
+from render.screen import open_screen
+from render.text import fit, name_variants
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
 from sensors.sim import SimulatedReader
-from board.core.uid import normalise_uid
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +287,12 @@ class DemoWindow(WallDisplay):
             radius = ring * px(14)
             pygame.draw.arc(surface, TABLE_INK, Rect(0, 0, 2 * radius, 2 * radius).move(center[0] - radius, center[1] - radius),
                             -0.8, 0.8, px(4))
-        label = texts("demo_pad") + (f" · {texts('demo_pad_open', coach=pad_open.coach)}" if pad_open else "")
-        self._label(label, self._ui_font(22), TABLE_INK, midbottom=(self.pad_rect.centerx, self.pad_rect.bottom - px(8)))
+        labels = [texts("demo_pad")]
+        if pad_open:  # the pad's name and whom it is open for, shortened until it fits the pad
+            opened = [texts("demo_pad_open", coach=name) for name in name_variants(pad_open.coach)]
+            labels = [f"{texts('demo_pad')} · {text}" for text in opened] + opened
+        font, label = fit(labels, self.painter.fonts.ui, self.pad_rect.width - px(16), px(22), px(14))
+        self._label(label, font, TABLE_INK, midbottom=(self.pad_rect.centerx, self.pad_rect.bottom - px(8)))
         badges = self._badge_rects()
         if badges:
             self._label(texts("demo_badges"), self._ui_font(20), TABLE_INK, topleft=(badges[0][1].x, self.pad_rect.y))
@@ -328,10 +334,11 @@ class DemoWindow(WallDisplay):
         if face is None:
             fonts = self.painter.fonts
             if item.name is None:
-                face = polaroid_face(place, unknown_picture(place, item.uid, fonts), [self.texts("demo_new_card")], fonts.ui)
+                face = polaroid_face(place, unknown_picture(place, item.uid, fonts), [self.texts("demo_new_card")], fonts.ui,
+                                     self._px(16))
             else:
                 face = polaroid_face(place, self.painter.photos.portrait(item.name, item.photo, side),
-                                     name_variants(item.name), fonts.hand)
+                                     name_variants(item.name), fonts.hand, self._px(16))
             self._faces[(item.uid, side)] = face
         pin_up(self.window, place, face, PIN, self._px, glow=False)
 

@@ -17,12 +17,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import event as sqlalchemy_event
 
-from board.dev.bench import percentile, wall_config_text
-from board.core.clock import SystemClock
 from board.app.config import load_config
-from board.dev.demo import simulated_readers
+from board.app.runtime import MqttInterface, simulated_readers
+from board.core.clock import SystemClock
+from board.dev.bench import percentile, wall_config_text
 from board.dev.broker import MOSQUITTO, Mosquitto
-from board.app.runtime import MqttInterface
 from board.wall.service import WallService
 from sensors.events import TagGone, TagSeen
 from store.repository import Store

@@ -81,9 +81,9 @@ class Simulation:
         while True:
             yield from self._sweep()
             now = self.clock.monotonic()
-            if now >= t and self.service.scanner.settled:
+            if now >= t and self.service.readers_settled:
                 return
-            if self.service.scanner.settled:
+            if self.service.readers_settled:
                 self.clock.advance(min(t - now, self._seconds_to_deadline()))
             else:
                 self.clock.advance(self.interval)
@@ -91,19 +91,17 @@ class Simulation:
     def settle(self) -> Iterator[WallEvent]:
         """Run until no tag is mid-debounce and no lifted card or pad window is pending."""
         yield from self.advance_to(self.clock.monotonic())
-        while self.service.state.lifted or self.service.state.pad:
+        while self.service.awaiting_time():
             yield from self.advance_to(self.clock.monotonic() + self._seconds_to_deadline())
 
     def _sweep(self) -> Iterator[WallEvent]:
-        yield from self.service.tick()
-        for event in self.service.scanner.sweep():
-            yield from self.service.handle(event)
+        yield from self.service.sweep()
 
     def _seconds_to_deadline(self) -> float:
         """Time to the next moment something may happen: a service deadline or a reader retry."""
         waits = [float("inf")]
         if (deadline := self.service.next_deadline()) is not None:
             waits.append(elapsed(self.clock.now(), deadline).total_seconds())
-        if (retry := self.service.scanner.next_retry()) is not None:
+        if (retry := self.service.next_reader_retry()) is not None:
             waits.append(retry - self.clock.monotonic())
         return max(self.interval, min(waits))

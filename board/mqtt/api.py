@@ -12,26 +12,25 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from datetime import timedelta
-
 from board.core.clock import later
 from board.core.errors import CommandError
 from board.core.events import EventType
+from board.core.state import CoachInfo, PersonInfo
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
 from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
 from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
-from board.core.state import CoachInfo, PersonInfo
 from board.wall.export import TABLES, export_rows, page
 from board.wall.reports import resolve_span
 from board.wall.service import WallService
@@ -44,10 +43,8 @@ log = logging.getLogger(__name__)
 
 
 def person_data(service: WallService, person: PersonInfo) -> dict[str, Any]:
-    position = service.state.positions.get(person.id)
-    return {"id": person.id, "name": person.name, "photo": person.photo,
-            "cards": sorted(uid for uid, owner in service.people.cards.items() if owner == person.id),
-            "slot": position[0] if position else None, "archived": person.archived}
+    return {"id": person.id, "name": person.name, "photo": person.photo, "cards": service.cards_of(person.id),
+            "slot": service.slot_of(person.id), "archived": person.archived}
 
 
 def coach_data(coach: CoachInfo) -> dict[str, Any]:
@@ -55,13 +52,13 @@ def coach_data(coach: CoachInfo) -> dict[str, Any]:
 
 
 def period_data(service: WallService) -> dict[str, Any]:
-    period = service.state.period
+    period = service.snapshot().period
     return {"id": period.id, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat(),
             "goal": period.goal, "count": period.count}
 
 
 def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
-    attempt = service.store.attempt(attempt_id)
+    attempt = service.attempt(attempt_id)
     return {"id": attempt.id, "person_id": attempt.person_id, "coach_id": attempt.coach_id,
             "at": attempt.at.astimezone(service.config.tz).isoformat(), "voided": attempt.voided}
 
@@ -136,7 +133,7 @@ def coach_remove(service: WallService, request: c.CoachRemove) -> dict:
 
 def goal_set(service: WallService, request: c.GoalSet) -> dict:
     service.set_goal(request.goal, request.period)
-    return {"period": period_data(service), "next_goal": service.state.next_goal}
+    return {"period": period_data(service), "next_goal": service.next_period_goal()}
 
 
 def period_close(service: WallService, request: c.PeriodClose) -> dict:
@@ -166,15 +163,15 @@ def state_get(service: WallService, request: c.StateGet) -> dict:
 
 
 def events_get(service: WallService, request: c.EventsGet) -> dict:
-    events = service.store.events_since(request.since, request.limit + 1)
+    events = service.events_since(request.since, request.limit + 1)
     page = events[:request.limit]
     return {"events": [event.as_payload() for event in page],
             "next": page[-1].seq if page else request.since, "more": len(events) > request.limit}
 
 
 def people_list(service: WallService, request: c.PeopleList) -> dict:
-    people = sorted(service.people.people.values(), key=lambda person: person.id)
-    return {"people": [person_data(service, person) for person in people if request.archived or not person.archived]}
+    return {"people": [person_data(service, person) for person in service.people()
+                       if request.archived or not person.archived]}
 
 
 def display_harvest(service: WallService, request: c.DisplayHarvest) -> dict:
@@ -203,8 +200,8 @@ class Health:
 
     def __call__(self, service: WallService, request: c.Health) -> dict:
         return {"version": software_version(), "uptime_s": round(time.monotonic() - self.started),
-                "readers_offline": sorted(service.state.offline), "outbox_pending": service.store.outbox_size(),
-                "last_event_seq": service.store.last_seq()}
+                "readers_offline": list(service.snapshot().offline_readers), "outbox_pending": service.outbox_size(),
+                "last_event_seq": service.last_seq()}
 
 
 Handler = Callable[[WallService, c.Request], dict | Future]
@@ -215,8 +212,8 @@ HANDLERS: dict[str, Handler] = {
     "coach/add": coach_add, "coach/remove": coach_remove, "goal/set": goal_set, "period/close": period_close,
     "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
     "state/get": state_get, "events/get": events_get, "people/list": people_list,
-    "display/message": display_message, "export/get": export_get,
-    "display/harvest": display_harvest, "health": Health(),
+    "display/message": display_message, "display/harvest": display_harvest, "export/get": export_get,
+    "health": Health(),
 }
 
 
@@ -230,7 +227,7 @@ class RequestServer:
         self.max_payload_bytes = max_payload_bytes
         self._prefix = f"{link.base}/request/"
         self._response_prefix = f"{link.base}/response/"
-        self._arrived: "queue.SimpleQueue[mqtt.MQTTMessage | None]" = queue.SimpleQueue()
+        self._arrived: queue.SimpleQueue[mqtt.MQTTMessage | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         link.route(f"{self._prefix}#", self._arrived.put)
 

@@ -25,9 +25,9 @@ from pydantic import (
 
 from board.core.errors import CommandError
 from board.core.events import EventType, WallEvent
-from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
-from board.wall.service import NAME_MAX
 from board.core.uid import normalise_uid
+from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
+from board.wall.admin import NAME_MAX
 
 
 class ErrorCode(StrEnum):

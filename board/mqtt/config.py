@@ -1,6 +1,7 @@
 """The `[mqtt]` section of the wall's config file."""
 
 import re
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -36,7 +37,9 @@ class MqttConfig(BaseModel):
     # A file holding only the password, so the config file itself can be world-readable.
     password_file: Path | None = None
     tls: TlsConfig | None = None
-    client_id: str | None = Field(None, min_length=1, max_length=64)  # default: wallboard-<board_id>
+    # Default: wallboard-<board_id>-<16 random hex digits>, new at every start, so no other
+    # broker user can take the wall's session over by connecting with its client id.
+    client_id: str | None = Field(None, min_length=1, max_length=64)
     base_topic: str | None = Field(None, pattern=_TOPIC_PREFIX.pattern)  # default: wallboard/<board_id>
     # "auto" speaks MQTT 5 and falls back to 3.1.1 when the broker refuses 5.
     protocol: Literal["auto", "5", "3.1.1"] = "auto"
@@ -60,7 +63,19 @@ class MqttConfig(BaseModel):
         return self.base_topic or f"wallboard/{board_id}"
 
     def effective_client_id(self, board_id: str) -> str:
-        return self.client_id or f"wallboard-{board_id}"
+        """The configured client id, else an unguessable one (a session only lives as long as the process)."""
+        return self.client_id or f"wallboard-{board_id}-{secrets.token_hex(8)}"
+
+    def secure(self, client) -> None:
+        """Give a paho client this broker's credentials and TLS settings."""
+        if self.username is not None:
+            client.username_pw_set(self.username, self.read_password())
+        if self.tls is not None:
+            client.tls_set(
+                ca_certs=str(self.tls.ca_file),
+                certfile=str(self.tls.cert_file) if self.tls.cert_file else None,
+                keyfile=str(self.tls.key_file) if self.tls.key_file else None,
+            )
 
     def read_password(self) -> str | None:
         """The password, read when connecting so a rotated file needs no config change."""

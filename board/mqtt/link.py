@@ -118,12 +118,7 @@ class MqttLink:
 
     def _new_client(self) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self._protocol)
-        if self.config.username is not None:
-            client.username_pw_set(self.config.username, self.config.read_password())
-        if self.config.tls is not None:
-            tls = self.config.tls
-            client.tls_set(ca_certs=str(tls.ca_file), certfile=str(tls.cert_file) if tls.cert_file else None,
-                           keyfile=str(tls.key_file) if tls.key_file else None)
+        self.config.secure(client)
         client.will_set(self.availability_topic, encode(OFFLINE), qos=QOS, retain=True)
         client.reconnect_delay_set(self.config.reconnect_min_delay, self.config.reconnect_max_delay)
         client.on_connect = self._on_connect

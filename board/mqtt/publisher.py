@@ -26,10 +26,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from board.core.events import WallEvent
+from board.core.snapshot import Snapshot
 from board.mqtt.discovery import discovery_configs, discovery_topics, status_topic
 from board.mqtt.link import MqttLink
 from board.mqtt.state import snapshot_payload
-from board.core.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class MqttPublisher:
         self._published_version: int | None = None
         self._session_started = threading.Event()
         self._discovery_due = threading.Event()
-        self._acks: "queue.SimpleQueue[tuple[int, ReasonCode]]" = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[tuple[int, ReasonCode]] = queue.SimpleQueue()
         self._in_flight: dict[int, int] = {}  # mid -> seq; publisher thread only
         self._handed_through = 0  # highest seq handed to paho by this process
         self._acknowledged: list[int] = []  # seqs PUBACKed, not yet marked sent in the outbox

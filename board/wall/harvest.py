@@ -151,7 +151,7 @@ def _streaks(attempts: list[_Attempt], settings: WallSettings, days: list[date])
 
     Days off neither break nor extend a streak: Friday and Monday are consecutive.
     """
-    working = {day.index for day in settings.harvest.working_days}
+    working = {day.number for day in settings.harvest.working_days}
     working_days = [day for day in days if day.weekday() in working]
     tried: dict[int, set[date]] = defaultdict(set)
     for attempt in attempts:

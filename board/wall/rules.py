@@ -6,7 +6,7 @@ is recorded, `apply` folds it into the state. Physical presence that records
 nothing by itself (a card lifted, a tag seen) is updated here directly.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from board.core.clock import elapsed, later
@@ -36,24 +36,28 @@ def period_bounds(config: WallSettings, moment: datetime) -> tuple[datetime, dat
     if length is PeriodLength.DAY:
         start, end = day, day + timedelta(days=1)
     elif length is PeriodLength.WEEK:
-        start = day - timedelta(days=(day.weekday() - config.rules.period_start.index) % 7)
+        start = day - timedelta(days=(day.weekday() - config.rules.period_start.number) % 7)
         end = start + timedelta(days=7)
     else:
         start = day.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)
-    as_local = lambda date: datetime(date.year, date.month, date.day, tzinfo=config.tz)  # noqa: E731
-    return as_local(start), as_local(end)
+    return _midnight(config, start), _midnight(config, end)
+
+
+def _midnight(config: WallSettings, day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=config.tz)
 
 
 def start_of_day(config: WallSettings, moment: datetime) -> datetime:
-    local = moment.astimezone(config.tz)
-    return datetime(local.year, local.month, local.day, tzinfo=config.tz)
+    return _midnight(config, moment.astimezone(config.tz).date())
 
 
 # -- sensor rules ----------------------------------------------------------------
 
 
-def tag_seen(state: WallState, people: Directory, config: WallSettings, reader: str, uid: str, now: datetime) -> list[Draft]:
+def tag_seen(
+    state: WallState, people: Directory, config: WallSettings, reader: str, uid: str, now: datetime
+) -> list[Draft]:
     state.present.setdefault(reader, set()).add(uid)
     if reader == PAD:
         return _seen_at_pad(state, people, config, uid, now)
@@ -76,7 +80,9 @@ def tag_seen(state: WallState, people: Directory, config: WallSettings, reader: 
     return [Draft(EventType.UNKNOWN_TAG, slot_id=reader, uid=uid)]
 
 
-def tag_gone(state: WallState, people: Directory, config: WallSettings, reader: str, uid: str, now: datetime) -> list[Draft]:
+def tag_gone(
+    state: WallState, people: Directory, config: WallSettings, reader: str, uid: str, now: datetime
+) -> list[Draft]:
     state.present.get(reader, set()).discard(uid)
     if reader == PAD:
         return []
@@ -120,9 +126,7 @@ def _card_arrived(state: WallState, config: WallSettings, person: PersonInfo, sl
         details = names | {"from_slot": from_slot, "to_slot": slot_id, "level_change": change}
         return [Draft(EventType.CARD_MOVED, person_id=person.id, slot_id=slot_id, details=details)]
     previous = state.last_slot.get(person.id)
-    change = (
-        config.level_of(slot_id) - config.level_of(previous) if previous in config.slot_ids else 0
-    )
+    change = config.level_of(slot_id) - config.level_of(previous) if previous in config.slot_ids else 0
     details = names | {"from_slot": None, "last_slot": previous, "level_change": change}
     return [Draft(EventType.CARD_PLACED, person_id=person.id, slot_id=slot_id, details=details)]
 
@@ -134,11 +138,23 @@ def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid:
     coach = people.coach_by_badge(uid)
     if coach is not None:
         if window and window.coach_id == coach.id:
-            return [Draft(EventType.PAD_CLOSED, coach_id=coach.id, slot_id=PAD,
-                          details={"coach_name": coach.name, "reason": "badge"})]
+            return [
+                Draft(
+                    EventType.PAD_CLOSED,
+                    coach_id=coach.id,
+                    slot_id=PAD,
+                    details={"coach_name": coach.name, "reason": "badge"},
+                )
+            ]
         until = later(now, config.rules.confirm)
-        return [Draft(EventType.PAD_OPENED, coach_id=coach.id, slot_id=PAD,
-                      details={"coach_name": coach.name, "until": until.isoformat()})]
+        return [
+            Draft(
+                EventType.PAD_OPENED,
+                coach_id=coach.id,
+                slot_id=PAD,
+                details={"coach_name": coach.name, "until": until.isoformat()},
+            )
+        ]
     person = people.card_owner(uid)
     if window is None and person is not None:
         # Someone looks at their own journey: the screen shows it; the log keeps only that it happened.
@@ -154,9 +170,17 @@ def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid:
 # -- attempts --------------------------------------------------------------------
 
 
-def confirm_attempt(state: WallState, people: Directory, config: WallSettings, coach: CoachInfo | None,
-                    person: PersonInfo, via: str, slot_id: str | None, now: datetime,
-                    reason: str | None = None) -> list[Draft]:
+def confirm_attempt(
+    state: WallState,
+    people: Directory,
+    config: WallSettings,
+    coach: CoachInfo | None,
+    person: PersonInfo,
+    via: str,
+    slot_id: str | None,
+    now: datetime,
+    reason: str | None = None,
+) -> list[Draft]:
     """Confirm an attempt unless a rule forbids it; `coach` is None for an admin's manual one."""
     if coach is not None:
         if coach.person_id == person.id:
@@ -171,23 +195,45 @@ def confirm_attempt(state: WallState, people: Directory, config: WallSettings, c
         details["coach_name"] = coach.name
     if reason:
         details["reason"] = reason
-    drafts = [Draft(EventType.ATTEMPT_CONFIRMED, person_id=person.id, slot_id=slot_id,
-                    coach_id=coach.id if coach else None, details=details)]
+    drafts = [
+        Draft(
+            EventType.ATTEMPT_CONFIRMED,
+            person_id=person.id,
+            slot_id=slot_id,
+            coach_id=coach.id if coach else None,
+            details=details,
+        )
+    ]
     if not period.goal_reached and period.goal > 0 and period.count + 1 >= period.goal:
-        drafts.append(Draft(EventType.GOAL_REACHED,
-                            details={"period_id": period.id, "goal": period.goal, "count": period.count + 1}))
+        drafts.append(
+            Draft(
+                EventType.GOAL_REACHED, details={"period_id": period.id, "goal": period.goal, "count": period.count + 1}
+            )
+        )
     return drafts
 
 
-def _rejected(reason: str, *, coach: CoachInfo | None = None, person: PersonInfo | None = None,
-              slot_id: str | None = None, uid: str | None = None) -> Draft:
+def _rejected(
+    reason: str,
+    *,
+    coach: CoachInfo | None = None,
+    person: PersonInfo | None = None,
+    slot_id: str | None = None,
+    uid: str | None = None,
+) -> Draft:
     details: dict[str, Any] = {"reason": reason}
     if coach:
         details["coach_name"] = coach.name
     if person:
         details["person_name"] = person.name
-    return Draft(EventType.ATTEMPT_REJECTED, person_id=person.id if person else None,
-                 coach_id=coach.id if coach else None, slot_id=slot_id, uid=uid, details=details)
+    return Draft(
+        EventType.ATTEMPT_REJECTED,
+        person_id=person.id if person else None,
+        coach_id=coach.id if coach else None,
+        slot_id=slot_id,
+        uid=uid,
+        details=details,
+    )
 
 
 # -- time ------------------------------------------------------------------------
@@ -199,12 +245,24 @@ def expire(state: WallState, people: Directory, config: WallSettings, now: datet
     for person_id, lift in state.lifted.items():
         if elapsed(lift.at, now) >= config.rules.move:
             name = people.people[person_id].name if person_id in people.people else None
-            drafts.append(Draft(EventType.CARD_OFF_WALL, person_id=person_id, slot_id=lift.slot_id,
-                                details={"person_name": name, "lifted_at": lift.at.isoformat()}))
+            drafts.append(
+                Draft(
+                    EventType.CARD_OFF_WALL,
+                    person_id=person_id,
+                    slot_id=lift.slot_id,
+                    details={"person_name": name, "lifted_at": lift.at.isoformat()},
+                )
+            )
     if state.pad is not None and now >= state.pad.until:
         coach = people.coaches.get(state.pad.coach_id)
-        drafts.append(Draft(EventType.PAD_CLOSED, coach_id=state.pad.coach_id, slot_id=PAD,
-                            details={"coach_name": coach.name if coach else None, "reason": "timeout"}))
+        drafts.append(
+            Draft(
+                EventType.PAD_CLOSED,
+                coach_id=state.pad.coach_id,
+                slot_id=PAD,
+                details={"coach_name": coach.name if coach else None, "reason": "timeout"},
+            )
+        )
     if state.period is None or now >= state.period.ends_at:
         drafts.append(new_period(config, now, next_goal(state, config)))
     return drafts
@@ -216,16 +274,24 @@ def next_goal(state: WallState, config: WallSettings) -> int:
 
 def new_period(config: WallSettings, now: datetime, goal: int) -> Draft:
     starts_at, ends_at = period_bounds(config, now)
-    return Draft(EventType.PERIOD_STARTED,
-                 details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "goal": goal})
+    return Draft(
+        EventType.PERIOD_STARTED,
+        details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "goal": goal},
+    )
 
 
 def close_period(state: WallState, config: WallSettings, now: datetime) -> Draft:
     """An admin ends the period now: the next one runs from now to the regular end."""
     _starts_at, ends_at = period_bounds(config, now)
-    return Draft(EventType.PERIOD_STARTED,
-                 details={"starts_at": now.isoformat(), "ends_at": ends_at.isoformat(),
-                          "goal": next_goal(state, config), "closed_early": state.period.id if state.period else None})
+    return Draft(
+        EventType.PERIOD_STARTED,
+        details={
+            "starts_at": now.isoformat(),
+            "ends_at": ends_at.isoformat(),
+            "goal": next_goal(state, config),
+            "closed_early": state.period.id if state.period else None,
+        },
+    )
 
 
 def set_goal(state: WallState, goal: int, period: str) -> Draft:

@@ -36,7 +36,7 @@ class TestClient:
         """A `persistent` client keeps its session (and messages queued for it) across broker restarts."""
         self.broker = broker
         self.persistent = persistent
-        self.messages: "queue.Queue[Received]" = queue.Queue()
+        self.messages: queue.Queue[Received] = queue.Queue()
         self._connected = threading.Event()
         self._acks: dict[int, Any] = {}
         self._acked = threading.Condition()

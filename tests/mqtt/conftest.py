@@ -1,7 +1,7 @@
 import pytest
 
-from board.mqtt.config import MqttConfig
 from board.dev.broker import Mosquitto
+from board.mqtt.config import MqttConfig
 from tests.mqtt.clients import TestClient
 from tests.mqtt.wall import RunningWall, write_wall_config
 

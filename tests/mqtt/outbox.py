@@ -3,7 +3,7 @@
 import itertools
 import threading
 from collections.abc import Collection
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from board.core.events import EventType, WallEvent
 
@@ -18,7 +18,7 @@ class MemoryOutbox:
     def record(self, event_type: EventType = EventType.CARD_PLACED, **fields) -> WallEvent:
         """Append an event to the log and queue it, as the store does in one transaction."""
         with self._lock:
-            event = WallEvent(event_type, seq=next(self._seqs), at=datetime.now(timezone.utc), **fields)
+            event = WallEvent(event_type, seq=next(self._seqs), at=datetime.now(UTC), **fields)
             self._pending[event.seq] = event
         return event
 

@@ -17,7 +17,7 @@ def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, conn
     running.add_people()
     for slot in ["A1", "A2", "A3", "B1", "B2", "B3"] * 3:
         running.readers[slot].set_tags([SANNE])
-        running.wait_until(lambda: running.slot_of(1) == slot)
+        running.wait_until(lambda slot=slot: running.slot_of(1) == slot)
         running.readers[slot].set_tags([])
     last = running.store.last_seq()
     assert subscriber.event_seqs(last - first + 1) == list(range(first, last + 1))
@@ -36,7 +36,7 @@ def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(ru
     for move in range(200):
         slot = slots[move % len(slots)]
         running.readers[slot].set_tags([DAAN])
-        running.wait_until(lambda: running.slot_of(2) == slot)
+        running.wait_until(lambda slot=slot: running.slot_of(2) == slot)
         running.readers[slot].set_tags([])
     moved = running.store.last_seq() - before
     assert moved >= 200 and running.store.outbox_size() == moved  # all kept, none sent

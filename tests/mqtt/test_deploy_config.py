@@ -3,7 +3,6 @@
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 from board.dev.broker import DEPLOY_ACL, MOSQUITTO, free_port
 
@@ -23,11 +22,11 @@ def test_the_deploy_config_loads_beside_debians_main_config(broker, tmp_path):
     """
     port = free_port()
     deploy_conf = DEPLOY_CONF.read_text()
-    assert "listener 1883\n" in deploy_conf  # replaced below: never the system broker's port
+    assert "listener 1883 127.0.0.1\n" in deploy_conf  # replaced below: never the system broker's port
     (tmp_path / "conf.d").mkdir()
     (tmp_path / "mosquitto.conf").write_text(DEBIAN_MAIN_CONF.format(directory=tmp_path))
     (tmp_path / "conf.d" / "wallboard.conf").write_text(
-        deploy_conf.replace("listener 1883\n", f"listener {port} 127.0.0.1\n")
+        deploy_conf.replace("listener 1883 127.0.0.1\n", f"listener {port} 127.0.0.1\n")
         .replace("/etc/mosquitto/wallboard.passwd", str(broker.directory / "passwd"))
         .replace("/etc/mosquitto/wallboard.acl", str(broker.directory / "acl")))
     for path in (tmp_path, *tmp_path.rglob("*")):

@@ -10,9 +10,9 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from board.core.events import EventType
+from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
-from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, SlotView, Snapshot
 from tests.mqtt.outbox import MemoryOutbox
 
 BOARD = "wall-1"

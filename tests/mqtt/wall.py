@@ -4,14 +4,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from board.core.clock import SystemClock
 from board.app.config import Config, load_config
-from board.dev.demo import simulated_readers
-from board.app.runtime import MqttInterface
-from board.wall.service import WallService
-from store.repository import Store
+from board.app.runtime import MqttInterface, simulated_readers
+from board.core.clock import SystemClock
 from board.dev.broker import Mosquitto
+from board.wall.service import WallService
 from sensors.base import Reader
+from store.repository import Store
 from tests.mqtt.clients import Admin, TestClient
 
 SANNE, DAAN = "04AA0000000001", "04AA0000000002"

@@ -78,7 +78,7 @@ def test_a_person_added_from_the_cli_while_the_wall_runs_is_recognised(tmp_path)
         subprocess.run([WALLBOARD, "--config", str(harness.config_path), "person", "add", "Lotte",
                         "--card", "04CC0000000001"], check=True, capture_output=True, timeout=60)
         deadline = time.monotonic() + 10
-        while "04CC0000000001" not in service.people.cards and time.monotonic() < deadline:
+        while "04CC0000000001" not in service.directory.cards and time.monotonic() < deadline:
             time.sleep(0.1)
         harness.readers["B1"].set_tags(["04CC0000000001"])
         event = collector.next()

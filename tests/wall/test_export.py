@@ -11,7 +11,7 @@ from board.wall.export import TABLES, as_csv, as_json, export_rows, page
 from board.wall.reports import resolve_span
 from tests.harness import DAAN, ILSE_BADGE, MO_BADGE, SANNE
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "export.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "export.md"
 
 
 def busy_morning(wall) -> None:

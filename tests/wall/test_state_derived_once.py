@@ -129,8 +129,9 @@ class WallLifeStory(RuleBasedStateMachine):
 
 
 TestWallLifeStory = WallLifeStory.TestCase
-TestWallLifeStory.settings = settings(max_examples=20, stateful_step_count=25, deadline=None,
-                                      suppress_health_check=[HealthCheck.too_slow])
+TestWallLifeStory.settings = settings(
+    max_examples=20, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def test_a_checkpoint_reads_back_as_the_state_it_was_written_from(wall):

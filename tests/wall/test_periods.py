@@ -1,6 +1,6 @@
 """Periods roll over by themselves; the thermometer starts empty, history stays."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from board.core.events import EventType
 from board.wall.rules import period_bounds
@@ -16,7 +16,7 @@ def test_a_week_period_starts_on_monday_at_midnight_local_time(wall):
 def test_a_week_spanning_the_dst_change_still_starts_at_local_midnight(wall):
     starts, ends = period_bounds(wall.config, datetime(2026, 3, 26, 12, tzinfo=AMSTERDAM))
     assert (starts.hour, ends.hour) == (0, 0)
-    real_length = ends.astimezone(timezone.utc) - starts.astimezone(timezone.utc)
+    real_length = ends.astimezone(UTC) - starts.astimezone(UTC)
     assert real_length.total_seconds() == 7 * 24 * 3600 - 3600  # one hour shorter
 
 
@@ -62,7 +62,7 @@ def test_the_fake_clock_moves_in_real_time_across_a_dst_change():
     start = datetime(2026, 10, 25, 2, 59, 30, tzinfo=AMSTERDAM)
     clock = FakeClock(start, AMSTERDAM)
     clock.advance(60)
-    assert clock.now().astimezone(timezone.utc) - start.astimezone(timezone.utc) == timedelta(seconds=60)
+    assert clock.now().astimezone(UTC) - start.astimezone(UTC) == timedelta(seconds=60)
     assert clock.now().utcoffset() == timedelta(hours=1)  # 02:00:30 winter time
 
 

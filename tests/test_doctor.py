@@ -1,0 +1,145 @@
+"""`wallboard doctor` without arguments: one line per thing a technician gets wrong, each with its fix."""
+
+import pwd
+from datetime import UTC, datetime
+from pathlib import Path
+
+from board.app import doctor
+from board.app.config import parse_config
+from board.app.doctor import Host, Verdict, check_clock, check_database, check_disk, check_groups, check_spi, examine
+from sensors.pins import choose_pin_factory
+from store.repository import Store
+from tests.test_cli import wallboard
+from tests.test_reader_config import ONE_READER as RC522_WALL
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
+def host(tmp_path, synced=False, running=False, **commands) -> Host:
+    dev = tmp_path / "dev"
+    dev.mkdir(exist_ok=True)
+    flag = tmp_path / "synchronized"
+    if synced:
+        flag.touch()
+    answers = {"systemctl": "active" if running else None, **commands}
+    return Host(dev=dev, timesync_flag=flag, now=lambda: NOW, run=lambda args: answers.get(args[0]))
+
+
+def config(tmp_path, text=RC522_WALL):
+    return parse_config(text, tmp_path / "wallboard.toml")
+
+
+def only(findings):
+    [finding] = list(findings)
+    return finding
+
+
+def test_spi_off_is_a_failure_with_raspi_config_as_the_fix(tmp_path):
+    finding = only(check_spi(config(tmp_path), host(tmp_path)))
+    assert finding.verdict is Verdict.FAIL and "no /dev/spidev0.*" in finding.detail
+    assert "raspi-config nonint do_spi 0" in finding.fix
+
+
+def test_spi_on_lists_the_devices(tmp_path):
+    pi = host(tmp_path)
+    (pi.dev / "spidev0.0").touch()
+    (pi.dev / "spidev0.1").touch()
+    finding = only(check_spi(config(tmp_path), pi))
+    assert finding.verdict is Verdict.OK and finding.detail == "/dev/spidev0.0, /dev/spidev0.1"
+
+
+def test_root_is_told_to_run_the_doctor_as_the_service_user(tmp_path, monkeypatch):
+    monkeypatch.setattr(doctor.os, "getuid", lambda: 0)
+    finding = only(check_groups(config(tmp_path), host(tmp_path)))
+    assert finding.verdict is Verdict.WARN and "sudo -u wallboard wallboard doctor" in finding.fix
+
+
+def test_a_user_outside_the_video_group_is_told_the_usermod_line(tmp_path, monkeypatch):
+    nobody = pwd.getpwnam("nobody")
+    monkeypatch.setattr(doctor.os, "getuid", lambda: nobody.pw_uid)
+    monkeypatch.setattr(doctor.os, "getgid", lambda: nobody.pw_gid)
+    monkeypatch.setattr(doctor.os, "getgroups", lambda: [])
+    finding = only(check_groups(config(tmp_path), host(tmp_path)))
+    assert finding.verdict is Verdict.FAIL and "nobody is not in video" in finding.detail
+    assert finding.fix.startswith("sudo usermod -aG video") and finding.fix.split()[4] == "nobody,"
+
+
+def test_a_clock_behind_the_last_recorded_event_fails_and_an_unsynchronised_one_warns(tmp_path):
+    later = datetime(2026, 12, 1, tzinfo=UTC)
+    behind = only(check_clock(config(tmp_path), host(tmp_path), last_recorded=later))
+    assert behind.verdict is Verdict.FAIL and "before 2026-12-01 00:00" in behind.detail
+    unsynced = only(check_clock(config(tmp_path), host(tmp_path), last_recorded=None))
+    assert unsynced.verdict is Verdict.WARN and "timedatectl" in unsynced.fix
+    synced = only(check_clock(config(tmp_path), host(tmp_path, synced=True), last_recorded=None))
+    assert synced.verdict is Verdict.OK
+    by_timedatectl = only(check_clock(config(tmp_path), host(tmp_path, timedatectl="yes"), last_recorded=None))
+    assert by_timedatectl.verdict is Verdict.OK
+
+
+def test_a_damaged_database_is_a_failure_and_a_good_one_is_intact(tmp_path):
+    wall = config(tmp_path, RC522_WALL.replace('kind = "rc522"', 'kind = "sim"'))
+    missing = only(check_database(wall, host(tmp_path)))
+    assert missing.verdict is Verdict.FAIL and "wallboard db upgrade" in missing.fix
+    Store(wall).open().close()
+    assert only(check_database(wall, host(tmp_path))).detail.endswith("is intact, schema current")
+    database = Path(wall.database_url.removeprefix("sqlite:///"))
+    database.write_bytes(b"this is no database" * 100)
+    broken = only(check_database(wall, host(tmp_path)))
+    assert broken.verdict is Verdict.FAIL and "backup" in broken.fix
+
+
+def test_disk_space_is_reported_for_the_data_folder(tmp_path):
+    finding = only(check_disk(config(tmp_path), host(tmp_path)))
+    assert "GiB free for" in finding.detail and str(tmp_path) in finding.detail
+
+
+def test_while_the_wall_runs_the_hardware_is_left_alone_and_said_so(tmp_path):
+    findings = list(
+        examine(
+            config(tmp_path),
+            host(tmp_path, running=True),
+            build_readers=lambda c: (_ for _ in ()).throw(AssertionError("readers opened")),
+            pin_factory=lambda: (_ for _ in ()).throw(AssertionError("pins opened")),
+        )
+    )
+    topics = [finding.topic for finding in findings]
+    assert topics == ["SPI", "groups", "hardware", "broker", "clock", "disk", "database"]
+    assert "sudo systemctl stop wallboard" in findings[2].fix
+
+
+def test_every_check_has_its_line_and_readers_that_cannot_open_are_a_finding(tmp_path):
+    def no_spi(_config):
+        raise OSError("cannot open /dev/spidev0.0; is SPI enabled (dtparam=spi=on)?")
+
+    findings = list(
+        examine(
+            config(tmp_path),
+            host(tmp_path),
+            build_readers=no_spi,
+            pin_factory=lambda: choose_pin_factory({}, tmp_path / "no-model"),
+        )
+    )
+    by_topic = {finding.topic: finding for finding in findings}
+    assert list(by_topic) == ["SPI", "groups", "readers", "screen", "LEDs", "broker", "clock", "disk", "database"]
+    assert by_topic["readers"].verdict is Verdict.FAIL and "dtparam=spi=on" in by_topic["readers"].detail
+    assert by_topic["screen"].verdict is Verdict.OK and by_topic["screen"].detail.startswith("dummy draws")
+    assert by_topic["LEDs"].verdict is Verdict.WARN and "not a Raspberry Pi" in by_topic["LEDs"].detail
+
+
+def test_the_doctor_command_prints_one_line_a_check_and_fails_on_a_failure(tmp_path):
+    (tmp_path / "wallboard.toml").write_text(RC522_WALL)
+    result = wallboard("doctor", cwd=tmp_path, check=False)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [line.split()[1] for line in lines] == [
+        "SPI",
+        "groups",
+        "readers",
+        "screen",
+        "LEDs",
+        "broker",
+        "clock",
+        "disk",
+        "database",
+    ]
+    assert lines[0].startswith("FAIL  SPI") and "->" in lines[0]
