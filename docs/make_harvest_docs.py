@@ -1,4 +1,4 @@
-"""Regenerate the harvest pictures in docs/: `python docs/make_harvest_docs.py` (needs pdftoppm).
+"""Regenerate the harvest pictures in docs/screens/: `python docs/make_harvest_docs.py` (needs pdftoppm).
 
 Two weeks on the demo wall (the week of 16 November 2026, then the week of 23
 November), played through the real scanner, rules and store on a fake clock;
@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from board.core.clock import FakeClock
-from board.dev.demo import DEMO_COACHES, DEMO_PEOPLE, simulated_readers, write_demo_config
+from board.app.runtime import simulated_readers
+from board.dev.demo import DEMO_COACHES, DEMO_PEOPLE, write_demo_config
 from board.dev.simulation import ScenarioStep, Simulation
 from board.wall.reports import harvest_of
 from board.wall.service import WallService
@@ -25,7 +26,7 @@ from render.screenshot import render_png
 from sensors.events import TagSeen
 from store.repository import Store
 
-DOCS = Path(__file__).parent
+DOCS = Path(__file__).parent / "screens"
 START = datetime(2026, 11, 16, 8, 0)
 
 
@@ -101,7 +102,7 @@ def main() -> None:
         for language in ("nl", "en"):
             service, store = played_wall(Path(scratch) / language, language)
             span = store.periods()[-2]
-            harvest = harvest_of(store, service.config, span, service.people)
+            harvest = harvest_of(store, service.config, span, service.directory)
             suffix = "" if language == "nl" else "-en"
             report = Path(scratch) / f"harvest{suffix}.pdf"
             pages = write_report(harvest, service.config, report, language)
@@ -117,7 +118,7 @@ def main() -> None:
                                  DOCS / "harvest-screen-portrait.png"))
                 lotte = next(person.card for person in DEMO_PEOPLE if person.name == "Lotte")
                 service.handle(TagSeen("pad", lotte))  # Lotte taps her own card on the pad
-                print(render_png(service.snapshot(), screen, DOCS / "screen-journey.png"))
+                print(render_png(service.snapshot(), screen, DOCS / "journey-own-card.png"))
                 poster = Path(scratch) / "poster.pdf"
                 write_report(harvest, service.config, poster, language, poster=True)
                 subprocess.run(["pdftoppm", "-png", "-r", "45", "-singlefile", str(poster), str(DOCS / "harvest-poster")],
