@@ -11,11 +11,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from board.core.clock import FakeClock
 from board.app.runtime import simulated_readers
+from board.core.clock import FakeClock
 from board.dev.demo import DEMO_COACHES, DEMO_PEOPLE, write_demo_config
 from board.dev.simulation import ScenarioStep, Simulation
 from board.wall.reports import harvest_of
@@ -51,14 +51,20 @@ def two_weeks(config) -> list[ScenarioStep]:
         for _ in range(rng.randint(2, 4) if day < 7 else rng.randint(4, 8)):
             card = rng.choice(sorted(slots))
             slot, badge = slots[card], rng.choice(badges)
-            steps += [ScenarioStep(t=t, reader=slot, tags=[card, badge]), ScenarioStep(t=t + 2, reader=slot, tags=[card])]
+            steps += [
+                ScenarioStep(t=t, reader=slot, tags=[card, badge]),
+                ScenarioStep(t=t + 2, reader=slot, tags=[card]),
+            ]
             t += 600 + rng.random() * 3600
             if rng.random() < (0.25 if day < 7 else 0.35):  # and now and then a move up
                 level = next(i for i, level_slots in enumerate(levels) if slot in level_slots)
                 free = [s for s in levels[min(level + 1, len(levels) - 1)] if s not in slots.values()]
                 if level + 1 < len(levels) and free:
                     target = rng.choice(free)
-                    steps += [ScenarioStep(t=t, reader=slot, tags=[]), ScenarioStep(t=t + 4, reader=target, tags=[card])]
+                    steps += [
+                        ScenarioStep(t=t, reader=slot, tags=[]),
+                        ScenarioStep(t=t + 4, reader=target, tags=[card]),
+                    ]
                     slots[card] = target
                     t += 60
     return steps
@@ -106,23 +112,29 @@ def main() -> None:
             suffix = "" if language == "nl" else "-en"
             report = Path(scratch) / f"harvest{suffix}.pdf"
             pages = write_report(harvest, service.config, report, language)
-            subprocess.run(["pdftoppm", "-png", "-r", "60", str(report), str(DOCS / f"harvest-report{suffix}")],
-                           check=True)
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "60", str(report), str(DOCS / f"harvest-report{suffix}")], check=True
+            )
             print(f"{report.name}: {pages} pages")
             snapshot = service.snapshot()
             assert snapshot.harvest is not None, "Monday morning shows last week's harvest"
             screen = DisplayConfig(size=(1920, 1080), night=(), burn_in_shift_pixels=0)
             print(render_png(snapshot, screen, DOCS / f"harvest-screen-1920x1080{suffix}.png"))
             if language == "nl":
-                print(render_png(snapshot, screen.model_copy(update={"portrait": True}),
-                                 DOCS / "harvest-screen-portrait.png"))
+                print(
+                    render_png(
+                        snapshot, screen.model_copy(update={"portrait": True}), DOCS / "harvest-screen-portrait.png"
+                    )
+                )
                 lotte = next(person.card for person in DEMO_PEOPLE if person.name == "Lotte")
                 service.handle(TagSeen("pad", lotte))  # Lotte taps her own card on the pad
                 print(render_png(service.snapshot(), screen, DOCS / "journey-own-card.png"))
                 poster = Path(scratch) / "poster.pdf"
                 write_report(harvest, service.config, poster, language, poster=True)
-                subprocess.run(["pdftoppm", "-png", "-r", "45", "-singlefile", str(poster), str(DOCS / "harvest-poster")],
-                               check=True)
+                subprocess.run(
+                    ["pdftoppm", "-png", "-r", "45", "-singlefile", str(poster), str(DOCS / "harvest-poster")],
+                    check=True,
+                )
             service.stop()
             store.close()
     for png in sorted(DOCS.glob("harvest-*.png")):

@@ -5,8 +5,8 @@ plain sentence each, who climbed, and the wall at the start next to the wall
 at the end, with the cards that moved marked. Drawn once per harvest.
 """
 
-from pygame import Rect
 import pygame
+from pygame import Rect
 
 from board.core.harvest import Award, Harvest
 from board.core.i18n import Texts
@@ -14,7 +14,19 @@ from board.core.settings import AwardKind
 from render.photos import PhotoCache
 from render.text import ellipsize, wrap
 from render.theme import (
-    CORK, CORK_DARK, GLASS, HIGHLIGHT, INK, INK_SOFT, MERCURY, PAPER, POLAROID, STICKY, Fonts, band_color, mix,
+    CORK,
+    CORK_DARK,
+    GLASS,
+    HIGHLIGHT,
+    INK,
+    INK_SOFT,
+    MERCURY,
+    PAPER,
+    POLAROID,
+    STICKY,
+    Fonts,
+    band_color,
+    mix,
 )
 
 MAX_PORTRAITS = 3  # a shared award shows this many faces, then "+n"
@@ -96,8 +108,9 @@ class HarvestPainter:
         self.canvas.blit(big, inner.topleft)
         y = inner.y + big.get_height()
         goal = harvest.span.goal
-        y = self._text(self.fonts.bold(px(30)), texts("of_goal", goal=goal) if goal else texts("report.attempts"),
-                       INK, inner.x, y)
+        y = self._text(
+            self.fonts.bold(px(30)), texts("of_goal", goal=goal) if goal else texts("report.attempts"), INK, inner.x, y
+        )
         if self.portrait_screen:
             tube = Rect(inner.x + px(300), inner.y + px(30), inner.right - inner.x - px(420), px(56))
             fill = Rect(tube.x, tube.y, round(tube.width * harvest.fraction), tube.height)
@@ -112,8 +125,12 @@ class HarvestPainter:
         if fill.width and fill.height:
             pygame.draw.rect(self.canvas, MERCURY, fill, border_radius=px(26))
         percent = self.fonts.bold(px(34)).render(f"{round(100 * harvest.fraction)} %", True, INK)
-        self.canvas.blit(percent, percent.get_rect(midtop=(tube.centerx, tube.bottom + px(8)))
-                         if not self.portrait_screen else percent.get_rect(midleft=(tube.right + px(12), tube.centery)))
+        self.canvas.blit(
+            percent,
+            percent.get_rect(midtop=(tube.centerx, tube.bottom + px(8)))
+            if not self.portrait_screen
+            else percent.get_rect(midleft=(tube.right + px(12), tube.centery)),
+        )
         if team is not None:
             y = text_area.y + (px(40) if not self.portrait_screen else 0)
             for row in wrap(team.line, self.fonts.ui(px(28)), text_area.width)[:5]:
@@ -140,8 +157,9 @@ class HarvestPainter:
         px = self.px
         self._paper(card, STICKY if award.kind is AwardKind.CLIMBER else POLAROID)
         title_font = self.fonts.hand(px(44))
-        self._text(title_font, ellipsize(award.title, title_font, card.width - px(40)), INK, card.x + px(20),
-                   card.y + px(12))
+        self._text(
+            title_font, ellipsize(award.title, title_font, card.width - px(40)), INK, card.x + px(20), card.y + px(12)
+        )
         content = Rect(card.x + px(20), card.y + px(16) + title_font.get_linesize(), card.width - px(40), 0)
         content.height = card.bottom - content.y - px(16)
         shown = award.winners[:MAX_PORTRAITS]
@@ -186,11 +204,15 @@ class HarvestPainter:
                 self.canvas.blit(more, (inner.right - more.get_width(), inner.y))
                 return
             arrow_x, arrow_y = inner.x + px(10), y + font.get_linesize() // 2
-            pygame.draw.polygon(self.canvas, GOOD_NEWS, [(arrow_x, arrow_y - px(11)), (arrow_x - px(10), arrow_y + px(7)),
-                                                         (arrow_x + px(10), arrow_y + px(7))])
+            pygame.draw.polygon(
+                self.canvas,
+                GOOD_NEWS,
+                [(arrow_x, arrow_y - px(11)), (arrow_x - px(10), arrow_y + px(7)), (arrow_x + px(10), arrow_y + px(7))],
+            )
             y = self._text(font, ellipsize(row.name, font, inner.width - px(30)), INK, inner.x + px(30), y)
-            levels = texts("harvest.from_to", start=harvest.level_names[row.start_level],
-                           end=harvest.level_names[row.end_level])
+            levels = texts(
+                "harvest.from_to", start=harvest.level_names[row.start_level], end=harvest.level_names[row.end_level]
+            )
             y = self._text(small, ellipsize(levels, small, inner.width - px(30)), INK_SOFT, inner.x + px(30), y)
 
     def _walls(self, area: Rect, harvest: Harvest, texts: Texts) -> None:
@@ -199,8 +221,9 @@ class HarvestPainter:
         self._paper(area)
         inner = area.inflate(-px(30), -px(24))
         half = (inner.height - px(10)) // 2
-        for index, (label, wall) in enumerate(((texts("harvest.before"), harvest.wall_before),
-                                               (texts("harvest.after"), harvest.wall_after))):
+        for index, (label, wall) in enumerate(
+            ((texts("harvest.before"), harvest.wall_before), (texts("harvest.after"), harvest.wall_after))
+        ):
             box = Rect(inner.x, inner.y + index * (half + px(10)), inner.width, half)
             y = self._text(self.fonts.hand(px(36)), label, INK, box.x, box.y)
             self._mini_wall(Rect(box.x, y, box.width, box.bottom - y), wall, harvest)

@@ -16,8 +16,9 @@ from render.theme import CORK_DARK, INK, INK_SOFT, MERCURY, PAPER, POLAROID, Fon
 MAX_STEPS = 6  # the latest level changes; older ones are history enough
 
 
-def draw_journey(surface: pygame.Surface, journey: Journey, fonts: Fonts, photos: PhotoCache, px,
-                 offset: tuple[int, int] = (0, 0)) -> None:
+def draw_journey(
+    surface: pygame.Surface, journey: Journey, fonts: Fonts, photos: PhotoCache, px, offset: tuple[int, int] = (0, 0)
+) -> None:
     texts = Texts(journey.language)
     width, height = surface.get_size()
     card = Rect(0, 0, min(width - px(80), px(1300)), min(height - px(80), px(760)))
@@ -58,8 +59,7 @@ def draw_journey(surface: pygame.Surface, journey: Journey, fonts: Fonts, photos
         y += step_font.get_linesize()
     y += px(24)
     line(fonts.bold(px(38)), texts("journey.now", attempts=texts.count("attempts", journey.attempts_now)), MERCURY)
-    line(fonts.ui(px(32)), texts("journey.before", attempts=texts.count("attempts", journey.attempts_before)),
-         INK_SOFT)
+    line(fonts.ui(px(32)), texts("journey.before", attempts=texts.count("attempts", journey.attempts_before)), INK_SOFT)
     y += px(20)
     upcoming = journey.next_level
     line(fonts.hand(px(48)), texts("journey.next", level=upcoming) if upcoming else texts("journey.top"), INK)

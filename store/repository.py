@@ -166,11 +166,18 @@ class Store:
         """Every recorded period, oldest first."""
         tz = self.config.tz
         with self.read() as session:
-            return [PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
-                    for p in session.scalars(select(Period).order_by(Period.id))]
+            return [
+                PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
+                for p in session.scalars(select(Period).order_by(Period.id))
+            ]
 
-    def log_until(self, types: Collection[EventType], until: datetime, always: Collection[EventType] = (),
-                  person_id: int | None = None) -> list[WallEvent]:
+    def log_until(
+        self,
+        types: Collection[EventType],
+        until: datetime,
+        always: Collection[EventType] = (),
+        person_id: int | None = None,
+    ) -> list[WallEvent]:
         """Events of `types` before `until`, and of `always` at any time, in log order; `person_id`
         keeps one person's events of `types` (those of `always` stay, whoever they are about)."""
         kept = or_(Event.at < until, Event.type.in_([str(t) for t in always]))

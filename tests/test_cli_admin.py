@@ -89,7 +89,10 @@ def test_closing_a_period_prints_its_harvest_in_the_walls_language(tmp_path, reh
     wallboard("person", "add", "Ilse", "--card", "04A1B2C3D4E5F8", cwd=tmp_path)
     wallboard("coach", "add", "Mo", "--badge", "C0AC0001", cwd=tmp_path)
     refused = wallboard("period", "close", cwd=tmp_path, check=False)
-    assert refused.returncode == 2 and refused.stderr == "Fout: er loopt nog geen periode: de muur heeft nog niet gedraaid\n"
+    assert (
+        refused.returncode == 2
+        and refused.stderr == "Fout: er loopt nog geen periode: de muur heeft nog niet gedraaid\n"
+    )
     wallboard("replay", str(rehearsal), "--record", "--start", an_hour_ago(), cwd=tmp_path)
     out = wallboard("period", "close", cwd=tmp_path).stdout
     assert "afgesloten met 1 pogingen" in out
@@ -107,8 +110,10 @@ def test_refusals_are_one_line_in_the_walls_language_and_change_nothing(tmp_path
         (["attempt", "void", "7", "--reason", "x"], "Fout: er is geen poging met id 7"),
         (["move", "correct", "Sanne", "Z9", "--reason", "x"], "Fout: er is geen vak Z9"),
         (["coach", "remove", "Mo"], "Fout: er is geen coach die 'Mo' heet"),
-        (["export", "attempts", "--period", "2026-12-01..2026-11-01"],
-         "Fout: 2026-12-01..2026-11-01: de laatste dag ligt voor de eerste"),
+        (
+            ["export", "attempts", "--period", "2026-12-01..2026-11-01"],
+            "Fout: 2026-12-01..2026-11-01: de laatste dag ligt voor de eerste",
+        ),
     ]:
         result = wallboard(*command, cwd=tmp_path, check=False)
         assert (result.returncode, result.stderr) == (2, message + "\n")
@@ -146,7 +151,11 @@ def test_a_replay_uses_a_scratch_copy_unless_told_to_record(tmp_path, rehearsal)
     replayed = wallboard("replay", str(rehearsal), "--start", "2026-11-23T09:00:00", cwd=tmp_path).stdout
     events = [json.loads(line) for line in replayed.splitlines()]
     assert [(e["type"], e.get("person", {}).get("name")) for e in events if e["type"] != "period_started"] == [
-        ("card_placed", "Sanne"), ("card_placed", "Ilse"), ("attempt_confirmed", "Sanne"), ("card_moved", "Sanne")]
+        ("card_placed", "Sanne"),
+        ("card_placed", "Ilse"),
+        ("attempt_confirmed", "Sanne"),
+        ("card_moved", "Sanne"),
+    ]
     assert events[-1]["at"].startswith("2026-11-23T09:00:12")
     assert wallboard("export", "events", cwd=tmp_path).stdout == before
     wallboard("replay", str(rehearsal), "--record", "--start", "2026-11-23T09:00:00", cwd=tmp_path)
@@ -154,9 +163,21 @@ def test_a_replay_uses_a_scratch_copy_unless_told_to_record(tmp_path, rehearsal)
 
 
 def test_the_admin_commands_have_help(tmp_path):
-    for command in (["person", "list"], ["person", "rename"], ["person", "archive"], ["person", "photo"],
-                    ["coach", "list"], ["coach", "remove"], ["goal", "set"], ["attempt", "list"], ["attempt", "void"],
-                    ["move", "correct"], ["period", "close"], ["export"], ["replay"]):
+    for command in (
+        ["person", "list"],
+        ["person", "rename"],
+        ["person", "archive"],
+        ["person", "photo"],
+        ["coach", "list"],
+        ["coach", "remove"],
+        ["goal", "set"],
+        ["attempt", "list"],
+        ["attempt", "void"],
+        ["move", "correct"],
+        ["period", "close"],
+        ["export"],
+        ["replay"],
+    ):
         assert "Usage:" in wallboard(*command, "--help", cwd=tmp_path).stdout
     assert Path(WALLBOARD).exists()
 
@@ -180,10 +201,19 @@ def test_the_harvest_report_is_a_pdf_of_a4_pages_in_the_walls_language(tmp_path,
     for page in pages:
         with Image.open(page) as image:
             assert image.size == (596, 842)  # A4 at 72 dpi (8.27 × 11.69 in, rounded up)
-    words = subprocess.run(["pdftotext", "-layout", "oogst.pdf", "-"], cwd=tmp_path, capture_output=True,
-                           text=True, check=True).stdout
-    for expected in ("Oogst · muur wall", "Grootste klimmer", "Sanne klom 1 niveau omhoog, van Start naar Onderweg.",
-                     "Pogingen per dag", "Per persoon", "Per coach", "Wat werkte?", "Wat gaan we nu doen?"):
+    words = subprocess.run(
+        ["pdftotext", "-layout", "oogst.pdf", "-"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    for expected in (
+        "Oogst · muur wall",
+        "Grootste klimmer",
+        "Sanne klom 1 niveau omhoog, van Start naar Onderweg.",
+        "Pogingen per dag",
+        "Per persoon",
+        "Per coach",
+        "Wat werkte?",
+        "Wat gaan we nu doen?",
+    ):
         assert expected in words
     wallboard("harvest", "--period", "last", "--out", "poster.pdf", "--poster", "--language", "en", cwd=tmp_path)
     (tmp_path / "poster").mkdir()
@@ -198,7 +228,9 @@ def test_help_speaks_the_walls_language(tmp_path):
     wallboard("init", cwd=tmp_path)
     assert "Sluit de periode nu af" in wallboard("period", "close", "--help", cwd=tmp_path).stdout
     config = tmp_path / "wallboard.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('language = "nl"', 'language = "en"'), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('language = "nl"', 'language = "en"'), encoding="utf-8"
+    )
     assert "End the period now" in wallboard("period", "close", "--help", cwd=tmp_path).stdout
 
 

@@ -38,7 +38,7 @@ def test_a_new_period_shows_the_last_ones_harvest_for_the_configured_hours(tmp_p
 
 
 def test_show_hours_zero_never_shows_it_by_itself(tmp_path):
-    config = (tmp_path / "wallboard.toml")
+    config = tmp_path / "wallboard.toml"
     from tests.harness import SMALL_WALL
 
     config.write_text(SMALL_WALL + "\n[harvest]\nshow_hours = 0\n", encoding="utf-8")

@@ -25,8 +25,14 @@ def test_a_duplicate_a_self_confirmation_and_an_unknown_badge_each_get_a_kind_wo
     own, _ = refusal_of(wall, wall.tap("A2", ILSE_BADGE))
     stranger, _ = refusal_of(wall, wall.tap("A1", STRANGER))
     assert (duplicate.kind, duplicate.title, duplicate.subtitle) == (
-        Kind.REFUSED, "Die telde al!", "Sanne is net al meegeteld. Mooi zo")
-    assert (own.title, own.subtitle) == ("Even iemand anders vragen", "Ilse, je eigen poging bevestigt een andere coach")
+        Kind.REFUSED,
+        "Die telde al!",
+        "Sanne is net al meegeteld. Mooi zo",
+    )
+    assert (own.title, own.subtitle) == (
+        "Even iemand anders vragen",
+        "Ilse, je eigen poging bevestigt een andere coach",
+    )
     assert stranger.title == "Deze badge kent de muur nog niet"
     assert duplicate.slot_id == "A1" and own.slot_id == "A2"
 
@@ -38,8 +44,9 @@ def test_a_refusal_has_no_confetti_and_shows_a_calm_banner(wall, tmp_path):
     assert Celebration(cheer, started=0, still=False, style=1).particles == []
     snapshot = wall.service.snapshot()
     plain = pygame.image.load(render_png(snapshot, SCREEN, tmp_path / "plain.png", events=()))
-    told = pygame.image.load(render_png(snapshot, SCREEN, tmp_path / "told.png", events=(refused,),
-                                        seconds_into_celebration=1.0))
+    told = pygame.image.load(
+        render_png(snapshot, SCREEN, tmp_path / "told.png", events=(refused,), seconds_into_celebration=1.0)
+    )
     assert pygame.image.tobytes(plain, "RGB") != pygame.image.tobytes(told, "RGB")
 
 

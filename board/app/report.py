@@ -56,7 +56,7 @@ def _a4_pages(harvest: Harvest, settings: WallSettings, texts: Texts) -> Iterato
     rows = list(harvest.people)
     for start in range(0, max(1, len(rows)), ROWS_PER_PAGE):
         figure = _page(A4)
-        chunk = rows[start:start + ROWS_PER_PAGE]
+        chunk = rows[start : start + ROWS_PER_PAGE]
         last = start + ROWS_PER_PAGE >= len(rows)
         height = 0.86 if not last else 0.58
         _people(figure.add_axes((0.07, 0.95 - height, 0.86, height)), chunk, harvest, texts)
@@ -102,8 +102,15 @@ def _header(figure: Figure, harvest: Harvest, texts: Texts, top: float, scale: f
     when = texts("report.span", start=f"{span.starts_at:%d-%m-%Y}", end=f"{last_day:%d-%m-%Y}")
     if span.id is not None:
         when += " · " + texts("report.period_id", id=span.id)
-    figure.text(0.07, top, texts("report.title", board=harvest.board_id), fontsize=22 * scale, weight="bold",
-                color=INK, va="top")
+    figure.text(
+        0.07,
+        top,
+        texts("report.title", board=harvest.board_id),
+        fontsize=22 * scale,
+        weight="bold",
+        color=INK,
+        va="top",
+    )
     figure.text(0.07, top - 0.035 * scale, when, fontsize=12 * scale, color=MUTED, va="top")
 
 
@@ -120,16 +127,32 @@ def _totals(ax: Axes, harvest: Harvest, texts: Texts, scale: float = 1.0) -> Non
     ]
     for index, (number, label) in enumerate(figures):
         x = index / len(figures)
-        ax.add_patch(FancyBboxPatch((x + 0.005, 0.30), 1 / len(figures) - 0.02, 0.68,
-                                    boxstyle="round,pad=0,rounding_size=0.03", facecolor=PAPER, edgecolor="none"))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x + 0.005, 0.30),
+                1 / len(figures) - 0.02,
+                0.68,
+                boxstyle="round,pad=0,rounding_size=0.03",
+                facecolor=PAPER,
+                edgecolor="none",
+            )
+        )
         ax.text(x + 0.02, 0.84, number, fontsize=26 * scale, weight="bold", color=INK, va="top")
-        ax.text(x + 0.02, 0.42, textwrap.fill(label, 24), fontsize=8.5 * scale, color=MUTED, va="center",
-                linespacing=1.1)
+        ax.text(
+            x + 0.02, 0.42, textwrap.fill(label, 24), fontsize=8.5 * scale, color=MUTED, va="center", linespacing=1.1
+        )
     # the thermometer's final level, as on the wall
     ax.add_patch(Rectangle((0, 0.02), 1, 0.14, facecolor="#eee4d3", edgecolor="none"))
     ax.add_patch(Rectangle((0, 0.02), harvest.fraction, 0.14, facecolor=ACCENT, edgecolor="none"))
-    ax.text(0.01, 0.09, f"{round(100 * harvest.fraction)} %", fontsize=9 * scale, color="white" if harvest.fraction > 0.08
-            else INK, va="center", weight="bold")
+    ax.text(
+        0.01,
+        0.09,
+        f"{round(100 * harvest.fraction)} %",
+        fontsize=9 * scale,
+        color="white" if harvest.fraction > 0.08 else INK,
+        va="center",
+        weight="bold",
+    )
 
 
 def _awards(ax: Axes, harvest: Harvest, texts: Texts, scale: float = 1.0) -> None:
@@ -183,11 +206,23 @@ def _people(ax: Axes, rows, harvest: Harvest, texts: Texts) -> None:
     def level(index: int | None) -> str:
         return names[index] if index is not None and index < len(names) else "—"
 
-    table = [[row.name + (f" ({texts('report.archived')})" if row.archived else ""), str(row.attempts),
-              f"{row.climbed:+d}" if row.climbed else "0", f"{level(row.start_level)} → {level(row.end_level)}",
-              "✓" if row.first_attempt else ""] for row in sorted(rows, key=lambda row: row.name.casefold())]
-    header = [texts("report.person"), texts("report.attempts"), texts("report.levels"), texts("report.from_to"),
-              texts("report.first")]
+    table = [
+        [
+            row.name + (f" ({texts('report.archived')})" if row.archived else ""),
+            str(row.attempts),
+            f"{row.climbed:+d}" if row.climbed else "0",
+            f"{level(row.start_level)} → {level(row.end_level)}",
+            "✓" if row.first_attempt else "",
+        ]
+        for row in sorted(rows, key=lambda row: row.name.casefold())
+    ]
+    header = [
+        texts("report.person"),
+        texts("report.attempts"),
+        texts("report.levels"),
+        texts("report.from_to"),
+        texts("report.first"),
+    ]
     _table(ax, texts("report.per_person"), header, table or [["—", "", "", "", ""]], [0.01, 0.34, 0.47, 0.58, 0.86])
 
 
@@ -197,14 +232,16 @@ def _coaches(ax: Axes, harvest: Harvest, texts: Texts) -> None:
     _table(ax, texts("report.per_coach"), header, table or [["—", "", ""]], [0.01, 0.45, 0.70])
 
 
-def _walls(figure: Figure, harvest: Harvest, settings: WallSettings, texts: Texts,
-           box: tuple[float, float, float, float]) -> None:
+def _walls(
+    figure: Figure, harvest: Harvest, settings: WallSettings, texts: Texts, box: tuple[float, float, float, float]
+) -> None:
     left, bottom, width, height = box
     title = figure.add_axes((left, bottom + height - 0.03, width, 0.03))
     _blank(title).text(0, 0.5, texts("report.wall"), fontsize=13, weight="bold", color=INK, va="center")
     moved = harvest.moved
-    for index, (label, wall) in enumerate(((texts("report.before"), harvest.wall_before),
-                                           (texts("report.after"), harvest.wall_after))):
+    for index, (label, wall) in enumerate(
+        ((texts("report.before"), harvest.wall_before), (texts("report.after"), harvest.wall_after))
+    ):
         ax = _blank(figure.add_axes((left + index * width / 2, bottom, width / 2 - 0.01, height - 0.04)))
         ax.text(0, 0.98, label, fontsize=10, color=MUTED, weight="bold", va="top")
         levels = list(reversed(settings.levels))  # the top level on top, as on the wall
@@ -217,11 +254,27 @@ def _walls(figure: Figure, harvest: Harvest, settings: WallSettings, texts: Text
                 x = 0.18 + column * cell_w
                 person = wall.get(slot)
                 colour = MOVED if person in moved else (PAPER if person else "white")
-                ax.add_patch(Rectangle((x, y + 0.01), cell_w * 0.92, cell_h * 0.86, facecolor=colour,
-                                       edgecolor="#d8cbb6", linewidth=0.5))
+                ax.add_patch(
+                    Rectangle(
+                        (x, y + 0.01),
+                        cell_w * 0.92,
+                        cell_h * 0.86,
+                        facecolor=colour,
+                        edgecolor="#d8cbb6",
+                        linewidth=0.5,
+                    )
+                )
                 if person is not None:
-                    ax.text(x + cell_w * 0.46, y + cell_h / 2, _short(harvest.name_of(person)), fontsize=5.5,
-                            color=INK, ha="center", va="center", rotation=90 if widest > 6 else 0)
+                    ax.text(
+                        x + cell_w * 0.46,
+                        y + cell_h / 2,
+                        _short(harvest.name_of(person)),
+                        fontsize=5.5,
+                        color=INK,
+                        ha="center",
+                        va="center",
+                        rotation=90 if widest > 6 else 0,
+                    )
     note = figure.add_axes((left, bottom - 0.02, width, 0.02))
     _blank(note).text(0, 0.5, texts("report.moved_note"), fontsize=8, color=MUTED, va="center")
 
@@ -239,6 +292,15 @@ def _reflection(ax: Axes, texts: Texts, columns: bool = False) -> None:
             x, y, w, h = index / 3 + 0.005, 0.0, 1 / 3 - 0.015, 0.98
         else:
             x, y, w, h = 0, 1 - (index + 1) / 3 + 0.01, 1, 1 / 3 - 0.025
-        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.015",
-                                    facecolor="white", edgecolor="#c9b99f", linewidth=1))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x, y),
+                w,
+                h,
+                boxstyle="round,pad=0,rounding_size=0.015",
+                facecolor="white",
+                edgecolor="#c9b99f",
+                linewidth=1,
+            )
+        )
         ax.text(x + 0.015, y + h - 0.02, prompt, fontsize=11, weight="bold", color=INK, va="top")

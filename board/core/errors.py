@@ -28,7 +28,7 @@ class CommandError(WallboardError, ValueError):
     be told in the wall's language (`in_language`), as the CLI does.
     """
 
-    def __init__(self, code: str, message: str, key: str | None = None, values: dict | None = None):
+    def __init__(self, code: str, message: str, key: str | None = None, values: dict[str, object] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message

@@ -38,8 +38,14 @@ class Award:
 
     def as_details(self, period_id: int | None) -> dict[str, Any]:
         """The `award_given` event's details."""
-        return {"period_id": period_id, "award": str(self.kind), "title": self.title, "line": self.line,
-                "winners": [{"id": w.id, "name": w.name, "value": w.value} for w in self.winners], **self.facts}
+        return {
+            "period_id": period_id,
+            "award": str(self.kind),
+            "title": self.title,
+            "line": self.line,
+            "winners": [{"id": w.id, "name": w.name, "value": w.value} for w in self.winners],
+            **self.facts,
+        }
 
 
 @dataclass(frozen=True)

@@ -415,15 +415,15 @@ _HELP_NL: dict[str, str] = {
     "attempt list": "De pogingen van een periode, met hun id (om er een te schrappen).",
     "attempt void": "Schrap een poging: ze blijft in de geschiedenis, met de reden, en telt niet meer.",
     "move": "Waar de kaarten hangen.",
-    "move correct": "Zet het verslag recht: de kaart van NAAM hangt echt in VAK (of \"off\": niet op de muur).",
+    "move correct": 'Zet het verslag recht: de kaart van NAAM hangt echt in VAK (of "off": niet op de muur).',
     "period": "Periodes: de tijd die de thermometer telt.",
     "period close": "Sluit de periode nu af: de prijzen worden uitgereikt en de volgende periode begint.",
     "export": "Exporteer pogingen, verplaatsingen, gebeurtenissen of mensen als CSV of JSON (UTF-8; kolommen in "
-              "docs/export.md).",
+    "docs/export.md).",
     "harvest": "De oogst van een periode: de prijzen, met --out het rapport om af te drukken, met --show op het "
-               "scherm van de muur.",
+    "scherm van de muur.",
     "replay": "Speel een scenario (de JSON-regels die `demo --scenario` leest) af op de niveaus, mensen en regels "
-              "van deze muur, op een kopie van de database (tenzij --record).",
+    "van deze muur, op een kopie van de database (tenzij --record).",
     "doctor": "Controleer de hardware; stop eerst de muur (die houdt de SPI-bus bezet).",
     "bench": "Meet de snelheid; toont de uitkomsten als JSON.",
 }
@@ -493,18 +493,18 @@ class Texts:
         return self._strings[key].format(**values)
 
     def count(self, word: str, n: int) -> str:
-        """"3 pogingen", "1 poging"."""
+        """ "3 pogingen", "1 poging"."""
         one, many = _PLURALS[self.language][word]
         return (one if n == 1 else many).format(n=n)
 
     def names(self, names: list[str]) -> str:
-        """"Sanne", "Sanne en Daan", "Sanne, Daan en Ilse"."""
+        """ "Sanne", "Sanne en Daan", "Sanne, Daan en Ilse"."""
         if len(names) <= 1:
             return "".join(names)
         return f"{', '.join(names[:-1])} {self('names.and')} {names[-1]}"
 
     def short_date(self, day: date) -> str:
-        """"di 14-05"."""
+        """ "di 14-05"."""
         return f"{_WEEKDAYS[self.language][day.weekday()][:2]} {day:%d-%m}"
 
     def long_date(self, day: date) -> str:

@@ -99,8 +99,12 @@ class AwardKind(StrEnum):
 
 class AwardSetting(Section):
     enabled: bool = True
-    name: str | None = Field(default=None, min_length=1, max_length=60,
-                             description="shown on the screen and the report; default: the wall's language's name")
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="shown on the screen and the report; default: the wall's language's name",
+    )
 
 
 class Awards(Section):
@@ -112,7 +116,8 @@ class Awards(Section):
     streak: AwardSetting = AwardSetting()
 
     def setting(self, kind: AwardKind) -> AwardSetting:
-        return getattr(self, kind.value)
+        setting: AwardSetting = getattr(self, kind.value)
+        return setting
 
 
 WORKING_WEEK = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
@@ -121,11 +126,16 @@ WORKING_WEEK = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THUR
 class HarvestSettings(Section):
     """The look back at a period that has ended (the "oogst")."""
 
-    show_hours: float = Field(default=4.0, ge=0, le=168,
-                              description="the screen shows last period's harvest this long into a new one")
+    show_hours: float = Field(
+        default=4.0, ge=0, le=168, description="the screen shows last period's harvest this long into a new one"
+    )
     working_days: list[Weekday] = Field(default=list(WORKING_WEEK), min_length=1, max_length=7)
-    journey_seconds: float = Field(default=8.0, ge=0, le=120,
-                                   description="how long someone's own journey shows after they tap their card on the pad")
+    journey_seconds: float = Field(
+        default=8.0,
+        ge=0,
+        le=120,
+        description="how long someone's own journey shows after they tap their card on the pad",
+    )
     awards: Awards = Awards()
 
 

@@ -92,9 +92,9 @@ class Snapshot:
     pad_window: PadWindowView | None = None
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
+    sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
     harvest: Harvest | None = None  # a period's look back, shown instead of the wall while it lasts
     journey: Journey | None = None  # someone's own card tapped on the pad: shown over the wall for a moment
-    sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:

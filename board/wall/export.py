@@ -40,12 +40,22 @@ def _attempt_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> lis
     log = store.log_until((EventType.ATTEMPT_CONFIRMED,), span.ends_at, always=(EventType.ATTEMPT_VOIDED,))
     voids = {e.details["attempt_id"]: e.details.get("reason") for e in log if e.type is EventType.ATTEMPT_VOIDED}
     return [
-        {"attempt_id": e.details["attempt_id"], "at": e.at.isoformat(), "period_id": e.details.get("period_id"),
-         "person_id": e.person_id, "person_name": e.details.get("person_name"), "coach_id": e.coach_id,
-         "coach_name": e.details.get("coach_name"), "via": e.details.get("via"), "slot": e.slot_id,
-         "voided": e.details["attempt_id"] in voids, "void_reason": voids.get(e.details["attempt_id"]),
-         "event_seq": e.seq}
-        for e in log if e.type is EventType.ATTEMPT_CONFIRMED and _in_span(e, span)
+        {
+            "attempt_id": e.details["attempt_id"],
+            "at": e.at.isoformat(),
+            "period_id": e.details.get("period_id"),
+            "person_id": e.person_id,
+            "person_name": e.details.get("person_name"),
+            "coach_id": e.coach_id,
+            "coach_name": e.details.get("coach_name"),
+            "via": e.details.get("via"),
+            "slot": e.slot_id,
+            "voided": e.details["attempt_id"] in voids,
+            "void_reason": voids.get(e.details["attempt_id"]),
+            "event_seq": e.seq,
+        }
+        for e in log
+        if e.type is EventType.ATTEMPT_CONFIRMED and _in_span(e, span)
     ]
 
 
@@ -56,23 +66,47 @@ def _move_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[d
         if not _in_span(e, span):
             continue
         details = e.details
-        from_slot = details.get("from_slot") or details.get("last_slot") or (
-            e.slot_id if e.type is EventType.CARD_OFF_WALL else None)
-        to_slot = details.get("to_slot") if e.type is EventType.MOVE_CORRECTED else (
-            None if e.type is EventType.CARD_OFF_WALL else e.slot_id)
+        from_slot = (
+            details.get("from_slot")
+            or details.get("last_slot")
+            or (e.slot_id if e.type is EventType.CARD_OFF_WALL else None)
+        )
+        to_slot = (
+            details.get("to_slot")
+            if e.type is EventType.MOVE_CORRECTED
+            else (None if e.type is EventType.CARD_OFF_WALL else e.slot_id)
+        )
         change = levels[to_slot] - levels[from_slot] if from_slot in levels and to_slot in levels else None
-        rows.append({"seq": e.seq, "at": e.at.isoformat(), "type": str(e.type), "person_id": e.person_id,
-                     "person_name": details.get("person_name"), "from_slot": from_slot, "to_slot": to_slot,
-                     "level_change": change, "reason": details.get("reason")})
+        rows.append(
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "type": str(e.type),
+                "person_id": e.person_id,
+                "person_name": details.get("person_name"),
+                "from_slot": from_slot,
+                "to_slot": to_slot,
+                "level_change": change,
+                "reason": details.get("reason"),
+            }
+        )
     return rows
 
 
 def _event_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[dict[str, Any]]:
     return [
-        {"seq": e.seq, "at": e.at.isoformat(), "type": str(e.type), "person_id": e.person_id,
-         "coach_id": e.coach_id, "slot": e.slot_id, "uid": e.uid,
-         "details": e.details}
-        for e in store.log_until(tuple(EventType), span.ends_at) if _in_span(e, span)
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "type": str(e.type),
+            "person_id": e.person_id,
+            "coach_id": e.coach_id,
+            "slot": e.slot_id,
+            "uid": e.uid,
+            "details": e.details,
+        }
+        for e in store.log_until(tuple(EventType), span.ends_at)
+        if _in_span(e, span)
     ]
 
 
@@ -84,25 +118,64 @@ def _people_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list
     for uid, owner in people.cards.items():
         cards.setdefault(owner, []).append(uid)
     return [
-        {"person_id": p.id, "name": p.name, "archived": p.archived, "photo": p.photo,
-         "cards": " ".join(sorted(cards.get(p.id, []))),
-         "slot": slots.get(p.id)}
+        {
+            "person_id": p.id,
+            "name": p.name,
+            "archived": p.archived,
+            "photo": p.photo,
+            "cards": " ".join(sorted(cards.get(p.id, []))),
+            "slot": slots.get(p.id),
+        }
         for p in sorted(people.people.values(), key=lambda p: p.id)
     ]
 
 
-TABLES = {table.name: table for table in (
-    Table("attempts", ("attempt_id", "at", "period_id", "person_id", "person_name", "coach_id", "coach_name", "via",
-                       "slot", "voided", "void_reason", "event_seq"), "attempt_id", _attempt_rows,
-          "Every confirmed attempt in the span, voided ones included (voided = true, with the reason)."),
-    Table("moves", ("seq", "at", "type", "person_id", "person_name", "from_slot", "to_slot", "level_change", "reason"),
-          "seq", _move_rows,
-          "Cards hung, moved, corrected by an admin or taken off the wall, in the span."),
-    Table("events", ("seq", "at", "type", "person_id", "coach_id", "slot", "uid", "details"), "seq", _event_rows,
-          "The event log in the span; `details` is the event's JSON object (in CSV: as JSON text)."),
-    Table("people", ("person_id", "name", "archived", "photo", "cards", "slot"), "person_id", _people_rows,
-          "Everyone ever registered, archived people included; `slot` is where their card hangs now."),
-)}
+TABLES = {
+    table.name: table
+    for table in (
+        Table(
+            "attempts",
+            (
+                "attempt_id",
+                "at",
+                "period_id",
+                "person_id",
+                "person_name",
+                "coach_id",
+                "coach_name",
+                "via",
+                "slot",
+                "voided",
+                "void_reason",
+                "event_seq",
+            ),
+            "attempt_id",
+            _attempt_rows,
+            "Every confirmed attempt in the span, voided ones included (voided = true, with the reason).",
+        ),
+        Table(
+            "moves",
+            ("seq", "at", "type", "person_id", "person_name", "from_slot", "to_slot", "level_change", "reason"),
+            "seq",
+            _move_rows,
+            "Cards hung, moved, corrected by an admin or taken off the wall, in the span.",
+        ),
+        Table(
+            "events",
+            ("seq", "at", "type", "person_id", "coach_id", "slot", "uid", "details"),
+            "seq",
+            _event_rows,
+            "The event log in the span; `details` is the event's JSON object (in CSV: as JSON text).",
+        ),
+        Table(
+            "people",
+            ("person_id", "name", "archived", "photo", "cards", "slot"),
+            "person_id",
+            _people_rows,
+            "Everyone ever registered, archived people included; `slot` is where their card hangs now.",
+        ),
+    )
+}
 
 
 def export_rows(store: Store, settings: WallSettings, table: str, span: PeriodSpan) -> list[dict[str, Any]]:

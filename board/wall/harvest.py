@@ -8,9 +8,10 @@ archived people keep their history and their awards.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from board.core.events import Draft, EventType, WallEvent
 from board.core.harvest import Award, CoachRow, Harvest, Journey, PeriodSpan, PersonRow, Winner
@@ -19,11 +20,21 @@ from board.core.settings import AwardKind, WallSettings
 from board.core.state import WallState, apply
 
 # The events a harvest is computed from.
-HARVEST_EVENTS = frozenset({
-    EventType.CARD_PLACED, EventType.CARD_MOVED, EventType.CARD_OFF_WALL, EventType.MOVE_CORRECTED,
-    EventType.PERSON_ADDED, EventType.PERSON_UPDATED, EventType.PERSON_ARCHIVED,
-    EventType.ATTEMPT_CONFIRMED, EventType.ATTEMPT_VOIDED, EventType.COACH_ADDED,
-})
+HARVEST_EVENTS = frozenset(
+    {
+        EventType.CARD_PLACED,
+        EventType.CARD_MOVED,
+        EventType.CARD_OFF_WALL,
+        EventType.MOVE_CORRECTED,
+        EventType.PERSON_ADDED,
+        EventType.PERSON_UPDATED,
+        EventType.PERSON_ARCHIVED,
+        EventType.ATTEMPT_CONFIRMED,
+        EventType.ATTEMPT_VOIDED,
+        EventType.COACH_ADDED,
+    }
+)
+T = TypeVar("T")
 MIN_STREAK_DAYS = 2  # one day is an attempt, not a streak
 
 
@@ -54,9 +65,9 @@ class _Fold:
             self.coach_names[event.coach_id] = details["coach_name"]
         apply(self.wall, event)
         match event.type:
-            case EventType.PERSON_ARCHIVED:
+            case EventType.PERSON_ARCHIVED if event.person_id is not None:
                 self.archived.add(event.person_id)
-            case EventType.ATTEMPT_CONFIRMED:
+            case EventType.ATTEMPT_CONFIRMED if event.person_id is not None:
                 self.attempts.append(_Attempt(details["attempt_id"], event.person_id, event.coach_id, event.at))
             case EventType.ATTEMPT_VOIDED:
                 self.voided.add(details["attempt_id"])
@@ -70,8 +81,9 @@ class _Fold:
         return dict(self.wall.last_slot)
 
 
-def compute_harvest(events: Iterable[WallEvent], settings: WallSettings, span: PeriodSpan,
-                    previous: PeriodSpan | None = None) -> Harvest:
+def compute_harvest(
+    events: Iterable[WallEvent], settings: WallSettings, span: PeriodSpan, previous: PeriodSpan | None = None
+) -> Harvest:
     """The harvest of `span` from the log (in seq order; events after the span only void attempts)."""
     fold = _Fold()
     before: tuple[dict[int, str], dict[int, str]] | None = None  # (on wall, last slot) at the start
@@ -103,12 +115,17 @@ def compute_harvest(events: Iterable[WallEvent], settings: WallSettings, span: P
     for person_id in sorted(present):
         start_slot = before[1].get(person_id) or first_slot.get(person_id)
         end_slot = after[1].get(person_id)
-        people.append(PersonRow(
-            person_id, fold.names.get(person_id, "?"), attempts_of[person_id],
-            levels.get(start_slot), levels.get(end_slot),
-            first_ever.get(person_id) is not None and span.starts_at <= first_ever[person_id] < span.ends_at,
-            person_id in fold.archived,
-        ))
+        people.append(
+            PersonRow(
+                person_id,
+                fold.names.get(person_id, "?"),
+                attempts_of[person_id],
+                levels.get(start_slot) if start_slot else None,
+                levels.get(end_slot) if end_slot else None,
+                first_ever.get(person_id) is not None and span.starts_at <= first_ever[person_id] < span.ends_at,
+                person_id in fold.archived,
+            )
+        )
 
     coaches = _coach_rows(in_span, fold.coach_names)
     days = _days(settings, span)
@@ -121,9 +138,15 @@ def compute_harvest(events: Iterable[WallEvent], settings: WallSettings, span: P
     level_names = tuple(level.name for level in settings.levels)
     awards = _awards(settings, texts, span, len(in_span), previous_count, people, coaches, streaks, level_names)
     return Harvest(
-        board_id=settings.board_id, language=settings.language, span=span, count=len(in_span),
-        previous_count=previous_count, per_day=tuple((day, per_day[day]) for day in days),
-        people=tuple(people), coaches=coaches, level_names=level_names,
+        board_id=settings.board_id,
+        language=settings.language,
+        span=span,
+        count=len(in_span),
+        previous_count=previous_count,
+        per_day=tuple((day, per_day[day]) for day in days),
+        people=tuple(people),
+        coaches=coaches,
+        level_names=level_names,
         level_slots=tuple(tuple(level.slots) for level in settings.levels),
         wall_before={slot: person for person, slot in before[0].items()},
         wall_after={slot: person for person, slot in after[0].items()},
@@ -136,7 +159,9 @@ def _coach_rows(attempts: list[_Attempt], names: dict[int, str]) -> tuple[CoachR
     for attempt in attempts:
         if attempt.coach_id is not None:  # an admin's manual attempt has no coach
             confirmed[attempt.coach_id].append(attempt.person_id)
-    rows = [CoachRow(coach, names.get(coach, "?"), len(people), len(set(people))) for coach, people in confirmed.items()]
+    rows = [
+        CoachRow(coach, names.get(coach, "?"), len(people), len(set(people))) for coach, people in confirmed.items()
+    ]
     return tuple(sorted(rows, key=lambda row: (-row.people, -row.confirmations, row.name)))
 
 
@@ -166,7 +191,7 @@ def _streaks(attempts: list[_Attempt], settings: WallSettings, days: list[date])
     return streaks
 
 
-def _best(candidates: list, key) -> list:
+def _best(candidates: list[T], key: Callable[[T], Any]) -> list[T]:
     """Everyone who shares the best (lowest) key: a tie is a shared award."""
     if not candidates:
         return []
@@ -174,16 +199,24 @@ def _best(candidates: list, key) -> list:
     return [c for c in candidates if key(c) == top]
 
 
-def _awards(settings: WallSettings, texts: Texts, span: PeriodSpan, count: int, previous_count: int | None,
-            people: list[PersonRow], coaches: tuple[CoachRow, ...], streaks: dict[int, int],
-            level_names: tuple[str, ...]) -> tuple[Award, ...]:
+def _awards(
+    settings: WallSettings,
+    texts: Texts,
+    span: PeriodSpan,
+    count: int,
+    previous_count: int | None,
+    people: list[PersonRow],
+    coaches: tuple[CoachRow, ...],
+    streaks: dict[int, int],
+    level_names: tuple[str, ...],
+) -> tuple[Award, ...]:
     chosen = settings.harvest.awards
 
-    def award(kind: AwardKind, winners: list[Winner], line: str, **facts) -> Award:
+    def award(kind: AwardKind, winners: list[Winner], line: str, **facts: Any) -> Award:
         title = chosen.setting(kind).name or texts(f"award.{kind}")
         return Award(kind, title, tuple(winners), line, facts)
 
-    def line(kind: AwardKind, winners: list[Winner], **values) -> str:
+    def line(kind: AwardKind, winners: list[Winner], **values: object) -> str:
         key = f"award.{kind}.{'tie' if len(winners) > 1 else 'line'}"
         return texts(key, names=texts.names([w.name for w in winners]), **values)
 
@@ -199,22 +232,47 @@ def _awards(settings: WallSettings, texts: Texts, span: PeriodSpan, count: int, 
             sentence = texts("award.team.short", count=attempts, goal=goal, percent=round(100 * count / goal))
         if previous_count is not None:
             sentence += " " + texts("award.team.previous", previous=texts.count("attempts", previous_count))
-        awards.append(award(AwardKind.TEAM, [], sentence, count=count, goal=goal, previous_count=previous_count,
-                            reached=goal > 0 and count >= goal))
+        awards.append(
+            award(
+                AwardKind.TEAM,
+                [],
+                sentence,
+                count=count,
+                goal=goal,
+                previous_count=previous_count,
+                reached=goal > 0 and count >= goal,
+            )
+        )
     if chosen.climber.enabled:
         climbers = _best([p for p in people if p.climbed > 0], key=lambda p: (-p.climbed, p.start_level, -p.attempts))
         if climbers:
             winners = [Winner(p.id, p.name, p.climbed) for p in climbers]
-            top = climbers[0]
-            awards.append(award(AwardKind.CLIMBER, winners, line(
-                AwardKind.CLIMBER, winners, levels=texts.count("levels", top.climbed),
-                start=level_names[top.start_level], end=level_names[top.end_level])))
+            climber = climbers[0]
+            assert climber.start_level is not None and climber.end_level is not None  # it climbed
+            awards.append(
+                award(
+                    AwardKind.CLIMBER,
+                    winners,
+                    line(
+                        AwardKind.CLIMBER,
+                        winners,
+                        levels=texts.count("levels", climber.climbed),
+                        start=level_names[climber.start_level],
+                        end=level_names[climber.end_level],
+                    ),
+                )
+            )
     if chosen.most_attempts.enabled:
         busiest = _best([p for p in people if p.attempts > 0], key=lambda p: -p.attempts)
         if busiest:
             winners = [Winner(p.id, p.name, p.attempts) for p in busiest]
-            awards.append(award(AwardKind.MOST_ATTEMPTS, winners, line(
-                AwardKind.MOST_ATTEMPTS, winners, times=texts.count("times", busiest[0].attempts))))
+            awards.append(
+                award(
+                    AwardKind.MOST_ATTEMPTS,
+                    winners,
+                    line(AwardKind.MOST_ATTEMPTS, winners, times=texts.count("times", busiest[0].attempts)),
+                )
+            )
     if chosen.first_attempt.enabled:
         newcomers = [Winner(p.id, p.name, p.attempts) for p in people if p.first_attempt]
         if newcomers:
@@ -223,38 +281,74 @@ def _awards(settings: WallSettings, texts: Texts, span: PeriodSpan, count: int, 
         best_coaches = _best(list(coaches), key=lambda c: (-c.people, -c.confirmations))
         if best_coaches:
             winners = [Winner(c.id, c.name, c.confirmations) for c in best_coaches]
-            top = best_coaches[0]
-            awards.append(award(AwardKind.COACH, winners, line(
-                AwardKind.COACH, winners, attempts=texts.count("attempts", top.confirmations),
-                people=texts.count("people", top.people)), people=top.people))
+            coach = best_coaches[0]
+            awards.append(
+                award(
+                    AwardKind.COACH,
+                    winners,
+                    line(
+                        AwardKind.COACH,
+                        winners,
+                        attempts=texts.count("attempts", coach.confirmations),
+                        people=texts.count("people", coach.people),
+                    ),
+                    people=coach.people,
+                )
+            )
     if chosen.streak.enabled:
         keepers = _best([p for p in people if streaks.get(p.id, 0) >= MIN_STREAK_DAYS], key=lambda p: -streaks[p.id])
         if keepers:
             winners = [Winner(p.id, p.name, streaks[p.id]) for p in keepers]
-            awards.append(award(AwardKind.STREAK, winners, line(
-                AwardKind.STREAK, winners, days=texts.count("days", winners[0].value))))
+            awards.append(
+                award(
+                    AwardKind.STREAK,
+                    winners,
+                    line(AwardKind.STREAK, winners, days=texts.count("days", winners[0].value)),
+                )
+            )
     return tuple(awards)
 
 
 def closing_drafts(harvest: Harvest, closed_early: bool) -> list[Draft]:
     """What the end of a period records: its totals, then one event per award."""
     span = harvest.span
-    totals = Draft(EventType.PERIOD_CLOSED, details={
-        "period_id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat(),
-        "goal": span.goal, "count": harvest.count, "previous_count": harvest.previous_count,
-        "people_tried": sum(1 for row in harvest.people if row.attempts), "closed_early": closed_early,
-    })
+    totals = Draft(
+        EventType.PERIOD_CLOSED,
+        details={
+            "period_id": span.id,
+            "starts_at": span.starts_at.isoformat(),
+            "ends_at": span.ends_at.isoformat(),
+            "goal": span.goal,
+            "count": harvest.count,
+            "previous_count": harvest.previous_count,
+            "people_tried": sum(1 for row in harvest.people if row.attempts),
+            "closed_early": closed_early,
+        },
+    )
     return [totals] + [Draft(EventType.AWARD_GIVEN, details=award.as_details(span.id)) for award in harvest.awards]
 
 
-JOURNEY_EVENTS = frozenset({
-    EventType.CARD_PLACED, EventType.CARD_MOVED, EventType.CARD_OFF_WALL, EventType.MOVE_CORRECTED,
-    EventType.ATTEMPT_CONFIRMED, EventType.ATTEMPT_VOIDED,
-})
+JOURNEY_EVENTS = frozenset(
+    {
+        EventType.CARD_PLACED,
+        EventType.CARD_MOVED,
+        EventType.CARD_OFF_WALL,
+        EventType.MOVE_CORRECTED,
+        EventType.ATTEMPT_CONFIRMED,
+        EventType.ATTEMPT_VOIDED,
+    }
+)
 
 
-def compute_journey(events: Iterable[WallEvent], settings: WallSettings, person_id: int, name: str,
-                    photo: str | None, current: PeriodSpan | None, previous: PeriodSpan | None) -> Journey:
+def compute_journey(
+    events: Iterable[WallEvent],
+    settings: WallSettings,
+    person_id: int,
+    name: str,
+    photo: str | None,
+    current: PeriodSpan | None,
+    previous: PeriodSpan | None,
+) -> Journey:
     """A person's levels over time and their attempts now and the period before, from the log."""
     fold = _Fold()
     levels = {slot: index for index, level in enumerate(settings.levels) for slot in level.slots}
@@ -269,5 +363,12 @@ def compute_journey(events: Iterable[WallEvent], settings: WallSettings, person_
     def attempts_in(span: PeriodSpan | None) -> int:
         return 0 if span is None else sum(1 for a in counted if span.starts_at <= a.at < span.ends_at)
 
-    return Journey(settings.language, name, photo, tuple(level.name for level in settings.levels), tuple(steps),
-                   attempts_in(current), attempts_in(previous))
+    return Journey(
+        settings.language,
+        name,
+        photo,
+        tuple(level.name for level in settings.levels),
+        tuple(steps),
+        attempts_in(current),
+        attempts_in(previous),
+    )

@@ -64,7 +64,7 @@ def previous_span(store: Store, span: PeriodSpan) -> PeriodSpan | None:
     """The recorded period just before a recorded one; None for a free range or the first period."""
     if span.id is None:
         return None
-    earlier = [period for period in store.periods() if period.id < span.id]
+    earlier = [period for period in store.periods() if period.id is not None and period.id < span.id]
     return earlier[-1] if earlier else None
 
 
@@ -74,8 +74,7 @@ def harvest_of(store: Store, settings: WallSettings, span: PeriodSpan, people: D
     harvest = compute_harvest(events, settings, span, previous_span(store, span))
     if people is None:
         return harvest
-    photos = {person.id: str(settings.photos_dir / person.photo)
-              for person in people.people.values() if person.photo}
+    photos = {person.id: str(settings.photos_dir / person.photo) for person in people.people.values() if person.photo}
     return dataclasses.replace(harvest, photos=photos)
 
 

@@ -248,9 +248,9 @@ class WallService(AdminCommands):
 
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
-        message, harvest, journey = (
-            shown[0] if shown and now < shown[1] else None for shown in (self._message, self._harvest, self._journey)
-        )
+        message = self._message[0] if self._message and now < self._message[1] else None
+        harvest = self._harvest[0] if self._harvest and now < self._harvest[1] else None
+        journey = self._journey[0] if self._journey and now < self._journey[1] else None
         view = snapshot_of(self.config, self.state, self.directory, version=self._version, now=now, message=message)
         return replace(view, harvest=harvest, journey=journey)
 
@@ -262,8 +262,13 @@ class WallService(AdminCommands):
         Recorded, so a wall running in another process than the asking CLI shows it too.
         """
         span = resolve_span(self.store, self.config, period, self.clock.now())
-        details = {"period_id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat(),
-                   "goal": span.goal, "seconds": seconds}
+        details = {
+            "period_id": span.id,
+            "starts_at": span.starts_at.isoformat(),
+            "ends_at": span.ends_at.isoformat(),
+            "goal": span.goal,
+            "seconds": seconds,
+        }
         return self.record([Draft(EventType.HARVEST_SHOWN, details=details)])[0]
 
     def _show_requested_harvest(self, events: list[WallEvent]) -> None:
@@ -275,8 +280,12 @@ class WallService(AdminCommands):
             if until <= self.clock.now():
                 self._harvest = None
                 continue
-            span = PeriodSpan(datetime.fromisoformat(details["starts_at"]), datetime.fromisoformat(details["ends_at"]),
-                              details["period_id"], details["goal"])
+            span = PeriodSpan(
+                datetime.fromisoformat(details["starts_at"]),
+                datetime.fromisoformat(details["ends_at"]),
+                details["period_id"],
+                details["goal"],
+            )
             self._harvest = harvest_of(self.store, self.config, span, self.directory), until
 
     def show_last_harvest(self) -> None:

@@ -13,10 +13,13 @@ from board.core.settings import AwardKind, Level, WallSettings
 from board.wall.harvest import compute_harvest
 from tests.harness import AMSTERDAM
 
-SETTINGS = WallSettings(language="en", levels=[
-    Level(id=level, name=name, slots=[f"{level}{n}" for n in range(1, 5)])
-    for level, name in [("A", "Start"), ("B", "On the way"), ("C", "Almost"), ("D", "Top")]
-])
+SETTINGS = WallSettings(
+    language="en",
+    levels=[
+        Level(id=level, name=name, slots=[f"{level}{n}" for n in range(1, 5)])
+        for level, name in [("A", "Start"), ("B", "On the way"), ("C", "Almost"), ("D", "Top")]
+    ],
+)
 PREVIOUS = PeriodSpan(datetime(2026, 11, 16, tzinfo=AMSTERDAM), datetime(2026, 11, 23, tzinfo=AMSTERDAM), 1, 10)
 WEEK = PeriodSpan(datetime(2026, 11, 23, tzinfo=AMSTERDAM), datetime(2026, 11, 30, tzinfo=AMSTERDAM), 2, 6)
 SANNE, DAAN, ILSE, PIET = 1, 2, 3, 4
@@ -37,14 +40,24 @@ class Log:
         self.events: list[WallEvent] = []
         self._attempts = 0
 
-    def _add(self, kind: EventType, at: datetime, person: int | None = None, slot: str | None = None,
-             coach: int | None = None, **details) -> None:
+    def _add(
+        self,
+        kind: EventType,
+        at: datetime,
+        person: int | None = None,
+        slot: str | None = None,
+        coach: int | None = None,
+        **details,
+    ) -> None:
         if person is not None:
             details["person_name"] = NAMES[person]
         if coach is not None:
             details["coach_name"] = COACHES[coach]
-        self.events.append(WallEvent(kind, person_id=person, slot_id=slot, coach_id=coach, details=details,
-                                     seq=len(self.events) + 1, at=at))
+        self.events.append(
+            WallEvent(
+                kind, person_id=person, slot_id=slot, coach_id=coach, details=details, seq=len(self.events) + 1, at=at
+            )
+        )
 
     def hang(self, person: int, slot: str, at: datetime) -> None:
         self._add(EventType.CARD_PLACED, at, person, slot)
@@ -260,8 +273,13 @@ def test_archived_people_keep_their_history_and_their_awards():
 
 
 def test_awards_can_be_renamed_and_switched_off():
-    settings = SETTINGS.model_copy(update={"harvest": SETTINGS.harvest.model_validate(
-        {"awards": {"streak": {"enabled": False}, "most_attempts": {"name": "Doorzetter"}}})})
+    settings = SETTINGS.model_copy(
+        update={
+            "harvest": SETTINGS.harvest.model_validate(
+                {"awards": {"streak": {"enabled": False}, "most_attempts": {"name": "Doorzetter"}}}
+            )
+        }
+    )
     log = Log()
     for n in range(3):
         log.attempt(SANNE, MO, day(n))
@@ -302,7 +320,9 @@ def test_the_wall_before_and_after_and_the_days():
 
 
 def test_an_admin_closing_the_period_records_its_totals_and_awards_before_the_new_period(wall):
-    from tests.harness import DAAN as DAAN_CARD, MO_BADGE, SANNE as SANNE_CARD
+    from tests.harness import DAAN as DAAN_CARD
+    from tests.harness import MO_BADGE
+    from tests.harness import SANNE as SANNE_CARD
 
     wall.show("A1", SANNE_CARD)
     wall.show("A2", DAAN_CARD)
@@ -316,8 +336,15 @@ def test_an_admin_closing_the_period_records_its_totals_and_awards_before_the_ne
     closed = [e for e in wall.store.events_since(0, 1000) if e.type is EventType.PERIOD_CLOSED]
     assert len(closed) == 1
     assert closed[0].details | {"starts_at": None, "ends_at": None} == {
-        "period_id": first, "starts_at": None, "ends_at": None, "goal": 5, "count": 1,
-        "previous_count": None, "people_tried": 1, "closed_early": True}
+        "period_id": first,
+        "starts_at": None,
+        "ends_at": None,
+        "goal": 5,
+        "count": 1,
+        "previous_count": None,
+        "people_tried": 1,
+        "closed_early": True,
+    }
     given = {e.details["award"]: e.details for e in wall.store.events_since(0, 1000) if e.type is EventType.AWARD_GIVEN}
     assert set(given) == {"team", "climber", "most_attempts", "first_attempt", "coach"}
     assert given["climber"]["winners"] == [{"id": wall.people["Sanne"], "name": "Sanne", "value": 1}]

@@ -18,7 +18,7 @@ def busy_morning(wall) -> None:
     """Attempts by slot and pad, a duplicate and a self-confirmation refused, one voided later."""
     wall.show("A1", SANNE)
     wall.show("A2", DAAN)
-    for minute in range(5):
+    for _minute in range(5):
         wall.tap("A1", MO_BADGE)
         wall.tap("A2", ILSE_BADGE)
         wall.tap("A2", ILSE_BADGE)  # within the duplicate window: refused
@@ -30,8 +30,9 @@ def busy_morning(wall) -> None:
 
 
 def confirmed_in_log(wall) -> list[int]:
-    return [e.details["attempt_id"] for e in wall.store.events_since(0, 10_000)
-            if e.type is EventType.ATTEMPT_CONFIRMED]
+    return [
+        e.details["attempt_id"] for e in wall.store.events_since(0, 10_000) if e.type is EventType.ATTEMPT_CONFIRMED
+    ]
 
 
 def test_every_confirmed_attempt_in_the_log_appears_once_in_the_csv(wall):
@@ -64,10 +65,16 @@ def test_moves_and_events_round_trip_and_people_keep_the_archived(wall):
     assert json.loads(events[-1]["details"]) == {"person_name": "Daan"}
     moves = export_rows(wall.store, wall.config, "moves", span)
     assert [(m["person_name"], m["from_slot"], m["to_slot"], m["level_change"]) for m in moves] == [
-        ("Sanne", None, "A1", None), ("Daan", None, "A2", None), ("Sanne", "A1", "B3", 1)]  # archiving is no move
+        ("Sanne", None, "A1", None),
+        ("Daan", None, "A2", None),
+        ("Sanne", "A1", "B3", 1),
+    ]  # archiving is no move
     people = export_rows(wall.store, wall.config, "people", span)
     assert [(p["name"], p["archived"], p["slot"]) for p in people] == [
-        ("Sanne", False, "B3"), ("Daan", True, None), ("Ilse", False, None)]
+        ("Sanne", False, "B3"),
+        ("Daan", True, None),
+        ("Ilse", False, None),
+    ]
 
 
 def test_pages_cover_every_row_once(wall):
