@@ -796,14 +796,16 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
               help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).")
 @click.option("--mqtt-moves", default=1000, show_default=True,
               help="Card moves (and admin requests) timed through a private Mosquitto.")
+@click.option("--harvest-log-size", default=100_000, show_default=True,
+              help="Events in the log for the harvest (period close) and export timing.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
 def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, mqtt_moves: int,
-          out: Path | None) -> None:
+          harvest_log_size: int, out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
     from board.dev.bench import run_all
 
     results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle,
-                      reader_polls=reader_polls, mqtt_moves=mqtt_moves)
+                      reader_polls=reader_polls, mqtt_moves=mqtt_moves, harvest_log_size=harvest_log_size)
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:
