@@ -108,6 +108,14 @@ class DisplayConfig(BaseModel):
     def schedule(self) -> NightSchedule:
         return NightSchedule(windows=self.night)
 
+    def pin_uses(self) -> list[PinUse]:
+        """The pins a physical sun takes: its servo's, or the select line of the slider's MCP3008 (SPI0 CE0)."""
+        if self.sun_servo_pin is not None:
+            return [PinUse(self.sun_servo_pin, "sun servo", ("display", "sun_servo_pin"))]
+        if self.sun_slider_channel is not None:
+            return [PinUse(8, "sun slider's MCP3008 select (SPI0 CE0)", ("display", "sun_slider_channel"))]
+        return []
+
 
 class LedConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
