@@ -103,6 +103,7 @@ apt-python-venv:
 # The MQTT tests start their own Mosquitto; they only need the binary, and the
 # TLS tests make their certificates with the openssl command; systemd-analyze rates the unit.
 # The screen tests draw names in every script, so they need the fallback fonts.
+# The harvest report tests turn its PDF into pages with poppler's pdftoppm and pdftotext.
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
@@ -114,6 +115,9 @@ system-packages:
 	@command -v openssl >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install openssl"; exit 1; fi; \
 		apt-get update -q && $(APT) install openssl; }
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install poppler-utils"; exit 1; fi; \
+		apt-get update -q && $(APT) install poppler-utils; }
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install systemd"; exit 1; fi; \
 		apt-get update -q && $(APT) install systemd; }

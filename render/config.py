@@ -130,6 +130,7 @@ class LedConfig(BaseModel):
     buzzer_pin: int | str | None = None  # a TonalBuzzer for celebration tunes; off by default
     pulse_seconds: float = Field(0.4, gt=0)
     chase_step_seconds: float = Field(0.06, gt=0)
+    refused_blink_seconds: float = Field(0.12, gt=0)  # an attempt that did not count: the bottom LED blinks
 
     @model_validator(mode="after")
     def _pins_are_distinct(self, info: ValidationInfo) -> "LedConfig":
