@@ -12,12 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, make_url, select, text, update
+from sqlalchemy import Row, func, make_url, or_, select, text, update
 from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from board.core.errors import CommandError, StoreError
 from board.core.events import Draft, EventType, WallEvent
+from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
 from board.core.state import (
     CHECKPOINT_FORMAT,
@@ -40,7 +41,7 @@ REPLAY_BATCH = 10_000  # events read per round trip while the state is replayed
 CHECKPOINT_EVERY = 10_000
 
 
-def to_wall_event(row: Event, tz) -> WallEvent:
+def to_wall_event(row: Event | Row[Any], tz) -> WallEvent:
     return WallEvent(
         seq=row.seq,
         at=row.at.astimezone(tz),
@@ -180,6 +181,43 @@ class Store:
             query = select(func.count(Attempt.id)).where(Attempt.period_id == period_id, Attempt.voided.is_(False))
             return session.scalar(query)
 
+    def periods(self) -> list[PeriodSpan]:
+        """Every recorded period, oldest first."""
+        tz = self.config.tz
+        with self.read() as session:
+            return [
+                PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
+                for p in session.scalars(select(Period).order_by(Period.id))
+            ]
+
+    def log_until(
+        self,
+        types: Collection[EventType],
+        until: datetime,
+        always: Collection[EventType] = (),
+        person_id: int | None = None,
+    ) -> list[WallEvent]:
+        """Events of `types` before `until`, and of `always` at any time, in log order; `person_id`
+        keeps one person's events of `types` (those of `always` stay, whoever they are about)."""
+        kept = or_(Event.at < until, Event.type.in_([str(t) for t in always]))
+        if person_id is not None:
+            kept = kept & or_(Event.person_id == person_id, Event.type.in_([str(t) for t in always]))
+        columns = (
+            Event.seq,
+            Event.at,
+            Event.type,
+            Event.person_id,
+            Event.slot_id,
+            Event.coach_id,
+            Event.uid,
+            Event.details,
+        )  # plain rows: a long log loads several times faster than as ORM objects
+        with self.read() as session:
+            rows = session.execute(
+                select(*columns).where(Event.type.in_([str(t) for t in (*types, *always)]), kept).order_by(Event.seq)
+            )
+            return [to_wall_event(row, self.config.tz) for row in rows]
+
     def last_seq(self) -> int:
         with self.read() as session:
             return session.scalar(select(func.max(Event.seq))) or 0
@@ -198,6 +236,12 @@ class Store:
     def attempt(self, attempt_id: int) -> Attempt | None:
         with self.read() as session:
             return session.get(Attempt, attempt_id)
+
+    def coach_name(self, coach_id: int) -> str | None:
+        """A coach's name, also of one removed since: history keeps who confirmed."""
+        with self.read() as session:
+            coach = session.get(Coach, coach_id)
+            return coach.name if coach else None
 
     def outbox_size(self) -> int:
         with self.read() as session:
@@ -315,11 +359,12 @@ class Writer:
     def assign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
         """Checked here, inside the write: a directory read a moment ago (the CLI's, next to
         a running service) may not know the card was handed out since."""
-        self._refuse_badge(uid)
+        if self._badge_owner(uid) is not None:
+            raise CommandError.said("conflict", "error.tag_is_badge", uid=uid)
         card = self.session.get(Card, uid)
         if card is not None and card.person_id is not None and card.person_id != person.id:
             owner = self.session.get(Person, card.person_id)
-            raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
+            raise CommandError.said("conflict", "error.card_taken", uid=uid, person=owner.name)
         if card is None:
             self.session.add(Card(uid=uid, person_id=person.id, assigned_at=at))
         else:
@@ -328,16 +373,17 @@ class Writer:
             Draft(EventType.CARD_ASSIGNED, person_id=person.id, uid=uid, details={"person_name": person.name}), at
         )
 
-    def _refuse_badge(self, uid: str) -> None:
-        coach = self.session.scalars(select(Coach).where(Coach.badge_uid == uid, Coach.removed.is_(False))).first()
-        if coach is not None:
-            raise CommandError("conflict", f"tag {uid} is the badge of coach {coach.name}")
+    def _badge_owner(self, uid: str) -> Coach | None:
+        """The active coach whose badge this tag is."""
+        return self.session.scalars(select(Coach).where(Coach.badge_uid == uid, Coach.removed.is_(False))).first()
 
     def add_coach(self, name: str, badge: str, at: datetime, person: PersonInfo | None = None) -> WallEvent:
         """Refused here, inside the write, when the tag became a card or a badge meanwhile."""
         if self.session.scalars(select(Card).where(Card.uid == badge, Card.person_id.is_not(None))).first():
-            raise CommandError("conflict", f"tag {badge} is a person's card, not a badge")
-        self._refuse_badge(badge)
+            raise CommandError.said("conflict", "error.card_not_badge", uid=badge)
+        taken = self._badge_owner(badge)
+        if taken is not None:
+            raise CommandError.said("conflict", "error.badge_taken", uid=badge, coach=taken.name)
         coach = self.session.scalars(select(Coach).where(Coach.badge_uid == badge)).first()
         if coach is None:
             coach = Coach(name=name, badge_uid=badge)

@@ -19,7 +19,6 @@ class RejectReason:
     UNKNOWN_BADGE = "unknown_badge"
     SELF_CONFIRM = "self_confirm"
     DUPLICATE = "duplicate"
-    NO_WINDOW = "no_window"  # a card tapped on the pad with no coach window open
     NO_CARD = "no_card"  # a badge on an empty slot
     RATE_LIMITED = "rate_limited"  # the coach confirmed coach_limit people within the window already
 
@@ -136,7 +135,8 @@ def _card_arrived(state: WallState, config: WallSettings, person: PersonInfo, sl
 def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid: str, now: datetime) -> list[Draft]:
     if not config.rules.pad_confirm:
         return []
-    window = state.pad if state.pad and now < state.pad.until else None
+    # The window of a coach removed meanwhile (by another process) is closed.
+    window = state.pad if state.pad and now < state.pad.until and state.pad.coach_id in people.coaches else None
     coach = people.coach_by_badge(uid)
     if coach is not None:
         if window and window.coach_id == coach.id:
@@ -151,15 +151,14 @@ def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid:
             )
         ]
     person = people.card_owner(uid)
+    if window is None and person is not None:
+        # Someone looks at their own journey: the screen shows it; the log keeps only that it happened.
+        return [Draft(EventType.JOURNEY_SHOWN, slot_id=PAD)]
     if window is None:
-        reason = RejectReason.NO_WINDOW if person else RejectReason.UNKNOWN_BADGE
-        return [_rejected(reason, person=person, slot_id=PAD, uid=uid)]
+        return [_rejected(RejectReason.UNKNOWN_BADGE, slot_id=PAD, uid=uid)]
     if person is None:
         return [Draft(EventType.UNKNOWN_TAG, slot_id=PAD, uid=uid)]
-    coach = people.coaches.get(window.coach_id)
-    if coach is None:  # removed by another process while their window was open
-        return [_rejected(RejectReason.NO_WINDOW, person=person, slot_id=PAD, uid=uid)]
-    return confirm_attempt(state, people, config, coach, person, "pad", PAD, now)
+    return confirm_attempt(state, people, config, people.coaches[window.coach_id], person, "pad", PAD, now)
 
 
 def pad_closed(coach_id: int, coach_name: str | None, reason: str) -> Draft:
