@@ -104,6 +104,15 @@ class DisplayConfig(BaseModel):
             raise ValueError("display.sun_servo_angles: bottom and top need different angles")
         return self
 
+    def pin_uses(self) -> list[PinUse]:
+        """The physical sun's pins: its servo, or the chip select of its slider's MCP3008 (SPI0 CE0)."""
+        uses = []
+        if self.sun_servo_pin is not None:
+            uses.append(PinUse(self.sun_servo_pin, "sun servo", ("display", "sun_servo_pin")))
+        if self.sun_slider_channel is not None:
+            uses.append(PinUse(8, "sun slider's MCP3008 (SPI0 CE0)", ("display", "sun_slider_channel")))
+        return uses
+
     @property
     def schedule(self) -> NightSchedule:
         return NightSchedule(windows=self.night)

@@ -45,9 +45,9 @@ class Config(WallSettings):
         return self
 
     def pin_uses(self) -> list[PinUse]:
-        """Every GPIO the wall takes: the readers' lines (real readers only), the LEDs and the buzzer."""
+        """Every GPIO the wall takes: the readers' lines (real readers only), the LEDs, buzzer and sun."""
         readers = self.readers.pin_uses() if self.readers.kind != "sim" else []
-        return readers + self.leds.pin_uses()
+        return readers + self.leds.pin_uses() + self.display.pin_uses()
 
 
 def load_config(path: str | Path) -> Config:

@@ -157,7 +157,7 @@ class WallRuntime(Closeable):
                 from render.sun import PhysicalSun
 
                 self.sun = self._parts.enter_context(
-                    PhysicalSun(display, display.schedule, pin_factory=self.pin_factory, clock=self.clock.now)
+                    PhysicalSun(display, display.schedule, pin_factory=process_pin_factory(), clock=self.clock.now)
                 )
                 # A slid sun is recorded as sun_moved, on the service's thread like every record.
                 self.sun.report_to(lambda height: self.service.submit(lambda: self.service.record_sun_moved(height)))
