@@ -19,9 +19,9 @@ from board.app.config import Config, load_config
 from board.app.runtime import WallRuntime, build_readers, simulated_readers
 from board.app.systemd import Systemd
 from board.core.clock import FakeClock, SystemClock
-from board.core.errors import WallboardError
-from board.core.events import WallEvent
-from board.core.i18n import text
+from board.core.errors import CommandError, WallboardError
+from board.core.events import EventType, WallEvent
+from board.core.i18n import DEFAULT_LANGUAGE, command_help, text
 from board.core.settings import PAD
 from board.core.snapshot import SlotStatus, Snapshot
 from board.dev import demo as demo_wall
@@ -41,20 +41,32 @@ log = logging.getLogger("wallboard")
 
 
 class CliError(click.ClickException):
-    """Shown as one line on stderr, never as a traceback."""
+    """Shown as one line on stderr, never as a traceback, in the wall's language."""
 
     exit_code = 2
+
+    def __init__(self, message: str, language: str = DEFAULT_LANGUAGE):
+        super().__init__(message)
+        self.language = language
 
     def format_message(self) -> str:
         return self.message
 
+    def show(self, file=None) -> None:
+        click.echo(f"{text('cli.error', self.language)}: {self.message}", file=file or sys.stderr)
+
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
+def friendly_errors(language: str = DEFAULT_LANGUAGE) -> Iterator[None]:
+    """A refusal or a fault as one line, a refused command in the wall's language."""
     try:
         yield
+    except CommandError as exc:
+        raise CliError(exc.in_language(language), language) from None
     except WallboardError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), language) from None
+
+
 
 
 def _config(ctx: click.Context) -> Config:
@@ -76,6 +88,27 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
     ctx.obj = {"config_path": config_path}
+    localise_help(main, wall_language(config_path))
+
+
+def wall_language(config_path: Path) -> str:
+    """The language of the wall this command is about; Dutch, the default, without a readable config."""
+    try:
+        return load_config(config_path).language
+    except WallboardError:
+        return DEFAULT_LANGUAGE
+
+
+def localise_help(group: click.Group, language: str, path: tuple[str, ...] = ()) -> None:
+    """Give every subcommand its help text in the wall's language (click shows it after this callback)."""
+    for name, command in group.commands.items():
+        key = " ".join((*path, name))
+        translated = command_help(key, language)
+        if translated is not None:
+            command.help, command.short_help = translated, None
+        if isinstance(command, click.Group):
+            localise_help(command, language, (*path, name))
+
 
 
 # -- setting up -------------------------------------------------------------------
@@ -139,7 +172,7 @@ def db_rebuild(ctx: click.Context) -> None:
 def looking_at_wall(config: Config) -> Iterator[WallService]:
     """The wall's store and service, for a command that only looks or adds what it was
     asked to, next to a running service: no readers, no threads, nothing ticks."""
-    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers={}) as runtime:
+    with friendly_errors(config.language), WallRuntime(config, SystemClock(config.tz), readers={}) as runtime:
         yield runtime.service
 
 
@@ -406,6 +439,316 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
     click.echo(text("coach.added", config.language, name=name, id=coach_id))
 
 
+@person.command("list")
+@click.option("--archived", is_flag=True, help="Include archived people.")
+@click.pass_context
+def person_list(ctx: click.Context, archived: bool) -> None:
+    """Everyone on the wall: id, name, slot and cards."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        people = sorted(service.directory.people.values(), key=lambda person: person.id)
+        cards = {person.id: sorted(uid for uid, owner in service.directory.cards.items() if owner == person.id)
+                 for person in people}
+        slots = {person_id: slot for person_id, (slot, _since) in service.state.positions.items()}
+    for info in people:
+        if info.archived and not archived:
+            continue
+        note = text("person.is_archived", config.language) if info.archived else ""
+        click.echo(f"{info.id:>4}  {info.name:<24} {slots.get(info.id, '—'):>5}  {' '.join(cards[info.id])}{note}")
+
+
+@person.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@click.pass_context
+def person_rename(ctx: click.Context, name: str, new_name: str) -> None:
+    """Give a person (by name or id) another name; old events keep the old one."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        found = service.find_person(name)
+        renamed = service.update_person(found.id, name=new_name)
+    click.echo(text("person.renamed", config.language, old=found.name, new=renamed.name))
+
+
+@person.command("archive")
+@click.argument("name")
+@click.pass_context
+def person_archive(ctx: click.Context, name: str) -> None:
+    """Take a person off the wall for good: their card is free again, their history stays."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        archived = service.archive_person(service.find_person(name).id)
+    click.echo(text("person.archived", config.language, name=archived.name))
+
+
+@person.command("photo")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def person_photo(ctx: click.Context, name: str, file: Path) -> None:
+    """Set a person's photo from any phone photo (turned upright, made smaller, stored as JPEG)."""
+    from board.app.photo_import import photo_from_file
+    from board.mqtt.api import stored_photo
+
+    config = _config(ctx)
+    with friendly_errors(config.language):
+        photo = photo_from_file(file)
+    with looking_at_wall(config) as service:
+        found = service.find_person(name)
+        with stored_photo(service, photo) as stored:
+            service.update_person(found.id, photo=stored)
+    click.echo(text("person.photo", config.language, name=found.name, path=config.photos_dir / stored))
+
+
+@coach.command("list")
+@click.pass_context
+def coach_list(ctx: click.Context) -> None:
+    """The coaches whose badges confirm attempts."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        coaches = sorted(service.directory.coaches.values(), key=lambda info: info.id)
+        people = service.directory.people
+    for info in coaches:
+        on_wall = text("coach.on_wall", config.language, name=people[info.person_id].name) if info.person_id else ""
+        click.echo(f"{info.id:>4}  {info.name:<24} {info.badge}{on_wall}")
+
+
+@coach.command("remove")
+@click.argument("name")
+@click.pass_context
+def coach_remove(ctx: click.Context, name: str) -> None:
+    """Retire a coach (by name or id): their badge no longer confirms attempts."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        removed = service.remove_coach(find_coach(service, name).id)
+    click.echo(text("coach.removed", config.language, name=removed.name))
+
+
+def find_coach(service: WallService, key: str):
+    """A coach by id or by exact (case-insensitive) name."""
+    if key.isdigit():
+        return service.coach(int(key))
+    matches = [info for info in service.directory.coaches.values() if info.name.casefold() == key.casefold()]
+    if len(matches) != 1:
+        raise CommandError.said("not_found", "error.no_coach_named", name=key)
+    return matches[0]
+
+
+@main.group()
+def goal() -> None:
+    """The thermometer's goal."""
+
+
+@goal.command("set")
+@click.argument("attempts", type=click.IntRange(0, 1_000_000))
+@click.option("--next", "for_next", is_flag=True, help="Set the next period's goal instead of this one's.")
+@click.pass_context
+def goal_set(ctx: click.Context, attempts: int, for_next: bool) -> None:
+    """Set the goal (confirmed attempts) of this period or the next."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        service.set_goal(attempts, "next" if for_next else "current")
+    click.echo(text("goal.next" if for_next else "goal.current", config.language, goal=attempts))
+
+
+@main.group()
+def attempt() -> None:
+    """Confirmed attempts."""
+
+
+@attempt.command("list")
+@click.option("--period", "period_spec", default="current", show_default=True,
+              help="current, last, a period id, all or FROM..TO (YYYY-MM-DD).")
+@click.pass_context
+def attempt_list(ctx: click.Context, period_spec: str) -> None:
+    """The attempts of a period, with their ids (to void one)."""
+    from board.wall.export import export_rows
+    from board.wall.reports import resolve_span
+
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        span = resolve_span(service.store, config, period_spec, service.clock.now())
+        rows = export_rows(service.store, config, "attempts", span)
+    for row in rows:
+        at = datetime.fromisoformat(row["at"])
+        voided = text("attempt.is_voided", config.language) if row["voided"] else ""
+        click.echo(f"{row['attempt_id']:>5}  {at:%d-%m %H:%M}  {row['person_name']:<20} "
+                   f"{row['coach_name'] or 'admin':<16}{voided}")
+
+
+@attempt.command("void")
+@click.argument("attempt_id", type=click.IntRange(1))
+@click.option("--reason", required=True, help="Why it does not count; kept in history.")
+@click.pass_context
+def attempt_void(ctx: click.Context, attempt_id: int, reason: str) -> None:
+    """Void an attempt: it stays in history, with the reason, and no longer counts."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        event = service.void_attempt(attempt_id, reason)
+    click.echo(text("attempt.voided", config.language, id=attempt_id, person=event.details["person_name"]))
+
+
+@main.group()
+def move() -> None:
+    """Card positions."""
+
+
+@move.command("correct")
+@click.argument("name")
+@click.argument("slot")
+@click.option("--reason", required=True, help="Why the record was wrong; kept in history.")
+@click.pass_context
+def move_correct(ctx: click.Context, name: str, slot: str, reason: str) -> None:
+    """Put the record right: NAME's card really hangs in SLOT (or "off": off the wall)."""
+    config = _config(ctx)
+    to_slot = None if slot.lower() == "off" else slot
+    with looking_at_wall(config) as service:
+        found = service.find_person(name)
+        service.correct_move(found.id, to_slot, reason)
+    if to_slot:
+        click.echo(text("move.corrected", config.language, name=found.name, slot=to_slot))
+    else:
+        click.echo(text("move.corrected_off", config.language, name=found.name))
+
+
+@main.group()
+def period() -> None:
+    """Periods: the stretch of time the thermometer counts."""
+
+
+@period.command("close")
+@click.pass_context
+def period_close(ctx: click.Context) -> None:
+    """End the period now: its awards are handed out and the next period starts."""
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        recorded = service.close_period()
+    lang = config.language
+    for event in recorded:
+        if event.type is EventType.PERIOD_CLOSED:
+            click.echo(text("period.closed", lang, id=event.details["period_id"], count=event.details["count"]))
+        elif event.type is EventType.AWARD_GIVEN:
+            click.echo(f"  {event.details['title']}: {event.details['line']}")
+        elif event.type is EventType.PERIOD_STARTED:
+            click.echo(text("period.started", lang, id=event.details["period_id"],
+                            end=f"{datetime.fromisoformat(event.details['ends_at']):%d-%m-%Y %H:%M}"))
+
+
+PERIOD_HELP = "current, last, a period id, all or FROM..TO (dates YYYY-MM-DD, both included)."
+
+
+@main.command()
+@click.argument("table", type=click.Choice(["attempts", "moves", "events", "people"]))
+@click.option("--period", "period_spec", default="all", show_default=True, help=PERIOD_HELP)
+@click.option("--format", "out_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.pass_context
+def export(ctx: click.Context, table: str, period_spec: str, out_format: str, out: Path | None) -> None:
+    """Export attempts, moves, events or people as CSV or JSON (UTF-8; columns in docs/export.md)."""
+    from board.wall.export import as_csv, as_json, export_rows
+    from board.wall.reports import resolve_span
+
+    config = _config(ctx)
+    with looking_at_wall(config) as service:
+        span = resolve_span(service.store, config, period_spec, service.clock.now())
+        rows = export_rows(service.store, config, table, span)
+    data = as_csv(table, rows) if out_format == "csv" else as_json(rows)
+    if out is None:
+        click.echo(data, nl=False)
+        return
+    with written_whole(out, config.language) as partial:
+        partial.write_bytes(data.encode("utf-8"))
+
+
+@contextmanager
+def written_whole(path: Path, language: str) -> Iterator[Path]:
+    """A file written whole or not at all: beside the target first, then renamed over it."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CliError(f"{path}: {exc.strerror}", language) from None
+
+
+@main.command()
+@click.option("--period", "period_spec", default="last", show_default=True, help=PERIOD_HELP)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the printable report (PDF) here.")
+@click.option("--poster", is_flag=True, help="One A3 poster instead of A4 pages.")
+@click.option("--language", type=click.Choice(["nl", "en"]), help="Language of the report; default: the wall's.")
+@click.option("--show", "show_minutes", type=click.IntRange(0, 1440), is_flag=False, flag_value=15, default=None,
+              help="Show it on the running wall's screen for this many minutes (default 15; 0 ends it).")
+@click.pass_context
+def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None,
+            show_minutes: int | None) -> None:
+    """The harvest of a period: its awards, with --out the printable report for the harvest session,
+    with --show on the wall's screen."""
+    from board.wall.reports import harvest_of, resolve_span
+
+    config = _config(ctx)
+    language = language or config.language
+    config = config.model_copy(update={"language": language})
+    with looking_at_wall(config) as service:
+        span = resolve_span(service.store, config, period_spec, service.clock.now())
+        result = harvest_of(service.store, config, span)
+        if show_minutes is not None:
+            service.show_harvest(period_spec, show_minutes * 60)
+            click.echo(text("harvest.showing", language, minutes=show_minutes))
+    if out is None:
+        click.echo(text("report.title", language, board=result.board_id))
+        for award in result.awards:
+            click.echo(f"  {award.title}: {award.line}")
+        return
+    from board.app.report import write_report
+
+    with written_whole(out, language) as partial:
+        pages = write_report(result, config, partial, language, poster)
+    click.echo(text("report.written", language, path=out, pages=pages))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--record", is_flag=True, help="Record into the wall's own database (default: a scratch copy of it).")
+@click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+              help="Scenario start time (local time of the wall); default: now.")
+@click.pass_context
+def replay(ctx: click.Context, scenario: Path, record: bool, start_at: datetime | None) -> None:
+    """Replay a scenario (the JSON lines `demo --scenario` reads) on this wall's levels, people and rules.
+
+    The readers are simulated and MQTT stays off; events are printed as JSON lines.
+    """
+    import tempfile
+
+    config = _config(ctx)
+    config = config.model_copy(update={"mqtt": config.mqtt.model_copy(update={"enabled": False})})
+    readers = simulated_readers(config)
+    with friendly_errors(config.language):
+        steps = read_scenario(scenario, readers)
+    clock = FakeClock(start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz), config.tz)
+    with tempfile.TemporaryDirectory(prefix="wallboard-replay-") as scratch:
+        if not record:
+            with friendly_errors(config.language):
+                config = scratch_copy(config, Path(scratch))
+        with friendly_errors(config.language), WallRuntime(config, clock, readers=readers, live=True) as runtime:
+            for event in Simulation(runtime.service, readers, clock).play(steps):
+                click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
+
+
+def scratch_copy(config: Config, directory: Path) -> Config:
+    """The config pointed at a copy of its database (SQLite's backup: consistent next to a running wall)."""
+    import sqlite3
+
+    from board.core.settings import StoreSettings
+
+    source = Path(config.database_url.removeprefix("sqlite:///"))
+    target = directory / "wallboard.db"
+    if source.exists():
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as original, sqlite3.connect(target) as copy:
+            original.backup(copy)
+    return config.model_copy(update={"store": StoreSettings(url=f"sqlite:///{target}")})
+
+
 @main.command()
 @click.option("--readers", "check_readers", is_flag=True,
               help="Probe every reader: chip select, chip version, tags present now, poll time.")
@@ -453,14 +796,16 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
               help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).")
 @click.option("--mqtt-moves", default=1000, show_default=True,
               help="Card moves (and admin requests) timed through a private Mosquitto.")
+@click.option("--harvest-log-size", default=100_000, show_default=True,
+              help="Events in the log for the harvest (period close) and export timing.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
 def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, mqtt_moves: int,
-          out: Path | None) -> None:
+          harvest_log_size: int, out: Path | None) -> None:
     """Measure speed; prints the results as JSON."""
     from board.dev.bench import run_all
 
     results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle,
-                      reader_polls=reader_polls, mqtt_moves=mqtt_moves)
+                      reader_polls=reader_polls, mqtt_moves=mqtt_moves, harvest_log_size=harvest_log_size)
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

@@ -112,6 +112,7 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
     fi
     host systemctl restart mosquitto
     echo "    Add an admin for yourself: sudo $PREFIX/src/deploy/mosquitto/users.sh admin"
+    echo "    Home Assistant's account (docs/home-assistant.md): sudo $PREFIX/src/deploy/mosquitto/users.sh homeassistant"
 fi
 
 previous=""

@@ -45,6 +45,8 @@ def main() -> None:
     moved_up = WallEvent(seq=2, at=SAMPLE_NOW, type=EventType.CARD_MOVED, person_id=9, slot_id="B3",
                          details={"person_name": "Lotte Mulder", "level_change": 1})
     goal = WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.GOAL_REACHED, details={"count": 100})
+    refused = WallEvent(seq=4, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED, person_id=1, coach_id=1,
+                        details={"person_name": "Sanne de Vries", "coach_name": "Mo", "reason": "duplicate"})
     sample = sample_snapshot()
     reached = replace(sample, period=replace(sample.period, count=100, today=11))
     world = {sid: PersonView(id=200 + n, name=name, photo=None) for n, (sid, name) in enumerate(LONG_AND_WORLD_NAMES.items())}
@@ -66,6 +68,7 @@ def main() -> None:
         "empty-wall.png": (wall(), full_hd, (), 0),
         "celebration-attempt.png": (sample, full_hd, (attempt,), 0.9),
         "celebration-move-up.png": (sample, full_hd, (moved_up,), 1.0),
+        "refused-kindly.png": (sample, full_hd, (refused,), 1.0),
         "celebration-goal-full-screen.png": (reached, full_hd, (goal,), 1.8),
         "celebration-goal-wall-back.png": (reached, full_hd, (goal,), 4.5),
         "celebration-still-reduced-motion.png": (sample, full_hd.model_copy(update={"reduced_motion": True}), (attempt,), 1.0),

@@ -15,7 +15,7 @@ from enum import StrEnum
 import pygame
 from pygame import Rect
 
-from board.core.events import EventType, WallEvent
+from board.core.events import EXPLAINED_REFUSALS, EventType, WallEvent
 from board.core.i18n import Texts
 from board.core.snapshot import Snapshot
 from render.layout import Layout, banner_box
@@ -29,9 +29,11 @@ class Kind(StrEnum):
     ATTEMPT = "attempt"
     MOVE_UP = "move_up"
     GOAL = "goal"
+    REFUSED = "refused"  # an attempt that did not count: a kind word, never a party
 
 
-DURATION = {Kind.ATTEMPT: 2.6, Kind.MOVE_UP: 3.0, Kind.GOAL: 6.0}  # the short ones stay under 3 s
+DURATION = {Kind.ATTEMPT: 2.6, Kind.MOVE_UP: 3.0, Kind.GOAL: 6.0, Kind.REFUSED: 3.5}  # the short ones stay under 3 s
+CALM: Color = (96, 128, 168)
 GOAL_FULL_SCREEN = 3.2  # seconds the goal celebration has the whole screen
 
 
@@ -56,6 +58,10 @@ def cheer_for(event: WallEvent, snapshot: Snapshot, texts: Texts) -> Cheer | Non
         level = _level_name(snapshot, event.slot_id)
         return Cheer(Kind.MOVE_UP, texts("celebrate_up", person=_first(name)),
                      texts("celebrate_up_sub", level=level) if level else "", event.slot_id)
+    if event.type is EventType.ATTEMPT_REJECTED and event.details.get("reason") in EXPLAINED_REFUSALS:
+        reason = event.details["reason"]
+        return Cheer(Kind.REFUSED, texts(f"refused.{reason}"), texts(f"refused.{reason}_sub", person=_first(name)),
+                     _slot_of(snapshot, event.person_id))
     if event.type is EventType.GOAL_REACHED:
         period = snapshot.period
         count = event.details.get("count", period.count)
@@ -102,7 +108,7 @@ class Celebration:
 
     def __post_init__(self):
         rng = random.Random(self.seed)
-        count = {Kind.ATTEMPT: 40, Kind.MOVE_UP: 22, Kind.GOAL: 220}[self.cheer.kind]
+        count = {Kind.ATTEMPT: 40, Kind.MOVE_UP: 22, Kind.GOAL: 220, Kind.REFUSED: 0}[self.cheer.kind]
         self.particles = [
             _Particle(angle=rng.uniform(0, math.tau), speed=rng.uniform(0.45, 1.0), color=rng.choice(CONFETTI),
                       size=rng.uniform(0.6, 1.2), spin=rng.uniform(-6, 6), delay=rng.uniform(0, 0.35 if self.cheer.kind != Kind.GOAL else 3.0),
@@ -133,7 +139,10 @@ class Celebration:
             if wall is not None:  # the confetti flew under the names and numbers
                 for area in text_areas:
                     surface.blit(wall, area.move(offset), area)
-        if target is not None and self.cheer.kind is not Kind.GOAL:
+        if target is not None and self.cheer.kind is Kind.REFUSED:
+            pygame.draw.rect(surface, CALM, target.inflate(layout.px(14), layout.px(14)), layout.px(4),
+                             border_radius=layout.px(10))
+        elif target is not None and self.cheer.kind is not Kind.GOAL:
             pulse = 1.0 if self.still else 0.5 + 0.5 * math.sin(t * 7)
             pygame.draw.rect(surface, mix(HIGHLIGHT, GOLD, pulse), target.inflate(layout.px(18), layout.px(18)),
                              layout.px(6), border_radius=layout.px(10))
@@ -202,7 +211,8 @@ class Celebration:
         big = self.cheer.kind is Kind.GOAL
         pygame.draw.rect(surface, mix(INK, (0, 0, 0), 0.5), box.move(px(5), px(8)), border_radius=px(18))
         pygame.draw.rect(surface, PAPER, box, border_radius=px(18))
-        pygame.draw.rect(surface, GOLD if big else MERCURY, box, px(5), border_radius=px(18))
+        border = CALM if self.cheer.kind is Kind.REFUSED else GOLD if big else MERCURY
+        pygame.draw.rect(surface, border, box, px(5), border_radius=px(18))
         for image, text_box in lines:
             surface.blit(image, text_box.drawn.move(shift))
 

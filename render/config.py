@@ -104,18 +104,17 @@ class DisplayConfig(BaseModel):
             raise ValueError("display.sun_servo_angles: bottom and top need different angles")
         return self
 
-    def pin_uses(self) -> list[PinUse]:
-        """The physical sun's pins: its servo, or the chip select of its slider's MCP3008 (SPI0 CE0)."""
-        uses = []
-        if self.sun_servo_pin is not None:
-            uses.append(PinUse(self.sun_servo_pin, "sun servo", ("display", "sun_servo_pin")))
-        if self.sun_slider_channel is not None:
-            uses.append(PinUse(8, "sun slider's MCP3008 (SPI0 CE0)", ("display", "sun_slider_channel")))
-        return uses
-
     @property
     def schedule(self) -> NightSchedule:
         return NightSchedule(windows=self.night)
+
+    def pin_uses(self) -> list[PinUse]:
+        """The pins a physical sun takes: its servo's, or the select line of the slider's MCP3008 (SPI0 CE0)."""
+        if self.sun_servo_pin is not None:
+            return [PinUse(self.sun_servo_pin, "sun servo", ("display", "sun_servo_pin"))]
+        if self.sun_slider_channel is not None:
+            return [PinUse(8, "sun slider's MCP3008 select (SPI0 CE0)", ("display", "sun_slider_channel"))]
+        return []
 
 
 class LedConfig(BaseModel):
@@ -131,6 +130,7 @@ class LedConfig(BaseModel):
     buzzer_pin: int | str | None = None  # a TonalBuzzer for celebration tunes; off by default
     pulse_seconds: float = Field(0.4, gt=0)
     chase_step_seconds: float = Field(0.06, gt=0)
+    refused_blink_seconds: float = Field(0.12, gt=0)  # an attempt that did not count: the bottom LED blinks
 
     @model_validator(mode="after")
     def _pins_are_distinct(self, info: ValidationInfo) -> "LedConfig":

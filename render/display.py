@@ -26,6 +26,8 @@ from board.core.i18n import Texts
 from board.core.snapshot import Snapshot
 from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
+from render.harvest import HarvestPainter
+from render.journey import draw_journey
 from render.scene import WallPainter
 from render.screen import Screen, SdlScreen, open_wall_screen
 from render.sun import sun_height
@@ -105,6 +107,7 @@ class WallDisplay(Closeable):
         self.screen = self.output.surface
         self.painter = WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours),
                                    sun=self.config.sun)
+        self.harvest_painter = HarvestPainter(self.view_size, self.painter.fonts, self.painter.photos)
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
 
@@ -146,7 +149,11 @@ class WallDisplay(Closeable):
         now, tick = self._clock(), self._ticks()
         night = self.night_mode(now)
         self._power_tv(night != "black")
-        dirty = self.painter.paint(self.snapshot, now, sun=self.sun_height())
+        harvest = self.snapshot.harvest
+        if harvest is not None:
+            dirty = self.harvest_painter.paint(harvest)
+        else:
+            dirty = self.painter.paint(self.snapshot, now, sun=self.sun_height())
         if night is None:
             texts = Texts(self.snapshot.language)
             for event in events:
@@ -158,7 +165,7 @@ class WallDisplay(Closeable):
         offset = shift_offset(now, self.config.burn_in_shift_minutes, self.config.burn_in_shift_pixels)
         # The celebration's number, not its id(): a new one may take the address of the one just ended.
         showing = self._cheers_started if self.celebration is not None else None
-        key = (night, offset, showing)
+        key = (night, offset, showing, harvest is not None, self.snapshot.journey)
         animating = self.celebration is not None and not self.celebration.still
         if not dirty and key == self._presented and not animating and not self.needs_frame():
             return False
@@ -225,7 +232,11 @@ class WallDisplay(Closeable):
         else:
             if offset != (0, 0):
                 frame.fill(CORK)
-            frame.blit(self.painter.canvas, offset)
+            canvas = self.harvest_painter.canvas if self.snapshot.harvest is not None else self.painter.canvas
+            frame.blit(canvas, offset)
+            if self.snapshot.journey is not None:
+                draw_journey(frame, self.snapshot.journey, self.painter.fonts, self.painter.photos,
+                             self.painter.layout.px, offset)
             if self.celebration is not None:
                 self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset,
                                       self.painter.canvas, self.painter.text_areas())

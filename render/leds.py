@@ -20,7 +20,7 @@ from gpiozero import GPIOZeroError, LEDBarGraph, TonalBuzzer
 
 from board.core.closeable import Closeable
 from board.core.errors import WallboardError
-from board.core.events import EventType, WallEvent
+from board.core.events import EXPLAINED_REFUSALS, EventType, WallEvent
 from board.core.snapshot import Snapshot
 from render.config import LedConfig, NightSchedule
 
@@ -75,6 +75,8 @@ class LedThermometer(Closeable):
             self._jobs.put(("pulse", None))
         elif event.type is EventType.GOAL_REACHED:
             self._jobs.put(("chase", None))
+        elif event.type is EventType.ATTEMPT_REJECTED and event.details.get("reason") in EXPLAINED_REFUSALS:
+            self._jobs.put(("refused", None))
 
     def wait_idle(self) -> None:
         """Block until everything handed over so far is shown."""
@@ -105,6 +107,8 @@ class LedThermometer(Closeable):
         elif kind == "pulse" and brightness == 1.0:
             self._play(ATTEMPT_TUNE)
             self._pulse()
+        elif kind == "refused" and brightness == 1.0:
+            self._blink_bottom()
         elif kind == "chase" and brightness == 1.0:
             self._play(GOAL_TUNE)
             self._chase()
@@ -131,6 +135,16 @@ class LedThermometer(Closeable):
             for level in ramp:
                 top.value = level
                 self._sleep(self.config.pulse_seconds / len(ramp))
+
+    def _blink_bottom(self) -> None:
+        """Three short blinks of the bottom LED, no tune: "that one did not count"."""
+        bottom = self.bar[0]
+        lit = bottom.value
+        for _ in range(3):
+            bottom.value = 0 if lit else 1
+            self._sleep(self.config.refused_blink_seconds)
+            bottom.value = lit
+            self._sleep(self.config.refused_blink_seconds)
 
     def _chase(self) -> None:
         """Run a light up the column a few times, then fill it from the bottom."""

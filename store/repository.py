@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Row, func, or_, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from board.core.errors import StoreError
 from board.core.events import Draft, EventType, WallEvent
+from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
 from board.core.state import (
     CHECKPOINT_FORMAT,
@@ -39,7 +40,7 @@ REPLAY_BATCH = 10_000  # events read per round trip while the state is replayed
 CHECKPOINT_EVERY = 10_000
 
 
-def to_wall_event(row: Event, tz) -> WallEvent:
+def to_wall_event(row: Event | Row[Any], tz) -> WallEvent:
     return WallEvent(
         seq=row.seq,
         at=row.at.astimezone(tz),
@@ -161,6 +162,43 @@ class Store:
             query = select(func.count(Attempt.id)).where(Attempt.period_id == period_id, Attempt.voided.is_(False))
             return session.scalar(query)
 
+    def periods(self) -> list[PeriodSpan]:
+        """Every recorded period, oldest first."""
+        tz = self.config.tz
+        with self.read() as session:
+            return [
+                PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
+                for p in session.scalars(select(Period).order_by(Period.id))
+            ]
+
+    def log_until(
+        self,
+        types: Collection[EventType],
+        until: datetime,
+        always: Collection[EventType] = (),
+        person_id: int | None = None,
+    ) -> list[WallEvent]:
+        """Events of `types` before `until`, and of `always` at any time, in log order; `person_id`
+        keeps one person's events of `types` (those of `always` stay, whoever they are about)."""
+        kept = or_(Event.at < until, Event.type.in_([str(t) for t in always]))
+        if person_id is not None:
+            kept = kept & or_(Event.person_id == person_id, Event.type.in_([str(t) for t in always]))
+        columns = (
+            Event.seq,
+            Event.at,
+            Event.type,
+            Event.person_id,
+            Event.slot_id,
+            Event.coach_id,
+            Event.uid,
+            Event.details,
+        )  # plain rows: a long log loads several times faster than as ORM objects
+        with self.read() as session:
+            rows = session.execute(
+                select(*columns).where(Event.type.in_([str(t) for t in (*types, *always)]), kept).order_by(Event.seq)
+            )
+            return [to_wall_event(row, self.config.tz) for row in rows]
+
     def last_seq(self) -> int:
         with self.read() as session:
             return session.scalar(select(func.max(Event.seq))) or 0
@@ -179,6 +217,12 @@ class Store:
     def attempt(self, attempt_id: int) -> Attempt | None:
         with self.read() as session:
             return session.get(Attempt, attempt_id)
+
+    def coach_name(self, coach_id: int) -> str | None:
+        """A coach's name, also of one removed since: history keeps who confirmed."""
+        with self.read() as session:
+            coach = session.get(Coach, coach_id)
+            return coach.name if coach else None
 
     def outbox_size(self) -> int:
         with self.read() as session:

@@ -41,7 +41,7 @@ def test_people_and_coaches_added_from_the_cli_show_up(initialised):
     wallboard("coach", "add", "Mo", "--badge", "C0AC0001", cwd=initialised)
     wallboard("coach", "add", "Sanne", "--badge", "C0AC0002", "--person", "sanne", cwd=initialised)
     taken = wallboard("person", "add", "Daan", "--card", "04A1B2C3D4E5F6", cwd=initialised, check=False)
-    assert taken.returncode == 2 and "already belongs to Sanne" in taken.stderr
+    assert taken.returncode == 2 and "is al van Sanne" in taken.stderr
 
 
 def test_status_shows_the_period_and_the_thermometer(initialised):

@@ -90,6 +90,24 @@ def test_reaching_the_goal_sends_a_light_chasing_up_the_column_then_fills_it(fac
         assert states(factory) == (1,) * 10
 
 
+def test_an_attempt_that_did_not_count_blinks_the_bottom_led_three_times_and_plays_nothing(factory):
+    recorder = Recorder(factory)
+    with column(factory, recorder, buzzer_pin=None) as leds:
+        leds.on_snapshot(wall(count=37, goal=100))
+        refused = WallEvent(seq=2, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED, person_id=1, coach_id=1,
+                            details={"person_name": "Sanne", "reason": "duplicate"})
+        leds.on_event(refused)
+        leds.wait_idle()
+        bottom = [frame[0] for frame in recorder.frames]
+        assert bottom == [0, 1] * 3  # off, back on: three short blinks, nothing else moves
+        assert all(frame[1:3] == (1, 1) and frame[3] == 0.7 for frame in recorder.frames)
+        leds.on_event(WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED,
+                                details={"reason": "no_card"}))  # a badge on an empty slot: nothing to tell
+        leds.wait_idle()
+        assert len(recorder.frames) == 6
+        assert states(factory) == (1, 1, 1, 0.7, 0, 0, 0, 0, 0, 0)
+
+
 def test_nothing_is_lit_at_night_and_nothing_celebrates(factory):
     recorder = Recorder(factory)
     with column(factory, recorder, now=NIGHT) as leds:

@@ -115,3 +115,9 @@ def test_the_wiring_docs_readers_md_recommends_fits_the_default_leds():
     text = '[[levels]]\nid = "A"\nname = "Start"\nslots = ["A1", "A2"]\n\n' + wiring
     config = parse_config(text, Path("wallboard.toml"))
     assert config.leds.enabled and len(config.pin_uses()) == len({use.bcm for use in config.pin_uses()})
+
+
+def test_a_sun_servo_on_an_led_pin_names_both_uses():
+    with pytest.raises(ConfigError, match=r"GPIO18 is wired twice: LED 3 \(leds.pins, the default\), "
+                                          r"sun servo \(line \d+: display.sun_servo_pin\)"):
+        config('A3 = { chip_select = "decoder2" }\npad = { chip_select = "ce1" }\n\n[display]\nsun_servo_pin = 18')

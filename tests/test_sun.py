@@ -134,7 +134,7 @@ def test_a_running_wall_drives_its_configured_servo_sun(tmp_path):
     from board.core.clock import FakeClock
     from tests.harness import SMALL_WALL
 
-    text = SMALL_WALL + '\n[display]\nnight = []\nsun = true\nsun_follows = "thermometer"\nsun_servo_pin = 26\n'
+    text = SMALL_WALL + '\n[display]\nnight = []\nsun = true\nsun_follows = "thermometer"\nsun_servo_pin = 13\n'
     (tmp_path / "wallboard.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "wallboard.toml")
     clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), config.tz)

@@ -45,7 +45,7 @@ class Config(WallSettings):
         return self
 
     def pin_uses(self) -> list[PinUse]:
-        """Every GPIO the wall takes: the readers' lines (real readers only), the LEDs, buzzer and sun."""
+        """Every GPIO the wall takes: the readers' lines (real readers only), the LEDs, the buzzer and a sun."""
         readers = self.readers.pin_uses() if self.readers.kind != "sim" else []
         return readers + self.leds.pin_uses() + self.display.pin_uses()
 

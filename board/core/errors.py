@@ -22,9 +22,26 @@ class StoreError(WallboardError, RuntimeError):
 
 
 class CommandError(WallboardError, ValueError):
-    """An admin command was refused; `code` is stable and machine readable."""
+    """An admin command was refused; `code` is stable and machine readable.
 
-    def __init__(self, code: str, message: str):
+    `message` is English (the MQTT API's language); one made with `said` can also
+    be told in the wall's language (`in_language`), as the CLI does.
+    """
+
+    def __init__(self, code: str, message: str, key: str | None = None, values: dict[str, object] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.key = key
+        self.values = values or {}
+
+    @classmethod
+    def said(cls, code: str, key: str, **values: object) -> "CommandError":
+        from board.core.i18n import text  # i18n needs nothing from here; imported late to keep errors first
+
+        return cls(code, text(key, "en", **values), key, values)
+
+    def in_language(self, language: str) -> str:
+        from board.core.i18n import text
+
+        return text(self.key, language, **self.values) if self.key else self.message

@@ -30,7 +30,15 @@ class EventType(StrEnum):
     COACH_ADDED = "coach_added"
     COACH_REMOVED = "coach_removed"
     MOVE_CORRECTED = "move_corrected"
+    PERIOD_CLOSED = "period_closed"  # the totals of a period that ended, before its awards
+    AWARD_GIVEN = "award_given"
+    HARVEST_SHOWN = "harvest_shown"  # someone asked the screen to show a harvest
+    JOURNEY_SHOWN = "journey_shown"  # someone looked at their own card; no personal data
     SUN_MOVED = "sun_moved"  # someone slid the wall's sun (details: height 0..1)
+
+
+# Refusals (`attempt_rejected` reasons) that someone at the wall caused and is told about, kindly.
+EXPLAINED_REFUSALS = frozenset({"self_confirm", "duplicate", "unknown_badge"})
 
 
 @dataclass(frozen=True)

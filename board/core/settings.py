@@ -86,6 +86,59 @@ class Rules(Section):
         return timedelta(seconds=self.confirm_window)
 
 
+class AwardKind(StrEnum):
+    """The awards of a harvest, in the order they are handed out."""
+
+    TEAM = "team"
+    CLIMBER = "climber"
+    MOST_ATTEMPTS = "most_attempts"
+    FIRST_ATTEMPT = "first_attempt"
+    COACH = "coach"
+    STREAK = "streak"
+
+
+class AwardSetting(Section):
+    enabled: bool = True
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="shown on the screen and the report; default: the wall's language's name",
+    )
+
+
+class Awards(Section):
+    team: AwardSetting = AwardSetting()
+    climber: AwardSetting = AwardSetting()
+    most_attempts: AwardSetting = AwardSetting()
+    first_attempt: AwardSetting = AwardSetting()
+    coach: AwardSetting = AwardSetting()
+    streak: AwardSetting = AwardSetting()
+
+    def setting(self, kind: AwardKind) -> AwardSetting:
+        setting: AwardSetting = getattr(self, kind.value)
+        return setting
+
+
+WORKING_WEEK = (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
+
+
+class HarvestSettings(Section):
+    """The look back at a period that has ended (the "oogst")."""
+
+    show_hours: float = Field(
+        default=4.0, ge=0, le=168, description="the screen shows last period's harvest this long into a new one"
+    )
+    working_days: list[Weekday] = Field(default=list(WORKING_WEEK), min_length=1, max_length=7)
+    journey_seconds: float = Field(
+        default=8.0,
+        ge=0,
+        le=120,
+        description="how long someone's own journey shows after they tap their card on the pad",
+    )
+    awards: Awards = Awards()
+
+
 class StoreSettings(Section):
     # SQLite only: the engine's pragmas and the single-writer design rely on it.
     url: str | None = Field(default=None, description="sqlite:///path; default <data_dir>/wallboard.db")
@@ -106,6 +159,7 @@ class WallSettings(Section):
     levels: list[Level] = Field(min_length=1, max_length=16)
     readers: Scanning = Scanning()
     rules: Rules = Rules()
+    harvest: HarvestSettings = HarvestSettings()
     store: StoreSettings = StoreSettings()
 
     @field_validator("timezone")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from board.core.harvest import Harvest, Journey
+
 
 class SlotStatus(StrEnum):
     EMPTY = "empty"
@@ -44,6 +46,12 @@ class AttemptView:
     id: int
     person: str
     coach: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MoveUpView:
+    person: str
     at: datetime
 
 
@@ -91,6 +99,9 @@ class Snapshot:
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
     sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
+    last_move_up: MoveUpView | None = None  # the latest of `moved_up`
+    harvest: Harvest | None = None  # a period's look back, shown instead of the wall while it lasts
+    journey: Journey | None = None  # someone's own card tapped on the pad: shown over the wall for a moment
 
     def slot(self, slot_id: str) -> SlotView:
         for level in self.levels:

@@ -138,6 +138,28 @@ def thermometer_query(log_size: int) -> dict:
     }
 
 
+def harvest_and_export(log_size: int) -> dict:
+    """Closing a period (its harvest from the log) and exporting every attempt, `log_size` events in the log."""
+    from board.wall.export import export_rows
+    from board.wall.reports import harvest_of, resolve_span
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config, store, clock, service = _wall(Path(tmp))
+        person_id = service.add_person("Sanne", card="04BE0000000001")
+        coach_id = service.add_coach("Mo", "C0AC0001")
+        _fill_log(store, log_size, person_id, coach_id, service.snapshot().period.id)
+        t0 = time.perf_counter()
+        harvest_of(store, config, resolve_span(store, config, "current", clock.now()))
+        harvest_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rows = export_rows(store, config, "attempts", resolve_span(store, config, "all", clock.now()))
+        export_s = time.perf_counter() - t0
+        service.stop()
+        store.close()
+    return {"events_in_log": log_size, "harvest_seconds": round(harvest_s, 2),
+            "export_attempts_rows": len(rows), "export_attempts_seconds": round(export_s, 2)}
+
+
 def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id: int) -> None:
     """Bulk-load a long history straight through sqlite3: setup, not what we measure."""
     base = BENCH_START - timedelta(days=365)
@@ -177,13 +199,14 @@ def _flush(cursor, events: list, attempts: list) -> None:
 
 
 def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000,
-            mqtt_moves: int = 1000) -> dict:
+            mqtt_moves: int = 1000, harvest_log_size: int = 100_000) -> dict:
     from board.dev import mqtt_bench  # it imports this module: import it late
     from render import bench as display_bench
 
     sections: dict[str, Callable[[], dict]] = {
         "rules_and_store": lambda: rules_and_store(event_count),
         "thermometer": lambda: thermometer_query(log_size),
+        "harvest": lambda: harvest_and_export(harvest_log_size),
         "display": lambda: display_bench.run(idle_seconds=display_idle),
         "readers": lambda: bench_readers.run(polls=reader_polls),
         "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),

@@ -14,13 +14,16 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from board.core.clock import later
 from board.core.errors import CommandError
+from board.core.events import EventType
 from board.core.state import CoachInfo, PersonInfo
 from board.mqtt import commands as c
 from board.mqtt.commands import ErrorCode, Transaction, parse_json_object, transaction_of, validate, validate_model
@@ -28,6 +31,8 @@ from board.mqtt.discovery import software_version
 from board.mqtt.link import MqttLink
 from board.mqtt.photos import Photo
 from board.mqtt.state import snapshot_payload
+from board.wall.export import TABLES, export_rows, page
+from board.wall.reports import resolve_span
 from board.wall.service import WallService
 from sensors.sim import SimulatedReader
 
@@ -62,7 +67,7 @@ def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
 
 
 @contextmanager
-def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
+def stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | None]:
     """The stored file name of `photo` for the command to record; removed if the command is refused.
 
     The service refuses before it writes anything, so a refusal leaves no file nobody
@@ -80,13 +85,13 @@ def _stored_photo(service: WallService, photo: Photo | None) -> Iterator[str | N
 
 
 def person_add(service: WallService, request: c.PersonAdd) -> dict:
-    with _stored_photo(service, request.photo) as photo:
+    with stored_photo(service, request.photo) as photo:
         person_id = service.add_person(request.name, photo=photo)
     return {"person": person_data(service, service.person(person_id))}
 
 
 def person_update(service: WallService, request: c.PersonUpdate) -> dict:
-    with _stored_photo(service, request.photo) as photo:
+    with stored_photo(service, request.photo) as photo:
         person = service.update_person(request.id, request.name, photo)
     return {"person": person_data(service, person)}
 
@@ -132,8 +137,10 @@ def goal_set(service: WallService, request: c.GoalSet) -> dict:
 
 
 def period_close(service: WallService, request: c.PeriodClose) -> dict:
-    service.close_period()
-    return {"period": period_data(service)}
+    recorded = service.close_period()
+    awards = [{key: event.details[key] for key in ("award", "title", "line", "winners")}
+              for event in recorded if event.type is EventType.AWARD_GIVEN]
+    return {"period": period_data(service), "awards": awards}
 
 
 def attempt_add(service: WallService, request: c.AttemptAdd) -> dict:
@@ -167,6 +174,20 @@ def people_list(service: WallService, request: c.PeopleList) -> dict:
                        if request.archived or not person.archived]}
 
 
+def display_harvest(service: WallService, request: c.DisplayHarvest) -> dict:
+    event = service.show_harvest(request.period, request.seconds)
+    return {"until": later(event.at, timedelta(seconds=request.seconds)).isoformat()}
+
+
+def export_get(service: WallService, request: c.ExportGet) -> dict:
+    span = resolve_span(service.store, service.config, request.period, service.clock.now())
+    rows = export_rows(service.store, service.config, request.table, span)
+    chosen, after, more = page(request.table, rows, request.after, request.limit)
+    return {"table": request.table, "columns": list(TABLES[request.table].columns),
+            "period": {"id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat()},
+            "rows": chosen, "next": after, "more": more}
+
+
 def display_message(service: WallService, request: c.DisplayMessage) -> dict:
     return {"until": service.show_message(request.text, request.seconds).isoformat()}
 
@@ -191,7 +212,8 @@ HANDLERS: dict[str, Handler] = {
     "coach/add": coach_add, "coach/remove": coach_remove, "goal/set": goal_set, "period/close": period_close,
     "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
     "state/get": state_get, "events/get": events_get, "people/list": people_list,
-    "display/message": display_message, "health": Health(),
+    "display/message": display_message, "display/harvest": display_harvest, "export/get": export_get,
+    "health": Health(),
 }
 
 

@@ -191,6 +191,24 @@ class Health(Request):
     pass
 
 
+class DisplayHarvest(Request):
+    period: str = Field("last", max_length=22, pattern=r"^(current|last|[0-9]{1,12})$",
+                        description="`last` (the period that ended), `current` or a period id.")
+    seconds: int = Field(600, ge=0, le=86400, description="How long the screen shows it; 0 ends a harvest shown now.")
+
+
+PeriodSpec = Annotated[str, StringConstraints(
+    max_length=22, pattern=r"^(current|last|all|[0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$")]
+PERIOD_FIELD_HELP = "`current`, `last`, a period id, `all` or `FROM..TO` (dates YYYY-MM-DD, both included)."
+
+
+class ExportGet(Request):
+    table: Literal["attempts", "moves", "events", "people"] = Field(description="Which table; columns in docs/export.md.")
+    period: PeriodSpec = Field("all", description=PERIOD_FIELD_HELP)
+    after: int = Field(0, ge=0, le=MAX_ID, description="Rows whose key (first column) is larger: the `next` of the page before.")
+    limit: int = Field(100, ge=1, le=500)
+
+
 class SimReader(BaseModel):
     """Payload of `sim/reader`: exactly these tags are now in that reader's field."""
 
@@ -246,9 +264,14 @@ COMMANDS: dict[str, Command] = {
                 {"goal": 120, "period": "current"},
                 {"period": {"id": 12, "starts_at": "2025-03-10T00:00:00+01:00", "ends_at": "2025-03-17T00:00:00+01:00",
                             "goal": 120, "count": 37}, "next_goal": None}),
-        Command("period/close", PeriodClose, "End the current period now and start the next one.",
+        Command("period/close", PeriodClose,
+                "End the current period now and start the next one. The closed period's totals and awards "
+                "are recorded first (`period_closed`, `award_given` events) and returned.",
                 {}, {"period": {"id": 13, "starts_at": "2025-03-12T15:04:00+01:00", "ends_at": "2025-03-17T00:00:00+01:00",
-                                "goal": 120, "count": 0}}),
+                                "goal": 120, "count": 0},
+                     "awards": [{"award": "climber", "title": "Grootste klimmer",
+                                 "line": "Sanne de Vries klom 1 niveau omhoog, van Start naar Onderweg.",
+                                 "winners": [{"id": 7, "name": "Sanne de Vries", "value": 1}]}]}),
         Command("attempt/add", AttemptAdd, "Record an attempt by hand, with the reason.",
                 {"person_id": 7, "coach_id": 2, "reason": "confirmed on the floor, badge forgotten"},
                 {"attempt": {"id": 311, "person_id": 7, "coach_id": 2, "at": "2025-03-12T15:04:00+01:00", "voided": False}}),
@@ -271,6 +294,22 @@ COMMANDS: dict[str, Command] = {
                 {"archived": False}, {"people": [_PERSON]}),
         Command("display/message", DisplayMessage, "Show a text on the screen for a number of seconds.",
                 {"text": "Koffie staat klaar!", "seconds": 60}, {"until": "2025-03-12T15:05:00+01:00"}),
+        Command("display/harvest", DisplayHarvest,
+                "Show a period's harvest on the screen (its awards, who climbed, the wall before and after) "
+                "for a while; recorded as a `harvest_shown` event.",
+                {"period": "last", "seconds": 900}, {"until": "2025-03-12T15:19:00+01:00"}),
+        Command("export/get", ExportGet,
+                "One page of an export table (as `wallboard export` writes it), oldest first: `next` is the "
+                "`after` of the following page, `more` says whether there is one.",
+                {"table": "attempts", "period": "last", "after": 0, "limit": 1},
+                {"table": "attempts", "columns": ["attempt_id", "at", "period_id", "person_id", "person_name",
+                                                  "coach_id", "coach_name", "via", "slot", "voided", "void_reason",
+                                                  "event_seq"],
+                 "period": {"id": 11, "starts_at": "2025-03-03T00:00:00+01:00", "ends_at": "2025-03-10T00:00:00+01:00"},
+                 "rows": [{"attempt_id": 301, "at": "2025-03-04T10:12:31+01:00", "period_id": 11, "person_id": 7,
+                           "person_name": "Sanne de Vries", "coach_id": 2, "coach_name": "Mo Bakker", "via": "slot",
+                           "slot": "B3", "voided": False, "void_reason": None, "event_seq": 1498}],
+                 "next": 301, "more": True}),
         Command("health", Health, "Is the wall well? Readers, outbox, uptime.",
                 {}, {"version": "0.1.0", "uptime_s": 86400, "readers_offline": [], "outbox_pending": 0,
                      "last_event_seq": 1522}),

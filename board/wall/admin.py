@@ -28,11 +28,11 @@ def clean_name(name: str) -> str:
     """A person's or coach's name as we store it, or CommandError."""
     name = " ".join(name.split())
     if not name:
-        raise CommandError("invalid_name", "a name cannot be empty")
+        raise CommandError.said("invalid_name", "error.name_empty")
     if len(name) > NAME_MAX:
-        raise CommandError("invalid_name", f"a name has at most {NAME_MAX} characters")
+        raise CommandError.said("invalid_name", "error.name_long", max=NAME_MAX)
     if _CONTROL.search(name):
-        raise CommandError("invalid_name", "a name cannot contain control characters")
+        raise CommandError.said("invalid_name", "error.name_control")
     return name
 
 
@@ -40,7 +40,7 @@ def clean_uid(uid: str) -> str:
     try:
         return normalise_uid(uid)
     except ValueError as exc:
-        raise CommandError("invalid_uid", str(exc)) from None
+        raise CommandError.said("invalid_uid", "error.uid", detail=str(exc)) from None
 
 
 @dataclass
@@ -92,10 +92,10 @@ class AdminCommands:
         name = clean_name(name)
         uid = clean_uid(badge)
         if uid in self.directory.cards:
-            raise CommandError("conflict", f"tag {uid} is a person's card, not a badge")
+            raise CommandError.said("conflict", "error.card_not_badge", uid=uid)
         existing = self.directory.coach_by_badge(uid)
         if existing is not None:
-            raise CommandError("conflict", f"badge {uid} already belongs to coach {existing.name}")
+            raise CommandError.said("conflict", "error.badge_taken", uid=uid, coach=existing.name)
         person = self.person(person_id) if person_id is not None else None
         with self.store.write() as writer:
             event = writer.add_coach(name, uid, self.clock.now(), person)
@@ -106,7 +106,7 @@ class AdminCommands:
     def person(self, person_id: int) -> PersonInfo:
         info = self.directory.people.get(person_id)
         if info is None:
-            raise CommandError("not_found", f"no person with id {person_id}")
+            raise CommandError.said("not_found", "error.no_person_id", id=person_id)
         return info
 
     def find_person(self, key: str) -> PersonInfo:
@@ -115,18 +115,19 @@ class AdminCommands:
             return self.person(int(key))
         matches = [p for p in self.directory.people.values() if p.name.casefold() == key.casefold() and not p.archived]
         if len(matches) != 1:
-            raise CommandError(
-                "not_found" if not matches else "ambiguous",
-                f"{'no' if not matches else 'more than one'} person named {key!r}",
+            raise (
+                CommandError.said("not_found", "error.no_person_named", name=key)
+                if not matches
+                else CommandError.said("ambiguous", "error.many_named", name=key)
             )
         return matches[0]
 
     def _check_card_is_free(self, uid: str) -> None:
         if self.directory.coach_by_badge(uid) is not None:
-            raise CommandError("conflict", f"tag {uid} is a coach badge")
+            raise CommandError.said("conflict", "error.tag_is_badge", uid=uid)
         owner = self.directory.card_owner(uid)
         if owner is not None:
-            raise CommandError("conflict", f"card {uid} already belongs to {owner.name}")
+            raise CommandError.said("conflict", "error.card_taken", uid=uid, person=owner.name)
 
     def _directory_changed(self, events: list[WallEvent]) -> None:
         self.directory = self.store.load_directory()
@@ -141,13 +142,13 @@ class AdminCommands:
     def coach(self, coach_id: int) -> CoachInfo:
         info = self.directory.coaches.get(coach_id)
         if info is None:
-            raise CommandError("not_found", f"no coach with id {coach_id}")
+            raise CommandError.said("not_found", "error.no_coach_id", id=coach_id)
         return info
 
     def _active_person(self, person_id: int) -> PersonInfo:
         person = self.person(person_id)
         if person.archived:
-            raise CommandError("conflict", f"{person.name} is archived")
+            raise CommandError.said("conflict", "error.archived", person=person.name)
         return person
 
     def update_person(self, person_id: int, name: str | None = None, photo: str | None = None) -> PersonInfo:
@@ -177,7 +178,7 @@ class AdminCommands:
         uid = clean_uid(card)
         person = self.directory.card_owner(uid)
         if person is None:
-            raise CommandError("not_found", f"card {uid} belongs to nobody")
+            raise CommandError.said("not_found", "error.card_free", uid=uid)
         with self.store.write() as writer:
             event = writer.unassign_card(uid, person, self.clock.now())
         self._directory_changed([event])
@@ -187,7 +188,7 @@ class AdminCommands:
         """Wait for the next unknown tag; the future ends with the person, or CommandError timeout."""
         person = self._active_person(person_id)
         if self._enrollment is not None:
-            raise CommandError("conflict", "another card/enroll is already waiting for a tag")
+            raise CommandError.said("conflict", "error.enrolling")
         future: Future[PersonInfo] = Future()
         future.set_running_or_notify_cancel()
         self._enrollment = Enrollment(person.id, later(self.clock.now(), timedelta(seconds=timeout)), future)
@@ -212,8 +213,11 @@ class AdminCommands:
     def set_goal(self, goal: int, period: str = "current") -> WallEvent:
         return self.record([rules.set_goal(self.state, goal, period)])[0]
 
-    def close_period(self) -> WallEvent:
-        return self.record([rules.close_period(self.state, self.config, self.clock.now())])[0]
+    def close_period(self) -> list[WallEvent]:
+        """End the period now: returns its totals and awards, then the new period's start."""
+        if self.state.period is None:
+            raise CommandError.said("conflict", "error.no_period_running")
+        return self.record([rules.close_period(self.state, self.config, self.clock.now())])
 
     def add_attempt(self, person_id: int, coach_id: int | None, reason: str) -> WallEvent:
         """An attempt an admin records by hand; the coach rules still apply."""
@@ -223,24 +227,27 @@ class AdminCommands:
             self.state, self.directory, self.config, coach, person, "manual", None, self.clock.now(), reason
         )
         if drafts[0].type is EventType.ATTEMPT_REJECTED:
-            raise CommandError("conflict", f"not counted: {drafts[0].details['reason']}")
+            raise CommandError.said("conflict", "error.not_counted", reason=drafts[0].details["reason"])
         return self.record(drafts)[0]
 
     def void_attempt(self, attempt_id: int, reason: str) -> WallEvent:
         attempt = self.store.attempt(attempt_id)
         if attempt is None:
-            raise CommandError("not_found", f"no attempt with id {attempt_id}")
+            raise CommandError.said("not_found", "error.no_attempt", id=attempt_id)
         if attempt.voided:
-            raise CommandError("conflict", f"attempt {attempt_id} is already voided")
+            raise CommandError.said("conflict", "error.already_voided", id=attempt_id)
+        details = {
+            "attempt_id": attempt_id,
+            "reason": reason,
+            "person_name": name_of(self.directory, attempt.person_id),
+        }
+        if attempt.coach_id is not None:
+            details["coach_name"] = self.store.coach_name(attempt.coach_id)
         draft = Draft(
             EventType.ATTEMPT_VOIDED,
             person_id=attempt.person_id,
             coach_id=attempt.coach_id,
-            details={
-                "attempt_id": attempt_id,
-                "reason": reason,
-                "person_name": name_of(self.directory, attempt.person_id),
-            },
+            details=details,
         )
         return self.record([draft])[0]
 
@@ -252,12 +259,14 @@ class AdminCommands:
         """Put the record right when the wall and the data disagree."""
         person = self._active_person(person_id)
         if slot is not None and slot not in self.config.slot_ids:
-            raise CommandError("not_found", f"no slot {slot}")
+            raise CommandError.said("not_found", "error.no_slot", slot=slot)
         recorded = self.state.positions.get(person_id)
         from_slot = recorded[0] if recorded else None
         if from_slot == slot:
-            raise CommandError(
-                "conflict", f"{person.name} is already recorded {'in ' + slot if slot else 'off the wall'}"
+            raise (
+                CommandError.said("conflict", "error.already_in", person=person.name, slot=slot)
+                if slot
+                else CommandError.said("conflict", "error.already_off", person=person.name)
             )
         draft = Draft(
             EventType.MOVE_CORRECTED,

@@ -19,7 +19,6 @@ class RejectReason:
     UNKNOWN_BADGE = "unknown_badge"
     SELF_CONFIRM = "self_confirm"
     DUPLICATE = "duplicate"
-    NO_WINDOW = "no_window"  # a card tapped on the pad with no coach window open
     NO_CARD = "no_card"  # a badge on an empty slot
 
 
@@ -157,9 +156,11 @@ def _seen_at_pad(state: WallState, people: Directory, config: WallSettings, uid:
             )
         ]
     person = people.card_owner(uid)
+    if window is None and person is not None:
+        # Someone looks at their own journey: the screen shows it; the log keeps only that it happened.
+        return [Draft(EventType.JOURNEY_SHOWN, slot_id=PAD)]
     if window is None:
-        reason = RejectReason.NO_WINDOW if person else RejectReason.UNKNOWN_BADGE
-        return [_rejected(reason, person=person, slot_id=PAD, uid=uid)]
+        return [_rejected(RejectReason.UNKNOWN_BADGE, slot_id=PAD, uid=uid)]
     if person is None:
         return [Draft(EventType.UNKNOWN_TAG, slot_id=PAD, uid=uid)]
     coach = people.coaches[window.coach_id]

@@ -11,12 +11,14 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board.core.clock import Clock, elapsed
+from board.core.clock import Clock, elapsed, later
 from board.core.errors import CommandError
-from board.core.events import Draft, WallEvent
+from board.core.events import Draft, EventType, WallEvent
+from board.core.harvest import Harvest, Journey, PeriodSpan
 from board.core.listener import BoardListener, notify
 from board.core.settings import PAD, WallSettings
 from board.core.snapshot import (
@@ -25,6 +27,8 @@ from board.core.snapshot import (
 from board.core.state import Directory, PersonInfo, apply
 from board.wall import rules
 from board.wall.admin import AdminCommands, Enrollment
+from board.wall.harvest import closing_drafts
+from board.wall.reports import harvest_of, journey_of, resolve_span
 from board.wall.view import snapshot_of
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
@@ -37,6 +41,7 @@ T = TypeVar("T")
 
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
+EXTERNAL_EVENTS_SHOWN = 10_000  # the CLI's events a running wall looks at for a harvest to show
 # A sweep of 33 readers with antenna_off_between_polls takes ~0.35 s; a scanner silent
 # this long is stuck, and the watchdog is no longer petted (systemd restarts the wall).
 SCANNER_STALLED_SECONDS = 20.0
@@ -73,6 +78,8 @@ class WallService(AdminCommands):
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._message: tuple[str, datetime] | None = None
+        self._harvest: tuple[Harvest, datetime] | None = None  # on the screen until then
+        self._journey: tuple[Journey, datetime] | None = None
         self._enrollment: Enrollment | None = None
         self._version = 0
         self._heartbeat = heartbeat
@@ -96,6 +103,8 @@ class WallService(AdminCommands):
                 )
             case TagSeen(reader, uid):
                 drafts = rules.tag_seen(self.state, self.directory, self.config, reader, uid, now)
+                if drafts and drafts[0].type is EventType.JOURNEY_SHOWN:
+                    self._show_journey(self.directory.card_owner(uid))
             case TagGone(reader, uid):
                 drafts = rules.tag_gone(self.state, self.directory, self.config, reader, uid, now)
             case ReaderOffline(reader, error):
@@ -108,11 +117,36 @@ class WallService(AdminCommands):
         return recorded
 
     def tick(self) -> list[WallEvent]:
-        """Record whatever the passing of time decides (move windows, pad, period)."""
-        return self.record(rules.expire(self.state, self.directory, self.config, self.clock.now()))
+        """Record whatever the passing of time decides (move windows, pad, period); end what was shown for a while."""
+        recorded = self.record(rules.expire(self.state, self.directory, self.config, self.clock.now()))
+        self._end_shown()
+        return recorded
 
     def record(self, drafts: list[Draft]) -> list[WallEvent]:
-        """Write drafts in one transaction, fold them into the state, tell listeners."""
+        """Write drafts in one transaction, fold them into the state, tell listeners.
+
+        A new period first closes the running one: its totals and awards are
+        recorded with the new period's start, in the same transaction.
+        """
+        opening = next((i for i, draft in enumerate(drafts) if draft.type is EventType.PERIOD_STARTED), None)
+        if opening is not None and self.state.period is not None:
+            recorded = self._write(drafts[:opening])
+            closing = self._closing_drafts(drafts[opening])
+            return recorded + self._write(closing + drafts[opening:])
+        return self._write(drafts)
+
+    def _closing_drafts(self, opening: Draft) -> list[Draft]:
+        period = self.state.period
+        assert period is not None, "only a running period closes"
+        new_start = datetime.fromisoformat(opening.details["starts_at"])
+        closed_early = new_start < period.ends_at
+        span = PeriodSpan(period.starts_at, min(period.ends_at, new_start), period.id, period.goal)
+        harvest = harvest_of(self.store, self.config, span, self.directory)
+        if self.config.harvest.show_hours > 0:
+            self._harvest = harvest, later(self.clock.now(), timedelta(hours=self.config.harvest.show_hours))
+        return closing_drafts(harvest, closed_early)
+
+    def _write(self, drafts: list[Draft]) -> list[WallEvent]:
         if not drafts:
             return []
         now = self.clock.now()
@@ -131,6 +165,7 @@ class WallService(AdminCommands):
         self.store.checkpoint(self.state, self._folded_seq)
         for event in events:
             notify(self.listeners, "on_event", event)
+        self._show_requested_harvest(events)
         self._publish_snapshot()
 
     def sweep(self) -> list[WallEvent]:
@@ -155,8 +190,9 @@ class WallService(AdminCommands):
 
     def next_deadline(self) -> datetime | None:
         moments = [rules.next_deadline(self.state, self.config)]
-        if self._message:
-            moments.append(self._message[1])
+        for shown in (self._message, self._harvest, self._journey):
+            if shown:
+                moments.append(shown[1])
         if self._enrollment:
             moments.append(self._enrollment.until)
         return min((m for m in moments if m is not None), default=None)
@@ -213,7 +249,74 @@ class WallService(AdminCommands):
     def _build_snapshot(self) -> Snapshot:
         now = self.clock.now()
         message = self._message[0] if self._message and now < self._message[1] else None
-        return snapshot_of(self.config, self.state, self.directory, version=self._version, now=now, message=message)
+        harvest = self._harvest[0] if self._harvest and now < self._harvest[1] else None
+        journey = self._journey[0] if self._journey and now < self._journey[1] else None
+        view = snapshot_of(self.config, self.state, self.directory, version=self._version, now=now, message=message)
+        return replace(view, harvest=harvest, journey=journey)
+
+    # -- what the screen shows for a while: a harvest, someone's journey -------------------
+
+    def show_harvest(self, period: str, seconds: float) -> WallEvent:
+        """Show a period's harvest on the screen (`seconds` 0: stop showing it).
+
+        Recorded, so a wall running in another process than the asking CLI shows it too.
+        """
+        span = resolve_span(self.store, self.config, period, self.clock.now())
+        details = {
+            "period_id": span.id,
+            "starts_at": span.starts_at.isoformat(),
+            "ends_at": span.ends_at.isoformat(),
+            "goal": span.goal,
+            "seconds": seconds,
+        }
+        return self.record([Draft(EventType.HARVEST_SHOWN, details=details)])[0]
+
+    def _show_requested_harvest(self, events: list[WallEvent]) -> None:
+        for event in events:
+            if event.type is not EventType.HARVEST_SHOWN:
+                continue
+            details = event.details
+            until = later(event.at, timedelta(seconds=details["seconds"]))
+            if until <= self.clock.now():
+                self._harvest = None
+                continue
+            span = PeriodSpan(
+                datetime.fromisoformat(details["starts_at"]),
+                datetime.fromisoformat(details["ends_at"]),
+                details["period_id"],
+                details["goal"],
+            )
+            self._harvest = harvest_of(self.store, self.config, span, self.directory), until
+
+    def show_last_harvest(self) -> None:
+        """At start: a period that began less than `show_hours` ago still shows the last one's harvest."""
+        periods = self.store.periods()
+        if len(periods) < 2 or self.config.harvest.show_hours <= 0:
+            return
+        until = later(periods[-1].starts_at, timedelta(hours=self.config.harvest.show_hours))
+        if self.clock.now() < until:
+            self._harvest = harvest_of(self.store, self.config, periods[-2], self.directory), until
+            self._publish_snapshot()
+
+    def _show_journey(self, person: PersonInfo | None) -> None:
+        """Their own card on the pad: the screen tells the person their story (the log only that it happened)."""
+        if person is None:
+            return
+        until = later(self.clock.now(), timedelta(seconds=self.config.harvest.journey_seconds))
+        self._journey = journey_of(self.store, self.config, person), until
+
+    def _end_shown(self) -> None:
+        """A message, a harvest or a journey whose time on the screen is over goes."""
+        now = self.clock.now()
+        ended = False
+        if self._message and now >= self._message[1]:
+            self._message, ended = None, True
+        if self._harvest and now >= self._harvest[1]:
+            self._harvest, ended = None, True
+        if self._journey and now >= self._journey[1]:
+            self._journey, ended = None, True
+        if ended:
+            self._publish_snapshot()
 
     def _recorded_presence(self) -> dict[str, set[str]]:
         cards_of: dict[int, list[str]] = {}
@@ -229,6 +332,7 @@ class WallService(AdminCommands):
     def start(self) -> None:
         """Catch up with the clock, then run the scanner and the service loop on their own threads."""
         self.tick()
+        self.show_last_harvest()
         self._threads = [
             threading.Thread(target=self._scan_forever, name="scanner", daemon=True),
             threading.Thread(target=self._serve_forever, name="service", daemon=True),
@@ -287,11 +391,8 @@ class WallService(AdminCommands):
     def _serve(self, item: Any) -> None:
         if item is None:
             self.tick()
-            if self._message and self.clock.now() >= self._message[1]:
-                self._message = None
-                self._publish_snapshot()
             if self._enrollment and self.clock.now() >= self._enrollment.until:
-                self._enrollment.future.set_exception(CommandError("timeout", "no unknown tag was seen in time"))
+                self._enrollment.future.set_exception(CommandError.said("timeout", "error.enroll_timeout"))
                 self._enrollment = None
         elif isinstance(item, tuple):
             fn, future = item
@@ -318,8 +419,10 @@ class WallService(AdminCommands):
 
     def _fold_external_writes(self) -> None:
         """Fold every event recorded after ours, in log order, and re-read who is who."""
+        external = self.store.events_since(self._folded_seq, EXTERNAL_EVENTS_SHOWN)
         self.directory = self.store.load_directory()
         self.state, self._folded_seq = self.store.replay(self.state, self._folded_seq)
+        self._show_requested_harvest(external)
 
     def _reload(self) -> None:
         self.directory = self.store.load_directory()

@@ -8,7 +8,8 @@ from tests.test_cli import wallboard
 def test_bench_prints_measured_figures_as_json(tmp_path):
     out = tmp_path / "bench.json"
     result = wallboard("bench", "--log-size", "5000", "--events", "100", "--display-idle", "0.5",
-                       "--reader-polls", "20", "--mqtt-moves", "50", "--out", str(out), cwd=tmp_path)
+                       "--reader-polls", "20", "--mqtt-moves", "50", "--harvest-log-size", "2000", "--out", str(out),
+                       cwd=tmp_path)
     data = json.loads(result.stdout)
     assert json.loads(out.read_text()) == data
     assert data["rules_and_store"]["sensor_events"] == 100
@@ -16,6 +17,7 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert data["thermometer"]["events_in_log"] == 5000
     assert data["thermometer"]["attempts_in_period"] == 1000 - 100  # every 10th attempt voided
     assert data["thermometer"]["thermometer_query_ms_median"] > 0
+    assert data["harvest"]["events_in_log"] == 2000 and data["harvest"]["export_attempts_rows"] == 400
     assert data["display"]["photos"] == 48 and data["display"]["idle_frames_drawn"] == 0
     assert data["readers"]["polls_per_share"] == 20
     assert set(data["readers"]["per_poll"]) == {"rc522", "mfrc522", "mfrc522_tutorial"}

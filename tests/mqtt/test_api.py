@@ -116,6 +116,16 @@ def test_attempts_are_added_by_hand_and_voided_with_a_reason(running):
     assert running.error("attempt/void", {"id": attempt["id"], "reason": "again"}) == "conflict"
 
 
+def test_the_void_of_an_attempt_names_its_coach_also_one_retired_since(running, connect):
+    people = running.add_people()
+    attempt = running.ok("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "badge forgotten"})
+    running.ok("coach/remove", {"id": 1})
+    watcher, _ = running.settled_subscriber(connect)
+    running.ok("attempt/void", {"id": attempt["attempt"]["id"], "reason": "entered twice"})
+    voided = watcher.wait_for(f"{running.base}/event/attempt_voided").json()
+    assert voided["coach"] == {"id": 1, "name": "Mo"} and voided["person"] == {"id": people["Sanne"], "name": "Sanne"}
+
+
 def test_a_move_is_corrected_when_the_wall_and_the_data_disagree(running):
     people = running.add_people()
     person = running.ok("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "reader was down"})["person"]
@@ -273,3 +283,40 @@ def test_events_go_out_while_a_request_with_a_photo_is_being_checked(running, co
     placed = watcher.wait_for(f"{running.base}/event/card_placed", timeout=2).json()
     assert placed["person"]["id"] == people["Sanne"]
     assert running.admin.wait_for(f"{running.base}/response/person/add", timeout=10).json()["status"] == "ok"
+
+
+def test_export_get_pages_through_every_attempt_once(running):
+    people = running.add_people()
+    for _ in range(5):
+        running.ok("attempt/add", {"person_id": people["Sanne"], "reason": "on the floor"})
+    running.ok("attempt/void", {"id": 2, "reason": "twice"})
+    seen, after, more = [], 0, True
+    while more:
+        data = running.ok("export/get", {"table": "attempts", "period": "current", "after": after, "limit": 2})
+        assert len(data["rows"]) <= 2 and data["columns"][0] == "attempt_id"
+        seen += data["rows"]
+        after, more = data["next"], data["more"]
+    assert [row["attempt_id"] for row in seen] == [1, 2, 3, 4, 5]
+    assert [row["voided"] for row in seen] == [False, True, False, False, False]
+    assert running.error("export/get", {"table": "secrets"}) == "invalid_request"
+    assert running.error("export/get", {"table": "attempts", "period": "../../etc"}) == "invalid_request"
+    assert running.error("export/get", {"table": "attempts", "period": "999"}) == "not_found"
+
+
+def test_closing_a_period_answers_with_its_awards(running):
+    people = running.add_people()
+    running.ok("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "on the floor"})
+    awards = running.ok("period/close")["awards"]
+    assert [award["award"] for award in awards] == ["team", "most_attempts", "first_attempt", "coach"]
+    assert awards[1]["winners"] == [{"id": people["Sanne"], "name": "Sanne", "value": 1}]
+
+
+def test_display_harvest_shows_a_period_on_the_screen_until_told_otherwise(running):
+    assert running.error("display/harvest", {"period": "last"}) == "not_found"  # no period has ended yet
+    running.ok("period/close")
+    until = running.ok("display/harvest", {"period": "last", "seconds": 900})["until"]
+    assert until > running.ok("state/get")["state"]["period"]["starts_at"]
+    running.wait_until(lambda: running.service.snapshot().harvest is not None)
+    running.ok("display/harvest", {"period": "last", "seconds": 0})
+    running.wait_until(lambda: running.service.snapshot().harvest is None)
+    assert running.error("display/harvest", {"period": "2026-01-01..2026-01-02"}) == "invalid_request"

@@ -28,7 +28,10 @@ def test_a_new_period_starts_empty_and_the_old_one_stays_in_history(tmp_path):
     old = wall.service.snapshot().period
     assert old.count == 1
     events = wall.wait(120)
-    assert [e.type for e in events] == [EventType.PERIOD_STARTED]
+    # The old period closes with its totals and awards, then the new one starts.
+    assert [e.type for e in events][0] is EventType.PERIOD_CLOSED
+    assert [e.type for e in events][-1] is EventType.PERIOD_STARTED
+    assert events[0].details["count"] == 1 and events[0].details["period_id"] == old.id
     new = wall.service.snapshot().period
     assert new.id != old.id and new.count == 0
     assert new.starts_at == datetime(2026, 11, 30, tzinfo=AMSTERDAM)
