@@ -28,6 +28,7 @@ from board.core.snapshot import SlotStatus, Snapshot
 from board.dev import demo as demo_wall
 from board.dev.simulation import Simulation, read_scenario
 from board.mqtt.discovery import software_version
+from board.mqtt.state import snapshot_payload
 from board.wall.service import WallService
 from sensors.doctor import print_probe_table, probe_readers, watch_readers
 from sensors.pins import process_pin_factory
@@ -426,14 +427,14 @@ def screenshot(ctx: click.Context, out: Path, with_night: bool) -> None:
 
 
 def status_data(snapshot: Snapshot) -> dict:
-    period = snapshot.period
+    """`status --json`: a summary of the MQTT state (`snapshot_payload`), slots by id with the person's name."""
+    state = snapshot_payload(snapshot)
     return {
-        "board_id": snapshot.board_id,
-        "period": {"starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat(),
-                   "goal": period.goal, "count": period.count, "today": period.today},
-        "slots": {slot.id: {"status": str(slot.status), "person": slot.person.name if slot.person else None}
-                  for level in snapshot.levels for slot in level.slots},
-        "moved_up": list(snapshot.moved_up),
+        "board_id": state["board_id"],
+        "period": {key: state["period"][key] for key in ("starts_at", "ends_at", "goal", "count", "today")},
+        "slots": {slot["id"]: {"status": slot["status"], "person": slot["person"]["name"] if slot["person"] else None}
+                  for level in state["levels"] for slot in level["slots"]},
+        "moved_up": state["moved_up"],
     }
 
 

@@ -93,7 +93,7 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
     install -m 0644 "$SRC/deploy/mosquitto/acl" /etc/mosquitto/wallboard.acl
     if [ -f /etc/mosquitto/certs/wallboard.crt ] && [ -f /etc/mosquitto/certs/wallboard.key ]; then
         echo "    certificates found: TLS listener on port 8883 for the network"
-        install -m 0644 "$SRC/deploy/mosquitto/wallboard-tls.conf" /etc/mosquitto/conf.d/wallboard-tls.conf
+        install -m 0644 "$SRC/deploy/mosquitto/wallboard.tls.conf" /etc/mosquitto/conf.d/wallboard.tls.conf
     fi
     password_file=/etc/mosquitto/wallboard.passwd
     secret="$CONF_DIR/mqtt-password"

@@ -10,9 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from board.core.pins import PinUse, checks_pins_itself, first_clash
+from board.core.settings import Weekday
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NightMode = Literal["dim", "black"]
 SunMeasure = Literal["people", "thermometer"]
 
@@ -26,14 +25,14 @@ class NightWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    days: tuple[Weekday, ...] = WEEKDAYS
+    days: tuple[Weekday, ...] = tuple(Weekday)
     start: time
     end: time
     mode: NightMode = "black"
 
     def spans_from(self, day: datetime) -> tuple[datetime, datetime] | None:
         """The window's span starting on `day`'s date, if it starts that weekday."""
-        if WEEKDAYS[day.weekday()] not in self.days:
+        if Weekday.of(day) not in self.days:
             return None
         begin = day.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
         finish = day.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)

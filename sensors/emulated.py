@@ -52,7 +52,7 @@ TAG_KEEPS_STATE_S = 5e-3
 
 
 class EmulatedClock:
-    """Emulated time in seconds; listeners hear every step so chips can drive their IRQ pins."""
+    """Emulated time in seconds, a `sensors.sweep.ReaderClock`; listeners hear every step so chips can drive their IRQ pins."""
 
     def __init__(self) -> None:
         self._now = 0.0

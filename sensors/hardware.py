@@ -39,7 +39,7 @@ from board.core.pins import PinUse, checks_pins_itself, first_clash
 from sensors.base import Reader
 from sensors.chipselect import DecoderChipSelect, DecoderLines, GpioChipSelect, HardwareChipSelect, ResetLine
 from sensors.rc522 import TAG_POWER_UP_S, Rc522Reader, RegisterBus, SpiBus
-from sensors.sweep import Clock, SystemClock
+from sensors.sweep import ReaderClock, SystemReaderClock
 
 _LINE = re.compile(r"(ce|gpio|decoder)(\d+)")
 # BCM pins of each SPI controller: data lines that can never be a chip select, and CE lines.
@@ -222,13 +222,13 @@ def build_readers(
     config: ReadersConfig,
     pin_factory=None,
     spi_factory: Callable[[], object] | None = None,
-    clock: Clock | None = None,
+    clock: ReaderClock | None = None,
 ) -> dict[str, Reader]:
     """One Reader per configured reader id; hardware is opened here, chips are probed on first poll."""
     if config.kind == "sim":
         raise ConfigError('readers.kind = "sim" has no hardware to build')
     spi_factory = spi_factory or _default_spi_factory
-    clock = clock or SystemClock()
+    clock = clock or SystemReaderClock()
     # `holds` keeps shared lines alive while readers are built (each reader attaches its own);
     # `undo` closes everything opened if building fails half way.
     with ExitStack() as holds, ExitStack() as undo, _gpio_errors_as_config_errors():

@@ -24,7 +24,7 @@ from board.core.errors import ConfigError, ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ResetLine
 from sensors.rc522 import FIELD_RESET_S, TAG_POWER_UP_S
-from sensors.sweep import Clock, SystemClock
+from sensors.sweep import ReaderClock, SystemReaderClock
 
 _RESET_READS = 100  # CommandReg reads while waiting out a SoftReset: at least 2 ms at any SPI speed
 
@@ -75,7 +75,7 @@ class PackageReader(Closeable):
         *,
         wiring: str = "CE0",
         reset_line: ResetLine | None = None,
-        clock: Clock | None = None,
+        clock: ReaderClock | None = None,
         tag_power_up_s: float = TAG_POWER_UP_S,
     ):
         self._chip_class = package_chip_class()  # off a Pi this is a ConfigError now, not at the first poll
@@ -84,7 +84,7 @@ class PackageReader(Closeable):
         self.chip_version: str | None = None
         self._spi = spi
         self._reset_line = reset_line.attach() if reset_line else None
-        self._clock = clock or SystemClock()
+        self._clock = clock or SystemReaderClock()
         self._tag_power_up_s = tag_power_up_s
         self._chip = None
         self._closed = False

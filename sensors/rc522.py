@@ -20,7 +20,7 @@ from board.core.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg
-from sensors.sweep import Clock, Steps, SystemClock, run_alone
+from sensors.sweep import ReaderClock, Steps, SystemReaderClock, run_alone
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class Rc522Reader(Closeable):
         reader_id: str,
         registers: RegisterBus,
         *,
-        clock: Clock | None = None,
+        clock: ReaderClock | None = None,
         irq=None,
         antenna_off_between_polls: bool = False,
         tag_power_up_s: float = TAG_POWER_UP_S,
@@ -153,7 +153,7 @@ class Rc522Reader(Closeable):
         self.wiring = registers.label
         self._fault_prefix = f"{reader_id} ({self.wiring}): "
         self.chip_version: str | None = None
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemReaderClock()
         # With the field off between polls a card is never read by its neighbour's reader,
         # as long as no other field is on meanwhile: such readers are polled one at a time.
         self.shares_the_air = not antenna_off_between_polls

@@ -21,14 +21,20 @@ Steps = Generator[float, None, T]  # yields "resume me at this clock time", retu
 Outcome = frozenset[str] | Exception  # a poll's tags, or what it raised
 
 
-class Clock(Protocol):
+class ReaderClock(Protocol):
+    """The time readers wait on: monotonic seconds and a sleep.
+
+    Not `board.core.clock.Clock` (the board's wall clock for what is stored): a reader
+    only measures waits, and the emulated chip's time moves when a reader sleeps.
+    """
+
     def now(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
 
 
-class SystemClock:
-    """Wall-clock time; tests and the benchmark pass `sensors.emulated.EmulatedClock` instead."""
+class SystemReaderClock:
+    """Real monotonic time and real sleep; tests and the benchmark pass `sensors.emulated.EmulatedClock` instead."""
 
     @staticmethod
     def now() -> float:
@@ -43,7 +49,7 @@ class SystemClock:
 class SteppedReader(Reader, Protocol):
     """A reader whose poll can be run in steps, interleaved with other readers on its clock."""
 
-    clock: Clock
+    clock: ReaderClock
     shares_the_air: bool  # False: its field must be the only one on while it polls, so it polls alone
 
     def poll_steps(self) -> Steps[frozenset[str]]:
@@ -51,7 +57,7 @@ class SteppedReader(Reader, Protocol):
         ...
 
 
-def run_alone(steps: Steps[T], clock: Clock) -> T:
+def run_alone(steps: Steps[T], clock: ReaderClock) -> T:
     """Run steps with nothing to overlap them with: sleep through every wait."""
     while True:
         try:
@@ -68,7 +74,7 @@ def poll_together(readers: Mapping[str, Reader]) -> dict[str, Outcome]:
     other reader is polled on its own. Outcomes come back in the order of `readers`.
     """
     outcomes: dict[str, Outcome] = {}
-    by_clock: dict[int, tuple[Clock, dict[str, SteppedReader]]] = {}
+    by_clock: dict[int, tuple[ReaderClock, dict[str, SteppedReader]]] = {}
     for name, reader in readers.items():
         if isinstance(reader, SteppedReader) and reader.shares_the_air:
             by_clock.setdefault(id(reader.clock), (reader.clock, {}))[1][name] = reader
@@ -82,7 +88,7 @@ def poll_together(readers: Mapping[str, Reader]) -> dict[str, Outcome]:
     return {name: outcomes[name] for name in readers}
 
 
-def _interleave(readers: dict[str, SteppedReader], clock: Clock) -> dict[str, Outcome]:
+def _interleave(readers: dict[str, SteppedReader], clock: ReaderClock) -> dict[str, Outcome]:
     """Start every reader's first frame, then resume whichever is due, earliest first.
 
     The clock sleeps only when every reader waits, until the earliest of them is due.
@@ -110,7 +116,7 @@ def _interleave(readers: dict[str, SteppedReader], clock: Clock) -> dict[str, Ou
     return outcomes
 
 
-def _sleep_until(clock: Clock, wake_at: float) -> None:
+def _sleep_until(clock: ReaderClock, wake_at: float) -> None:
     delay = wake_at - clock.now()
     if delay > 0:
         clock.sleep(delay)

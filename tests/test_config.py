@@ -4,6 +4,7 @@ import pytest
 
 from board.app.config import load_config
 from board.core.errors import ConfigError
+from board.core.settings import Weekday
 from board.dev.demo import EXAMPLE_CONFIG
 from tests.harness import SMALL_WALL
 
@@ -79,3 +80,26 @@ def test_a_wall_that_cannot_work_is_refused(tmp_path, change, complaint):
 def test_a_missing_file_is_a_config_error_not_a_traceback(tmp_path):
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config(tmp_path / "nope.toml")
+
+
+def weekdays_wall(period_start, working_days, night_days):
+    return SMALL_WALL + (
+        f'period_start = "{period_start}"\n\n[harvest]\nworking_days = {working_days}\n\n'
+        f'[[display.night]]\ndays = {night_days}\nstart = "20:00"\nend = "07:00"\n'
+    )
+
+
+def test_weekdays_read_the_same_in_full_and_in_three_letters(tmp_path):
+    (tmp_path / "full").mkdir(), (tmp_path / "short").mkdir()
+    full = load_config(write(tmp_path / "full", weekdays_wall("tuesday", '["monday", "friday"]', '["saturday"]')))
+    short = load_config(write(tmp_path / "short", weekdays_wall("tue", '["mon", "fri"]', '["sat"]')))
+    assert short.rules.period_start == full.rules.period_start == Weekday.TUESDAY
+    assert short.harvest.working_days == full.harvest.working_days == [Weekday.MONDAY, Weekday.FRIDAY]
+    assert short.display.night == full.display.night
+    assert short.display.night[0].days == (Weekday.SATURDAY,)
+
+
+def test_a_misspelt_weekday_is_refused_with_its_field(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, weekdays_wall("tues", '["monday"]', '["sat"]')))
+    assert "rules.period_start" in str(error.value)

@@ -215,6 +215,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "ha.level": "Mensen op {level}",
         "ha.reader": "Lezer {reader}",
         "ha.pad_reader": "Lezer van de coachpad",
+        "ha.harvest": "Toon de oogst",
     },
     "en": {
         "attempt_line": "{person} gave it a go",
@@ -421,6 +422,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "ha.level": "People on {level}",
         "ha.reader": "Reader {reader}",
         "ha.pad_reader": "Coach pad reader",
+        "ha.harvest": "Show the harvest",
     },
 }
 

@@ -4,7 +4,7 @@
 screen and the LEDs; the domain, the store and a collector elsewhere need only these.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,6 +22,12 @@ class Section(BaseModel):
 
 
 class Weekday(StrEnum):
+    """A day of the week, the one vocabulary of every part of the config.
+
+    Written in full ("monday"); the first three letters ("mon") are read too, as the
+    `[[display.night]]` days were once written.
+    """
+
     MONDAY = "monday"
     TUESDAY = "tuesday"
     WEDNESDAY = "wednesday"
@@ -29,6 +35,14 @@ class Weekday(StrEnum):
     FRIDAY = "friday"
     SATURDAY = "saturday"
     SUNDAY = "sunday"
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Weekday | None":
+        return next((day for day in cls if isinstance(value, str) and day.value[:3] == value), None)
+
+    @classmethod
+    def of(cls, day: date) -> "Weekday":
+        return list(cls)[day.weekday()]
 
     @property
     def number(self) -> int:

@@ -20,6 +20,8 @@ class SlotStatus(StrEnum):
 
 @dataclass(frozen=True)
 class PersonView:
+    """A person as a screen shows them (photo as a path to load); `state.PersonInfo` is the stored record."""
+
     id: int
     name: str
     photo: str | None  # absolute path of the stored photo, or None
@@ -43,6 +45,8 @@ class LevelView:
 
 @dataclass(frozen=True)
 class AttemptView:
+    """An attempt with names to show; `state.RecentAttempt` holds the ids the rules fold."""
+
     id: int
     person: str
     coach: str
@@ -57,6 +61,8 @@ class MoveUpView:
 
 @dataclass(frozen=True)
 class PeriodView:
+    """A frozen summary of the period (counts, not each attempt) for display; `state.PeriodState` is the live tally."""
+
     id: int
     starts_at: datetime
     ends_at: datetime
@@ -81,6 +87,8 @@ class PeriodView:
 
 @dataclass(frozen=True)
 class PadWindowView:
+    """The coach-pad window with the coach's name to show; `state.PadWindow` holds the coach id."""
+
     coach: str
     until: datetime
 

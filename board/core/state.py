@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PersonInfo:
+    """A person as the store records them (photo as its stored file name); `PersonView` is what a screen shows."""
+
     id: int
     name: str
     photo: str | None = None
@@ -63,12 +65,16 @@ class Lift:
 
 @dataclass(frozen=True)
 class PadWindow:
+    """The open coach-pad window by coach id, for the rules; `PadWindowView` names the coach for display."""
+
     coach_id: int
     until: datetime
 
 
 @dataclass(frozen=True)
 class RecentAttempt:
+    """A recent attempt by ids, as folded from events; `AttemptView` carries the names to show."""
+
     id: int
     person_id: int
     coach_id: int | None
@@ -77,6 +83,8 @@ class RecentAttempt:
 
 @dataclass
 class PeriodState:
+    """The open period's running tally (each attempt and its time), mutated by `apply`; `PeriodView` is its frozen summary."""
+
     id: int
     starts_at: datetime
     ends_at: datetime

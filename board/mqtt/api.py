@@ -220,8 +220,8 @@ def write_failure_data(service: WallService) -> dict[str, str] | None:
     return None if failure is None else {"at": failure.at.isoformat(), "error": failure.error}
 
 
-class Health:
-    """`health` needs to know since when the wall runs."""
+class HealthResponder:
+    """The `health` handler (answers `commands.Health`); a class because it remembers since when the wall runs."""
 
     def __init__(self):
         self.started = time.monotonic()
@@ -241,7 +241,7 @@ HANDLERS: dict[str, Handler] = {
     "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
     "state/get": state_get, "events/get": events_get, "people/list": people_list,
     "display/message": display_message, "display/harvest": display_harvest, "export/get": export_get,
-    "health": Health(),
+    "health": HealthResponder(),
 }
 
 

@@ -20,10 +20,11 @@ from board.mqtt.config import MqttConfig
 PRODUCT = "Polaroid Wall"
 DEFAULT_BOARD_ID = WallSettings.model_fields["board_id"].default
 # What the event entity reports, and which wall events it takes them from.
-WALL_EVENT_TYPES = ("attempt_confirmed", "moved_up", "goal_reached")
+WALL_EVENT_TYPES = ("attempt_confirmed", "moved_up", "goal_reached", "award_given")
 # `display/message` allows up to 200 characters, shown this long.
 MESSAGE_MAX = 200
 MESSAGE_SECONDS = 60
+HARVEST_SECONDS = 600  # the last period's harvest, shown by the button
 GOAL_MAX = 1_000_000
 
 
@@ -76,6 +77,9 @@ _EVENT_TEMPLATE = (
     "{{ {'event_type': 'moved_up', 'seq': e.seq, 'person': e.person.name, 'slot': e.slot} | tojson }}"
     "{%- elif e.type == 'goal_reached' -%}"
     "{{ {'event_type': 'goal_reached', 'seq': e.seq, 'goal': e.goal, 'count': e.count} | tojson }}"
+    "{%- elif e.type == 'award_given' -%}"
+    "{{ {'event_type': 'award_given', 'seq': e.seq, 'award': e.award, 'title': e.title,"
+    " 'winners': e.winners | map(attribute='name') | list} | tojson }}"
     "{%- endif -%}"
 )
 
@@ -166,6 +170,11 @@ class HomeAssistantDevice:
                 command_topic=f"{self.base}/request/goal/set",
                 command_template="{{ {'goal': value | int, 'period': 'current'} | tojson }}",
                 min=0, max=GOAL_MAX, step=1, mode="box", icon="mdi:flag-checkered", entity_category="config"),
+            "harvest": self._entity(
+                "button", "harvest", self.texts("ha.harvest"), None,
+                command_topic=f"{self.base}/request/display/harvest",
+                payload_press=json.dumps({"period": "last", "seconds": HARVEST_SECONDS}),
+                icon="mdi:sprout"),
             "goal_reached": {"platform": "device_automation", "automation_type": "trigger",
                              "topic": f"{self.base}/event/goal_reached", "type": "goal_reached",
                              "subtype": "thermometer", "qos": 1},
@@ -187,9 +196,12 @@ class HomeAssistantDevice:
                 device_class="connectivity", entity_category="diagnostic")
         return components
 
-    def _entity(self, platform: str, key: str, name: str, value_template: str, **options: Any) -> dict[str, Any]:
+    def _entity(self, platform: str, key: str, name: str, value_template: str | None,
+                **options: Any) -> dict[str, Any]:
         object_id = _object_id(self.board_id, key)
-        return {"platform": platform, "name": name, "unique_id": f"{self.node}_{key}",
-                # default_entity_id from Home Assistant 2025.10; object_id for older versions.
-                "default_entity_id": f"{platform}.{object_id}", "object_id": object_id,
-                "value_template": value_template, "qos": 1, **options}
+        entity = {"platform": platform, "name": name, "unique_id": f"{self.node}_{key}",
+                  # default_entity_id from Home Assistant 2025.10; object_id for older versions.
+                  "default_entity_id": f"{platform}.{object_id}", "object_id": object_id, "qos": 1, **options}
+        if value_template is not None:  # a button shows no state
+            entity["value_template"] = value_template
+        return entity

@@ -1,4 +1,4 @@
-"""The JSON form of a board snapshot: the retained `state` topic and `state/get`."""
+"""The one JSON form of a board snapshot: the retained `state` topic, `state/get`, and `wallboard status --json`."""
 
 from datetime import datetime
 from pathlib import Path

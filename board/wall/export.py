@@ -25,11 +25,12 @@ MOVE_EVENTS = (EventType.CARD_PLACED, EventType.CARD_MOVED, EventType.MOVE_CORRE
 
 @dataclass(frozen=True)
 class Table:
+    """One export table; what each holds is described for users in docs/export.md."""
+
     name: str
     columns: tuple[str, ...]
     key: str  # the column pages are ordered and continued by
     rows: Callable[[Store, WallSettings, PeriodSpan], list[dict[str, Any]]]
-    about: str
 
 
 def _in_span(event: WallEvent, span: PeriodSpan) -> bool:
@@ -151,28 +152,24 @@ TABLES = {
             ),
             "attempt_id",
             _attempt_rows,
-            "Every confirmed attempt in the span, voided ones included (voided = true, with the reason).",
         ),
         Table(
             "moves",
             ("seq", "at", "type", "person_id", "person_name", "from_slot", "to_slot", "level_change", "reason"),
             "seq",
             _move_rows,
-            "Cards hung, moved, corrected by an admin or taken off the wall, in the span.",
         ),
         Table(
             "events",
             ("seq", "at", "type", "person_id", "coach_id", "slot", "uid", "details"),
             "seq",
             _event_rows,
-            "The event log in the span; `details` is the event's JSON object (in CSV: as JSON text).",
         ),
         Table(
             "people",
             ("person_id", "name", "archived", "photo", "cards", "slot"),
             "person_id",
             _people_rows,
-            "Everyone ever registered, archived people included; `slot` is where their card hangs now.",
         ),
     )
 }

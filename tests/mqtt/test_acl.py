@@ -34,12 +34,17 @@ def test_the_board_cannot_send_itself_requests_nor_others_fake_events(connect):
 
 
 
-def test_home_assistant_sends_only_the_screen_message_and_the_goal(connect):
+def test_home_assistant_sends_only_the_screen_message_the_harvest_and_the_goal(connect):
     board = connect("wallboard").subscribe(f"{BASE}/request/#")
     home_assistant = connect("homeassistant")
     assert not home_assistant.publish(f"{BASE}/request/display/message", {"text": "Koffie!"}).is_failure
+    assert not home_assistant.publish(f"{BASE}/request/display/harvest", {"period": "last"}).is_failure
     assert not home_assistant.publish(f"{BASE}/request/goal/set", {"goal": 40}).is_failure
-    assert [board.next().topic, board.next().topic] == [f"{BASE}/request/display/message", f"{BASE}/request/goal/set"]
+    assert [board.next().topic for _ in range(3)] == [
+        f"{BASE}/request/display/message",
+        f"{BASE}/request/display/harvest",
+        f"{BASE}/request/goal/set",
+    ]
     for command in ("person/archive", "attempt/void", "period/close"):
         assert home_assistant.publish(f"{BASE}/request/{command}", {"id": 1}).value == 135
     assert board.nothing_within(0.3)

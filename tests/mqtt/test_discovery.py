@@ -55,6 +55,7 @@ def test_the_text_and_number_entities_send_the_documented_requests():
     components = device.payload()["components"]
     assert components["message"]["command_topic"] == "wallboard/wall-1/request/display/message"
     assert components["goal_setting"]["command_topic"] == "wallboard/wall-1/request/goal/set"
+    assert components["harvest"]["command_topic"] == "wallboard/wall-1/request/display/harvest"
     assert components["goal_reached"] == {
         "platform": "device_automation",
         "automation_type": "trigger",

@@ -216,6 +216,22 @@ def test_a_failing_reader_shows_disconnected_and_is_counted_until_it_recovers(ho
     assert home.state("sensor.wallboard_wall_readers_offline")["state"] == "0"
 
 
+def test_closing_a_period_shows_its_awards_as_events_and_the_button_shows_the_harvest(home, wall):
+    awards = wall.ok("period/close")["awards"]
+    assert awards  # the attempts and the move up of this period earn some
+    home.wait_until(
+        lambda: home.state("event.wallboard_wall_events")["attributes"]["event_type"] == "award_given",
+        what="award_given",
+    )
+    event = home.state("event.wallboard_wall_events")["attributes"]
+    assert event["award"] == awards[-1]["award"] and event["title"] == awards[-1]["title"]
+
+    home.call("button", "press", entity_id="button.wallboard_wall_harvest")
+    wall.wait_until(
+        lambda: any(e["type"] == "harvest_shown" for e in wall.ok("events/get", {"since": 0, "limit": 1000})["events"])
+    )
+
+
 def test_when_home_assistant_comes_back_online_the_wall_announces_itself_again(home, wall, broker):
     home_assistant = TestClient(broker, "homeassistant").connect()
     try:
