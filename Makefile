@@ -11,7 +11,7 @@ APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 # Names in Arabic, Chinese or with an emoji: the screen falls back to these (render/text.py).
 FONTS  := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: demo test test-dates check format bench venv system-packages clean check-pi check-arm64
+.PHONY: demo test test-dates test-homeassistant check format bench venv system-packages clean check-pi check-arm64
 
 demo: $(STAMP)
 	$(BIN)/wallboard demo
@@ -38,6 +38,33 @@ test-dates: $(STAMP) system-packages
 	WALLBOARD_TEST_NOW=2027-06-06T21:59:40Z $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2027-10-31T00:45:00Z TZ=America/Sao_Paulo $(BIN)/python -m pytest -q
 	WALLBOARD_TEST_NOW=2028-02-29T11:00:00Z $(BIN)/python -m pytest -q
+
+# The wall in a real Home Assistant (tests/mqtt/test_home_assistant.py): a pinned
+# release in its own venv, on the Python 3.13 it needs (Debian's python3.13, or a
+# pyenv build). Without one the test is skipped, saying so. Not part of `make test`:
+# installing Home Assistant takes minutes.
+HA_VERSION := 2025.4.4
+HA_VENV    := .venv-ha
+HA_STAMP   := $(HA_VENV)/.installed-$(HA_VERSION)
+HA_PYTHON  ?= $(firstword $(wildcard /usr/bin/python3.13 /usr/local/bin/python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13))
+
+test-homeassistant: $(STAMP) system-packages $(HA_STAMP)
+	@if [ -f $(HA_STAMP) ]; then \
+		WALLBOARD_HA_VENV=$(HA_VENV) $(BIN)/python -m pytest -q -m homeassistant tests/mqtt/test_home_assistant.py; \
+	else \
+		echo "SKIPPED: the Home Assistant test (no Python 3.13 to install Home Assistant $(HA_VERSION) with)"; \
+	fi
+
+$(HA_STAMP):
+	@if [ -z "$(HA_PYTHON)" ]; then \
+		echo "No Python 3.13 found for Home Assistant $(HA_VERSION) (apt-get install python3.13, or HA_PYTHON=...): its test will be skipped"; \
+	else \
+		rm -rf $(HA_VENV) && $(HA_PYTHON) -m venv $(HA_VENV) && \
+		$(HA_VENV)/bin/python -m pip install -q --upgrade pip && \
+		$(HA_VENV)/bin/python -m pip install -q homeassistant==$(HA_VERSION) && \
+		$(HA_VENV)/bin/python -m pip install -q $$($(HA_VENV)/bin/python tests/mqtt/home_assistant_requirements.py) && \
+		touch $@; \
+	fi
 
 # Lint, format and types: ruff over everything, mypy strict on board/core and board/wall.
 check: $(CHECK_STAMP)
@@ -96,4 +123,4 @@ system-packages:
 		apt-get update -q && $(APT) install systemd; }
 
 clean:
-	rm -rf $(VENV) demo-data .pytest_cache bench-results.json
+	rm -rf $(VENV) $(HA_VENV) demo-data .pytest_cache bench-results.json

@@ -92,7 +92,7 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
     install -m 0644 "$SRC/deploy/mosquitto/acl" /etc/mosquitto/wallboard.acl
     if [ -f /etc/mosquitto/certs/wallboard.crt ] && [ -f /etc/mosquitto/certs/wallboard.key ]; then
         echo "    certificates found: TLS listener on port 8883 for the network"
-        install -m 0644 "$SRC/deploy/mosquitto/wallboard-tls.conf" /etc/mosquitto/conf.d/wallboard-tls.conf
+        install -m 0644 "$SRC/deploy/mosquitto/wallboard.tls.conf" /etc/mosquitto/conf.d/wallboard.tls.conf
     fi
     password_file=/etc/mosquitto/wallboard.passwd
     secret="$CONF_DIR/mqtt-password"
@@ -112,6 +112,7 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
     fi
     host systemctl restart mosquitto
     echo "    Add an admin for yourself: sudo $PREFIX/src/deploy/mosquitto/users.sh admin"
+    echo "    Home Assistant's account (docs/home-assistant.md): sudo $PREFIX/src/deploy/mosquitto/users.sh homeassistant"
 fi
 
 previous=""

@@ -218,6 +218,12 @@ class Store:
         with self.read() as session:
             return session.get(Attempt, attempt_id)
 
+    def coach_name(self, coach_id: int) -> str | None:
+        """A coach's name, also of one removed since: history keeps who confirmed."""
+        with self.read() as session:
+            coach = session.get(Coach, coach_id)
+            return coach.name if coach else None
+
     def outbox_size(self) -> int:
         with self.read() as session:
             return session.scalar(select(func.count()).select_from(Outbox))

@@ -101,6 +101,13 @@ def test_a_clash_with_a_default_pin_says_it_is_the_default():
         config('A3 = { chip_select = "decoder2", irq_pin = 4 }\npad = { chip_select = "ce1" }')
 
 
+def test_a_sun_servo_on_an_led_pin_is_refused_with_both_lines(tmp_path):
+    text = '[[levels]]\nid = "A"\nname = "Start"\nslots = ["A1"]\n\n[display]\nsun_servo_pin = 18\n'
+    with pytest.raises(ConfigError, match=r"GPIO18 is wired twice: LED 3 \(leds.pins, the default\), "
+                                          r"sun servo \(line 7: display.sun_servo_pin\)"):
+        parse_config(text, tmp_path / "wallboard.toml")
+
+
 def test_the_wiring_docs_readers_md_recommends_fits_the_default_leds():
     """The example in docs/readers.md, on a wall with those slots, validates with every default pin."""
     readers_doc = (Path(__file__).parents[1] / "docs" / "readers.md").read_text()

@@ -17,6 +17,7 @@ from board.core.clock import Clock
 from board.core.closeable import Closeable
 from board.core.listener import BoardListener
 from board.mqtt.api import RequestServer, route_sim_readers
+from board.mqtt.discovery import HomeAssistantDevice
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
 from board.wall.service import WallService
@@ -51,7 +52,7 @@ class MqttInterface:
     def __init__(self, config: Config, service: WallService, store: Store, readers: Mapping[str, Reader]):
         self.service = service
         self.link = MqttLink(config.mqtt, config.board_id)
-        self.publisher = MqttPublisher(self.link, store, config.board_id)
+        self.publisher = MqttPublisher(self.link, store, HomeAssistantDevice(config, config.mqtt))
         self.requests = RequestServer(self.link, service, max_payload_bytes=config.mqtt.max_payload_bytes)
         if config.readers.kind == "sim":
             route_sim_readers(

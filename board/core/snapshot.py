@@ -50,6 +50,12 @@ class AttemptView:
 
 
 @dataclass(frozen=True)
+class MoveUpView:
+    person: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PeriodView:
     id: int
     starts_at: datetime
@@ -93,6 +99,7 @@ class Snapshot:
     message: str | None = None  # admin display/message text, while it lasts
     offline_readers: tuple[str, ...] = field(default=())
     sun_height: float | None = None  # where people last slid the wall's sun (0..1), if it has a slider
+    last_move_up: MoveUpView | None = None  # the latest of `moved_up`
     harvest: Harvest | None = None  # a period's look back, shown instead of the wall while it lasts
     journey: Journey | None = None  # someone's own card tapped on the pad: shown over the wall for a moment
 

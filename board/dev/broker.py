@@ -22,8 +22,9 @@ MOSQUITTO_PASSWD = Path("/usr/bin/mosquitto_passwd")
 DEPLOY_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "acl"
 INSTALL_HINT = "sudo apt-get install -y mosquitto mosquitto-clients (or run `make test`, which installs them)"
 
-# The three roles of the deploy ACL, with throwaway passwords for this private broker.
-USERS = {"wallboard": "board-secret", "admin": "admin-secret", "viewer": "viewer-secret"}
+# The roles of the deploy ACL, with throwaway passwords for this private broker.
+USERS = {"wallboard": "board-secret", "admin": "admin-secret", "homeassistant": "ha-secret",
+         "viewer": "viewer-secret"}
 
 
 def free_port() -> int:

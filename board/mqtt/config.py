@@ -50,6 +50,8 @@ class MqttConfig(BaseModel):
     max_payload_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     discovery: bool = True  # Home Assistant MQTT discovery
     discovery_prefix: str = Field("homeassistant", pattern=_TOPIC_PREFIX.pattern)
+    # A page about this wall (its admin page, the company dashboard): Home Assistant links to it.
+    discovery_configuration_url: str | None = Field(None, max_length=255, pattern=r"^https?://[^\s]+$")
 
     @model_validator(mode="after")
     def _delays_in_order(self) -> "MqttConfig":

@@ -115,11 +115,15 @@ decoded is refused) and stored under the data directory by a generated name.
 
 ## Home Assistant
 
-With `[mqtt] discovery = true` (the default) the wall announces itself under the
-discovery prefix (`homeassistant`) as one device with sensors: attempts this
-period, goal, percentage of the goal, people on the wall and the last attempt.
-The configs are retained and sent again when Home Assistant publishes `online`
-on `<prefix>/status`. With `discovery = false` the wall removes them.
+With `[mqtt] discovery = true` (the default) the wall announces itself as one
+device, in one retained config on `<prefix>/device/wallboard_<board_id>/config`
+(prefix `homeassistant`; Home Assistant 2024.11 or later): sensors read `state`,
+the event entity and the "goal reached" device trigger listen to `event/<type>`,
+the screen message text sends `display/message`, the harvest button
+`display/harvest` and the goal number `goal/set`. The config is sent again when
+Home Assistant publishes `online` on `<prefix>/status`; with `discovery = false`
+the wall removes it. What appears in Home Assistant, and its broker account:
+docs/home-assistant.md.
 """
 
 

@@ -27,7 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from board.core.events import WallEvent
 from board.core.snapshot import Snapshot
-from board.mqtt.discovery import discovery_configs, discovery_topics, status_topic
+from board.mqtt.discovery import HomeAssistantDevice, status_topic
 from board.mqtt.link import MqttLink
 from board.mqtt.state import snapshot_payload
 
@@ -57,11 +57,11 @@ class Outbox(Protocol):
 class MqttPublisher:
     """A BoardListener that publishes on its own thread."""
 
-    def __init__(self, link: MqttLink, outbox: Outbox, board_id: str, *, poll_interval: float = 1.0,
-                 ack_batch: int = ACK_BATCH, ack_delay: float = ACK_DELAY):
+    def __init__(self, link: MqttLink, outbox: Outbox, home_assistant: HomeAssistantDevice, *,
+                 poll_interval: float = 1.0, ack_batch: int = ACK_BATCH, ack_delay: float = ACK_DELAY):
         self.link = link
         self.outbox = outbox
-        self.board_id = board_id
+        self.home_assistant = home_assistant
         # Also picks up events written by another process (the CLI) without on_event.
         self.poll_interval = poll_interval
         self.ack_batch = ack_batch
@@ -70,6 +70,7 @@ class MqttPublisher:
         self._published_version: int | None = None
         self._session_started = threading.Event()
         self._discovery_due = threading.Event()
+        self._earlier_configs: queue.SimpleQueue[str] = queue.SimpleQueue()  # retained, to be removed
         self._acks: queue.SimpleQueue[tuple[int, ReasonCode]] = queue.SimpleQueue()
         self._in_flight: dict[int, int] = {}  # mid -> seq; publisher thread only
         self._handed_through = 0  # highest seq handed to paho by this process
@@ -82,6 +83,7 @@ class MqttPublisher:
         link.when_acked(self._acked)
         if link.config.discovery:
             link.route(status_topic(link.config), self._home_assistant_status)
+        link.route(home_assistant.earlier_configs, self._earlier_config)
 
     # -- BoardListener (service thread): hand over only ----------------------------------
 
@@ -105,6 +107,14 @@ class MqttPublisher:
 
     def _home_assistant_status(self, message: mqtt.MQTTMessage) -> None:
         if message.payload == b"online":
+            self._discovery_due.set()
+            self._wake.set()
+
+    def _earlier_config(self, message: mqtt.MQTTMessage) -> None:
+        # The broker hands retained messages over right after the subscription, before it
+        # acknowledges the publish that makes the session ready: they are known by then.
+        if message.retain and message.payload:
+            self._earlier_configs.put(message.topic)
             self._discovery_due.set()
             self._wake.set()
 
@@ -203,11 +213,16 @@ class MqttPublisher:
             self._published_version = snapshot.version
 
     def _publish_discovery(self) -> None:
-        config = self.link.config
-        if config.discovery:
-            for topic, sensor in discovery_configs(config, self.board_id).items():
-                self.link.publish(topic, sensor, retain=True)
+        # An empty retained config removes what it announced from Home Assistant: the sensors
+        # of an earlier version (before the device config that takes over their entities
+        # arrives), and the device when discovery is off.
+        while True:
+            try:
+                topic = self._earlier_configs.get_nowait()
+            except queue.Empty:
+                break
+            self.link.publish(topic, b"", retain=True)
+        if self.link.config.discovery:
+            self.link.publish(self.home_assistant.topic, self.home_assistant.payload(), retain=True)
         else:
-            # An empty retained config removes the entity from Home Assistant.
-            for topic in discovery_topics(config, self.board_id):
-                self.link.publish(topic, b"", retain=True)
+            self.link.publish(self.home_assistant.topic, b"", retain=True)

@@ -48,6 +48,9 @@ def snapshot_payload(snapshot: Snapshot) -> dict[str, Any]:
         "last_attempt": _attempt(snapshot.recent_attempts[0]) if snapshot.recent_attempts else None,
         "recent_attempts": [_attempt(attempt) for attempt in snapshot.recent_attempts],
         "moved_up": list(snapshot.moved_up),
+        "last_move_up": None if snapshot.last_move_up is None else {
+            "person": snapshot.last_move_up.person, "at": _iso(snapshot.last_move_up.at),
+        },
         "message": snapshot.message,
         "offline_readers": list(snapshot.offline_readers),
     }

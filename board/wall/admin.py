@@ -236,15 +236,18 @@ class AdminCommands:
             raise CommandError.said("not_found", "error.no_attempt", id=attempt_id)
         if attempt.voided:
             raise CommandError.said("conflict", "error.already_voided", id=attempt_id)
+        details = {
+            "attempt_id": attempt_id,
+            "reason": reason,
+            "person_name": name_of(self.directory, attempt.person_id),
+        }
+        if attempt.coach_id is not None:
+            details["coach_name"] = self.store.coach_name(attempt.coach_id)
         draft = Draft(
             EventType.ATTEMPT_VOIDED,
             person_id=attempt.person_id,
             coach_id=attempt.coach_id,
-            details={
-                "attempt_id": attempt_id,
-                "reason": reason,
-                "person_name": name_of(self.directory, attempt.person_id),
-            },
+            details=details,
         )
         return self.record([draft])[0]
 

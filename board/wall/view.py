@@ -10,6 +10,7 @@ from board.core.settings import WallSettings
 from board.core.snapshot import (
     AttemptView,
     LevelView,
+    MoveUpView,
     PadWindowView,
     PeriodView,
     PersonView,
@@ -61,7 +62,9 @@ def snapshot_of(
         )
         for a in state.recent
     )
-    moved_up = tuple(name_of(directory, p) for p, _at in sorted(state.moved_up.items(), key=lambda item: item[1]))
+    ups = sorted(state.moved_up.items(), key=lambda item: item[1])
+    moved_up = tuple(name_of(directory, person_id) for person_id, _at in ups)
+    last_move_up = MoveUpView(name_of(directory, ups[-1][0]), ups[-1][1]) if ups else None
     pad = None
     if state.pad and state.pad.coach_id in directory.coaches:
         pad = PadWindowView(directory.coaches[state.pad.coach_id].name, state.pad.until)
@@ -78,6 +81,7 @@ def snapshot_of(
         message,
         tuple(sorted(state.offline)),
         state.sun_height,
+        last_move_up,
     )
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Create or update a broker user: users.sh <wallboard|admin|viewer|NAME> [password file]
+# Create or update a broker user: users.sh <wallboard|admin|homeassistant|viewer|NAME> [password file]
 # Prompts for the password (never on the command line, so it stays out of shell history).
-# The roles wallboard, admin and viewer are the users named in the ACL.
+# The roles wallboard, admin, homeassistant and viewer are the users named in the ACL.
 set -euo pipefail
 user=${1:?usage: users.sh USER [PASSWORD_FILE]}
 password_file=${2:-/etc/mosquitto/wallboard.passwd}

@@ -32,3 +32,36 @@ def test_the_board_cannot_send_itself_requests_nor_others_fake_events(connect):
     assert connect("admin").publish(f"{BASE}/event/attempt_confirmed", {"seq": 9}).value == 135
     assert admin.nothing_within(0.3)
 
+
+
+def test_home_assistant_sends_only_the_screen_message_the_harvest_and_the_goal(connect):
+    board = connect("wallboard").subscribe(f"{BASE}/request/#")
+    home_assistant = connect("homeassistant")
+    assert not home_assistant.publish(f"{BASE}/request/display/message", {"text": "Koffie!"}).is_failure
+    assert not home_assistant.publish(f"{BASE}/request/display/harvest", {"period": "last"}).is_failure
+    assert not home_assistant.publish(f"{BASE}/request/goal/set", {"goal": 40}).is_failure
+    assert [board.next().topic for _ in range(3)] == [
+        f"{BASE}/request/display/message",
+        f"{BASE}/request/display/harvest",
+        f"{BASE}/request/goal/set",
+    ]
+    for command in ("person/archive", "attempt/void", "period/close"):
+        assert home_assistant.publish(f"{BASE}/request/{command}", {"id": 1}).value == 135
+    assert board.nothing_within(0.3)
+
+
+def test_home_assistant_reads_the_walls_state_events_and_discovery_but_no_answers_to_admins(connect):
+    home_assistant = connect("homeassistant").subscribe(f"{BASE}/#", "homeassistant/#")
+    board = connect("wallboard")
+    board.publish(f"{BASE}/state", {"version": 1}, retain=True)
+    board.publish(f"{BASE}/event/goal_reached", {"seq": 1})
+    board.publish(f"{BASE}/response/health", {"status": "ok"})
+    board.publish("homeassistant/device/wallboard_wall-1/config", {"components": {}}, retain=True)
+    assert [home_assistant.next().topic for _ in range(3)] == [
+        f"{BASE}/state", f"{BASE}/event/goal_reached", "homeassistant/device/wallboard_wall-1/config"]
+    assert home_assistant.nothing_within(0.3)
+
+
+def test_only_the_wall_announces_the_wall_to_home_assistant(connect):
+    for user in ("homeassistant", "admin", "viewer"):
+        assert connect(user).publish("homeassistant/device/wallboard_wall-1/config", {}, retain=True).value == 135

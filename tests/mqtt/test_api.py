@@ -117,6 +117,16 @@ def test_attempts_are_added_by_hand_and_voided_with_a_reason(running):
     assert running.error("attempt/void", {"id": attempt["id"], "reason": "again"}) == "conflict"
 
 
+def test_the_void_of_an_attempt_names_its_coach_also_one_retired_since(running, connect):
+    people = running.add_people()
+    attempt = running.ok("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "badge forgotten"})
+    running.ok("coach/remove", {"id": 1})
+    watcher, _ = running.settled_subscriber(connect)
+    running.ok("attempt/void", {"id": attempt["attempt"]["id"], "reason": "entered twice"})
+    voided = watcher.wait_for(f"{running.base}/event/attempt_voided").json()
+    assert voided["coach"] == {"id": 1, "name": "Mo"} and voided["person"] == {"id": people["Sanne"], "name": "Sanne"}
+
+
 def test_a_move_is_corrected_when_the_wall_and_the_data_disagree(running):
     people = running.add_people()
     person = running.ok("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "reader was down"})["person"]

@@ -14,6 +14,7 @@ from board.core.snapshot import LevelView, PeriodView, PersonView, SlotStatus, S
 from board.mqtt.link import MqttLink
 from board.mqtt.publisher import MqttPublisher
 from tests.mqtt.outbox import MemoryOutbox
+from tests.mqtt.wall import home_assistant_device
 
 BOARD = "wall-1"
 BASE = f"wallboard/{BOARD}"
@@ -42,7 +43,7 @@ def wall(mqtt_config):
 
     def _start(outbox: MemoryOutbox, config: dict | None = None, **publisher_options) -> tuple[MqttLink, MqttPublisher]:
         link = MqttLink(mqtt_config(**(config or {})), BOARD)
-        publisher = MqttPublisher(link, outbox, BOARD, **({"poll_interval": 0.2} | publisher_options))
+        publisher = MqttPublisher(link, outbox, home_assistant_device(link.config), **({"poll_interval": 0.2} | publisher_options))
         publisher.start()
         link.start()
         started.append((link, publisher))
@@ -187,7 +188,7 @@ def test_the_wall_keeps_working_without_a_broker(mqtt_config):
         dead_port = unused.getsockname()[1]
     outbox = MemoryOutbox()
     link = MqttLink(mqtt_config(port=dead_port), BOARD)
-    publisher = MqttPublisher(link, outbox, BOARD, poll_interval=0.05)
+    publisher = MqttPublisher(link, outbox, home_assistant_device(link.config), poll_interval=0.05)
     publisher.start()
     link.start()
     for _ in range(5):
@@ -232,37 +233,43 @@ def test_state_is_retained_and_republished_on_every_change(wall, connect):
     assert retained.retain and retained.json()["version"] == 2
 
 
-def test_home_assistant_discovers_the_wall_and_is_told_again_when_it_restarts(wall, connect):
+def test_home_assistant_discovers_the_wall_as_one_device_and_is_told_again_when_it_restarts(wall, connect):
     link, publisher = wall(MemoryOutbox())
     assert link.wait_ready(10)
-    time.sleep(0.3)
-    home_assistant = connect("admin").subscribe("homeassistant/sensor/#")
-    configs = {}
-    while len(configs) < 5:
-        message = home_assistant.next()
-        assert message.retain
-        configs[message.topic] = message
-    config = configs["homeassistant/sensor/wallboard_wall-1/attempts/config"].json()
+    home_assistant = connect("homeassistant").subscribe("homeassistant/#")
+    config = home_assistant.wait_for(f"homeassistant/device/wallboard_{BOARD}/config").json()
+    late = connect("homeassistant").subscribe("homeassistant/#")
+    assert late.wait_for(f"homeassistant/device/wallboard_{BOARD}/config").retain
     assert config["state_topic"] == f"{BASE}/state"
-    assert config["unique_id"] == "wallboard_wall-1_attempts"
-    assert config["device"]["identifiers"] == ["wallboard_wall-1"]
     assert config["availability"][0]["topic"] == f"{BASE}/availability"
+    assert config["device"]["identifiers"] == [f"wallboard_{BOARD}"] and config["origin"]["name"] == "Polaroid Wall"
+    attempts = config["components"]["attempts"]
+    assert attempts["unique_id"] == f"wallboard_{BOARD}_attempts"
+    assert attempts["default_entity_id"] == "sensor.wallboard_wall_1_attempts"
 
     home_assistant.publish("homeassistant/status", b"online", raw=True)
-    again = {home_assistant.next().topic for _ in range(5)}
-    assert again == set(configs)
+    assert home_assistant.wait_for(f"homeassistant/device/wallboard_{BOARD}/config").json() == config
 
 
-def test_disabling_discovery_removes_the_entities(wall, connect, mqtt_config):
+def test_per_entity_configs_an_earlier_version_left_are_removed(wall, connect):
+    legacy = f"homeassistant/sensor/wallboard_{BOARD}/attempts/config"
+    connect("wallboard").publish(legacy, {"name": "Attempts this period"}, retain=True)
     link, publisher = wall(MemoryOutbox())
     assert link.wait_ready(10)
+    connect("homeassistant").subscribe("homeassistant/#").wait_for(f"homeassistant/device/wallboard_{BOARD}/config")
+    assert connect("homeassistant").subscribe("homeassistant/sensor/#").nothing_within(0.5)
+
+
+def test_disabling_discovery_removes_the_device(wall, connect):
+    device_topic = f"homeassistant/device/wallboard_{BOARD}/config"
+    link, publisher = wall(MemoryOutbox())
+    watcher = connect("homeassistant").subscribe("homeassistant/#")
+    assert watcher.wait_for(device_topic).payload
     publisher.stop()
     link.stop()
     link, publisher = wall(MemoryOutbox(), config={"discovery": False})
-    assert link.wait_ready(10)
-    time.sleep(0.3)
-    late = connect("admin").subscribe("homeassistant/sensor/#")
-    assert late.nothing_within(0.5)  # no retained config is left
+    assert watcher.wait_for(device_topic).payload == b""
+    assert connect("homeassistant").subscribe("homeassistant/#").nothing_within(0.5)  # nothing retained is left
 
 
 class Mqtt311OnlyBroker:

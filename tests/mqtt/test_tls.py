@@ -12,7 +12,7 @@ from board.mqtt.publisher import MqttPublisher
 from tests.mqtt.certificates import Certificates, make_certificates
 from tests.mqtt.outbox import MemoryOutbox
 from tests.mqtt.test_publisher import BASE, BOARD, wait_until
-from tests.mqtt.wall import RunningWall, write_wall_config
+from tests.mqtt.wall import RunningWall, home_assistant_device, write_wall_config
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_a_wall_that_does_not_trust_the_brokers_certificate_says_so_and_keeps_tr
                                                                                      certificates, caplog):
     outbox = MemoryOutbox()
     link = MqttLink(mqtt_config(port=broker.tls_port, tls=TlsConfig(ca_file=certificates.other_ca)), BOARD)
-    publisher = MqttPublisher(link, outbox, BOARD, poll_interval=0.05)
+    publisher = MqttPublisher(link, outbox, home_assistant_device(link.config), poll_interval=0.05)
     publisher.start()
     link.start()
     try:

@@ -7,7 +7,10 @@ from pathlib import Path
 from board.app.config import Config, load_config
 from board.app.runtime import MqttInterface, simulated_readers
 from board.core.clock import SystemClock
+from board.core.settings import Level, WallSettings
 from board.dev.broker import Mosquitto
+from board.mqtt.config import MqttConfig
+from board.mqtt.discovery import HomeAssistantDevice
 from board.wall.service import WallService
 from sensors.base import Reader
 from store.repository import Store
@@ -48,6 +51,12 @@ password_file = "{password_file}"
 reconnect_min_delay = 0.1
 reconnect_max_delay = 0.5
 """
+
+
+def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1", language: str = "nl") -> HomeAssistantDevice:
+    """The discovery of a two-level wall with a coach pad, around this [mqtt] section."""
+    levels = [Level(id="A", name="Start", slots=["A1", "A2"]), Level(id="B", name="Top", slots=["B1"])]
+    return HomeAssistantDevice(WallSettings(board_id=board_id, language=language, levels=levels), mqtt)
 
 
 def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
