@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from board.core.clock import Clock, later
+from board.core.clock import Clock, later, until_utc
 from board.core.errors import CommandError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.settings import WallSettings
@@ -134,10 +134,11 @@ class AdminCommands:
         self._after_write(events)
 
     def show_message(self, text: str, seconds: float) -> datetime:
-        until = later(self.clock.now(), timedelta(seconds=seconds))
+        """Show `text` for `seconds`; returns when it ends, in the wall's time zone."""
+        until = until_utc(self.clock.now(), timedelta(seconds=seconds))
         self._message = (text, until)
         self._publish_snapshot()
-        return until
+        return until.astimezone(self.clock.tz)
 
     def coach(self, coach_id: int) -> CoachInfo:
         info = self.directory.coaches.get(coach_id)

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board.core.clock import Clock, elapsed, later
+from board.core.clock import Clock, elapsed, until_utc
 from board.core.errors import CommandError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.harvest import Harvest, Journey, PeriodSpan
@@ -38,12 +38,6 @@ from store.repository import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def until_utc(moment: datetime, delta: timedelta) -> datetime:
-    """The end of something shown for `delta`, in UTC: compared with the wall's local times as instants
-    (two times of one zone compare by the clock, wrong in the hour the clocks go back)."""
-    return later(moment, delta).astimezone(UTC)
 
 
 # How often the loop looks for writes made by another process (the CLI).
