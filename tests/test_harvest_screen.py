@@ -105,3 +105,16 @@ def test_tapping_your_own_card_on_the_pad_shows_your_journey_for_a_few_seconds(w
     assert wall.service.snapshot().journey is None
     gone = pygame.image.load(render_png(wall.service.snapshot(), SCREEN, tmp_path / "wall.png"))
     assert gone.get_at((230, 125))[:3] != (250, 245, 232)
+
+
+def test_a_harvest_asked_for_in_the_hour_the_clocks_go_back_shows_its_full_time(tmp_path):
+    # 02:45 summer time; a quarter of an hour later it is 02:00 winter time.
+    wall = Wall(tmp_path, start=datetime(2027, 10, 31, 2, 45, tzinfo=AMSTERDAM))
+    wall.service.close_period()
+    wall.service.show_harvest("last", 900)
+    assert wall.service.snapshot().harvest is not None
+    wall.wait(899)
+    assert wall.service.snapshot().harvest is not None
+    wall.wait(2)
+    assert wall.service.snapshot().harvest is None
+    wall.close()

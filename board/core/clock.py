@@ -25,6 +25,12 @@ def later(moment: datetime, delta: timedelta) -> datetime:
     return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
 
 
+def until_utc(moment: datetime, delta: timedelta) -> datetime:
+    """The end of something shown for `delta`, in UTC: compared with the wall's local times as instants
+    (two times of one zone compare by the clock, wrong in the hour the clocks go back)."""
+    return later(moment, delta).astimezone(UTC)
+
+
 class Clock(Protocol):
     tz: ZoneInfo
 

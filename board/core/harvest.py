@@ -5,7 +5,7 @@ screen (which knows only `board.core`) and a report can draw it.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from board.core.settings import AwardKind
@@ -19,6 +19,17 @@ class PeriodSpan:
     ends_at: datetime
     id: int | None = None
     goal: int | None = None
+
+    def holds(self, moment: datetime) -> bool:
+        """Whether `moment` falls in the span, as instants (Python compares two times of one zone by the clock,
+        wrong in the hour the clocks go back)."""
+        return self.starts_at.astimezone(UTC) <= moment.astimezone(UTC) < self.ends_at.astimezone(UTC)
+
+    def has_begun(self, moment: datetime) -> bool:
+        return moment.astimezone(UTC) >= self.starts_at.astimezone(UTC)
+
+    def has_ended(self, moment: datetime) -> bool:
+        return moment.astimezone(UTC) >= self.ends_at.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from board.core.clock import Clock, later
+from board.core.clock import Clock, later, until_utc
 from board.core.errors import CommandError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.settings import WallSettings
@@ -126,12 +126,13 @@ class AdminCommands:
         self._after_write(events)
 
     def show_message(self, text: str, seconds: float) -> datetime:
+        """Show `text` for `seconds`; returns when it ends, in the wall's time zone."""
         if not has_visible_character(text):
             raise CommandError("invalid_request", "a message needs at least one visible character")
-        until = later(self.clock.now(), timedelta(seconds=seconds))
+        until = until_utc(self.clock.now(), timedelta(seconds=seconds))
         self._message = (text, until)
         self._publish_snapshot()
-        return until
+        return until.astimezone(self.clock.tz)
 
     def coach(self, coach_id: int) -> CoachInfo:
         info = self.directory.coaches.get(coach_id)

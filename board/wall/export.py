@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from board.core.events import EventType, WallEvent
+from board.core.events import EventType
 from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
 from store.models import Position
@@ -31,10 +31,6 @@ class Table:
     columns: tuple[str, ...]
     key: str  # the column pages are ordered and continued by
     rows: Callable[[Store, WallSettings, PeriodSpan], list[dict[str, Any]]]
-
-
-def _in_span(event: WallEvent, span: PeriodSpan) -> bool:
-    return span.starts_at <= event.at < span.ends_at
 
 
 def _attempt_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[dict[str, Any]]:
@@ -56,7 +52,7 @@ def _attempt_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> lis
             "event_seq": e.seq,
         }
         for e in log
-        if e.type is EventType.ATTEMPT_CONFIRMED and _in_span(e, span)
+        if e.type is EventType.ATTEMPT_CONFIRMED and span.holds(e.at)
     ]
 
 
@@ -64,7 +60,7 @@ def _move_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[d
     levels = {slot: index for index, level in enumerate(settings.levels) for slot in level.slots}
     rows = []
     for e in store.log_until(MOVE_EVENTS, span.ends_at):
-        if not _in_span(e, span):
+        if not span.holds(e.at):
             continue
         details = e.details
         from_slot = (
@@ -107,7 +103,7 @@ def _event_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[
             "details": e.details,
         }
         for e in store.log_until(tuple(EventType), span.ends_at)
-        if _in_span(e, span)
+        if span.holds(e.at)
     ]
 
 

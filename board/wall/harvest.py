@@ -90,9 +90,9 @@ def compute_harvest(
     after: tuple[dict[int, str], dict[int, str]] | None = None
     first_slot: dict[int, str] = {}  # where a card first hung during the span
     for event in events:
-        if before is None and event.at >= span.starts_at:
+        if before is None and span.has_begun(event.at):
             before = fold.on_wall, fold.last_slot
-        if after is None and event.at >= span.ends_at:
+        if after is None and span.has_ended(event.at):
             after = fold.on_wall, fold.last_slot
         fold.apply(event)
         if before is not None and after is None and event.person_id in fold.wall.positions:
@@ -103,10 +103,10 @@ def compute_harvest(
         after = fold.on_wall, fold.last_slot
 
     counted = [a for a in fold.attempts if a.id not in fold.voided]
-    in_span = [a for a in counted if span.starts_at <= a.at < span.ends_at]
+    in_span = [a for a in counted if span.holds(a.at)]
     first_ever: dict[int, datetime] = {}
     for attempt in counted:
-        first_ever[attempt.person_id] = min(first_ever.get(attempt.person_id, attempt.at), attempt.at)
+        first_ever.setdefault(attempt.person_id, attempt.at)  # the log is in order: the first is the earliest
 
     levels = {slot: index for index, level in enumerate(settings.levels) for slot in level.slots}
     attempts_of = Counter(a.person_id for a in in_span)
@@ -122,7 +122,7 @@ def compute_harvest(
                 attempts_of[person_id],
                 levels.get(start_slot) if start_slot else None,
                 levels.get(end_slot) if end_slot else None,
-                first_ever.get(person_id) is not None and span.starts_at <= first_ever[person_id] < span.ends_at,
+                person_id in first_ever and span.holds(first_ever[person_id]),
                 person_id in fold.archived,
             )
         )
@@ -132,7 +132,7 @@ def compute_harvest(
     per_day = Counter(a.at.astimezone(settings.tz).date() for a in in_span)
     previous_count = None
     if previous is not None:
-        previous_count = sum(1 for a in counted if previous.starts_at <= a.at < previous.ends_at)
+        previous_count = sum(1 for a in counted if previous.holds(a.at))
     streaks = _streaks(in_span, settings, days)
     texts = Texts(settings.language)
     level_names = tuple(level.name for level in settings.levels)
@@ -361,7 +361,7 @@ def compute_journey(
     counted = [a for a in fold.attempts if a.person_id == person_id and a.id not in fold.voided]
 
     def attempts_in(span: PeriodSpan | None) -> int:
-        return 0 if span is None else sum(1 for a in counted if span.starts_at <= a.at < span.ends_at)
+        return 0 if span is None else sum(1 for a in counted if span.holds(a.at))
 
     return Journey(
         settings.language,

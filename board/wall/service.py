@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from board.core.clock import Clock, elapsed, later
+from board.core.clock import Clock, elapsed, until_utc
 from board.core.errors import CommandError, StoreError
 from board.core.events import Draft, EventType, WallEvent
 from board.core.harvest import Harvest, Journey, PeriodSpan
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # What the service thread works through: a sensor event, admin work and its future, or a wake-up.
 QueueItem = SensorEvent | tuple[Callable[[], Any], Future[Any]] | None
+
 
 # How often the loop looks for writes made by another process (the CLI).
 EXTERNAL_CHECK_SECONDS = 1.0
@@ -192,7 +193,7 @@ class WallService(AdminCommands):
         span = PeriodSpan(period.starts_at, min(period.ends_at, new_start), period.id, period.goal)
         harvest = harvest_of(self.store, self.config, span, self.directory)
         if self.config.harvest.show_hours > 0:
-            self._harvest = harvest, later(self.clock.now(), timedelta(hours=self.config.harvest.show_hours))
+            self._harvest = harvest, until_utc(self.clock.now(), timedelta(hours=self.config.harvest.show_hours))
         return closing_drafts(harvest, closed_early)
 
     def _write(self, drafts: list[Draft]) -> list[WallEvent]:
@@ -336,7 +337,7 @@ class WallService(AdminCommands):
             if event.type is not EventType.HARVEST_SHOWN:
                 continue
             details = event.details
-            until = later(event.at, timedelta(seconds=details["seconds"]))
+            until = until_utc(event.at, timedelta(seconds=details["seconds"]))
             if until <= self.clock.now():
                 self._harvest = None
                 continue
@@ -353,7 +354,7 @@ class WallService(AdminCommands):
         periods = self.store.periods()
         if len(periods) < 2 or self.config.harvest.show_hours <= 0:
             return
-        until = later(periods[-1].starts_at, timedelta(hours=self.config.harvest.show_hours))
+        until = until_utc(periods[-1].starts_at, timedelta(hours=self.config.harvest.show_hours))
         if self.clock.now() < until:
             self._harvest = harvest_of(self.store, self.config, periods[-2], self.directory), until
             self._publish_snapshot()
@@ -362,7 +363,7 @@ class WallService(AdminCommands):
         """Their own card on the pad: the screen tells the person their story (the log only that it happened)."""
         if person is None:
             return
-        until = later(self.clock.now(), timedelta(seconds=self.config.harvest.journey_seconds))
+        until = until_utc(self.clock.now(), timedelta(seconds=self.config.harvest.journey_seconds))
         self._journey = journey_of(self.store, self.config, person), until
 
     def _end_shown(self) -> None:

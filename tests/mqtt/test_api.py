@@ -3,6 +3,7 @@
 import base64
 import json
 import time
+from datetime import datetime
 
 import pytest
 
@@ -379,7 +380,8 @@ def test_display_harvest_shows_a_period_on_the_screen_until_told_otherwise(runni
     assert running.error("display/harvest", {"period": "last"}) == "not_found"  # no period has ended yet
     running.ok("period/close")
     until = running.ok("display/harvest", {"period": "last", "seconds": 900})["until"]
-    assert until > running.ok("state/get")["state"]["period"]["starts_at"]
+    started = running.ok("state/get")["state"]["period"]["starts_at"]
+    assert datetime.fromisoformat(until) > datetime.fromisoformat(started)  # instants: offsets differ across DST
     running.wait_until(lambda: running.service.snapshot().harvest is not None)
     running.ok("display/harvest", {"period": "last", "seconds": 0})
     running.wait_until(lambda: running.service.snapshot().harvest is None)

@@ -93,3 +93,12 @@ def test_a_coach_pad_window_lasts_its_seconds_when_the_clocks_go_back(tmp_path):
     wall.tap("pad", MO_BADGE)
     assert [e.type for e in wall.wait(21)] == [EventType.PAD_CLOSED]
     wall.close()
+
+
+def test_a_card_tapped_in_a_coach_pad_window_opened_just_before_the_clocks_go_back_counts(tmp_path):
+    wall = Wall(tmp_path, start=datetime(2026, 10, 25, 2, 59, 50, tzinfo=AMSTERDAM))
+    wall.add_people()
+    wall.tap("pad", MO_BADGE)
+    wall.wait(15)  # 02:00:05 winter time: earlier on the wall clock than the window's start, 15 s later in fact
+    assert EventType.ATTEMPT_CONFIRMED in [e.type for e in wall.tap("pad", SANNE)]
+    wall.close()
