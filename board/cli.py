@@ -70,24 +70,31 @@ def friendly_errors(language: str = DEFAULT_LANGUAGE) -> Iterator[None]:
         raise CliError(str(exc), language) from None
 
 
-
-
 def _config(ctx: click.Context) -> Config:
     with friendly_errors():
         return load_config(ctx.obj["config_path"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG), show_default=DEFAULT_CONFIG,
-              help="Config file (or set WALLBOARD_CONFIG).")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG),
+    show_default=DEFAULT_CONFIG,
+    help="Config file (or set WALLBOARD_CONFIG).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Log debug details to stderr.")
 @click.version_option(software_version(), "--version", prog_name="wallboard", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Polaroid Wall: a wall of polaroids that counts every move and every coached attempt."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
     # The database, photos and backups are the team's data: not for every user of the Pi.
@@ -115,14 +122,16 @@ def localise_help(group: click.Group, language: str, path: tuple[str, ...] = ())
             localise_help(command, language, (*path, name))
 
 
-
 # -- setting up -------------------------------------------------------------------
 
 
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the database and photos go (default: ./data next to the config).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the database and photos go (default: ./data next to the config).",
+)
 @click.pass_context
 def init(ctx: click.Context, force: bool, data_dir: Path | None) -> None:
     """Write a commented example config (3 levels of 10 slots) and create the database."""
@@ -161,10 +170,19 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @db.command("backup")
-@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the archive (default: backups in the data folder).")
-@click.option("--keep", default=14, show_default=True, type=click.IntRange(min=1),
-              help="How many of the newest backups to keep in that folder.")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the archive (default: backups in the data folder).",
+)
+@click.option(
+    "--keep",
+    default=14,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many of the newest backups to keep in that folder.",
+)
 @click.pass_context
 def db_backup(ctx: click.Context, folder: Path | None, keep: int) -> None:
     """Back up the database and photos into one archive; safe while the service runs."""
@@ -217,8 +235,10 @@ def looking_at_wall(config: Config) -> Iterator[WallService]:
     """The wall's store and service, for a command that only looks or adds what it was
     asked to, next to a running service: no readers, no threads, nothing ticks. It never
     creates a database: a typo in data_dir must not start a new, empty wall."""
-    with friendly_errors(config.language), WallRuntime(config, SystemClock(config.tz), readers={},
-                                                       create=False) as runtime:
+    with (
+        friendly_errors(config.language),
+        WallRuntime(config, SystemClock(config.tz), readers={}, create=False) as runtime,
+    ):
         yield runtime.service
 
 
@@ -264,8 +284,11 @@ def run(ctx: click.Context, headless: bool) -> None:
             lock.close()
             raise
     systemd = Systemd()
-    with lock, friendly_errors(), WallRuntime(config, clock, live=True, screen=not headless, leds=True,
-                                              systemd=systemd, create=False) as runtime:
+    with (
+        lock,
+        friendly_errors(),
+        WallRuntime(config, clock, live=True, screen=not headless, leds=True, systemd=systemd, create=False) as runtime,
+    ):
         runtime.start()
         started = text("run.started", config.language, board=config.board_id)
         screen = f"; screen: {runtime.display.output.backend}" if runtime.display is not None else "; no screen"
@@ -304,8 +327,7 @@ def register_demo_people(service: WallService) -> None:
         photo = photo_for(person.name)
         if photo:
             shutil.copy(photo, service.config.photos_dir)
-        ids[person.name] = service.add_person(person.name, card=person.card,
-                                              photo=Path(photo).name if photo else None)
+        ids[person.name] = service.add_person(person.name, card=person.card, photo=Path(photo).name if photo else None)
     for coach in demo_wall.DEMO_COACHES:
         service.add_coach(coach.name, coach.badge, ids.get(coach.person) if coach.person else None)
 
@@ -321,7 +343,9 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
 
     window_config = config.display.model_copy(update={"size": size, "fullscreen": False, "night": ()})
     try:
-        return DemoWindow(window_config, readers, cards, badges, pad_reader=PAD, clock=SystemClock(config.tz).now).open()
+        return DemoWindow(
+            window_config, readers, cards, badges, pad_reader=PAD, clock=SystemClock(config.tz).now
+        ).open()
     except DisplayError as exc:
         click.echo(text("demo.no_window", config.language, reason=exc), err=True)
         return None
@@ -336,18 +360,37 @@ def window_size(_ctx, _param, value: str) -> tuple[int, int]:
 
 
 @main.command()
-@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Replay a JSON-lines scenario as fast as possible and print the events.")
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Replay a JSON-lines scenario as fast as possible and print the events.",
+)
 @click.option("--headless", is_flag=True, help="No window: the wall plays by itself and prints events on stdout.")
-@click.option("--size", default="1280x720", show_default=True, callback=window_size, help="Size of the wall in the window.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
-              show_default=True,
-              help="Where the demo keeps its config and database; wiped at start, so only a folder the demo made.")
+@click.option(
+    "--size", default="1280x720", show_default=True, callback=window_size, help="Size of the wall in the window."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-data"),
+    show_default=True,
+    help="Where the demo keeps its config and database; wiped at start, so only a folder the demo made.",
+)
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
-@click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-              help="Scenario start time (local time of the wall); default: now.")
-def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir: Path, language: str,
-         start_at: datetime | None) -> None:
+@click.option(
+    "--start",
+    "start_at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    help="Scenario start time (local time of the wall); default: now.",
+)
+def demo(
+    scenario: Path | None,
+    headless: bool,
+    size: tuple[int, int],
+    data_dir: Path,
+    language: str,
+    start_at: datetime | None,
+) -> None:
     """Open the example wall in a window: drag polaroids and coach badges (h for help)."""
     with friendly_errors():
         lock = demo_wall.claim_demo_folder(data_dir)
@@ -355,15 +398,21 @@ def demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir:
         play_demo(scenario, headless, size, data_dir, language, start_at)
 
 
-def play_demo(scenario: Path | None, headless: bool, size: tuple[int, int], data_dir: Path, language: str,
-              start_at: datetime | None) -> None:
+def play_demo(
+    scenario: Path | None,
+    headless: bool,
+    size: tuple[int, int],
+    data_dir: Path,
+    language: str,
+    start_at: datetime | None,
+) -> None:
     with friendly_errors():
         config = demo_wall.write_demo_config(data_dir, language)
     readers = simulated_readers(config)
     if scenario is not None:
         with friendly_errors():
             steps = read_scenario(scenario, readers)
-        start = (start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz))
+        start = start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz)
         clock = FakeClock(start, config.tz)
         with friendly_errors(), WallRuntime(config, clock, readers=readers, live=True) as runtime:
             register_demo_people(runtime.service)
@@ -373,16 +422,23 @@ def play_demo(scenario: Path | None, headless: bool, size: tuple[int, int], data
     demo_wall.hang_demo_cards(readers)
     window = None if headless else demo_window(config, readers, size)
     if window is not None:
-        with window, friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers=readers,
-                                                    listeners=[EventPrinter(), window], live=True) as runtime:
+        with (
+            window,
+            friendly_errors(),
+            WallRuntime(
+                config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter(), window], live=True
+            ) as runtime,
+        ):
             register_demo_people(runtime.service)
             runtime.start()
             click.echo(text("demo.started", language, dir=data_dir), err=True)
             draw_until_stopped(window)
         return
     autoplay = demo_wall.Autoplay(readers, config)
-    with friendly_errors(), WallRuntime(config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter()],
-                                        live=True) as runtime:
+    with (
+        friendly_errors(),
+        WallRuntime(config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter()], live=True) as runtime,
+    ):
         register_demo_people(runtime.service)
         runtime.start()
         autoplay.start()
@@ -432,8 +488,11 @@ def status_data(snapshot: Snapshot) -> dict:
     return {
         "board_id": state["board_id"],
         "period": {key: state["period"][key] for key in ("starts_at", "ends_at", "goal", "count", "today")},
-        "slots": {slot["id"]: {"status": slot["status"], "person": slot["person"]["name"] if slot["person"] else None}
-                  for level in state["levels"] for slot in level["slots"]},
+        "slots": {
+            slot["id"]: {"status": slot["status"], "person": slot["person"]["name"] if slot["person"] else None}
+            for level in state["levels"]
+            for slot in level["slots"]
+        },
         "moved_up": state["moved_up"],
     }
 
@@ -441,11 +500,24 @@ def status_data(snapshot: Snapshot) -> dict:
 def status_text(snapshot: Snapshot) -> str:
     lang = snapshot.language
     period = snapshot.period
-    lines = [text("status.title", lang, board=snapshot.board_id),
-             text("status.period", lang, start=f"{period.starts_at:%d-%m-%Y}",
-                  end=f"{period.ends_at.date() - timedelta(days=1):%d-%m-%Y}"),
-             text("status.thermometer", lang, count=period.count, goal=period.goal,
-                  percent=round(100 * period.fraction), today=period.today), ""]
+    lines = [
+        text("status.title", lang, board=snapshot.board_id),
+        text(
+            "status.period",
+            lang,
+            start=f"{period.starts_at:%d-%m-%Y}",
+            end=f"{period.ends_at.date() - timedelta(days=1):%d-%m-%Y}",
+        ),
+        text(
+            "status.thermometer",
+            lang,
+            count=period.count,
+            goal=period.goal,
+            percent=round(100 * period.fraction),
+            today=period.today,
+        ),
+        "",
+    ]
     for level in reversed(snapshot.levels):
         lines.append(f"{level.name} ({level.id})")
         for slot in level.slots:
@@ -462,8 +534,13 @@ def status_text(snapshot: Snapshot) -> str:
         lines += ["", text("status.moved_up", lang, names=", ".join(snapshot.moved_up))]
     if snapshot.recent_attempts:
         lines += ["", text("status.recent", lang)]
-        lines += [f"  {a.at:%d-%m %H:%M}  " + text("attempt_line", lang, person=a.person) + " — "
-                  + text("attempt_by", lang, coach=a.coach or "admin") for a in snapshot.recent_attempts]
+        lines += [
+            f"  {a.at:%d-%m %H:%M}  "
+            + text("attempt_line", lang, person=a.person)
+            + " — "
+            + text("attempt_by", lang, coach=a.coach or "admin")
+            for a in snapshot.recent_attempts
+        ]
     return "\n".join(lines)
 
 
@@ -511,8 +588,10 @@ def person_list(ctx: click.Context, archived: bool) -> None:
     config = _config(ctx)
     with looking_at_wall(config) as service:
         people = sorted(service.directory.people.values(), key=lambda person: person.id)
-        cards = {person.id: sorted(uid for uid, owner in service.directory.cards.items() if owner == person.id)
-                 for person in people}
+        cards = {
+            person.id: sorted(uid for uid, owner in service.directory.cards.items() if owner == person.id)
+            for person in people
+        }
         slots = {person_id: slot for person_id, (slot, _since) in service.state.positions.items()}
     for info in people:
         if info.archived and not archived:
@@ -621,8 +700,13 @@ def attempt() -> None:
 
 
 @attempt.command("list")
-@click.option("--period", "period_spec", default="current", show_default=True,
-              help="current, last, a period id, all or FROM..TO (YYYY-MM-DD).")
+@click.option(
+    "--period",
+    "period_spec",
+    default="current",
+    show_default=True,
+    help="current, last, a period id, all or FROM..TO (YYYY-MM-DD).",
+)
 @click.pass_context
 def attempt_list(ctx: click.Context, period_spec: str) -> None:
     """The attempts of a period, with their ids (to void one)."""
@@ -636,8 +720,10 @@ def attempt_list(ctx: click.Context, period_spec: str) -> None:
     for row in rows:
         at = datetime.fromisoformat(row["at"])
         voided = text("attempt.is_voided", config.language) if row["voided"] else ""
-        click.echo(f"{row['attempt_id']:>5}  {at:%d-%m %H:%M}  {row['person_name']:<20} "
-                   f"{row['coach_name'] or 'admin':<16}{voided}")
+        click.echo(
+            f"{row['attempt_id']:>5}  {at:%d-%m %H:%M}  {row['person_name']:<20} "
+            f"{row['coach_name'] or 'admin':<16}{voided}"
+        )
 
 
 @attempt.command("void")
@@ -694,8 +780,14 @@ def period_close(ctx: click.Context) -> None:
         elif event.type is EventType.AWARD_GIVEN:
             click.echo(f"  {event.details['title']}: {event.details['line']}")
         elif event.type is EventType.PERIOD_STARTED:
-            click.echo(text("period.started", lang, id=event.details["period_id"],
-                            end=f"{datetime.fromisoformat(event.details['ends_at']):%d-%m-%Y %H:%M}"))
+            click.echo(
+                text(
+                    "period.started",
+                    lang,
+                    id=event.details["period_id"],
+                    end=f"{datetime.fromisoformat(event.details['ends_at']):%d-%m-%Y %H:%M}",
+                )
+            )
 
 
 PERIOD_HELP = "current, last, a period id, all or FROM..TO (dates YYYY-MM-DD, both included)."
@@ -741,11 +833,19 @@ def written_whole(path: Path, language: str) -> Iterator[Path]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the printable report (PDF) here.")
 @click.option("--poster", is_flag=True, help="One A3 poster instead of A4 pages.")
 @click.option("--language", type=click.Choice(["nl", "en"]), help="Language of the report; default: the wall's.")
-@click.option("--show", "show_minutes", type=click.IntRange(0, 1440), is_flag=False, flag_value=15, default=None,
-              help="Show it on the running wall's screen for this many minutes (default 15; 0 ends it).")
+@click.option(
+    "--show",
+    "show_minutes",
+    type=click.IntRange(0, 1440),
+    is_flag=False,
+    flag_value=15,
+    default=None,
+    help="Show it on the running wall's screen for this many minutes (default 15; 0 ends it).",
+)
 @click.pass_context
-def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None,
-            show_minutes: int | None) -> None:
+def harvest(
+    ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None, show_minutes: int | None
+) -> None:
     """The harvest of a period: its awards, with --out the printable report for the harvest session,
     with --show on the wall's screen."""
     from board.wall.reports import harvest_of, resolve_span
@@ -774,8 +874,12 @@ def harvest(ctx: click.Context, period_spec: str, out: Path | None, poster: bool
 @main.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--record", is_flag=True, help="Record into the wall's own database (default: a scratch copy of it).")
-@click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-              help="Scenario start time (local time of the wall); default: now.")
+@click.option(
+    "--start",
+    "start_at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    help="Scenario start time (local time of the wall); default: now.",
+)
 @click.pass_context
 def replay(ctx: click.Context, scenario: Path, record: bool, start_at: datetime | None) -> None:
     """Replay a scenario (the JSON lines `demo --scenario` reads) on this wall's levels, people and rules.
@@ -814,8 +918,12 @@ def scratch_copy(config: Config, directory: Path) -> Config:
 
 
 @main.command()
-@click.option("--readers", "check_readers", is_flag=True,
-              help="Probe every reader: chip select, chip version, tags present now, poll time.")
+@click.option(
+    "--readers",
+    "check_readers",
+    is_flag=True,
+    help="Probe every reader: chip select, chip version, tags present now, poll time.",
+)
 @click.option("--live", is_flag=True, help="With --readers: keep polling and print tags as they come and go.")
 @click.pass_context
 def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
@@ -854,22 +962,51 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
 @main.command()
 @click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
 @click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")
-@click.option("--display-idle", default=60.0, show_default=True,
-              help="Seconds the screen loop idles while its CPU use is measured.")
-@click.option("--reader-polls", default=1000, show_default=True,
-              help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).")
-@click.option("--mqtt-moves", default=1000, show_default=True,
-              help="Card moves (and admin requests) timed through a private Mosquitto.")
-@click.option("--harvest-log-size", default=100_000, show_default=True,
-              help="Events in the log for the harvest (period close) and export timing.")
+@click.option(
+    "--display-idle",
+    default=60.0,
+    show_default=True,
+    help="Seconds the screen loop idles while its CPU use is measured.",
+)
+@click.option(
+    "--reader-polls",
+    default=1000,
+    show_default=True,
+    help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).",
+)
+@click.option(
+    "--mqtt-moves",
+    default=1000,
+    show_default=True,
+    help="Card moves (and admin requests) timed through a private Mosquitto.",
+)
+@click.option(
+    "--harvest-log-size",
+    default=100_000,
+    show_default=True,
+    help="Events in the log for the harvest (period close) and export timing.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
-def bench(log_size: int, event_count: int, display_idle: float, reader_polls: int, mqtt_moves: int,
-          harvest_log_size: int, out: Path | None) -> None:
+def bench(
+    log_size: int,
+    event_count: int,
+    display_idle: float,
+    reader_polls: int,
+    mqtt_moves: int,
+    harvest_log_size: int,
+    out: Path | None,
+) -> None:
     """Measure speed; prints the results as JSON."""
     from board.dev.bench import run_all
 
-    results = run_all(log_size=log_size, event_count=event_count, display_idle=display_idle,
-                      reader_polls=reader_polls, mqtt_moves=mqtt_moves, harvest_log_size=harvest_log_size)
+    results = run_all(
+        log_size=log_size,
+        event_count=event_count,
+        display_idle=display_idle,
+        reader_polls=reader_polls,
+        mqtt_moves=mqtt_moves,
+        harvest_log_size=harvest_log_size,
+    )
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

@@ -21,39 +21,88 @@ from sensors.sim import SimulatedReader
 
 SCREENS = Path(__file__).parent / "screens"
 LONG_AND_WORLD_NAMES = {
-    "A1": "Anne-Marie van den Berg-Oosterhout", "A2": "محمد العمري", "A3": "王小明", "A4": "Sanne 🌻",
-    "B1": "Mohammed El Amrani", "B2": "Nguyễn Thị Minh Khai", "B3": "Ελένη Παπαδοπούλου", "B4": "李娜",
+    "A1": "Anne-Marie van den Berg-Oosterhout",
+    "A2": "محمد العمري",
+    "A3": "王小明",
+    "A4": "Sanne 🌻",
+    "B1": "Mohammed El Amrani",
+    "B2": "Nguyễn Thị Minh Khai",
+    "B3": "Ελένη Παπαδοπούλου",
+    "B4": "李娜",
 }
 
 
 def _recent(names, count: int = 6) -> tuple[AttemptView, ...]:
-    return tuple(AttemptView(id=100 - i, person=names[i % len(names)], coach=COACHES[i % 3],
-                             at=SAMPLE_NOW - timedelta(minutes=4 + 37 * i)) for i in range(count))
+    return tuple(
+        AttemptView(
+            id=100 - i,
+            person=names[i % len(names)],
+            coach=COACHES[i % 3],
+            at=SAMPLE_NOW - timedelta(minutes=4 + 37 * i),
+        )
+        for i in range(count)
+    )
 
 
 def _crowd(levels, with_photos: bool = True, **kwargs):
     people = sample_people(levels, skip=(), with_photos=with_photos)
-    return wall(levels, people, count=kwargs.pop("count", 37), goal=kwargs.pop("goal", 100), today=4,
-                recent=_recent(PEOPLE), moved_up=("Sanne", "Lucas", "Yara"), **kwargs)
+    return wall(
+        levels,
+        people,
+        count=kwargs.pop("count", 37),
+        goal=kwargs.pop("goal", 100),
+        today=4,
+        recent=_recent(PEOPLE),
+        moved_up=("Sanne", "Lucas", "Yara"),
+        **kwargs,
+    )
 
 
 def main() -> None:
     full_hd = DisplayConfig(size=(1920, 1080), night=(), burn_in_shift_pixels=0)
     portrait = full_hd.model_copy(update={"portrait": True})
-    attempt = WallEvent(seq=1, at=SAMPLE_NOW, type=EventType.ATTEMPT_CONFIRMED, person_id=1, coach_id=1,
-                        details={"person_name": "Sanne de Vries", "coach_name": "Mo"})
-    moved_up = WallEvent(seq=2, at=SAMPLE_NOW, type=EventType.CARD_MOVED, person_id=9, slot_id="B3",
-                         details={"person_name": "Lotte Mulder", "level_change": 1})
+    attempt = WallEvent(
+        seq=1,
+        at=SAMPLE_NOW,
+        type=EventType.ATTEMPT_CONFIRMED,
+        person_id=1,
+        coach_id=1,
+        details={"person_name": "Sanne de Vries", "coach_name": "Mo"},
+    )
+    moved_up = WallEvent(
+        seq=2,
+        at=SAMPLE_NOW,
+        type=EventType.CARD_MOVED,
+        person_id=9,
+        slot_id="B3",
+        details={"person_name": "Lotte Mulder", "level_change": 1},
+    )
     goal = WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.GOAL_REACHED, details={"count": 100})
-    refused = WallEvent(seq=4, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED, person_id=1, coach_id=1,
-                        details={"person_name": "Sanne de Vries", "coach_name": "Mo", "reason": "duplicate"})
+    refused = WallEvent(
+        seq=4,
+        at=SAMPLE_NOW,
+        type=EventType.ATTEMPT_REJECTED,
+        person_id=1,
+        coach_id=1,
+        details={"person_name": "Sanne de Vries", "coach_name": "Mo", "reason": "duplicate"},
+    )
     sample = sample_snapshot()
     reached = replace(sample, period=replace(sample.period, count=100, today=11))
-    world = {sid: PersonView(id=200 + n, name=name, photo=None) for n, (sid, name) in enumerate(LONG_AND_WORLD_NAMES.items())}
-    names_wall = wall((6, 6, 6, 6), {**sample_people((6, 6, 6, 6), with_photos=False), **world}, count=12, goal=40,
-                      today=2, recent=_recent(list(LONG_AND_WORLD_NAMES.values())),
-                      moved_up=tuple(LONG_AND_WORLD_NAMES.values()))
-    pad = replace(sample, pad_window=PadWindowView(coach="Kees van der Heijden-Bakker", until=SAMPLE_NOW + timedelta(seconds=20)))
+    world = {
+        sid: PersonView(id=200 + n, name=name, photo=None) for n, (sid, name) in enumerate(LONG_AND_WORLD_NAMES.items())
+    }
+    names_wall = wall(
+        (6, 6, 6, 6),
+        {**sample_people((6, 6, 6, 6), with_photos=False), **world},
+        count=12,
+        goal=40,
+        today=2,
+        recent=_recent(list(LONG_AND_WORLD_NAMES.values())),
+        moved_up=tuple(LONG_AND_WORLD_NAMES.values()),
+    )
+    pad = replace(
+        sample, pad_window=PadWindowView(coach="Kees van der Heijden-Bakker", until=SAMPLE_NOW + timedelta(seconds=20))
+    )
     one_of_fifty = _crowd((6, 6, 6, 6, 6), count=1, goal=50)
     sun_wall = replace(sample, period=replace(sample.period, people_tried=17, people=28))
     shots = {  # name: (snapshot, settings, events, seconds into the celebration)
@@ -71,7 +120,12 @@ def main() -> None:
         "refused-kindly.png": (sample, full_hd, (refused,), 1.0),
         "celebration-goal-full-screen.png": (reached, full_hd, (goal,), 1.8),
         "celebration-goal-wall-back.png": (reached, full_hd, (goal,), 4.5),
-        "celebration-still-reduced-motion.png": (sample, full_hd.model_copy(update={"reduced_motion": True}), (attempt,), 1.0),
+        "celebration-still-reduced-motion.png": (
+            sample,
+            full_hd.model_copy(update={"reduced_motion": True}),
+            (attempt,),
+            1.0,
+        ),
         "pad-window.png": (pad, full_hd, (), 0),
         "one-of-fifty.png": (one_of_fifty, full_hd, (), 0),
         "goal-reached.png": (reached, full_hd, (), 0),
@@ -89,8 +143,14 @@ def demo_with_the_pad_open(snapshot, out: Path) -> Path:
     readers = {slot.id: SimulatedReader(slot.id) for level in snapshot.levels for slot in level.slots}
     readers["pad"] = SimulatedReader("pad")
     config = DisplayConfig(size=(1280, 720), fullscreen=False, night=(), video_driver="dummy")
-    with DemoWindow(config, readers, cards=[DemoCard("04AA0000000001", "Sanne de Vries")],
-                    badges=[DemoBadge("C0AC0001", "Kees")], clock=lambda: SAMPLE_NOW, ticks=lambda: 0.0).open() as demo:
+    with DemoWindow(
+        config,
+        readers,
+        cards=[DemoCard("04AA0000000001", "Sanne de Vries")],
+        badges=[DemoBadge("C0AC0001", "Kees")],
+        clock=lambda: SAMPLE_NOW,
+        ticks=lambda: 0.0,
+    ).open() as demo:
         demo.help_visible = False  # as after the first click
         demo.on_snapshot(snapshot)
         demo.step()

@@ -24,8 +24,14 @@ from render.scene import WallPainter
 CAMERA_PHOTO = (1200, 1600)  # what a phone photo is scaled to before upload, roughly
 
 
-def run(*, idle_seconds: float = 60.0, size: tuple[int, int] = (1920, 1080), levels: int = 6,
-        slots_per_level: int = 8, repeats: int = 10) -> dict:
+def run(
+    *,
+    idle_seconds: float = 60.0,
+    size: tuple[int, int] = (1920, 1080),
+    levels: int = 6,
+    slots_per_level: int = 8,
+    repeats: int = 10,
+) -> dict:
     """Full-frame and one-move draw times with levels×slots photos, and idle CPU over `idle_seconds`."""
     config = DisplayConfig(size=size, fullscreen=False, video_driver="dummy", night=(), burn_in_shift_pixels=0)
     display = WallDisplay(config, clock=lambda: datetime.now().astimezone()).open()  # no night in a bench
@@ -85,9 +91,14 @@ def _one_move(display: WallDisplay, version: int) -> float:
     snapshot = display.snapshot
     level = snapshot.levels[version % len(snapshot.levels)]
     first, second = level.slots[0], level.slots[1]
-    swapped = tuple(replace(first, person=second.person) if slot.id == first.id
-                    else replace(second, person=first.person) if slot.id == second.id else slot
-                    for slot in level.slots)
+    swapped = tuple(
+        replace(first, person=second.person)
+        if slot.id == first.id
+        else replace(second, person=first.person)
+        if slot.id == second.id
+        else slot
+        for slot in level.slots
+    )
     levels = tuple(replace(level, slots=swapped) if candidate is level else candidate for candidate in snapshot.levels)
     started = time.perf_counter()
     display.on_snapshot(replace(snapshot, levels=levels, version=version))

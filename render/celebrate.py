@@ -52,16 +52,28 @@ def cheer_for(event: WallEvent, snapshot: Snapshot, texts: Texts) -> Cheer | Non
     name = event.details.get("person_name") or "?"
     if event.type is EventType.ATTEMPT_CONFIRMED:
         coach = event.details.get("coach_name") or "?"
-        return Cheer(Kind.ATTEMPT, texts("celebrate_attempt", person=_first(name)),
-                     texts("celebrate_attempt_sub", coach=coach), _slot_of(snapshot, event.person_id))
+        return Cheer(
+            Kind.ATTEMPT,
+            texts("celebrate_attempt", person=_first(name)),
+            texts("celebrate_attempt_sub", coach=coach),
+            _slot_of(snapshot, event.person_id),
+        )
     if event.type is EventType.CARD_MOVED and event.details.get("level_change", 0) > 0:
         level = _level_name(snapshot, event.slot_id)
-        return Cheer(Kind.MOVE_UP, texts("celebrate_up", person=_first(name)),
-                     texts("celebrate_up_sub", level=level) if level else "", event.slot_id)
+        return Cheer(
+            Kind.MOVE_UP,
+            texts("celebrate_up", person=_first(name)),
+            texts("celebrate_up_sub", level=level) if level else "",
+            event.slot_id,
+        )
     if event.type is EventType.ATTEMPT_REJECTED and event.details.get("reason") in EXPLAINED_REFUSALS:
         reason = event.details["reason"]
-        return Cheer(Kind.REFUSED, texts(f"refused.{reason}"), texts(f"refused.{reason}_sub", person=_first(name)),
-                     _slot_of(snapshot, event.person_id))
+        return Cheer(
+            Kind.REFUSED,
+            texts(f"refused.{reason}"),
+            texts(f"refused.{reason}_sub", person=_first(name)),
+            _slot_of(snapshot, event.person_id),
+        )
     if event.type is EventType.GOAL_REACHED:
         period = snapshot.period
         count = event.details.get("count", period.count)
@@ -76,8 +88,15 @@ def _first(name: str) -> str:
 
 def _slot_of(snapshot: Snapshot, person_id: int | None) -> str | None:
     """Where the person hangs now, if on the wall: the celebration plays around that card."""
-    return next((slot.id for level in snapshot.levels for slot in level.slots
-                 if slot.person is not None and slot.person.id == person_id), None)
+    return next(
+        (
+            slot.id
+            for level in snapshot.levels
+            for slot in level.slots
+            if slot.person is not None and slot.person.id == person_id
+        ),
+        None,
+    )
 
 
 def _level_name(snapshot: Snapshot, slot_id: str | None) -> str | None:
@@ -110,9 +129,15 @@ class Celebration:
         rng = random.Random(self.seed)
         count = {Kind.ATTEMPT: 40, Kind.MOVE_UP: 22, Kind.GOAL: 220, Kind.REFUSED: 0}[self.cheer.kind]
         self.particles = [
-            _Particle(angle=rng.uniform(0, math.tau), speed=rng.uniform(0.45, 1.0), color=rng.choice(CONFETTI),
-                      size=rng.uniform(0.6, 1.2), spin=rng.uniform(-6, 6), delay=rng.uniform(0, 0.35 if self.cheer.kind != Kind.GOAL else 3.0),
-                      x=rng.random())
+            _Particle(
+                angle=rng.uniform(0, math.tau),
+                speed=rng.uniform(0.45, 1.0),
+                color=rng.choice(CONFETTI),
+                size=rng.uniform(0.6, 1.2),
+                spin=rng.uniform(-6, 6),
+                delay=rng.uniform(0, 0.35 if self.cheer.kind != Kind.GOAL else 3.0),
+                x=rng.random(),
+            )
             for _ in range(count)
         ]
 
@@ -123,8 +148,16 @@ class Celebration:
     def done(self, now: float) -> bool:
         return now - self.started >= self.duration
 
-    def draw(self, surface: pygame.Surface, now: float, layout: Layout, fonts: Fonts, offset: tuple[int, int],
-             wall: pygame.Surface | None = None, text_areas: Sequence[Rect] = ()) -> None:
+    def draw(
+        self,
+        surface: pygame.Surface,
+        now: float,
+        layout: Layout,
+        fonts: Fonts,
+        offset: tuple[int, int],
+        wall: pygame.Surface | None = None,
+        text_areas: Sequence[Rect] = (),
+    ) -> None:
         """Draw over the finished `wall` picture; confetti stays behind the texts at `text_areas`."""
         t = min(self.duration, max(0.0, now - self.started))
         target = self.target(layout)
@@ -140,12 +173,18 @@ class Celebration:
                 for area in text_areas:
                     surface.blit(wall, area.move(offset), area)
         if target is not None and self.cheer.kind is Kind.REFUSED:
-            pygame.draw.rect(surface, CALM, target.inflate(layout.px(14), layout.px(14)), layout.px(4),
-                             border_radius=layout.px(10))
+            pygame.draw.rect(
+                surface, CALM, target.inflate(layout.px(14), layout.px(14)), layout.px(4), border_radius=layout.px(10)
+            )
         elif target is not None and self.cheer.kind is not Kind.GOAL:
             pulse = 1.0 if self.still else 0.5 + 0.5 * math.sin(t * 7)
-            pygame.draw.rect(surface, mix(HIGHLIGHT, GOLD, pulse), target.inflate(layout.px(18), layout.px(18)),
-                             layout.px(6), border_radius=layout.px(10))
+            pygame.draw.rect(
+                surface,
+                mix(HIGHLIGHT, GOLD, pulse),
+                target.inflate(layout.px(18), layout.px(18)),
+                layout.px(6),
+                border_radius=layout.px(10),
+            )
         self._banner(surface, t, layout, fonts, offset)
 
     def target(self, layout: Layout) -> Rect | None:
@@ -229,13 +268,19 @@ class Celebration:
                 y = center[1] + math.sin(particle.angle) * target.height * 0.3 - reach * 0.7 * share * particle.speed
             else:
                 x = center[0] + math.cos(particle.angle) * reach * share * particle.speed
-                y = center[1] + math.sin(particle.angle) * reach * share * particle.speed + layout.px(200) * share ** 2
+                y = center[1] + math.sin(particle.angle) * reach * share * particle.speed + layout.px(200) * share**2
             fade = 1 - max(0.0, (local - self.duration * 0.6) / (self.duration * 0.4))
             size = layout.px(22) * particle.size * max(0.0, fade)
             if size < 1:
                 continue
             if self.cheer.kind is Kind.MOVE_UP or self.style % 2 == 0:
-                _star(surface, GOLD if self.cheer.kind is Kind.MOVE_UP else particle.color, (x, y), size, local * particle.spin)
+                _star(
+                    surface,
+                    GOLD if self.cheer.kind is Kind.MOVE_UP else particle.color,
+                    (x, y),
+                    size,
+                    local * particle.spin,
+                )
             else:
                 _confetto(surface, particle.color, (x, y), size, local * particle.spin)
 
@@ -257,7 +302,7 @@ def _ease_out(share: float) -> float:
 
 
 def _ease_in(share: float) -> float:
-    return share ** 3
+    return share**3
 
 
 def _confetto(surface, color: Color, center: tuple[float, float], size: float, angle: float) -> None:
@@ -265,8 +310,10 @@ def _confetto(surface, color: Color, center: tuple[float, float], size: float, a
     half_w = size * 0.5 * abs(math.cos(angle * 0.7)) + 1
     half_h = size * 0.3
     cos, sin = math.cos(angle), math.sin(angle)
-    points = [(center[0] + dx * cos - dy * sin, center[1] + dx * sin + dy * cos)
-              for dx, dy in ((-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h))]
+    points = [
+        (center[0] + dx * cos - dy * sin, center[1] + dx * sin + dy * cos)
+        for dx, dy in ((-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h))
+    ]
     pygame.draw.polygon(surface, color, points)
 
 

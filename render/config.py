@@ -57,7 +57,7 @@ class NightSchedule(BaseModel):
                     yield window, span
 
     def mode_at(self, now: datetime) -> NightMode | None:
-        """"black" beats "dim" where windows overlap; None means daytime."""
+        """ "black" beats "dim" where windows overlap; None means daytime."""
         modes = {window.mode for window, (begin, finish) in self._spans(now) if begin <= now < finish}
         if "black" in modes:
             return "black"
@@ -84,7 +84,9 @@ class DisplayConfig(BaseModel):
     sun_follows: SunMeasure = "people"  # share of people who had a go, or the thermometer's share of the goal
     sun_servo_pin: int | str | None = None  # a servo moves a real sun along a rail (gpiozero AngularServo)
     sun_servo_angles: tuple[float, float] = (-90.0, 90.0)  # the servo's angle with the sun at the bottom, at the top
-    sun_slider_channel: int | None = Field(None, ge=0, le=7)  # or people slide it: a potentiometer on this MCP3008 channel
+    sun_slider_channel: int | None = Field(
+        None, ge=0, le=7
+    )  # or people slide it: a potentiometer on this MCP3008 channel
     sun_slider_step: float = Field(0.05, gt=0, le=0.5)  # a smaller slide is noise, not a move
 
     @field_validator("size")
@@ -97,8 +99,10 @@ class DisplayConfig(BaseModel):
     @model_validator(mode="after")
     def _one_kind_of_sun(self) -> "DisplayConfig":
         if self.sun_servo_pin is not None and self.sun_slider_channel is not None:
-            raise ValueError("display.sun_servo_pin and display.sun_slider_channel: a sun is moved by a servo "
-                             "or slid by hand, not both")
+            raise ValueError(
+                "display.sun_servo_pin and display.sun_slider_channel: a sun is moved by a servo "
+                "or slid by hand, not both"
+            )
         if self.sun_servo_angles[0] == self.sun_servo_angles[1]:
             raise ValueError("display.sun_servo_angles: bottom and top need different angles")
         return self

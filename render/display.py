@@ -53,8 +53,14 @@ def shift_offset(now: datetime, minutes: int, pixels: int) -> tuple[int, int]:
 class WallDisplay(Closeable):
     """The screen of the wall. A BoardListener; all drawing happens in `run`/`step`."""
 
-    def __init__(self, config: DisplayConfig, *, clock: Callable[[], datetime],
-                 ticks: Callable[[], float] = time.monotonic, tv: CecTv | None = None):
+    def __init__(
+        self,
+        config: DisplayConfig,
+        *,
+        clock: Callable[[], datetime],
+        ticks: Callable[[], float] = time.monotonic,
+        tv: CecTv | None = None,
+    ):
         """`clock` is the wall's own (its configured timezone), never the OS's: the
         night schedule and the date on screen follow the wall, wherever the Pi thinks it is.
         `tv`, if given, is put in standby for a black night and switched on after it."""
@@ -238,8 +244,13 @@ class WallDisplay(Closeable):
             self.celebration = None
         if self.celebration is None and self._waiting:
             self._cheers_started += 1
-            self.celebration = Celebration(self._waiting.popleft(), started=tick, still=self.config.reduced_motion,
-                                           style=self._cheers_started, seed=self._cheers_started)
+            self.celebration = Celebration(
+                self._waiting.popleft(),
+                started=tick,
+                still=self.config.reduced_motion,
+                style=self._cheers_started,
+                seed=self._cheers_started,
+            )
 
     def _present(self, night: NightMode | None, offset: tuple[int, int], tick: float) -> None:
         frame = self._frame
@@ -251,11 +262,24 @@ class WallDisplay(Closeable):
             canvas = self.harvest_painter.canvas if self.snapshot.harvest is not None else self.painter.canvas
             frame.blit(canvas, offset)
             if self.snapshot.journey is not None:
-                draw_journey(frame, self.snapshot.journey, self.painter.fonts, self.painter.photos,
-                             self.painter.layout.px, offset)
+                draw_journey(
+                    frame,
+                    self.snapshot.journey,
+                    self.painter.fonts,
+                    self.painter.photos,
+                    self.painter.layout.px,
+                    offset,
+                )
             if self.celebration is not None:
-                self.celebration.draw(frame, tick, self.painter.layout, self.painter.fonts, offset,
-                                      self.painter.canvas, self.painter.text_areas())
+                self.celebration.draw(
+                    frame,
+                    tick,
+                    self.painter.layout,
+                    self.painter.fonts,
+                    offset,
+                    self.painter.canvas,
+                    self.painter.text_areas(),
+                )
             if night == "dim":
                 level = round(255 * self.config.dim_brightness)
                 frame.fill((level, level, level), special_flags=pygame.BLEND_RGB_MULT)

@@ -99,7 +99,9 @@ class Layout:
     @property
     def call_to_action(self) -> Rect:
         """The note an empty wall shows: over the middle of the wall, clear of the panel."""
-        note = Rect(0, 0, min(self.wall.width - 2 * self.px(40), self.px(900)), min(self.wall.height // 2, self.px(330)))
+        note = Rect(
+            0, 0, min(self.wall.width - 2 * self.px(40), self.px(900)), min(self.wall.height // 2, self.px(330))
+        )
         note.center = self.wall.center
         return note
 
@@ -169,17 +171,19 @@ def _bands(wall: Rect, levels: Sequence[tuple[str, Sequence[str]]], unit: float)
     cell_width, cell_height = width // columns, height // sum(rows_of)
     bands, bottom = [], wall.bottom
     for index, ((level_id, slot_ids), rows) in enumerate(zip(levels, rows_of)):
-        band_height = height * sum(rows_of[:index + 1]) // sum(rows_of) - height * sum(rows_of[:index]) // sum(rows_of)
+        band_height = height * sum(rows_of[: index + 1]) // sum(rows_of) - height * sum(rows_of[:index]) // sum(rows_of)
         strip = Rect(wall.x, bottom - band_height, wall.width, band_height)
         bottom = strip.y - gap
         label = Rect(strip.x, strip.y, label_width, strip.height)
         cards = []
         for row in range(rows):
-            in_row = slot_ids[row * columns:(row + 1) * columns]
+            in_row = slot_ids[row * columns : (row + 1) * columns]
             first_x = label.right + (columns - len(in_row)) * cell_width // 2  # short rows sit centred
             y = strip.y + (band_height - rows * cell_height) // 2 + row * cell_height
-            cards += [style.place(Rect(first_x + column * cell_width, y, cell_width, cell_height), slot_id)
-                      for column, slot_id in enumerate(in_row)]
+            cards += [
+                style.place(Rect(first_x + column * cell_width, y, cell_width, cell_height), slot_id)
+                for column, slot_id in enumerate(in_row)
+            ]
         bands.append(BandPlace(level_id=level_id, strip=strip, label=label, cards=tuple(cards)))
     return tuple(bands)
 
@@ -233,13 +237,17 @@ class _Tag:
         frame.center = cell.center
         photo = Rect(frame.x + border, frame.y + border, self.photo_side, self.photo_side)
         height = min(frame.height - 2 * border, max(2 * (self.photo_side // 3), self.min_caption))
-        caption = Rect(photo.right + border, photo.centery - height // 2, frame.right - photo.right - 2 * border, height)
-        return CardPlace(slot_id=slot_id, cell=cell, frame=frame, photo=photo, caption=caption,
-                         angle=tilt(slot_id) * 0.4)  # a wide card tilts less, or it leaves its cell
+        caption = Rect(
+            photo.right + border, photo.centery - height // 2, frame.right - photo.right - 2 * border, height
+        )
+        return CardPlace(
+            slot_id=slot_id, cell=cell, frame=frame, photo=photo, caption=caption, angle=tilt(slot_id) * 0.4
+        )  # a wide card tilts less, or it leaves its cell
 
 
-def _card_style(sizes: Sequence[int], height: int, width: int,
-                unit: float) -> tuple["_Polaroid | _Tag", int, list[int]]:
+def _card_style(
+    sizes: Sequence[int], height: int, width: int, unit: float
+) -> tuple["_Polaroid | _Tag", int, list[int]]:
     """The card style, the columns and each level's rows: polaroids with the longest level in one to
     three rows, whichever gives the largest photo while a first name fits under it (NAME_ROOM);
     otherwise the style and rows that give names the most room."""
@@ -250,12 +258,15 @@ def _card_style(sizes: Sequence[int], height: int, width: int,
         rows_of = [max(1, -(-size // columns)) for size in sizes]
         for kind in (_Polaroid, _Tag):
             options.append((kind.for_cell(width // columns, height // sum(rows_of), unit), columns, rows_of))
-    roomy = [option for option in options
-             if isinstance(option[0], _Polaroid) and option[0].name_width >= NAME_ROOM * unit]
+    roomy = [
+        option for option in options if isinstance(option[0], _Polaroid) and option[0].name_width >= NAME_ROOM * unit
+    ]
     if roomy:
         return max(roomy, key=lambda option: (option[0].photo_side, option[1]))
-    return max(options, key=lambda option: (min(option[0].name_width, round(NAME_ROOM * unit)),
-                                            option[0].photo_side, option[1]))
+    return max(
+        options,
+        key=lambda option: (min(option[0].name_width, round(NAME_ROOM * unit)), option[0].photo_side, option[1]),
+    )
 
 
 def card_in(cell: Rect, photo_side: int, slot_id: str = "", caption_height: int | None = None) -> CardPlace:
@@ -295,12 +306,20 @@ def _tall_panel(sheet: Rect, unit: float) -> PanelPlace:
     date = Rect(inner.x, inner.y, inner.width, round(40 * unit))
     block = Rect(inner.x, date.bottom + round(8 * unit), inner.width, round(inner.height * 0.44))
     thermometer_area = Rect(block.x, block.y, min(round(block.width * 0.36), round(160 * unit)), block.height)
-    counts = Rect(thermometer_area.right + pad // 2, block.y, block.right - thermometer_area.right - pad // 2, block.height)
+    counts = Rect(
+        thermometer_area.right + pad // 2, block.y, block.right - thermometer_area.right - pad // 2, block.height
+    )
     moved_up_height = round(inner.height * 0.15)
     moved_up = Rect(inner.x, inner.bottom - moved_up_height, inner.width, moved_up_height)
     feed = Rect(inner.x, block.bottom + pad, inner.width, moved_up.y - block.bottom - 2 * pad)
-    return PanelPlace(sheet=sheet, date=date, thermometer=_thermometer(thermometer_area, unit),
-                      counts=counts, feed=feed, moved_up=moved_up)
+    return PanelPlace(
+        sheet=sheet,
+        date=date,
+        thermometer=_thermometer(thermometer_area, unit),
+        counts=counts,
+        feed=feed,
+        moved_up=moved_up,
+    )
 
 
 def _wide_panel(sheet: Rect, unit: float) -> PanelPlace:
@@ -316,8 +335,14 @@ def _wide_panel(sheet: Rect, unit: float) -> PanelPlace:
     moved_up_height = round(right.height * 0.32)
     feed = Rect(right.x, right.y, right.width, right.height - moved_up_height - pad)
     moved_up = Rect(right.x, feed.bottom + pad, right.width, moved_up_height)
-    return PanelPlace(sheet=sheet, date=date, thermometer=_thermometer(thermometer_area, unit),
-                      counts=counts, feed=feed, moved_up=moved_up)
+    return PanelPlace(
+        sheet=sheet,
+        date=date,
+        thermometer=_thermometer(thermometer_area, unit),
+        counts=counts,
+        feed=feed,
+        moved_up=moved_up,
+    )
 
 
 def banner_box(layout: Layout, size: tuple[int, int], target: Rect | None) -> Rect:

@@ -39,25 +39,38 @@ class LedError(WallboardError, RuntimeError):
 
 
 class LedThermometer(Closeable):
-    def __init__(self, config: LedConfig, schedule: NightSchedule, *, pin_factory=None,
-                 clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        config: LedConfig,
+        schedule: NightSchedule,
+        *,
+        pin_factory=None,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.config = config
         self._schedule = schedule
         self._clock = clock  # the wall's clock: night dimming follows the wall's timezone
         self._sleep = sleep
         try:
-            self.bar = LEDBarGraph(*config.pins, pwm=config.pwm, active_high=config.active_high,
-                                   pin_factory=pin_factory)
+            self.bar = LEDBarGraph(
+                *config.pins, pwm=config.pwm, active_high=config.active_high, pin_factory=pin_factory
+            )
         except GPIOZeroError as error:
-            raise LedError(f"cannot drive the LED thermometer on pins {list(config.pins)}: {error}. "
-                           "Check leds.pins (BCM numbers) and that no other program uses them.") from error
+            raise LedError(
+                f"cannot drive the LED thermometer on pins {list(config.pins)}: {error}. "
+                "Check leds.pins (BCM numbers) and that no other program uses them."
+            ) from error
         try:
-            self.buzzer = (TonalBuzzer(config.buzzer_pin, pin_factory=pin_factory)
-                           if config.buzzer_pin is not None else None)
+            self.buzzer = (
+                TonalBuzzer(config.buzzer_pin, pin_factory=pin_factory) if config.buzzer_pin is not None else None
+            )
         except GPIOZeroError as error:
             self.bar.close()  # give the LED pins back: we are not starting after all
-            raise LedError(f"cannot drive the buzzer on pin {config.buzzer_pin}: {error}. "
-                           "Check leds.buzzer_pin (a BCM number) and that no other program uses it.") from error
+            raise LedError(
+                f"cannot drive the buzzer on pin {config.buzzer_pin}: {error}. "
+                "Check leds.buzzer_pin (a BCM number) and that no other program uses it."
+            ) from error
         self._fraction = 0.0
         self._tune_lock = threading.Lock()
         self._jobs: queue.Queue = queue.Queue()

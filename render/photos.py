@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def initials(name: str) -> str:
-    """"Sanne de Vries" -> "SV"; "Mo" -> "MO" (two letters read better than one);
+    """ "Sanne de Vries" -> "SV"; "Mo" -> "MO" (two letters read better than one);
     a script without capitals (Arabic, Chinese) gives the first character: "王小明" -> "王"."""
     words = [word for word in name.split() if word[:1].isalpha()]
     if not words:
@@ -85,8 +85,13 @@ class PhotoCache:
             tile.fill(color)
             pygame.draw.circle(tile, mix(color, (0, 0, 0), 0.1), (side, side), side * 7 // 10)
             inset = side // 20
-            pygame.draw.rect(tile, mix(color, (255, 255, 255), 0.35), (inset, inset, side - 2 * inset, side - 2 * inset),
-                             max(1, side // 50), border_radius=side // 12)
+            pygame.draw.rect(
+                tile,
+                mix(color, (255, 255, 255), 0.35),
+                (inset, inset, side - 2 * inset, side - 2 * inset),
+                max(1, side // 50),
+                border_radius=side // 12,
+            )
             letters = initials(name)
             font = self._fonts.bold(round(side * (0.42 if len(letters) < 3 else 0.3)))
             shadow = font.render(letters, True, mix(color, (0, 0, 0), 0.45))

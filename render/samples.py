@@ -29,11 +29,34 @@ LEVEL_NAMES = {
     "en": ("Newcomer", "Practising", "Dares", "Does it", "Coaches others"),
 }
 PEOPLE = (
-    "Sanne de Vries", "Daan Jansen", "Fatima El Amrani", "Lucas Smit", "Emma Visser", "Noah Bakker",
-    "Yara Haddad", "Sem de Boer", "Lotte Mulder", "Milan Kok", "Zoë Peters", "Ayoub Benali",
-    "Julia Hendriks", "Finn de Graaf", "Nora Willems", "Levi Dekker", "Jeroen Smits", "Priya Sharma",
-    "Bram Vos", "Ayla Demir", "Tim Bos", "Youssef Amrani", "Iris van Dijk", "Sara Yilmaz",
-    "Thijs Meijer", "Amira Said", "Jesse Koster", "Fleur Prins",
+    "Sanne de Vries",
+    "Daan Jansen",
+    "Fatima El Amrani",
+    "Lucas Smit",
+    "Emma Visser",
+    "Noah Bakker",
+    "Yara Haddad",
+    "Sem de Boer",
+    "Lotte Mulder",
+    "Milan Kok",
+    "Zoë Peters",
+    "Ayoub Benali",
+    "Julia Hendriks",
+    "Finn de Graaf",
+    "Nora Willems",
+    "Levi Dekker",
+    "Jeroen Smits",
+    "Priya Sharma",
+    "Bram Vos",
+    "Ayla Demir",
+    "Tim Bos",
+    "Youssef Amrani",
+    "Iris van Dijk",
+    "Sara Yilmaz",
+    "Thijs Meijer",
+    "Amira Said",
+    "Jesse Koster",
+    "Fleur Prins",
 )
 COACHES = ("Mo", "Ilse", "Karim")
 UNKNOWN_SLOT, OFFLINE_SLOT = "E5", "C5"
@@ -81,22 +104,44 @@ def wall(
             elif sid in unknown:
                 slots.append(SlotView(id=sid, status=SlotStatus.UNKNOWN, unknown_uid=unknown[sid]))
             elif sid in people:
-                slots.append(SlotView(id=sid, status=SlotStatus.OCCUPIED, person=people[sid], moved_at=moved_at.get(sid)))
+                slots.append(
+                    SlotView(id=sid, status=SlotStatus.OCCUPIED, person=people[sid], moved_at=moved_at.get(sid))
+                )
             else:
                 slots.append(SlotView(id=sid, status=SlotStatus.EMPTY))
         name = names[level_index] if level_index < len(names) else f"Level {level_index + 1}"
         level_views.append(LevelView(id=chr(ord("A") + level_index), name=name, slots=tuple(slots)))
     monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    period = PeriodView(id=1, starts_at=monday, ends_at=monday + timedelta(days=7), goal=goal, count=count, today=today,
-                        people_tried=people_tried, people=len(people))
-    return Snapshot(version=version, board_id="demo", language=language, now=now, levels=tuple(level_views),
-                    period=period, recent_attempts=tuple(recent), moved_up=tuple(moved_up),
-                    pad_window=pad_window, message=message,
-                    offline_readers=tuple(offline))
+    period = PeriodView(
+        id=1,
+        starts_at=monday,
+        ends_at=monday + timedelta(days=7),
+        goal=goal,
+        count=count,
+        today=today,
+        people_tried=people_tried,
+        people=len(people),
+    )
+    return Snapshot(
+        version=version,
+        board_id="demo",
+        language=language,
+        now=now,
+        levels=tuple(level_views),
+        period=period,
+        recent_attempts=tuple(recent),
+        moved_up=tuple(moved_up),
+        pad_window=pad_window,
+        message=message,
+        offline_readers=tuple(offline),
+    )
 
 
-def sample_people(levels: Sequence[int] = (6, 6, 6, 6, 6), skip: Sequence[str] = (UNKNOWN_SLOT, OFFLINE_SLOT),
-                  with_photos: bool = True) -> dict[str, PersonView]:
+def sample_people(
+    levels: Sequence[int] = (6, 6, 6, 6, 6),
+    skip: Sequence[str] = (UNKNOWN_SLOT, OFFLINE_SLOT),
+    with_photos: bool = True,
+) -> dict[str, PersonView]:
     """The example crowd filling every slot but `skip`, bottom level first; the last few lack a photo."""
     slots = [slot_id(level, index) for level, count in enumerate(levels) for index in range(count)]
     people = {}
@@ -110,8 +155,12 @@ def sample_people(levels: Sequence[int] = (6, 6, 6, 6, 6), skip: Sequence[str] =
 def sample_snapshot(language: str = "nl", now: datetime = SAMPLE_NOW) -> Snapshot:
     """The example wall, full, mid-week: 37 of 100 attempts, a few fresh moves."""
     recent = tuple(
-        AttemptView(id=40 - i, person=PEOPLE[i * 3 % len(PEOPLE)].split()[0], coach=COACHES[i % 3],
-                    at=now - timedelta(minutes=7 + 41 * i))
+        AttemptView(
+            id=40 - i,
+            person=PEOPLE[i * 3 % len(PEOPLE)].split()[0],
+            coach=COACHES[i % 3],
+            at=now - timedelta(minutes=7 + 41 * i),
+        )
         for i in range(8)
     )
     return wall(
@@ -119,7 +168,11 @@ def sample_snapshot(language: str = "nl", now: datetime = SAMPLE_NOW) -> Snapsho
         unknown={UNKNOWN_SLOT: "04A21B7C3D5E80"},
         offline=(OFFLINE_SLOT,),
         moved_at={"D1": now - timedelta(hours=2), "C3": now - timedelta(hours=20), "E2": now - timedelta(hours=5)},
-        count=37, goal=100, today=6, recent=recent,
+        count=37,
+        goal=100,
+        today=6,
+        recent=recent,
         moved_up=("Sanne", "Lucas", "Yara", "Milan"),
-        language=language, now=now,
+        language=language,
+        now=now,
     )

@@ -62,8 +62,14 @@ MAX_RECENT = 8
 
 
 class WallPainter:
-    def __init__(self, size: tuple[int, int], fonts: Fonts | None = None, photos: PhotoCache | None = None,
-                 highlight: timedelta = timedelta(hours=24), sun: bool = False):
+    def __init__(
+        self,
+        size: tuple[int, int],
+        fonts: Fonts | None = None,
+        photos: PhotoCache | None = None,
+        highlight: timedelta = timedelta(hours=24),
+        sun: bool = False,
+    ):
         self.size = size
         self.sun = sun
         self.fonts = fonts or Fonts()
@@ -87,7 +93,9 @@ class WallPainter:
         shape = tuple((level.id, level.name, tuple(slot.id for slot in level.slots)) for level in snapshot.levels)
         if shape != self._shape:
             self._shape = shape
-            self.layout = compute_layout(self.size, [(level_id, slot_ids) for level_id, _, slot_ids in shape], sun=self.sun)
+            self.layout = compute_layout(
+                self.size, [(level_id, slot_ids) for level_id, _, slot_ids in shape], sun=self.sun
+            )
             self.text_boxes = {"levels": []}
             self._background = _background(self.layout, snapshot.levels, self.fonts, self.text_boxes["levels"])
             self.canvas.blit(self._background, (0, 0))
@@ -110,8 +118,16 @@ class WallPainter:
         dirty += self._empty_wall(snapshot, texts)
         if self.layout.sun_rail is not None and sun is not None:
             dirty += self._sun(sun)
-        panel_key = (snapshot.period, snapshot.recent_attempts[:MAX_RECENT], snapshot.moved_up,
-                     snapshot.pad_window, snapshot.message, snapshot.storage_failed, texts.language, now.date())
+        panel_key = (
+            snapshot.period,
+            snapshot.recent_attempts[:MAX_RECENT],
+            snapshot.moved_up,
+            snapshot.pad_window,
+            snapshot.message,
+            snapshot.storage_failed,
+            texts.language,
+            now.date(),
+        )
         if panel_key != self._panel_key:
             self._panel_key = panel_key
             sheet = self.layout.panel.sheet
@@ -127,8 +143,9 @@ class WallPainter:
 
     def _empty_wall(self, snapshot: Snapshot, texts: Texts) -> list[Rect]:
         """A wall with nobody on it asks people to hang their polaroid, and says how."""
-        empty = bool(snapshot.levels) and all(slot.status is SlotStatus.EMPTY for level in snapshot.levels
-                                              for slot in level.slots)
+        empty = bool(snapshot.levels) and all(
+            slot.status is SlotStatus.EMPTY for level in snapshot.levels for slot in level.slots
+        )
         key = (empty, texts.language)
         if key == self._empty_key:
             return []
@@ -159,8 +176,11 @@ class WallPainter:
 
     def is_fresh(self, slot: SlotView, now: datetime) -> bool:
         """Moved here recently enough to glow, so passers-by notice the move."""
-        return (slot.status is SlotStatus.OCCUPIED and slot.moved_at is not None
-                and timedelta(0) <= now - slot.moved_at < self.highlight)
+        return (
+            slot.status is SlotStatus.OCCUPIED
+            and slot.moved_at is not None
+            and timedelta(0) <= now - slot.moved_at < self.highlight
+        )
 
     def _draw_slot(self, place: CardPlace, slot: SlotView, fresh: bool, strip: Color, texts: Texts) -> None:
         px, boxes = self.layout.px, self.text_boxes[slot.id]
@@ -176,8 +196,14 @@ class WallPainter:
             _caution_tape(face, tape, texts("offline"), self.fonts, px)
             pin_up(self.canvas, place, face, PIN, px, glow=False)
         elif slot.status is SlotStatus.UNKNOWN:
-            face = polaroid_face(place, unknown_picture(place, slot.unknown_uid, self.fonts),
-                                 [texts("unknown")], self.fonts.ui, px(MIN_NAME) * 3 // 4, boxes)
+            face = polaroid_face(
+                place,
+                unknown_picture(place, slot.unknown_uid, self.fonts),
+                [texts("unknown")],
+                self.fonts.ui,
+                px(MIN_NAME) * 3 // 4,
+                boxes,
+            )
             pin_up(self.canvas, place, face, PIN, px, glow=False)
         else:
             face = self._person_face(place, slot.person or PersonView(id=0, name="?", photo=None), boxes)
@@ -185,10 +211,13 @@ class WallPainter:
 
     def _person_face(self, place: CardPlace, person: PersonView, boxes: list[TextBox]) -> pygame.Surface:
         portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
-        return polaroid_face(place, portrait, name_variants(person.name), self.fonts.hand, self.layout.px(MIN_NAME), boxes)
+        return polaroid_face(
+            place, portrait, name_variants(person.name), self.fonts.hand, self.layout.px(MIN_NAME), boxes
+        )
 
 
 # ---------------------------------------------------------------- background
+
 
 def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts, boxes: list[TextBox]) -> pygame.Surface:
     surface = pygame.Surface(layout.size).convert()
@@ -237,15 +266,19 @@ def _level_name_size(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts
         while size > layout.px(16):
             font = fonts.hand(size)
             lines = wrap(level.name, font, area.width)
-            if len(lines) <= 2 and all(font.size(line)[0] <= area.width for line in lines) \
-                    and len(lines) * font.get_linesize() + layout.px(34) <= area.height:
+            if (
+                len(lines) <= 2
+                and all(font.size(line)[0] <= area.width for line in lines)
+                and len(lines) * font.get_linesize() + layout.px(34) <= area.height
+            ):
                 break
             size -= max(1, size // 12)
     return size
 
 
-def _level_strip(surface, band: BandPlace, name: str, index: int, count: int, fonts: Fonts, px, size: int,
-                 boxes: list[TextBox]) -> None:
+def _level_strip(
+    surface, band: BandPlace, name: str, index: int, count: int, fonts: Fonts, px, size: int, boxes: list[TextBox]
+) -> None:
     color = band_color(index, count)
     _soft_shadow(surface, band.strip, px(8), offset=(px(3), px(5)))
     pygame.draw.rect(surface, color, band.strip, border_radius=px(8))
@@ -263,8 +296,11 @@ def _level_strip(surface, band: BandPlace, name: str, index: int, count: int, fo
         boxes.append(TextBox(line, label, drawn))
     if index < count - 1:  # an arrow to the next level: moving up is the point
         tip = (band.label.centerx, band.strip.y + px(6))
-        pygame.draw.polygon(surface, mix(color, INK, 0.35),
-                            [tip, (tip[0] - px(12), tip[1] + px(12)), (tip[0] + px(12), tip[1] + px(12))])
+        pygame.draw.polygon(
+            surface,
+            mix(color, INK, 0.35),
+            [tip, (tip[0] - px(12), tip[1] + px(12)), (tip[0] + px(12), tip[1] + px(12))],
+        )
 
 
 def _soft_shadow(surface: pygame.Surface, rect: Rect, radius: int, offset: tuple[int, int], strength: int = 70) -> None:
@@ -279,8 +315,15 @@ def _soft_shadow(surface: pygame.Surface, rect: Rect, radius: int, offset: tuple
 
 # ---------------------------------------------------------------- cards
 
-def polaroid_face(place: CardPlace, picture: pygame.Surface, captions: list[str], font_of, min_size: int,
-                  boxes: list[TextBox] | None = None) -> pygame.Surface:
+
+def polaroid_face(
+    place: CardPlace,
+    picture: pygame.Surface,
+    captions: list[str],
+    font_of,
+    min_size: int,
+    boxes: list[TextBox] | None = None,
+) -> pygame.Surface:
     """A white polaroid: the picture, and the longest caption that fits written under (or beside) it."""
     face = pygame.Surface(place.frame.size).convert()
     face.fill(POLAROID)
@@ -323,8 +366,10 @@ def pin_up(canvas: pygame.Surface, place: CardPlace, face: pygame.Surface, pin_c
     # Over the photo's middle, near the top: the middle of a polaroid, the left of a tag.
     offset_x = place.photo.centerx - place.frame.centerx
     offset_y = -place.frame.height / 2 + (place.photo.y - place.frame.y) * 1.4
-    pin_at = (round(place.frame.centerx + offset_x * math.cos(radians) + offset_y * math.sin(radians)),
-              round(place.frame.centery - offset_x * math.sin(radians) + offset_y * math.cos(radians)))
+    pin_at = (
+        round(place.frame.centerx + offset_x * math.cos(radians) + offset_y * math.sin(radians)),
+        round(place.frame.centery - offset_x * math.sin(radians) + offset_y * math.cos(radians)),
+    )
     _pin(canvas, pin_at, px(9), pin_color)
 
 
@@ -333,20 +378,26 @@ def _glow(canvas: pygame.Surface, frame: Rect, px) -> None:
     halo = pygame.Surface((frame.width + 2 * spread, frame.height + 2 * spread), pygame.SRCALPHA)
     for step in range(6):
         inset = step * spread // 6
-        pygame.draw.rect(halo, (*HIGHLIGHT, 40 + step * 25), halo.get_rect().inflate(-2 * inset, -2 * inset),
-                         border_radius=spread)
+        pygame.draw.rect(
+            halo, (*HIGHLIGHT, 40 + step * 25), halo.get_rect().inflate(-2 * inset, -2 * inset), border_radius=spread
+        )
     canvas.blit(halo, (frame.x - spread, frame.y - spread))
 
 
 def _pin(surface: pygame.Surface, center: tuple[int, int], radius: int, color: Color) -> None:
     pygame.draw.circle(surface, mix(color, (0, 0, 0), 0.55), (center[0] + radius // 3, center[1] + radius // 2), radius)
     pygame.draw.circle(surface, color, center, radius)
-    pygame.draw.circle(surface, mix(color, (255, 255, 255), 0.6),
-                       (center[0] - radius // 3, center[1] - radius // 3), max(1, radius // 3))
+    pygame.draw.circle(
+        surface,
+        mix(color, (255, 255, 255), 0.6),
+        (center[0] - radius // 3, center[1] - radius // 3),
+        max(1, radius // 3),
+    )
 
 
-def _empty_frame(canvas: pygame.Surface, place: CardPlace, strip: Color, word: str, fonts: Fonts, px,
-                 boxes: list[TextBox]) -> None:
+def _empty_frame(
+    canvas: pygame.Surface, place: CardPlace, strip: Color, word: str, fonts: Fonts, px, boxes: list[TextBox]
+) -> None:
     """An outlined frame where a card may go: clearly a place, clearly free."""
     frame = place.frame
     line = mix(strip, INK, 0.3)
@@ -383,26 +434,44 @@ def _call_to_action(canvas: pygame.Surface, layout: Layout, texts: Texts, fonts:
         boxes.append(TextBox(line, body, drawn))
         y += font.get_linesize()
     tip_y = min(note.bottom + px(34), layout.wall.bottom)
-    pygame.draw.polygon(canvas, mix(STICKY, INK, 0.5), [(note.centerx, tip_y), (note.centerx - px(22), note.bottom + px(8)),
-                                                       (note.centerx + px(22), note.bottom + px(8))])
+    pygame.draw.polygon(
+        canvas,
+        mix(STICKY, INK, 0.5),
+        [
+            (note.centerx, tip_y),
+            (note.centerx - px(22), note.bottom + px(8)),
+            (note.centerx + px(22), note.bottom + px(8)),
+        ],
+    )
 
 
 def draw_sun(surface: pygame.Surface, rail: Rect, height: float, px) -> None:
     """A paper sun in its rail: at the bottom when nobody has tried yet, at the top when everyone has."""
     pygame.draw.rect(surface, mix(CORK, (255, 255, 255), 0.12), rail, border_radius=rail.width // 2)
-    pygame.draw.line(surface, mix(CORK, INK, 0.35), (rail.centerx, rail.y + rail.width // 2),
-                     (rail.centerx, rail.bottom - rail.width // 2), px(3))
+    pygame.draw.line(
+        surface,
+        mix(CORK, INK, 0.35),
+        (rail.centerx, rail.y + rail.width // 2),
+        (rail.centerx, rail.bottom - rail.width // 2),
+        px(3),
+    )
     radius = rail.width * 3 // 10
     travel = rail.height - 2 * rail.width // 2
     center = (rail.centerx, round(rail.bottom - rail.width // 2 - travel * max(0.0, min(1.0, height))))
     for ray in range(12):
         angle = ray * math.tau / 12
         inner, outer = radius * 1.15, radius * (1.5 if ray % 2 else 1.35)
-        pygame.draw.line(surface, SUN_RAYS, (center[0] + inner * math.cos(angle), center[1] + inner * math.sin(angle)),
-                         (center[0] + outer * math.cos(angle), center[1] + outer * math.sin(angle)), px(4))
+        pygame.draw.line(
+            surface,
+            SUN_RAYS,
+            (center[0] + inner * math.cos(angle), center[1] + inner * math.sin(angle)),
+            (center[0] + outer * math.cos(angle), center[1] + outer * math.sin(angle)),
+            px(4),
+        )
     pygame.draw.circle(surface, SUN, center, radius)
-    pygame.draw.circle(surface, mix(SUN, (255, 255, 255), 0.5), (center[0] - radius // 3, center[1] - radius // 3),
-                       max(2, radius // 4))
+    pygame.draw.circle(
+        surface, mix(SUN, (255, 255, 255), 0.5), (center[0] - radius // 3, center[1] - radius // 3), max(2, radius // 4)
+    )
 
 
 def _dashed_rect(surface: pygame.Surface, color: Color, rect: Rect, width: int, dash: int) -> None:
@@ -411,9 +480,13 @@ def _dashed_rect(surface: pygame.Surface, color: Color, rect: Rect, width: int, 
         length = math.hypot(x1 - x0, y1 - y0)
         for start in range(0, int(length), dash * 2):
             end = min(length, start + dash)
-            pygame.draw.line(surface, color,
-                             (x0 + (x1 - x0) * start / length, y0 + (y1 - y0) * start / length),
-                             (x0 + (x1 - x0) * end / length, y0 + (y1 - y0) * end / length), width)
+            pygame.draw.line(
+                surface,
+                color,
+                (x0 + (x1 - x0) * start / length, y0 + (y1 - y0) * start / length),
+                (x0 + (x1 - x0) * end / length, y0 + (y1 - y0) * end / length),
+                width,
+            )
 
 
 def _offline_frame(canvas: pygame.Surface, place: CardPlace, word: str, fonts: Fonts, px) -> None:
@@ -431,8 +504,11 @@ def _caution_tape(surface: pygame.Surface, area: pygame.Rect, word: str, fonts: 
     tape.fill(OFFLINE_STRIPE)
     stripe = max(4, surface.get_width() // 7)
     for x in range(-area.height, area.width, stripe * 2):
-        pygame.draw.polygon(tape, OFFLINE_WARN, [(x, area.height), (x + stripe, area.height),
-                                                 (x + stripe + area.height, 0), (x + area.height, 0)])
+        pygame.draw.polygon(
+            tape,
+            OFFLINE_WARN,
+            [(x, area.height), (x + stripe, area.height), (x + stripe + area.height, 0), (x + area.height, 0)],
+        )
     font, word = fit([word], fonts.bold, round(area.width * 0.8), round(surface.get_width() * 0.15), px(14))
     text = font.render(word, True, INK)
     label = text.get_rect(center=(area.width // 2, area.height // 2)).inflate(px(16), px(10))
@@ -442,6 +518,7 @@ def _caution_tape(surface: pygame.Surface, area: pygame.Rect, word: str, fonts: 
 
 
 # ---------------------------------------------------------------- panel
+
 
 class _Panel:
     """The paper card beside (or under) the wall: thermometer, counts, feed, movers.
@@ -478,8 +555,17 @@ class _Panel:
         pygame.draw.rect(self.canvas, MERCURY, badge, border_radius=margin)
         self.canvas.blit(label, label.get_rect(center=badge.center))
 
-    def _line(self, face_of, text: str | list[str], color: Color, area: Rect, y: int, size: int, min_size: int,
-              x: int | None = None) -> int:
+    def _line(
+        self,
+        face_of,
+        text: str | list[str],
+        color: Color,
+        area: Rect,
+        y: int,
+        size: int,
+        min_size: int,
+        x: int | None = None,
+    ) -> int:
         """One line in `area` from (x, y): the first of `text`'s variants that fits, shrunk to `min_size`
         at most, else cut with an ellipsis. Returns the y under it."""
         x = area.x if x is None else x
@@ -578,7 +664,9 @@ class _Panel:
 
     def _moved_up(self, names: tuple[str, ...], period_name: str) -> None:
         area, px = self.place.moved_up, self.px
-        pygame.draw.line(self.canvas, mix(PAPER, INK, 0.2), (area.x, area.y - px(12)), (area.right, area.y - px(12)), px(2))
+        pygame.draw.line(
+            self.canvas, mix(PAPER, INK, 0.2), (area.x, area.y - px(12)), (area.right, area.y - px(12)), px(2)
+        )
         y = self._line(self.fonts.hand, self.t("moved_up_title", period=period_name), INK, area, area.y, 40, 28)
         if not names:
             self._paragraph(self.fonts.ui, self.t("moved_up_none"), INK_SOFT, area, y, 26, max_lines=2)
@@ -605,8 +693,15 @@ class _Panel:
             x = area.x
             for name in row:
                 arrow_x, arrow_y = x + px(9), y + line_height // 2
-                pygame.draw.polygon(self.canvas, GOOD_NEWS, [(arrow_x, arrow_y - px(10)), (arrow_x - px(9), arrow_y + px(6)),
-                                                             (arrow_x + px(9), arrow_y + px(6))])
+                pygame.draw.polygon(
+                    self.canvas,
+                    GOOD_NEWS,
+                    [
+                        (arrow_x, arrow_y - px(10)),
+                        (arrow_x - px(9), arrow_y + px(6)),
+                        (arrow_x + px(9), arrow_y + px(6)),
+                    ],
+                )
                 self.boxes.append(TextBox(name, area, self.canvas.blit(font.render(name, True, INK), (x + px(22), y))))
                 x += font.size(name)[0] + gap + px(8)
             if row is shown[-1] and hidden:
@@ -621,8 +716,15 @@ def thermometer_fill(place: ThermometerPlace, period: PeriodView, px) -> int:
     return max(round(place.tube.height * period.fraction), min(place.tube.height, px(18)))
 
 
-def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, period: PeriodView, fonts: Fonts,
-                      px, texts: Texts, boxes: list[TextBox]) -> None:
+def _draw_thermometer(
+    surface: pygame.Surface,
+    place: ThermometerPlace,
+    period: PeriodView,
+    fonts: Fonts,
+    px,
+    texts: Texts,
+    boxes: list[TextBox],
+) -> None:
     """A glass thermometer whose red column stands at the share of the goal, with milestone ticks."""
     glass, tube = place.glass, place.tube
     outline = mix(INK, PAPER, 0.2)
@@ -633,18 +735,29 @@ def _draw_thermometer(surface: pygame.Surface, place: ThermometerPlace, period: 
     pygame.draw.circle(surface, MERCURY, place.bulb_center, mercury_radius(place.bulb_radius))
     fill_height = thermometer_fill(place, period, px)
     column = Rect(tube.x, tube.bottom - fill_height, tube.width, fill_height + place.bulb_radius)
-    pygame.draw.rect(surface, MERCURY, column, border_top_left_radius=tube.width // 2, border_top_right_radius=tube.width // 2)
-    shine = Rect(tube.x + px(3), column.y + tube.width // 2, max(2, tube.width // 5), max(0, tube.bottom - column.y - tube.width))
+    pygame.draw.rect(
+        surface, MERCURY, column, border_top_left_radius=tube.width // 2, border_top_right_radius=tube.width // 2
+    )
+    shine = Rect(
+        tube.x + px(3), column.y + tube.width // 2, max(2, tube.width // 5), max(0, tube.bottom - column.y - tube.width)
+    )
     pygame.draw.rect(surface, MERCURY_LIGHT, shine)
-    pygame.draw.circle(surface, MERCURY_LIGHT,
-                       (place.bulb_center[0] - place.bulb_radius // 3, place.bulb_center[1] - place.bulb_radius // 3),
-                       max(2, place.bulb_radius // 4))
+    pygame.draw.circle(
+        surface,
+        MERCURY_LIGHT,
+        (place.bulb_center[0] - place.bulb_radius // 3, place.bulb_center[1] - place.bulb_radius // 3),
+        max(2, place.bulb_radius // 4),
+    )
     labels = Rect(glass.right + px(28), place.area.y, place.area.right - glass.right - px(28), place.area.height)
     for target in milestones(period.goal):
         y = tube.bottom - round(tube.height * target / max(1, period.goal))
         reached = period.count >= target
-        pygame.draw.line(surface, INK if reached else INK_SOFT, (glass.right + px(6), y), (glass.right + px(22), y), px(3))
-        face, label = fit([str(target)], fonts.bold if reached else fonts.ui, labels.width, px(26 if reached else 24), px(16))
+        pygame.draw.line(
+            surface, INK if reached else INK_SOFT, (glass.right + px(6), y), (glass.right + px(22), y), px(3)
+        )
+        face, label = fit(
+            [str(target)], fonts.bold if reached else fonts.ui, labels.width, px(26 if reached else 24), px(16)
+        )
         image = face.render(label, True, INK if reached else INK_SOFT)
         boxes.append(TextBox(label, labels, surface.blit(image, image.get_rect(midleft=(labels.x, y)))))
     goal_area = Rect(place.area.x, place.area.y, place.area.width, glass.y - px(10) - place.area.y)

@@ -10,8 +10,15 @@ from render.config import DisplayConfig
 from render.display import WallDisplay
 
 
-def render_png(snapshot: Snapshot, config: DisplayConfig, out: Path | str, *, now: datetime | None = None,
-               events: Iterable[WallEvent] = (), seconds_into_celebration: float = 1.2) -> Path:
+def render_png(
+    snapshot: Snapshot,
+    config: DisplayConfig,
+    out: Path | str,
+    *,
+    now: datetime | None = None,
+    events: Iterable[WallEvent] = (),
+    seconds_into_celebration: float = 1.2,
+) -> Path:
     """Draw `snapshot` at `now` (default: the snapshot's time) and save it upright.
 
     Pass `events` to catch a celebration `seconds_into_celebration` after it starts.

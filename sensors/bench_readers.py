@@ -122,14 +122,20 @@ def _polls(wall, reader, uids: set[str], polls: int) -> dict:
         seconds += wall.clock.now() - started
         hits += len(seen) >= len(uids) and all(any(_same_tag(uid, got) for got in seen) for uid in uids)
         wall.clock.advance(1e-3)  # the other readers' turn
-    return {"spi_transfers": round(transfers / polls, 1), "ms": round(seconds / polls * 1e3, 3), "seen_share": hits / polls}
+    return {
+        "spi_transfers": round(transfers / polls, 1),
+        "ms": round(seconds / polls * 1e3, 3),
+        "seen_share": hits / polls,
+    }
 
 
 def _same_tag(uid: str, reported: str) -> bool:
     return reported == uid or reported == EmulatedTag(uid).levels[0].hex().upper()
 
 
-def per_poll(driver: str, overhead_s: float, speed_hz: int, polls: int, antenna_off_between_polls: bool = False) -> dict:
+def per_poll(
+    driver: str, overhead_s: float, speed_hz: int, polls: int, antenna_off_between_polls: bool = False
+) -> dict:
     """An empty slot, a slot with a card, and a coach badge held against the card.
 
     The packages' badge-and-card share comes from a tenth of the polls (each costs 2,000

@@ -93,7 +93,9 @@ class DecoderLines(SharedDevice):
         self.outputs = self.outputs_per_decoder * len(enable_pins)
         self._address = [OutputDevice(pin, initial_value=False, pin_factory=pin_factory) for pin in address_pins]
         self._enables = [
-            OutputDevice(pin, active_high=False, initial_value=False, pin_factory=pin_factory) if pin is not None else None
+            OutputDevice(pin, active_high=False, initial_value=False, pin_factory=pin_factory)
+            if pin is not None
+            else None
             for pin in enable_pins
         ]
         self._enabled: OutputDevice | None = None

@@ -38,7 +38,9 @@ def _describe(reader: Reader) -> tuple[str, str]:
     return "simulated", "-"
 
 
-def probe_readers(readers: Mapping[str, Reader], *, clock: Callable[[], float] = time.perf_counter) -> list[ReaderProbe]:
+def probe_readers(
+    readers: Mapping[str, Reader], *, clock: Callable[[], float] = time.perf_counter
+) -> list[ReaderProbe]:
     """Poll each reader twice: once to bring it up, once timed as the scanner will see it."""
     probes = []
     for reader_id, reader in readers.items():
@@ -64,7 +66,9 @@ def print_probe_table(probes: list[ReaderProbe], out: TextIO) -> None:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4], file=out)
     faults = sum(probe.fault is not None for probe in probes)
-    print(f"{len(probes) - faults} of {len(probes)} readers answer" + (f"; {faults} faulty" if faults else ""), file=out)
+    print(
+        f"{len(probes) - faults} of {len(probes)} readers answer" + (f"; {faults} faulty" if faults else ""), file=out
+    )
 
 
 def watch_readers(

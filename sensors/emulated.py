@@ -909,7 +909,9 @@ class EmulatedWall:
         if enable not in self._decoders:
             kind, pin = enable
             address = [self.pin_factory.pin(pin) for pin in config.decoder.address_pins]
-            self._decoders[enable] = Decoder(address, CeLine(pin) if kind == "ce" else GpioLine(self.pin_factory.pin(pin)))
+            self._decoders[enable] = Decoder(
+                address, CeLine(pin) if kind == "ce" else GpioLine(self.pin_factory.pin(pin))
+            )
         return DecoderOutput(self._decoders[enable], number % config.decoder.outputs_per_decoder)
 
     def _follow_reset_line(self, now: float) -> None:

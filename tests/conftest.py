@@ -30,7 +30,7 @@ def wall(tmp_path):
 @pytest.fixture
 def initialised(tmp_path):
     """A folder where `wallboard init` has set up a wall: config and database."""
-    from tests.test_cli import wallboard
+    from tests.app.test_cli import wallboard
 
     wallboard("init", cwd=tmp_path)
     return tmp_path

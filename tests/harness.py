@@ -64,8 +64,10 @@ class Wall:
 
     # -- people ---------------------------------------------------------------
     def add_people(self) -> dict[str, int]:
-        ids = {name: self.service.add_person(name, card=card) for name, card in
-               [("Sanne", SANNE), ("Daan", DAAN), ("Ilse", ILSE)]}
+        ids = {
+            name: self.service.add_person(name, card=card)
+            for name, card in [("Sanne", SANNE), ("Daan", DAAN), ("Ilse", ILSE)]
+        }
         self.service.add_coach("Mo", MO_BADGE)
         self.service.add_coach("Ilse", ILSE_BADGE, person_id=ids["Ilse"])
         return ids

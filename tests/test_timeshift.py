@@ -21,8 +21,9 @@ print(subprocess.run([sys.executable, "-c", "import time; print(time.time())"],
 def test_a_moved_clock_reaches_every_python_process_and_keeps_ticking():
     env = {name: value for name, value in os.environ.items() if not name.startswith("WALLBOARD_TEST")}
     env |= {"WALLBOARD_TEST_NOW": LEAP_DAY.isoformat(), "PYTHONPATH": str(TIMESHIFT)}
-    result = subprocess.run([sys.executable, "-c", PRINT_NOW_AND_CHILD_NOW], env=env,
-                            capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_NOW_AND_CHILD_NOW], env=env, capture_output=True, text=True, check=True, timeout=60
+    )
     parent, child = (float(line) for line in result.stdout.split())
     assert LEAP_DAY.timestamp() <= parent < LEAP_DAY.timestamp() + 30
     assert parent + 0.2 <= child < parent + 30  # the child runs on from the parent's moved clock

@@ -156,8 +156,12 @@ def harvest_and_export(log_size: int) -> dict:
         export_s = time.perf_counter() - t0
         service.stop()
         store.close()
-    return {"events_in_log": log_size, "harvest_seconds": round(harvest_s, 2),
-            "export_attempts_rows": len(rows), "export_attempts_seconds": round(export_s, 2)}
+    return {
+        "events_in_log": log_size,
+        "harvest_seconds": round(harvest_s, 2),
+        "export_attempts_rows": len(rows),
+        "export_attempts_seconds": round(export_s, 2),
+    }
 
 
 def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id: int) -> None:
@@ -176,11 +180,23 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
             at = (base + timedelta(seconds=30 * seq)).astimezone(ZoneInfo("UTC")).isoformat(timespec="microseconds")
             if i % 5 == 0:
                 attempt_id = first_attempt + i // 5
-                batch_events.append((seq, at, "attempt_confirmed", person_id, "A1", coach_id, None,
-                                     json.dumps({"via": "slot", "period_id": period_id, "attempt_id": attempt_id})))
+                batch_events.append(
+                    (
+                        seq,
+                        at,
+                        "attempt_confirmed",
+                        person_id,
+                        "A1",
+                        coach_id,
+                        None,
+                        json.dumps({"via": "slot", "period_id": period_id, "attempt_id": attempt_id}),
+                    )
+                )
                 batch_attempts.append((attempt_id, person_id, coach_id, at, period_id, "slot", "A1", seq, i % 50 == 0))
             else:
-                batch_events.append((seq, at, "card_moved", person_id, "A1", None, None, json.dumps({"level_change": 0})))
+                batch_events.append(
+                    (seq, at, "card_moved", person_id, "A1", None, None, json.dumps({"level_change": 0}))
+                )
             if len(batch_events) >= 50_000:
                 _flush(cursor, batch_events, batch_attempts)
         _flush(cursor, batch_events, batch_attempts)
@@ -190,16 +206,28 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
 
 
 def _flush(cursor, events: list, attempts: list) -> None:
-    cursor.executemany("INSERT INTO events (seq, at, type, person_id, slot_id, coach_id, uid, details) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
-    cursor.executemany("INSERT INTO attempts (id, person_id, coach_id, at, period_id, via, slot_id, event_seq, voided) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+    cursor.executemany(
+        "INSERT INTO events (seq, at, type, person_id, slot_id, coach_id, uid, details) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        events,
+    )
+    cursor.executemany(
+        "INSERT INTO attempts (id, person_id, coach_id, at, period_id, via, slot_id, event_seq, voided) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        attempts,
+    )
     events.clear()
     attempts.clear()
 
 
-def run_all(log_size: int, event_count: int, display_idle: float = 60.0, reader_polls: int = 1000,
-            mqtt_moves: int = 1000, harvest_log_size: int = 100_000) -> dict:
+def run_all(
+    log_size: int,
+    event_count: int,
+    display_idle: float = 60.0,
+    reader_polls: int = 1000,
+    mqtt_moves: int = 1000,
+    harvest_log_size: int = 100_000,
+) -> dict:
     from board.dev import mqtt_bench  # it imports this module: import it late
     from render import bench as display_bench
 

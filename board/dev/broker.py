@@ -23,8 +23,7 @@ DEPLOY_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "acl
 INSTALL_HINT = "sudo apt-get install -y mosquitto mosquitto-clients (or run `make test`, which installs them)"
 
 # The roles of the deploy ACL, with throwaway passwords for this private broker.
-USERS = {"wallboard": "board-secret", "admin": "admin-secret", "homeassistant": "ha-secret",
-         "viewer": "viewer-secret"}
+USERS = {"wallboard": "board-secret", "admin": "admin-secret", "homeassistant": "ha-secret", "viewer": "viewer-secret"}
 
 
 def free_port() -> int:
@@ -76,8 +75,12 @@ class Mosquitto:
         password_file = self.directory / "passwd"
         password_file.touch()
         for user, password in self.users.items():
-            subprocess.run([MOSQUITTO_PASSWD, "-b", password_file, user, password], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [MOSQUITTO_PASSWD, "-b", password_file, user, password],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         (self.directory / "acl").write_text(acl)
         (self.directory / "mosquitto.conf").write_text(
             f"listener {self.port} 127.0.0.1\n"
@@ -101,8 +104,11 @@ class Mosquitto:
         if self.tls is None:
             return ""
         lines = [f"listener {self.tls_port} 127.0.0.1"]
-        for option, source in (("cafile", self.tls.ca_file), ("certfile", self.tls.cert_file),
-                               ("keyfile", self.tls.key_file)):
+        for option, source in (
+            ("cafile", self.tls.ca_file),
+            ("certfile", self.tls.cert_file),
+            ("keyfile", self.tls.key_file),
+        ):
             copy = self.directory / f"tls-{option}.pem"
             shutil.copyfile(source, copy)
             copy.chmod(0o600 if option == "keyfile" else 0o644)
@@ -116,7 +122,9 @@ class Mosquitto:
             raise RuntimeError("broker already running")
         self._process = subprocess.Popen(
             [MOSQUITTO, "-c", self.directory / "mosquitto.conf"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -36,11 +36,24 @@ def _card(number: int) -> str:
 
 DEMO_PEOPLE = tuple(
     DemoPerson(name, _card(index + 1), slot)
-    for index, (name, slot) in enumerate([
-        ("Sanne", "A1"), ("Daan", "A2"), ("Fatima", "A4"), ("Jeroen", "A5"), ("Lotte", "A7"),
-        ("Youssef", "A8"), ("Emma", "B1"), ("Noah", "B3"), ("Priya", "B4"), ("Bram", "B6"),
-        ("Ayla", "C2"), ("Ilse", "A10"), ("Tim", None), ("Mila", None),
-    ])
+    for index, (name, slot) in enumerate(
+        [
+            ("Sanne", "A1"),
+            ("Daan", "A2"),
+            ("Fatima", "A4"),
+            ("Jeroen", "A5"),
+            ("Lotte", "A7"),
+            ("Youssef", "A8"),
+            ("Emma", "B1"),
+            ("Noah", "B3"),
+            ("Priya", "B4"),
+            ("Bram", "B6"),
+            ("Ayla", "C2"),
+            ("Ilse", "A10"),
+            ("Tim", None),
+            ("Mila", None),
+        ]
+    )
 )
 DEMO_COACHES = (
     DemoCoach("Mo", "C0AC0001"),
@@ -65,15 +78,18 @@ def claim_demo_folder(data_dir: Path) -> DataDirLock:
     try:
         leftovers = [path for path in data_dir.iterdir() if path.name not in (LOCK_NAME, DEMO_MARK)]
         if leftovers and not _made_by_the_demo(data_dir):
-            raise NotADemoFolder(f"{data_dir.resolve()} is not a folder the demo made (it has no {DEMO_MARK}), "
-                                 "and the demo wipes its folder at every start; choose another --data-dir")
+            raise NotADemoFolder(
+                f"{data_dir.resolve()} is not a folder the demo made (it has no {DEMO_MARK}), "
+                "and the demo wipes its folder at every start; choose another --data-dir"
+            )
         for path in leftovers:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink()
-        (data_dir / DEMO_MARK).write_text("Made by `wallboard demo`, which empties this folder at every start.\n",
-                                          encoding="utf-8")
+        (data_dir / DEMO_MARK).write_text(
+            "Made by `wallboard demo`, which empties this folder at every start.\n", encoding="utf-8"
+        )
     except BaseException:
         lock.close()
         raise
@@ -108,7 +124,9 @@ def hang_demo_cards(readers: dict[str, SimulatedReader]) -> None:
 class Autoplay:
     """Life on the demo wall: now and then a card moves or a coach confirms."""
 
-    def __init__(self, readers: dict[str, SimulatedReader], config: Config, pause: float = 6.0, seed: int | None = None):
+    def __init__(
+        self, readers: dict[str, SimulatedReader], config: Config, pause: float = 6.0, seed: int | None = None
+    ):
         self.readers = readers
         self.config = config
         self.pause = pause

@@ -68,11 +68,21 @@ class _Tap:
 class DemoWindow(WallDisplay):
     """The wall display plus a table of things to drag onto the simulated readers."""
 
-    def __init__(self, config: DisplayConfig, readers: Mapping[str, SimulatedReader], cards: Sequence[DemoCard],
-                 badges: Sequence[DemoBadge], *, pad_reader: str = "pad", tap_seconds: float = 1.0,
-                 clock: Callable[[], datetime], ticks: Callable[[], float] = time.monotonic):
-        super().__init__(config.model_copy(update={"portrait": False, "burn_in_shift_pixels": 0}),
-                         clock=clock, ticks=ticks)
+    def __init__(
+        self,
+        config: DisplayConfig,
+        readers: Mapping[str, SimulatedReader],
+        cards: Sequence[DemoCard],
+        badges: Sequence[DemoBadge],
+        *,
+        pad_reader: str = "pad",
+        tap_seconds: float = 1.0,
+        clock: Callable[[], datetime],
+        ticks: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__(
+            config.model_copy(update={"portrait": False, "burn_in_shift_pixels": 0}), clock=clock, ticks=ticks
+        )
         self.readers = readers
         self.cards = {normalise_uid(card.uid): card for card in cards}
         self.badges = [DemoBadge(normalise_uid(badge.uid), badge.coach) for badge in badges]
@@ -96,7 +106,8 @@ class DemoWindow(WallDisplay):
         width, height = self.config.size
         table_height = round(height * 0.22)
         self.window = screen or open_screen(
-            self.config.model_copy(update={"size": (width, height + table_height), "fullscreen": False}))
+            self.config.model_copy(update={"size": (width, height + table_height), "fullscreen": False})
+        )
         super().open(self.window.subsurface((0, 0, width, height)))
         self.table = Rect(0, height, width, table_height)
         self.unit = self.painter.layout.unit
@@ -262,16 +273,23 @@ class DemoWindow(WallDisplay):
     def _badge_rects(self) -> list[tuple[DemoBadge, Rect]]:
         size = self.pad_rect.height * 0.62
         x = self.pad_rect.right + self._px(60)
-        return [(badge, Rect(round(x + index * size * 1.5), self.pad_rect.y + self._px(34), round(size), round(size)))
-                for index, badge in enumerate(self.badges)]
+        return [
+            (badge, Rect(round(x + index * size * 1.5), self.pad_rect.y + self._px(34), round(size), round(size)))
+            for index, badge in enumerate(self.badges)
+        ]
 
     def _hand_rects(self) -> list[tuple[DemoCard, Rect]]:
         height = self.pad_rect.height
         width = round(height * 0.82)
-        cards = [*self.hand, DemoCard(f"04FE{self.blank_cards:010X}", None)]  # a fresh unregistered card, always at hand
+        cards = [
+            *self.hand,
+            DemoCard(f"04FE{self.blank_cards:010X}", None),
+        ]  # a fresh unregistered card, always at hand
         right = self.table.right - self._px(24)
-        return [(card, Rect(right - (len(cards) - index) * (width + self._px(10)), self.pad_rect.y, width, height))
-                for index, card in enumerate(cards)]
+        return [
+            (card, Rect(right - (len(cards) - index) * (width + self._px(10)), self.pad_rect.y, width, height))
+            for index, card in enumerate(cards)
+        ]
 
     def _draw_table(self, texts: Texts) -> None:
         surface, px = self.window, self._px
@@ -280,13 +298,20 @@ class DemoWindow(WallDisplay):
             pygame.draw.line(surface, mix(TABLE, (0, 0, 0), 0.12), (0, y), (self.table.right, y + px(3)), 1)
         pad_open = self.snapshot.pad_window if self.snapshot else None
         pygame.draw.rect(surface, PAD, self.pad_rect, border_radius=px(14))
-        pygame.draw.rect(surface, PAD_OPEN if pad_open else mix(PAD, TABLE_INK, 0.3), self.pad_rect, px(4),
-                         border_radius=px(14))
+        pygame.draw.rect(
+            surface, PAD_OPEN if pad_open else mix(PAD, TABLE_INK, 0.3), self.pad_rect, px(4), border_radius=px(14)
+        )
         center = (self.pad_rect.centerx, self.pad_rect.centery - px(12))
         for ring in range(1, 4):  # the contactless sign
             radius = ring * px(14)
-            pygame.draw.arc(surface, TABLE_INK, Rect(0, 0, 2 * radius, 2 * radius).move(center[0] - radius, center[1] - radius),
-                            -0.8, 0.8, px(4))
+            pygame.draw.arc(
+                surface,
+                TABLE_INK,
+                Rect(0, 0, 2 * radius, 2 * radius).move(center[0] - radius, center[1] - radius),
+                -0.8,
+                0.8,
+                px(4),
+            )
         labels = [texts("demo_pad")]
         if pad_open:  # the pad's name and whom it is open for, shortened until it fits the pad
             opened = [texts("demo_pad_open", coach=name) for name in name_variants(pad_open.coach)]
@@ -301,11 +326,17 @@ class DemoWindow(WallDisplay):
                 self._draw_item(badge, rect.center, lifted=False)
         hand = self._hand_rects()
         if hand:
-            self._label(texts("demo_hand"), self._ui_font(20), TABLE_INK, bottomleft=(hand[0][1].x, hand[0][1].y - px(2)))
+            self._label(
+                texts("demo_hand"), self._ui_font(20), TABLE_INK, bottomleft=(hand[0][1].x, hand[0][1].y - px(2))
+            )
         for card, rect in hand:
             self._draw_item(card, rect.center, lifted=False)
-        self._label(texts("demo_hint"), self._ui_font(20), mix(TABLE_INK, TABLE, 0.3),
-                    bottomright=(self.table.right - px(24), self.table.bottom - px(4)))
+        self._label(
+            texts("demo_hint"),
+            self._ui_font(20),
+            mix(TABLE_INK, TABLE, 0.3),
+            bottomright=(self.table.right - px(24), self.table.bottom - px(4)),
+        )
 
     def _ui_font(self, size: float) -> pygame.font.Font:
         return self.painter.fonts.ui(self._px(size))
@@ -324,7 +355,9 @@ class DemoWindow(WallDisplay):
             initials = self.painter.fonts.bold(round(radius * 0.8)).render(item.coach[:2], True, (255, 255, 255))
             self.window.blit(initials, initials.get_rect(center=center))
             if not lifted:
-                self._label(item.coach, self._ui_font(22), TABLE_INK, midtop=(center[0], center[1] + radius + self._px(4)))
+                self._label(
+                    item.coach, self._ui_font(22), TABLE_INK, midtop=(center[0], center[1] + radius + self._px(4))
+                )
             return
         side = round(self.pad_rect.height * 0.62 * scale)
         cell = Rect(0, 0, side * 2, side * 2)
@@ -334,11 +367,21 @@ class DemoWindow(WallDisplay):
         if face is None:
             fonts = self.painter.fonts
             if item.name is None:
-                face = polaroid_face(place, unknown_picture(place, item.uid, fonts), [self.texts("demo_new_card")], fonts.ui,
-                                     self._px(16))
+                face = polaroid_face(
+                    place,
+                    unknown_picture(place, item.uid, fonts),
+                    [self.texts("demo_new_card")],
+                    fonts.ui,
+                    self._px(16),
+                )
             else:
-                face = polaroid_face(place, self.painter.photos.portrait(item.name, item.photo, side),
-                                     name_variants(item.name), fonts.hand, self._px(16))
+                face = polaroid_face(
+                    place,
+                    self.painter.photos.portrait(item.name, item.photo, side),
+                    name_variants(item.name),
+                    fonts.hand,
+                    self._px(16),
+                )
             self._faces[(item.uid, side)] = face
         pin_up(self.window, place, face, PIN, self._px, glow=False)
 
@@ -349,8 +392,9 @@ class DemoWindow(WallDisplay):
                 ring = self.pad_rect.inflate(self._px(12), self._px(12))
             else:
                 ring = self.painter.layout.card(tap.reader_id).frame.inflate(self._px(16), self._px(16))
-            pygame.draw.rect(self.window, mix(PAD_OPEN, (255, 255, 255), pulse), ring, self._px(5),
-                             border_radius=self._px(12))
+            pygame.draw.rect(
+                self.window, mix(PAD_OPEN, (255, 255, 255), pulse), ring, self._px(5), border_radius=self._px(12)
+            )
 
     def _draw_help(self, texts: Texts) -> None:
         px, fonts = self._px, self.painter.fonts

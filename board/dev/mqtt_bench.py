@@ -55,7 +55,8 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
             wall_config_text(3, 8)
             + f"\n[readers]\npoll_interval = {POLL_INTERVAL}\n"
             + f'\n[mqtt]\nenabled = true\nhost = "{broker.host}"\nport = {broker.port}\nusername = "wallboard"\n'
-            + f'password_file = "{directory / "password"}"\n')
+            + f'password_file = "{directory / "password"}"\n'
+        )
         config = load_config(directory / "wallboard.toml")
         readers = simulated_readers(config)
         store = Store(config).open()
@@ -72,9 +73,11 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
             backlog = _drain_backlog(interface, store, arrived)
             if backlog is None:
                 return {"skipped": "the wall did not connect to the private broker"}
-            return {"backlog": {"moves": moves} | backlog,
-                    "requests": _requests(client, arrived, base, requests),
-                    "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, base, moves)}
+            return {
+                "backlog": {"moves": moves} | backlog,
+                "requests": _requests(client, arrived, base, requests),
+                "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, base, moves),
+            }
         finally:
             client.disconnect()
             client.loop_stop()
@@ -118,9 +121,13 @@ def _drain_backlog(interface: MqttInterface, store: Store, arrived: queue.Queue)
         outbox_empty = time.perf_counter() - started
     finally:
         sqlalchemy_event.remove(store.engine, "commit", count_commit)
-    return {"pending_events": pending, "all_received_s": round(all_received, 3),
-            "outbox_empty_s": round(outbox_empty, 3), "events_per_second": round(pending / all_received, 1),
-            "database_commits": commits}
+    return {
+        "pending_events": pending,
+        "all_received_s": round(all_received, 3),
+        "outbox_empty_s": round(outbox_empty, 3),
+        "events_per_second": round(pending / all_received, 1),
+        "database_commits": commits,
+    }
 
 
 def _drain(arrived: queue.Queue) -> None:

@@ -45,8 +45,14 @@ MAX_WAITING_REQUESTS = 50
 
 
 def person_data(service: WallService, person: PersonInfo) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "photo": person.photo, "cards": service.cards_of(person.id),
-            "slot": service.slot_of(person.id), "archived": person.archived}
+    return {
+        "id": person.id,
+        "name": person.name,
+        "photo": person.photo,
+        "cards": service.cards_of(person.id),
+        "slot": service.slot_of(person.id),
+        "archived": person.archived,
+    }
 
 
 def coach_data(coach: CoachInfo) -> dict[str, Any]:
@@ -55,14 +61,24 @@ def coach_data(coach: CoachInfo) -> dict[str, Any]:
 
 def period_data(service: WallService) -> dict[str, Any]:
     period = service.snapshot().period
-    return {"id": period.id, "starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat(),
-            "goal": period.goal, "count": period.count}
+    return {
+        "id": period.id,
+        "starts_at": period.starts_at.isoformat(),
+        "ends_at": period.ends_at.isoformat(),
+        "goal": period.goal,
+        "count": period.count,
+    }
 
 
 def attempt_data(service: WallService, attempt_id: int) -> dict[str, Any]:
     attempt = service.attempt(attempt_id)
-    return {"id": attempt.id, "person_id": attempt.person_id, "coach_id": attempt.coach_id,
-            "at": attempt.at.astimezone(service.config.tz).isoformat(), "voided": attempt.voided}
+    return {
+        "id": attempt.id,
+        "person_id": attempt.person_id,
+        "coach_id": attempt.coach_id,
+        "at": attempt.at.astimezone(service.config.tz).isoformat(),
+        "voided": attempt.voided,
+    }
 
 
 # -- the commands, run on the service thread ------------------------------------------------
@@ -156,8 +172,11 @@ def goal_set(service: WallService, request: c.GoalSet) -> dict:
 
 def period_close(service: WallService, request: c.PeriodClose) -> dict:
     recorded = service.close_period()
-    awards = [{key: event.details[key] for key in ("award", "title", "line", "winners")}
-              for event in recorded if event.type is EventType.AWARD_GIVEN]
+    awards = [
+        {key: event.details[key] for key in ("award", "title", "line", "winners")}
+        for event in recorded
+        if event.type is EventType.AWARD_GIVEN
+    ]
     return {"period": period_data(service), "awards": awards}
 
 
@@ -182,18 +201,25 @@ def state_get(service: WallService, request: c.StateGet) -> dict:
 
 def events_get(service: WallService, request: c.EventsGet) -> dict:
     events = service.events_since(request.since, request.limit + 1)
-    page = events[:request.limit]
-    return {"events": [event.as_payload() for event in page],
-            "next": page[-1].seq if page else request.since, "more": len(events) > request.limit}
+    page = events[: request.limit]
+    return {
+        "events": [event.as_payload() for event in page],
+        "next": page[-1].seq if page else request.since,
+        "more": len(events) > request.limit,
+    }
 
 
 def people_list(service: WallService, request: c.PeopleList) -> dict:
     """A page of people by id, like events/get: an answer never outgrows the broker's packet limit."""
-    people = [person for person in service.people()
-              if person.id > request.since and (request.archived or not person.archived)]
-    page = people[:request.limit]
-    return {"people": [person_data(service, person) for person in page],
-            "next": page[-1].id if page else request.since, "more": len(people) > request.limit}
+    people = [
+        person for person in service.people() if person.id > request.since and (request.archived or not person.archived)
+    ]
+    page = people[: request.limit]
+    return {
+        "people": [person_data(service, person) for person in page],
+        "next": page[-1].id if page else request.since,
+        "more": len(people) > request.limit,
+    }
 
 
 def display_harvest(service: WallService, request: c.DisplayHarvest) -> dict:
@@ -205,9 +231,14 @@ def export_get(service: WallService, request: c.ExportGet) -> dict:
     span = resolve_span(service.store, service.config, request.period, service.clock.now())
     rows = export_rows(service.store, service.config, request.table, span)
     chosen, after, more = page(request.table, rows, request.after, request.limit)
-    return {"table": request.table, "columns": list(TABLES[request.table].columns),
-            "period": {"id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat()},
-            "rows": chosen, "next": after, "more": more}
+    return {
+        "table": request.table,
+        "columns": list(TABLES[request.table].columns),
+        "period": {"id": span.id, "starts_at": span.starts_at.isoformat(), "ends_at": span.ends_at.isoformat()},
+        "rows": chosen,
+        "next": after,
+        "more": more,
+    }
 
 
 def display_message(service: WallService, request: c.DisplayMessage) -> dict:
@@ -227,20 +258,38 @@ class HealthResponder:
         self.started = time.monotonic()
 
     def __call__(self, service: WallService, request: c.Health) -> dict:
-        return {"version": software_version(), "uptime_s": round(time.monotonic() - self.started),
-                "readers_offline": list(service.snapshot().offline_readers), "outbox_pending": service.outbox_size(),
-                "last_event_seq": service.last_seq(), "write_failure": write_failure_data(service)}
+        return {
+            "version": software_version(),
+            "uptime_s": round(time.monotonic() - self.started),
+            "readers_offline": list(service.snapshot().offline_readers),
+            "outbox_pending": service.outbox_size(),
+            "last_event_seq": service.last_seq(),
+            "write_failure": write_failure_data(service),
+        }
 
 
 Handler = Callable[[WallService, c.Request], dict | Future]
 
 HANDLERS: dict[str, Handler] = {
-    "person/add": person_add, "person/update": person_update, "person/archive": person_archive,
-    "card/assign": card_assign, "card/unassign": card_unassign, "card/enroll": card_enroll,
-    "coach/add": coach_add, "coach/remove": coach_remove, "goal/set": goal_set, "period/close": period_close,
-    "attempt/add": attempt_add, "attempt/void": attempt_void, "move/correct": move_correct,
-    "state/get": state_get, "events/get": events_get, "people/list": people_list,
-    "display/message": display_message, "display/harvest": display_harvest, "export/get": export_get,
+    "person/add": person_add,
+    "person/update": person_update,
+    "person/archive": person_archive,
+    "card/assign": card_assign,
+    "card/unassign": card_unassign,
+    "card/enroll": card_enroll,
+    "coach/add": coach_add,
+    "coach/remove": coach_remove,
+    "goal/set": goal_set,
+    "period/close": period_close,
+    "attempt/add": attempt_add,
+    "attempt/void": attempt_void,
+    "move/correct": move_correct,
+    "state/get": state_get,
+    "events/get": events_get,
+    "people/list": people_list,
+    "display/message": display_message,
+    "display/harvest": display_harvest,
+    "export/get": export_get,
     "health": HealthResponder(),
 }
 
@@ -278,7 +327,7 @@ class RequestServer:
 
     def _on_request(self, message: mqtt.MQTTMessage) -> None:
         """Check the request, hand it to the service thread."""
-        command = message.topic[len(self._prefix):]
+        command = message.topic[len(self._prefix) :]
         reply_to = self._reply_properties(message)
         transaction: Transaction | None = None
         try:
@@ -293,13 +342,20 @@ class RequestServer:
             self._respond(command, transaction, reply_to, error=refusal)
             return
         if not self._waiting.acquire(blocking=False):
-            self._respond(command, transaction, reply_to, error=CommandError(
-                ErrorCode.BUSY, f"{MAX_WAITING_REQUESTS} requests are waiting already; try again in a moment"))
+            self._respond(
+                command,
+                transaction,
+                reply_to,
+                error=CommandError(
+                    ErrorCode.BUSY, f"{MAX_WAITING_REQUESTS} requests are waiting already; try again in a moment"
+                ),
+            )
             return
         handler = HANDLERS[command]
         future = self.service.submit(lambda: handler(self.service, request))
-        future.add_done_callback(lambda done: (self._waiting.release(),
-                                               self._finish(command, transaction, reply_to, done)))
+        future.add_done_callback(
+            lambda done: (self._waiting.release(), self._finish(command, transaction, reply_to, done))
+        )
 
     def _finish(self, command: str, transaction: Transaction | None, reply_to, done: Future) -> None:
         error = done.exception()
@@ -312,24 +368,47 @@ class RequestServer:
             self._respond(command, transaction, reply_to, error=error)
         else:
             log.error("request %s failed", command, exc_info=error)
-            self._respond(command, transaction, reply_to,
-                          error=CommandError(ErrorCode.INTERNAL_ERROR, f"{type(error).__name__}: the wall logged it"))
+            self._respond(
+                command,
+                transaction,
+                reply_to,
+                error=CommandError(ErrorCode.INTERNAL_ERROR, f"{type(error).__name__}: the wall logged it"),
+            )
 
-    def _respond(self, command: str, transaction: Transaction | None, reply_to: tuple[str, Properties] | None, *,
-                 data: Any = None, error: CommandError | None = None) -> None:
+    def _respond(
+        self,
+        command: str,
+        transaction: Transaction | None,
+        reply_to: tuple[str, Properties] | None,
+        *,
+        data: Any = None,
+        error: CommandError | None = None,
+    ) -> None:
         if error is None:
             response = {"transaction": transaction, "status": "ok", "data": data}
         else:
-            response = {"transaction": transaction, "status": "error",
-                        "error": {"code": str(error.code), "message": error.message}}
+            response = {
+                "transaction": transaction,
+                "status": "error",
+                "error": {"code": str(error.code), "message": error.message},
+            }
         body = encode(response)
         if len(body) > self.max_payload_bytes:
             # The broker would drop the connection over it, and paho send it again at every reconnect.
-            log.warning("the answer to %s has %d bytes, over the limit; answering payload_too_large", command, len(body))
-            body = encode({"transaction": transaction, "status": "error", "error": {
-                "code": str(ErrorCode.PAYLOAD_TOO_LARGE),
-                "message": f"the answer would have {len(body)} bytes, more than {self.max_payload_bytes}; "
-                           "ask for a smaller page (limit)"}})
+            log.warning(
+                "the answer to %s has %d bytes, over the limit; answering payload_too_large", command, len(body)
+            )
+            body = encode(
+                {
+                    "transaction": transaction,
+                    "status": "error",
+                    "error": {
+                        "code": str(ErrorCode.PAYLOAD_TOO_LARGE),
+                        "message": f"the answer would have {len(body)} bytes, more than {self.max_payload_bytes}; "
+                        "ask for a smaller page (limit)",
+                    },
+                }
+            )
         if self.link.publish(f"{self.link.base}/response/{command}", body) is None:
             log.warning("response to %s lost: not connected", command)
         if reply_to is not None:

@@ -103,9 +103,9 @@ class Request(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    transaction: Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_control_characters)] | int | None = Field(
-        None, description="Echoed in the response, to match it with this request."
-    )
+    transaction: (
+        Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_control_characters)] | int | None
+    ) = Field(None, description="Echoed in the response, to match it with this request.")
 
 
 class PersonAdd(Request):
@@ -146,7 +146,9 @@ class CardEnroll(Request):
 class CoachAdd(Request):
     name: Name
     uid: Uid = Field(description="The coach's badge.")
-    person_id: Id | None = Field(None, description="Set when the coach is on the wall too: nobody confirms their own attempt.")
+    person_id: Id | None = Field(
+        None, description="Set when the coach is on the wall too: nobody confirms their own attempt."
+    )
 
 
 class CoachRemove(Request):
@@ -204,20 +206,33 @@ class Health(Request):
 
 
 class DisplayHarvest(Request):
-    period: str = Field("last", max_length=22, pattern=r"^(current|last|[0-9]{1,12})$",
-                        description="`last` (the period that ended), `current` or a period id.")
+    period: str = Field(
+        "last",
+        max_length=22,
+        pattern=r"^(current|last|[0-9]{1,12})$",
+        description="`last` (the period that ended), `current` or a period id.",
+    )
     seconds: int = Field(600, ge=0, le=86400, description="How long the screen shows it; 0 ends a harvest shown now.")
 
 
-PeriodSpec = Annotated[str, StringConstraints(
-    max_length=22, pattern=r"^(current|last|all|[0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$")]
+PeriodSpec = Annotated[
+    str,
+    StringConstraints(
+        max_length=22,
+        pattern=r"^(current|last|all|[0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$",
+    ),
+]
 PERIOD_FIELD_HELP = "`current`, `last`, a period id, `all` or `FROM..TO` (dates YYYY-MM-DD, both included)."
 
 
 class ExportGet(Request):
-    table: Literal["attempts", "moves", "events", "people"] = Field(description="Which table; columns in docs/export.md.")
+    table: Literal["attempts", "moves", "events", "people"] = Field(
+        description="Which table; columns in docs/export.md."
+    )
     period: PeriodSpec = Field("all", description=PERIOD_FIELD_HELP)
-    after: int = Field(0, ge=0, le=MAX_ID, description="Rows whose key (first column) is larger: the `next` of the page before.")
+    after: int = Field(
+        0, ge=0, le=MAX_ID, description="Rows whose key (first column) is larger: the `next` of the page before."
+    )
     limit: int = Field(100, ge=1, le=500)
 
 
@@ -239,88 +254,233 @@ class Command:
     example_data: Any  # the `data` of a successful response to `example`, or a function that records it
 
 
-_PERSON = {"id": 7, "name": "Sanne de Vries", "photo": "3f2a9c0d.jpeg", "cards": ["04A21BC3D4E5F6"], "slot": "B3",
-           "archived": False}
+_PERSON = {
+    "id": 7,
+    "name": "Sanne de Vries",
+    "photo": "3f2a9c0d.jpeg",
+    "cards": ["04A21BC3D4E5F6"],
+    "slot": "B3",
+    "archived": False,
+}
 _TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVQImWM8oaHBwMDAxMDAwMDAAAAN6gEcQpBsVAAAAABJRU5ErkJggg=="  # 2x2 red
 
 COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
-        Command("person/add", PersonAdd, "Add a person. Assign their card with card/assign or card/enroll.",
-                {"transaction": "a1", "name": "Sanne de Vries", "photo": _TINY_PNG},
-                {"person": {**_PERSON, "cards": [], "slot": None}}),
-        Command("person/update", PersonUpdate, "Change a person's name, photo or both.",
-                {"id": 7, "name": "Sanne Jansen"}, {"person": {**_PERSON, "name": "Sanne Jansen"}}),
-        Command("person/archive", PersonArchive, "Take a person off the board for good; history keeps them.",
-                {"id": 7}, {"person": {**_PERSON, "cards": [], "slot": None, "archived": True}}),
-        Command("card/assign", CardAssign, "Give a person the card with this tag UID.",
-                {"person_id": 7, "uid": "04:A2:1B:C3:D4:E5:F6"}, {"person": _PERSON}),
-        Command("card/unassign", CardUnassign, "Release a card; the tag becomes unknown.",
-                {"uid": "04A21BC3D4E5F6"}, {"person": {**_PERSON, "cards": []}}),
-        Command("card/enroll", CardEnroll,
-                "Assign the next unknown tag seen at any reader to this person. Answers when a tag "
-                "is assigned, or with `timeout`.",
-                {"person_id": 7, "timeout": 60}, {"person": _PERSON}),
-        Command("coach/add", CoachAdd, "Register a coach badge.",
-                {"name": "Mo Bakker", "uid": "04:11:22:33", "person_id": 3},
-                {"coach": {"id": 2, "name": "Mo Bakker", "uid": "04112233", "person_id": 3}}),
-        Command("coach/remove", CoachRemove, "Retire a coach badge; it no longer confirms attempts.",
-                {"id": 2}, {"coach": {"id": 2, "name": "Mo Bakker", "uid": "04112233", "person_id": 3}}),
-        Command("goal/set", GoalSet, "Set the goal of the current or the next period.",
-                {"goal": 120, "period": "current"},
-                {"period": {"id": 12, "starts_at": "2025-03-10T00:00:00+01:00", "ends_at": "2025-03-17T00:00:00+01:00",
-                            "goal": 120, "count": 37}, "next_goal": None}),
-        Command("period/close", PeriodClose,
-                "End the current period now and start the next one. The closed period's totals and awards "
-                "are recorded first (`period_closed`, `award_given` events) and returned.",
-                {}, {"period": {"id": 13, "starts_at": "2025-03-12T15:04:00+01:00", "ends_at": "2025-03-17T00:00:00+01:00",
-                                "goal": 120, "count": 0},
-                     "awards": [{"award": "climber", "title": "Grootste klimmer",
-                                 "line": "Sanne de Vries klom 1 niveau omhoog, van Start naar Onderweg.",
-                                 "winners": [{"id": 7, "name": "Sanne de Vries", "value": 1}]}]}),
-        Command("attempt/add", AttemptAdd, "Record an attempt by hand, with the reason.",
-                {"person_id": 7, "coach_id": 2, "reason": "confirmed on the floor, badge forgotten"},
-                {"attempt": {"id": 311, "person_id": 7, "coach_id": 2, "at": "2025-03-12T15:04:00+01:00", "voided": False}}),
-        Command("attempt/void", AttemptVoid, "Void an attempt; it stays in history with the reason.",
-                {"id": 311, "reason": "entered twice"},
-                {"attempt": {"id": 311, "person_id": 7, "coach_id": 2, "at": "2025-03-12T15:04:00+01:00", "voided": True}}),
-        Command("move/correct", MoveCorrect,
-                "Put the record right when the wall and the data disagree: the card is really in `slot` "
-                "(or off the wall).",
-                {"person_id": 7, "slot": "B3", "reason": "reader B3 was offline during the move"},
-                {"person": _PERSON}),
-        Command("state/get", StateGet, "The same snapshot as the retained `state` topic.",
-                {}, {"state": "… as on the state topic …"}),
-        Command("events/get", EventsGet,
-                "Events after `since`, oldest first: catch up after missing some. `next` is the `since` "
-                "of the following page; `more` says whether there is one.",
-                {"since": 4, "limit": 2}, lambda: _events_page(4, 2)),
-        Command("people/list", PeopleList,
-                "Everyone on the board, with card and slot, by id a page at a time: `next` is the `since` of "
-                "the following page; `more` says whether there is one.",
-                {"archived": False, "since": 6, "limit": 1}, {"people": [_PERSON], "next": 7, "more": True}),
-        Command("display/message", DisplayMessage, "Show a text on the screen for a number of seconds.",
-                {"text": "Koffie staat klaar!", "seconds": 60}, {"until": "2025-03-12T15:05:00+01:00"}),
-        Command("display/harvest", DisplayHarvest,
-                "Show a period's harvest on the screen (its awards, who climbed, the wall before and after) "
-                "for a while; recorded as a `harvest_shown` event.",
-                {"period": "last", "seconds": 900}, {"until": "2025-03-12T15:19:00+01:00"}),
-        Command("export/get", ExportGet,
-                "One page of an export table (as `wallboard export` writes it), oldest first: `next` is the "
-                "`after` of the following page, `more` says whether there is one.",
-                {"table": "attempts", "period": "last", "after": 0, "limit": 1},
-                {"table": "attempts", "columns": ["attempt_id", "at", "period_id", "person_id", "person_name",
-                                                  "coach_id", "coach_name", "via", "slot", "voided", "void_reason",
-                                                  "event_seq"],
-                 "period": {"id": 11, "starts_at": "2025-03-03T00:00:00+01:00", "ends_at": "2025-03-10T00:00:00+01:00"},
-                 "rows": [{"attempt_id": 301, "at": "2025-03-04T10:12:31+01:00", "period_id": 11, "person_id": 7,
-                           "person_name": "Sanne de Vries", "coach_id": 2, "coach_name": "Mo Bakker", "via": "slot",
-                           "slot": "B3", "voided": False, "void_reason": None, "event_seq": 1498}],
-                 "next": 301, "more": True}),
-        Command("health", Health, "Is the wall well? Readers, outbox, uptime, and `write_failure`: the last "
-                "write the database refused (a full disk), until one succeeds again.",
-                {}, {"version": "0.1.0", "uptime_s": 86400, "readers_offline": [], "outbox_pending": 0,
-                     "last_event_seq": 1522, "write_failure": None}),
+        Command(
+            "person/add",
+            PersonAdd,
+            "Add a person. Assign their card with card/assign or card/enroll.",
+            {"transaction": "a1", "name": "Sanne de Vries", "photo": _TINY_PNG},
+            {"person": {**_PERSON, "cards": [], "slot": None}},
+        ),
+        Command(
+            "person/update",
+            PersonUpdate,
+            "Change a person's name, photo or both.",
+            {"id": 7, "name": "Sanne Jansen"},
+            {"person": {**_PERSON, "name": "Sanne Jansen"}},
+        ),
+        Command(
+            "person/archive",
+            PersonArchive,
+            "Take a person off the board for good; history keeps them.",
+            {"id": 7},
+            {"person": {**_PERSON, "cards": [], "slot": None, "archived": True}},
+        ),
+        Command(
+            "card/assign",
+            CardAssign,
+            "Give a person the card with this tag UID.",
+            {"person_id": 7, "uid": "04:A2:1B:C3:D4:E5:F6"},
+            {"person": _PERSON},
+        ),
+        Command(
+            "card/unassign",
+            CardUnassign,
+            "Release a card; the tag becomes unknown.",
+            {"uid": "04A21BC3D4E5F6"},
+            {"person": {**_PERSON, "cards": []}},
+        ),
+        Command(
+            "card/enroll",
+            CardEnroll,
+            "Assign the next unknown tag seen at any reader to this person. Answers when a tag "
+            "is assigned, or with `timeout`.",
+            {"person_id": 7, "timeout": 60},
+            {"person": _PERSON},
+        ),
+        Command(
+            "coach/add",
+            CoachAdd,
+            "Register a coach badge.",
+            {"name": "Mo Bakker", "uid": "04:11:22:33", "person_id": 3},
+            {"coach": {"id": 2, "name": "Mo Bakker", "uid": "04112233", "person_id": 3}},
+        ),
+        Command(
+            "coach/remove",
+            CoachRemove,
+            "Retire a coach badge; it no longer confirms attempts.",
+            {"id": 2},
+            {"coach": {"id": 2, "name": "Mo Bakker", "uid": "04112233", "person_id": 3}},
+        ),
+        Command(
+            "goal/set",
+            GoalSet,
+            "Set the goal of the current or the next period.",
+            {"goal": 120, "period": "current"},
+            {
+                "period": {
+                    "id": 12,
+                    "starts_at": "2025-03-10T00:00:00+01:00",
+                    "ends_at": "2025-03-17T00:00:00+01:00",
+                    "goal": 120,
+                    "count": 37,
+                },
+                "next_goal": None,
+            },
+        ),
+        Command(
+            "period/close",
+            PeriodClose,
+            "End the current period now and start the next one. The closed period's totals and awards "
+            "are recorded first (`period_closed`, `award_given` events) and returned.",
+            {},
+            {
+                "period": {
+                    "id": 13,
+                    "starts_at": "2025-03-12T15:04:00+01:00",
+                    "ends_at": "2025-03-17T00:00:00+01:00",
+                    "goal": 120,
+                    "count": 0,
+                },
+                "awards": [
+                    {
+                        "award": "climber",
+                        "title": "Grootste klimmer",
+                        "line": "Sanne de Vries klom 1 niveau omhoog, van Start naar Onderweg.",
+                        "winners": [{"id": 7, "name": "Sanne de Vries", "value": 1}],
+                    }
+                ],
+            },
+        ),
+        Command(
+            "attempt/add",
+            AttemptAdd,
+            "Record an attempt by hand, with the reason.",
+            {"person_id": 7, "coach_id": 2, "reason": "confirmed on the floor, badge forgotten"},
+            {"attempt": {"id": 311, "person_id": 7, "coach_id": 2, "at": "2025-03-12T15:04:00+01:00", "voided": False}},
+        ),
+        Command(
+            "attempt/void",
+            AttemptVoid,
+            "Void an attempt; it stays in history with the reason.",
+            {"id": 311, "reason": "entered twice"},
+            {"attempt": {"id": 311, "person_id": 7, "coach_id": 2, "at": "2025-03-12T15:04:00+01:00", "voided": True}},
+        ),
+        Command(
+            "move/correct",
+            MoveCorrect,
+            "Put the record right when the wall and the data disagree: the card is really in `slot` (or off the wall).",
+            {"person_id": 7, "slot": "B3", "reason": "reader B3 was offline during the move"},
+            {"person": _PERSON},
+        ),
+        Command(
+            "state/get",
+            StateGet,
+            "The same snapshot as the retained `state` topic.",
+            {},
+            {"state": "… as on the state topic …"},
+        ),
+        Command(
+            "events/get",
+            EventsGet,
+            "Events after `since`, oldest first: catch up after missing some. `next` is the `since` "
+            "of the following page; `more` says whether there is one.",
+            {"since": 4, "limit": 2},
+            lambda: _events_page(4, 2),
+        ),
+        Command(
+            "people/list",
+            PeopleList,
+            "Everyone on the board, with card and slot, by id a page at a time: `next` is the `since` of "
+            "the following page; `more` says whether there is one.",
+            {"archived": False, "since": 6, "limit": 1},
+            {"people": [_PERSON], "next": 7, "more": True},
+        ),
+        Command(
+            "display/message",
+            DisplayMessage,
+            "Show a text on the screen for a number of seconds.",
+            {"text": "Koffie staat klaar!", "seconds": 60},
+            {"until": "2025-03-12T15:05:00+01:00"},
+        ),
+        Command(
+            "display/harvest",
+            DisplayHarvest,
+            "Show a period's harvest on the screen (its awards, who climbed, the wall before and after) "
+            "for a while; recorded as a `harvest_shown` event.",
+            {"period": "last", "seconds": 900},
+            {"until": "2025-03-12T15:19:00+01:00"},
+        ),
+        Command(
+            "export/get",
+            ExportGet,
+            "One page of an export table (as `wallboard export` writes it), oldest first: `next` is the "
+            "`after` of the following page, `more` says whether there is one.",
+            {"table": "attempts", "period": "last", "after": 0, "limit": 1},
+            {
+                "table": "attempts",
+                "columns": [
+                    "attempt_id",
+                    "at",
+                    "period_id",
+                    "person_id",
+                    "person_name",
+                    "coach_id",
+                    "coach_name",
+                    "via",
+                    "slot",
+                    "voided",
+                    "void_reason",
+                    "event_seq",
+                ],
+                "period": {"id": 11, "starts_at": "2025-03-03T00:00:00+01:00", "ends_at": "2025-03-10T00:00:00+01:00"},
+                "rows": [
+                    {
+                        "attempt_id": 301,
+                        "at": "2025-03-04T10:12:31+01:00",
+                        "period_id": 11,
+                        "person_id": 7,
+                        "person_name": "Sanne de Vries",
+                        "coach_id": 2,
+                        "coach_name": "Mo Bakker",
+                        "via": "slot",
+                        "slot": "B3",
+                        "voided": False,
+                        "void_reason": None,
+                        "event_seq": 1498,
+                    }
+                ],
+                "next": 301,
+                "more": True,
+            },
+        ),
+        Command(
+            "health",
+            Health,
+            "Is the wall well? Readers, outbox, uptime, and `write_failure`: the last "
+            "write the database refused (a full disk), until one succeeds again.",
+            {},
+            {
+                "version": "0.1.0",
+                "uptime_s": 86400,
+                "readers_offline": [],
+                "outbox_pending": 0,
+                "last_event_seq": 1522,
+                "write_failure": None,
+            },
+        ),
     )
 }
 
@@ -388,4 +548,3 @@ def validate_model(model: type[ModelT], document: dict[str, Any]) -> ModelT:
         return model.model_validate(document)
     except ValidationError as error:
         raise CommandError(ErrorCode.INVALID_REQUEST, _describe_errors(error)) from None
-

@@ -62,8 +62,10 @@ def _of_period(field: str) -> str:
 
 def _on_level(level_id: str) -> str:
     """Template: the slots of one level that have someone in them."""
-    return (f"(value_json.levels | selectattr('id', 'eq', {json.dumps(level_id)}) | map(attribute='slots') "
-            "| first | selectattr('person') | list)")
+    return (
+        f"(value_json.levels | selectattr('id', 'eq', {json.dumps(level_id)}) | map(attribute='slots') "
+        "| first | selectattr('person') | list)"
+    )
 
 
 # The event entity's template: the wall events Home Assistant users watch for, as
@@ -106,12 +108,17 @@ class HomeAssistantDevice:
 
     @property
     def name(self) -> str:
-        """"Polaroid Wall", plus the board id when it says something; entity names follow it."""
+        """ "Polaroid Wall", plus the board id when it says something; entity names follow it."""
         return PRODUCT if self.board_id == DEFAULT_BOARD_ID else f"{PRODUCT} {self.board_id}"
 
     def payload(self) -> dict[str, Any]:
-        device: dict[str, Any] = {"identifiers": [self.node], "name": self.name, "manufacturer": PRODUCT,
-                                  "model": "Raspberry Pi wall", "sw_version": software_version()}
+        device: dict[str, Any] = {
+            "identifiers": [self.node],
+            "name": self.name,
+            "manufacturer": PRODUCT,
+            "model": "Raspberry Pi wall",
+            "sw_version": software_version(),
+        }
         if self.mqtt.discovery_configuration_url:
             device["configuration_url"] = self.mqtt.discovery_configuration_url
         return {
@@ -124,84 +131,165 @@ class HomeAssistantDevice:
 
     def components(self) -> dict[str, dict[str, Any]]:
         components = {
-            "attempts": self._entity("sensor", "attempts", self.texts("ha.attempts"),
-                                     _of_period("count"),
-                                     state_class="total", icon="mdi:hand-okay",
-                                     last_reset_value_template=_of_period("starts_at")),
-            "goal": self._entity("sensor", "goal", self.texts("ha.goal"),
-                                 _of_period("goal"),
-                                 state_class="measurement", icon="mdi:flag-checkered"),
-            "percentage": self._entity("sensor", "percentage", self.texts("ha.percentage"),
-                                       _of_period("percent"),
-                                       unit_of_measurement="%", state_class="measurement", icon="mdi:thermometer"),
-            "people_on_wall": self._entity("sensor", "people_on_wall", self.texts("ha.people_on_wall"),
-                                           "{{ value_json.people_on_wall }}",
-                                           state_class="measurement", icon="mdi:account-group"),
+            "attempts": self._entity(
+                "sensor",
+                "attempts",
+                self.texts("ha.attempts"),
+                _of_period("count"),
+                state_class="total",
+                icon="mdi:hand-okay",
+                last_reset_value_template=_of_period("starts_at"),
+            ),
+            "goal": self._entity(
+                "sensor",
+                "goal",
+                self.texts("ha.goal"),
+                _of_period("goal"),
+                state_class="measurement",
+                icon="mdi:flag-checkered",
+            ),
+            "percentage": self._entity(
+                "sensor",
+                "percentage",
+                self.texts("ha.percentage"),
+                _of_period("percent"),
+                unit_of_measurement="%",
+                state_class="measurement",
+                icon="mdi:thermometer",
+            ),
+            "people_on_wall": self._entity(
+                "sensor",
+                "people_on_wall",
+                self.texts("ha.people_on_wall"),
+                "{{ value_json.people_on_wall }}",
+                state_class="measurement",
+                icon="mdi:account-group",
+            ),
             "last_attempt": self._entity(
-                "sensor", "last_attempt", self.texts("ha.last_attempt"),
+                "sensor",
+                "last_attempt",
+                self.texts("ha.last_attempt"),
                 "{{ value_json.last_attempt.at if value_json.last_attempt else None }}",
-                device_class="timestamp", icon="mdi:hand-okay", json_attributes_topic=f"{self.base}/state",
+                device_class="timestamp",
+                icon="mdi:hand-okay",
+                json_attributes_topic=f"{self.base}/state",
                 json_attributes_template="{{ ({'person': value_json.last_attempt.person, "
                 "'coach': value_json.last_attempt.coach, 'attempt_id': value_json.last_attempt.id} "
-                "if value_json.last_attempt else {}) | tojson }}"),
+                "if value_json.last_attempt else {}) | tojson }}",
+            ),
             "last_move_up": self._entity(
-                "sensor", "last_move_up", self.texts("ha.last_move_up"),
+                "sensor",
+                "last_move_up",
+                self.texts("ha.last_move_up"),
                 "{{ value_json.last_move_up.at if value_json.last_move_up else None }}",
-                device_class="timestamp", icon="mdi:arrow-up-bold", json_attributes_topic=f"{self.base}/state",
-                json_attributes_template="{{ ({'person': value_json.last_move_up.person, "
-                "'moved_up_this_period': value_json.moved_up} if value_json.last_move_up else {}) | tojson }}"),
-            "readers_offline": self._entity(
-                "sensor", "readers_offline", self.texts("ha.readers_offline"),
-                "{{ value_json.offline_readers | count }}",
-                state_class="measurement", icon="mdi:nfc-search-variant", entity_category="diagnostic",
+                device_class="timestamp",
+                icon="mdi:arrow-up-bold",
                 json_attributes_topic=f"{self.base}/state",
-                json_attributes_template="{{ {'readers': value_json.offline_readers} | tojson }}"),
-            "events": self._entity("event", "events", self.texts("ha.events"), _EVENT_TEMPLATE,
-                                   state_topic=f"{self.base}/event/+", event_types=list(WALL_EVENT_TYPES),
-                                   icon="mdi:bullhorn"),
+                json_attributes_template="{{ ({'person': value_json.last_move_up.person, "
+                "'moved_up_this_period': value_json.moved_up} if value_json.last_move_up else {}) | tojson }}",
+            ),
+            "readers_offline": self._entity(
+                "sensor",
+                "readers_offline",
+                self.texts("ha.readers_offline"),
+                "{{ value_json.offline_readers | count }}",
+                state_class="measurement",
+                icon="mdi:nfc-search-variant",
+                entity_category="diagnostic",
+                json_attributes_topic=f"{self.base}/state",
+                json_attributes_template="{{ {'readers': value_json.offline_readers} | tojson }}",
+            ),
+            "events": self._entity(
+                "event",
+                "events",
+                self.texts("ha.events"),
+                _EVENT_TEMPLATE,
+                state_topic=f"{self.base}/event/+",
+                event_types=list(WALL_EVENT_TYPES),
+                icon="mdi:bullhorn",
+            ),
             "message": self._entity(
-                "text", "message", self.texts("ha.message"), "{{ value_json.message or '' }}",
+                "text",
+                "message",
+                self.texts("ha.message"),
+                "{{ value_json.message or '' }}",
                 command_topic=f"{self.base}/request/display/message",
                 command_template=_jinja("{'text': value, 'seconds': " + str(MESSAGE_SECONDS) + "} | tojson"),
-                min=0, max=MESSAGE_MAX, icon="mdi:message-text"),
+                min=0,
+                max=MESSAGE_MAX,
+                icon="mdi:message-text",
+            ),
             "goal_setting": self._entity(
-                "number", "goal_setting", self.texts("ha.goal_setting"),
+                "number",
+                "goal_setting",
+                self.texts("ha.goal_setting"),
                 _of_period("goal"),
                 command_topic=f"{self.base}/request/goal/set",
                 command_template="{{ {'goal': value | int, 'period': 'current'} | tojson }}",
-                min=0, max=GOAL_MAX, step=1, mode="box", icon="mdi:flag-checkered", entity_category="config"),
+                min=0,
+                max=GOAL_MAX,
+                step=1,
+                mode="box",
+                icon="mdi:flag-checkered",
+                entity_category="config",
+            ),
             "harvest": self._entity(
-                "button", "harvest", self.texts("ha.harvest"), None,
+                "button",
+                "harvest",
+                self.texts("ha.harvest"),
+                None,
                 command_topic=f"{self.base}/request/display/harvest",
                 payload_press=json.dumps({"period": "last", "seconds": HARVEST_SECONDS}),
-                icon="mdi:sprout"),
-            "goal_reached": {"platform": "device_automation", "automation_type": "trigger",
-                             "topic": f"{self.base}/event/goal_reached", "type": "goal_reached",
-                             "subtype": "thermometer", "qos": 1},
+                icon="mdi:sprout",
+            ),
+            "goal_reached": {
+                "platform": "device_automation",
+                "automation_type": "trigger",
+                "topic": f"{self.base}/event/goal_reached",
+                "type": "goal_reached",
+                "subtype": "thermometer",
+                "qos": 1,
+            },
         }
         for level in self.wall.levels:
             key = f"level_{level.id}"
             components[key] = self._entity(
-                "sensor", key, self.texts("ha.level", level=level.name), _jinja(_on_level(level.id) + " | count"),
-                state_class="measurement", icon="mdi:stairs",
+                "sensor",
+                key,
+                self.texts("ha.level", level=level.name),
+                _jinja(_on_level(level.id) + " | count"),
+                state_class="measurement",
+                icon="mdi:stairs",
                 json_attributes_topic=f"{self.base}/state",
                 json_attributes_template=_jinja(
-                    "{'people': " + _on_level(level.id) + " | map(attribute='person.name') | list} | tojson"))
+                    "{'people': " + _on_level(level.id) + " | map(attribute='person.name') | list} | tojson"
+                ),
+            )
         for reader in self.wall.reader_ids:
             key = f"reader_{reader}"
             name = self.texts("ha.pad_reader") if reader == PAD else self.texts("ha.reader", reader=reader)
             components[key] = self._entity(
-                "binary_sensor", key, name,
+                "binary_sensor",
+                key,
+                name,
                 _jinja(f"'OFF' if {json.dumps(reader)} in value_json.offline_readers else 'ON'"),
-                device_class="connectivity", entity_category="diagnostic")
+                device_class="connectivity",
+                entity_category="diagnostic",
+            )
         return components
 
-    def _entity(self, platform: str, key: str, name: str, value_template: str | None,
-                **options: Any) -> dict[str, Any]:
+    def _entity(self, platform: str, key: str, name: str, value_template: str | None, **options: Any) -> dict[str, Any]:
         object_id = _object_id(self.board_id, key)
-        entity = {"platform": platform, "name": name, "unique_id": f"{self.node}_{key}",
-                  # default_entity_id from Home Assistant 2025.10; object_id for older versions.
-                  "default_entity_id": f"{platform}.{object_id}", "object_id": object_id, "qos": 1, **options}
+        entity = {
+            "platform": platform,
+            "name": name,
+            "unique_id": f"{self.node}_{key}",
+            # default_entity_id from Home Assistant 2025.10; object_id for older versions.
+            "default_entity_id": f"{platform}.{object_id}",
+            "object_id": object_id,
+            "qos": 1,
+            **options,
+        }
         if value_template is not None:  # a button shows no state
             entity["value_template"] = value_template
         return entity

@@ -205,25 +205,31 @@ def _fill(template: str, **values: str) -> str:
 
 
 def render() -> str:
-    parts = [_fill(
-        _INTRO,
-        EVENT_TYPES=", ".join(f"`{event_type}`" for event_type in EventType),
-        EVENT_EXAMPLE="\n".join(json.dumps(event.as_payload(), ensure_ascii=False) for event in recorded_events()),
-        ERROR_ROWS="\n".join(f"| `{code}` | {meaning} |" for code, meaning in ERROR_MEANINGS.items()),
-    )]
+    parts = [
+        _fill(
+            _INTRO,
+            EVENT_TYPES=", ".join(f"`{event_type}`" for event_type in EventType),
+            EVENT_EXAMPLE="\n".join(json.dumps(event.as_payload(), ensure_ascii=False) for event in recorded_events()),
+            ERROR_ROWS="\n".join(f"| `{code}` | {meaning} |" for code, meaning in ERROR_MEANINGS.items()),
+        )
+    ]
     for command in COMMANDS.values():
         data = command.example_data() if callable(command.example_data) else command.example_data
-        parts.append(f"\n### `{command.name}`\n\n{command.summary}\n\n{_fields_table(command.model)}\n\n"
-                     f"Request on `request/{command.name}`:\n\n{_json_block(command.example)}\n\n"
-                     f"Response on `response/{command.name}`:\n\n"
-                     f"{_json_block({'transaction': command.example.get('transaction'), 'status': 'ok', 'data': data})}\n")
-    parts.append(_fill(
-        _OUTRO,
-        SIM_FIELDS=_fields_table(SimReader),
-        SIM_EXAMPLE=json.dumps({"reader": "A1", "tags": ["04A21BC3D4E5F6"]}),
-        MAX_SIDE=str(MAX_DECODED_SIDE),
-        PHOTO_SIDE=str(PHOTO_SIDE),
-    ))
+        parts.append(
+            f"\n### `{command.name}`\n\n{command.summary}\n\n{_fields_table(command.model)}\n\n"
+            f"Request on `request/{command.name}`:\n\n{_json_block(command.example)}\n\n"
+            f"Response on `response/{command.name}`:\n\n"
+            f"{_json_block({'transaction': command.example.get('transaction'), 'status': 'ok', 'data': data})}\n"
+        )
+    parts.append(
+        _fill(
+            _OUTRO,
+            SIM_FIELDS=_fields_table(SimReader),
+            SIM_EXAMPLE=json.dumps({"reader": "A1", "tags": ["04A21BC3D4E5F6"]}),
+            MAX_SIDE=str(MAX_DECODED_SIDE),
+            PHOTO_SIDE=str(PHOTO_SIDE),
+        )
+    )
     return "".join(parts)
 
 

@@ -105,8 +105,9 @@ class MqttLink:
         client.disconnect()
         client.loop_stop()
 
-    def publish(self, topic: str, payload: Any, *, retain: bool = False,
-                properties: Properties | None = None) -> int | None:
+    def publish(
+        self, topic: str, payload: Any, *, retain: bool = False, properties: Properties | None = None
+    ) -> int | None:
         """Publish JSON (or bytes) at QoS 1; the mid, or None when not connected."""
         if not self._client.is_connected():
             return None
@@ -133,13 +134,17 @@ class MqttLink:
 
     def _on_connect(self, client, userdata, flags, reason: ReasonCode, properties) -> None:
         if reason.is_failure:
-            if reason.value == UNSUPPORTED_PROTOCOL_VERSION and self.config.protocol == "auto" \
-                    and self._protocol == mqtt.MQTTv5:
+            if (
+                reason.value == UNSUPPORTED_PROTOCOL_VERSION
+                and self.config.protocol == "auto"
+                and self._protocol == mqtt.MQTTv5
+            ):
                 log.warning("broker %s:%s refuses MQTT 5; falling back to 3.1.1", self.config.host, self.config.port)
                 threading.Thread(target=self._fall_back_to_311, name="mqtt-fallback", daemon=True).start()
             else:
-                log.error("broker %s:%s refused the connection: %s; retrying", self.config.host,
-                          self.config.port, reason)
+                log.error(
+                    "broker %s:%s refused the connection: %s; retrying", self.config.host, self.config.port, reason
+                )
             return
         log.info("connected to %s:%s as %s", self.config.host, self.config.port, self.client_id)
         for topic_filter, _handler in self._routes:
@@ -155,8 +160,11 @@ class MqttLink:
         error = sys.exc_info()[1]
         where = f"{self.config.host}:{self.config.port}"
         if isinstance(error, ssl.SSLError):
-            log.error("TLS with broker %s failed: %s; check [mqtt.tls] ca_file (and cert_file, key_file); retrying",
-                      where, error)
+            log.error(
+                "TLS with broker %s failed: %s; check [mqtt.tls] ca_file (and cert_file, key_file); retrying",
+                where,
+                error,
+            )
         else:
             log.warning("cannot reach broker %s: %s; retrying", where, error)
 

@@ -50,11 +50,14 @@ class Photo:
         directory.mkdir(parents=True, exist_ok=True)
         used = sum(entry.stat().st_size for entry in directory.iterdir() if entry.is_file())
         if used + len(self.data) > PHOTO_QUOTA_BYTES:
-            raise NoRoomForPhoto(f"the photos would use more than their quota of {PHOTO_QUOTA_BYTES // 2**20} MiB; "
-                                 "archive people who left, or send smaller photos")
+            raise NoRoomForPhoto(
+                f"the photos would use more than their quota of {PHOTO_QUOTA_BYTES // 2**20} MiB; "
+                "archive people who left, or send smaller photos"
+            )
         if shutil.disk_usage(directory).free - len(self.data) < FREE_SPACE_RESERVE_BYTES:
-            raise NoRoomForPhoto(f"the disk keeps {FREE_SPACE_RESERVE_BYTES // 2**20} MiB free for the database; "
-                                 "no room for a photo")
+            raise NoRoomForPhoto(
+                f"the disk keeps {FREE_SPACE_RESERVE_BYTES // 2**20} MiB free for the database; no room for a photo"
+            )
         path = directory / f"{uuid.uuid4().hex}.{self.format}"
         partial = path.with_suffix(".partial")
         partial.write_bytes(self.data)
@@ -79,8 +82,12 @@ def _reencode_in_child(data: bytes) -> bytes:
     """One decode at a time, each in its own limited process (see photo_child)."""
     with _ONE_DECODE_AT_A_TIME:
         try:
-            child = subprocess.run([sys.executable, "-m", "board.mqtt.photo_child"], input=data,
-                                   capture_output=True, timeout=DECODE_TIMEOUT)
+            child = subprocess.run(
+                [sys.executable, "-m", "board.mqtt.photo_child"],
+                input=data,
+                capture_output=True,
+                timeout=DECODE_TIMEOUT,
+            )
         except subprocess.TimeoutExpired:
             raise ValueError(f"photo took longer than {DECODE_TIMEOUT} s to decode") from None
     if child.returncode != 0:

@@ -57,8 +57,16 @@ class Outbox(Protocol):
 class MqttPublisher:
     """A BoardListener that publishes on its own thread."""
 
-    def __init__(self, link: MqttLink, outbox: Outbox, home_assistant: HomeAssistantDevice, *,
-                 poll_interval: float = 1.0, ack_batch: int = ACK_BATCH, ack_delay: float = ACK_DELAY):
+    def __init__(
+        self,
+        link: MqttLink,
+        outbox: Outbox,
+        home_assistant: HomeAssistantDevice,
+        *,
+        poll_interval: float = 1.0,
+        ack_batch: int = ACK_BATCH,
+        ack_delay: float = ACK_DELAY,
+    ):
         self.link = link
         self.outbox = outbox
         self.home_assistant = home_assistant

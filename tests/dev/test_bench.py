@@ -2,14 +2,29 @@
 
 import json
 
-from tests.test_cli import wallboard
+from tests.app.test_cli import wallboard
 
 
 def test_bench_prints_measured_figures_as_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = wallboard("bench", "--log-size", "5000", "--events", "100", "--display-idle", "0.5",
-                       "--reader-polls", "20", "--mqtt-moves", "50", "--harvest-log-size", "2000", "--out", str(out),
-                       cwd=tmp_path)
+    result = wallboard(
+        "bench",
+        "--log-size",
+        "5000",
+        "--events",
+        "100",
+        "--display-idle",
+        "0.5",
+        "--reader-polls",
+        "20",
+        "--mqtt-moves",
+        "50",
+        "--harvest-log-size",
+        "2000",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
     data = json.loads(result.stdout)
     assert json.loads(out.read_text()) == data
     assert data["rules_and_store"]["sensor_events"] == 100
@@ -26,4 +41,6 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert data["mqtt"]["backlog"]["database_commits"] > 0
     assert data["mqtt"]["requests"]["answered"] == 50
     assert data["mqtt"]["card_to_subscriber"]["moves"] == 50
-    assert 0 < data["mqtt"]["card_to_subscriber"]["latency_ms_p50"] <= data["mqtt"]["card_to_subscriber"]["latency_ms_p99"]
+    assert (
+        0 < data["mqtt"]["card_to_subscriber"]["latency_ms_p50"] <= data["mqtt"]["card_to_subscriber"]["latency_ms_p99"]
+    )

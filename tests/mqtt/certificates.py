@@ -24,31 +24,62 @@ class Certificates:
 
 
 def _openssl(directory: Path, *args: str) -> None:
-    result = subprocess.run(["openssl", *args], cwd=directory, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True)
+    result = subprocess.run(["openssl", *args], cwd=directory, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"openssl {args[0]} failed:\n{result.stderr}")
 
 
 def _authority(directory: Path, name: str) -> Path:
-    _openssl(directory, "req", "-x509", *NEW_KEY, "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "1",
-             "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign")
+    _openssl(
+        directory,
+        "req",
+        "-x509",
+        *NEW_KEY,
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.crt",
+        "-days",
+        "1",
+        "-subj",
+        f"/CN={name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    )
     return directory / f"{name}.crt"
 
 
 def _issue(directory: Path, name: str, authority: str, extensions: str) -> tuple[Path, Path]:
     (directory / f"{name}.ext").write_text(extensions)
     _openssl(directory, "req", *NEW_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
-    _openssl(directory, "x509", "-req", "-in", f"{name}.csr", "-CA", f"{authority}.crt", "-CAkey", f"{authority}.key",
-             "-CAcreateserial", "-days", "1", "-out", f"{name}.crt", "-extfile", f"{name}.ext")
+    _openssl(
+        directory,
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        f"{authority}.crt",
+        "-CAkey",
+        f"{authority}.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        f"{name}.crt",
+        "-extfile",
+        f"{name}.ext",
+    )
     return directory / f"{name}.crt", directory / f"{name}.key"
 
 
 def make_certificates(directory: Path) -> Certificates:
     """A CA, a server certificate for 127.0.0.1 and localhost, a client certificate, and an unrelated CA."""
     ca = _authority(directory, "test-ca")
-    server_cert, server_key = _issue(directory, "server", "test-ca",
-                                     "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n")
+    server_cert, server_key = _issue(
+        directory, "server", "test-ca", "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n"
+    )
     client_cert, client_key = _issue(directory, "wall", "test-ca", "extendedKeyUsage = clientAuth\n")
     return Certificates(ca, server_cert, server_key, client_cert, client_key, _authority(directory, "other-ca"))

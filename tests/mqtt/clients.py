@@ -40,19 +40,22 @@ class TestClient:
         self._connected = threading.Event()
         self._acks: dict[int, Any] = {}
         self._acked = threading.Condition()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}",
-                                  protocol=protocol)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol
+        )
         self.client.reconnect_delay_set(0.1, 0.5)
         self.client.username_pw_set(user, broker.users[user])
         self.client.on_connect = lambda client, userdata, flags, reason, properties: self._connected.set()
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
         self.client.on_socket_open = lambda client, userdata, sock: sock.setsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
 
     def _on_message(self, client, userdata, message) -> None:
-        self.messages.put(Received(message.topic, message.payload, bool(message.retain),
-                                   getattr(message, "properties", None)))
+        self.messages.put(
+            Received(message.topic, message.payload, bool(message.retain), getattr(message, "properties", None))
+        )
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         with self._acked:
@@ -78,8 +81,16 @@ class TestClient:
         time.sleep(0.1)  # let SUBACKs arrive before the test publishes
         return self
 
-    def publish(self, topic: str, payload: Any, *, retain: bool = False, properties: Properties | None = None,
-                raw: bool = False, timeout: float = 5.0):
+    def publish(
+        self,
+        topic: str,
+        payload: Any,
+        *,
+        retain: bool = False,
+        properties: Properties | None = None,
+        raw: bool = False,
+        timeout: float = 5.0,
+    ):
         """Publish at QoS 1 and wait for PUBACK; returns its reason code."""
         body = payload if raw else json.dumps(payload)
         info = self.client.publish(topic, body, qos=1, retain=retain, properties=properties)

@@ -35,12 +35,18 @@ def mqtt_config(broker, tmp_path):
     password_file.write_text(broker.users["wallboard"] + "\n")
 
     def _config(**overrides) -> MqttConfig:
-        settings = dict(enabled=True, host=broker.host, port=broker.port, username="wallboard",
-                        password_file=password_file, reconnect_min_delay=0.1, reconnect_max_delay=0.5)
+        settings = dict(
+            enabled=True,
+            host=broker.host,
+            port=broker.port,
+            username="wallboard",
+            password_file=password_file,
+            reconnect_min_delay=0.1,
+            reconnect_max_delay=0.5,
+        )
         return MqttConfig(**(settings | overrides))
 
     return _config
-
 
 
 @pytest.fixture

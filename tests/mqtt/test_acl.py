@@ -33,7 +33,6 @@ def test_the_board_cannot_send_itself_requests_nor_others_fake_events(connect):
     assert admin.nothing_within(0.3)
 
 
-
 def test_home_assistant_sends_only_the_screen_message_the_harvest_and_the_goal(connect):
     board = connect("wallboard").subscribe(f"{BASE}/request/#")
     home_assistant = connect("homeassistant")
@@ -58,7 +57,10 @@ def test_home_assistant_reads_the_walls_state_events_and_discovery_but_no_answer
     board.publish(f"{BASE}/response/health", {"status": "ok"})
     board.publish("homeassistant/device/wallboard_wall-1/config", {"components": {}}, retain=True)
     assert [home_assistant.next().topic for _ in range(3)] == [
-        f"{BASE}/state", f"{BASE}/event/goal_reached", "homeassistant/device/wallboard_wall-1/config"]
+        f"{BASE}/state",
+        f"{BASE}/event/goal_reached",
+        "homeassistant/device/wallboard_wall-1/config",
+    ]
     assert home_assistant.nothing_within(0.3)
 
 

@@ -26,8 +26,14 @@ def test_every_documented_command_has_a_handler():
 def test_people_are_added_updated_listed_and_archived(running):
     photo = base64.b64encode(png(3, 2)).decode()
     person = running.ok("person/add", {"name": "Sanne", "photo": photo})["person"]
-    assert person | {"id": 0} == {"id": 0, "name": "Sanne", "photo": person["photo"], "cards": [], "slot": None,
-                                   "archived": False}
+    assert person | {"id": 0} == {
+        "id": 0,
+        "name": "Sanne",
+        "photo": person["photo"],
+        "cards": [],
+        "slot": None,
+        "archived": False,
+    }
     stored = running.config.photos_dir / person["photo"]
     assert stored.suffix == ".jpeg" and stored.read_bytes().startswith(b"\xff\xd8")  # re-encoded, as the screen wants
 
@@ -48,17 +54,20 @@ def test_a_request_with_a_10_kB_name_gets_an_error_and_changes_nothing(running):
     assert running.ok("people/list")["people"] == []
 
 
-@pytest.mark.parametrize("command, payload", [
-    ("person/update", {"id": 99, "name": "Nobody"}),
-    ("person/archive", {"id": 99}),
-    ("card/assign", {"person_id": 99, "uid": SANNE}),
-    ("card/unassign", {"uid": UNKNOWN_TAG}),
-    ("card/enroll", {"person_id": 99}),
-    ("coach/remove", {"id": 99}),
-    ("attempt/add", {"person_id": 99, "reason": "by hand"}),
-    ("attempt/void", {"id": 99, "reason": "wrong"}),
-    ("move/correct", {"person_id": 99, "slot": "A1", "reason": "fix"}),
-])
+@pytest.mark.parametrize(
+    "command, payload",
+    [
+        ("person/update", {"id": 99, "name": "Nobody"}),
+        ("person/archive", {"id": 99}),
+        ("card/assign", {"person_id": 99, "uid": SANNE}),
+        ("card/unassign", {"uid": UNKNOWN_TAG}),
+        ("card/enroll", {"person_id": 99}),
+        ("coach/remove", {"id": 99}),
+        ("attempt/add", {"person_id": 99, "reason": "by hand"}),
+        ("attempt/void", {"id": 99, "reason": "wrong"}),
+        ("move/correct", {"person_id": 99, "slot": "A1", "reason": "fix"}),
+    ],
+)
 def test_unknown_ids_are_not_found(running, command, payload):
     assert running.error(command, payload) == "not_found"
 
@@ -74,12 +83,17 @@ def test_cards_are_assigned_and_unassigned_and_a_card_has_one_owner(running):
 
 def test_enrolling_assigns_the_next_unknown_tag_seen_at_any_reader(running):
     sanne = running.ok("person/add", {"name": "Sanne"})["person"]["id"]
-    running.admin.publish(f"{running.base}/request/card/enroll", {"transaction": "e", "person_id": sanne, "timeout": 30})
+    running.admin.publish(
+        f"{running.base}/request/card/enroll", {"transaction": "e", "person_id": sanne, "timeout": 30}
+    )
     running.wait_until(lambda: running.service._enrollment is not None)
     running.readers["A2"].set_tags([UNKNOWN_TAG])
     response = running.admin.wait_for(f"{running.base}/response/card/enroll").json()
-    assert response == {"transaction": "e", "status": "ok",
-                        "data": {"person": response["data"]["person"] | {"cards": [UNKNOWN_TAG]}}}
+    assert response == {
+        "transaction": "e",
+        "status": "ok",
+        "data": {"person": response["data"]["person"] | {"cards": [UNKNOWN_TAG]}},
+    }
     running.wait_until(lambda: running.slot_of(sanne) == "A2")  # and the card arrived where it hangs
 
 
@@ -108,7 +122,9 @@ def test_goals_are_set_for_this_period_and_the_next(running):
 
 def test_attempts_are_added_by_hand_and_voided_with_a_reason(running):
     people = running.add_people()
-    attempt = running.ok("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "badge forgotten"})["attempt"]
+    attempt = running.ok("attempt/add", {"person_id": people["Sanne"], "coach_id": 1, "reason": "badge forgotten"})[
+        "attempt"
+    ]
     assert attempt["voided"] is False and attempt["person_id"] == people["Sanne"]
     assert running.ok("state/get")["state"]["period"]["count"] == 1
     # the duplicate rule still holds for a coach
@@ -130,11 +146,18 @@ def test_the_void_of_an_attempt_names_its_coach_also_one_retired_since(running, 
 
 def test_a_move_is_corrected_when_the_wall_and_the_data_disagree(running):
     people = running.add_people()
-    person = running.ok("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "reader was down"})["person"]
+    person = running.ok("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "reader was down"})[
+        "person"
+    ]
     assert person["slot"] == "B2"
     assert running.error("move/correct", {"person_id": people["Sanne"], "slot": "B2", "reason": "again"}) == "conflict"
     assert running.error("move/correct", {"person_id": people["Sanne"], "slot": "Z9", "reason": "?"}) == "not_found"
-    assert running.ok("move/correct", {"person_id": people["Sanne"], "slot": None, "reason": "taken home"})["person"]["slot"] is None
+    assert (
+        running.ok("move/correct", {"person_id": people["Sanne"], "slot": None, "reason": "taken home"})["person"][
+            "slot"
+        ]
+        is None
+    )
 
 
 def test_state_events_display_and_health(running):
@@ -156,13 +179,16 @@ def test_state_events_display_and_health(running):
     assert health["last_event_seq"] == rest["events"][-1]["seq"] and health["readers_offline"] == []
 
 
-@pytest.mark.parametrize("payload, code", [
-    (b"{not json", "invalid_json"),
-    (b"[1, 2, 3]", "invalid_request"),
-    (json.dumps({"name": 5}).encode(), "invalid_request"),
-    (json.dumps({"name": "Sanne", "admin": True}).encode(), "invalid_request"),
-    (json.dumps({"name": "Sa\x00nne"}).encode(), "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        (b"{not json", "invalid_json"),
+        (b"[1, 2, 3]", "invalid_request"),
+        (json.dumps({"name": 5}).encode(), "invalid_request"),
+        (json.dumps({"name": "Sanne", "admin": True}).encode(), "invalid_request"),
+        (json.dumps({"name": "Sa\x00nne"}).encode(), "invalid_request"),
+    ],
+)
 def test_malformed_requests_get_a_stable_error_code(running, payload, code):
     running.admin.publish(f"{running.base}/request/person/add", payload, raw=True)
     response = running.admin.wait_for(f"{running.base}/response/person/add").json()
@@ -231,8 +257,9 @@ def emulated_rc522_readers(config: Config) -> dict[str, Reader]:
 
 def test_a_wall_of_real_readers_neither_subscribes_to_nor_acts_on_sim_reader(broker, connect, tmp_path):
     config_path = write_wall_config(tmp_path, broker)
-    config_path.write_text(config_path.read_text().replace("[readers]\n", '[readers]\nkind = "rc522"\n')
-                           + EMULATED_RC522_WIRING)
+    config_path.write_text(
+        config_path.read_text().replace("[readers]\n", '[readers]\nkind = "rc522"\n') + EMULATED_RC522_WIRING
+    )
     wall = RunningWall(config_path, broker, build_readers=emulated_rc522_readers)
     try:
         people = wall.add_people()
@@ -279,8 +306,9 @@ def test_events_go_out_while_a_request_with_a_photo_is_being_checked(running, co
     monkeypatch.setattr(photos, "_reencode_in_child", lambda *args: (time.sleep(3), reencode(*args))[1])
     people = running.add_people()
     watcher, _next_seq = running.settled_subscriber(connect)
-    running.admin.publish(f"{running.base}/request/person/add",
-                          {"name": "Noor", "photo": base64.b64encode(png(3, 2)).decode()})
+    running.admin.publish(
+        f"{running.base}/request/person/add", {"name": "Noor", "photo": base64.b64encode(png(3, 2)).decode()}
+    )
     running.readers["A1"].set_tags([SANNE])
     placed = watcher.wait_for(f"{running.base}/event/card_placed", timeout=2).json()
     assert placed["person"]["id"] == people["Sanne"]
@@ -319,8 +347,10 @@ def test_requests_beyond_the_waiting_bound_are_answered_busy_and_the_rest_run(ru
     answers = [running.admin.wait_for(f"{running.base}/response/health", timeout=10).json() for _ in range(extra)]
     assert all(answer["error"]["code"] == "busy" for answer in answers)
     gate.set()
-    answers = [running.admin.wait_for(f"{running.base}/response/health", timeout=20).json()
-               for _ in range(MAX_WAITING_REQUESTS)]
+    answers = [
+        running.admin.wait_for(f"{running.base}/response/health", timeout=20).json()
+        for _ in range(MAX_WAITING_REQUESTS)
+    ]
     assert all(answer["status"] == "ok" for answer in answers)
     assert running.ok("health")["outbox_pending"] >= 0  # and the bound is free again
 

@@ -20,12 +20,17 @@ def refused(command: str, document: dict) -> str:
 
 def png(width: int, height: int) -> bytes:
     """A real PNG (grey, 8 bit) built by hand, so a test can choose absurd sizes cheaply."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(min(height, 4)))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_the_committed_api_doc_is_the_one_generated_from_the_models():
@@ -67,9 +72,19 @@ def test_names_in_any_script_with_accents_and_emoji_are_accepted():
         assert validate("person/add", {"name": name}).name == name
 
 
-@pytest.mark.parametrize("document", [
-    {"id": "7"}, {"id": 7.0}, {"id": True}, {"id": 0}, {"id": -1}, {"id": 2**64}, {}, {"id": 7, "force": True},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"id": "7"},
+        {"id": 7.0},
+        {"id": True},
+        {"id": 0},
+        {"id": -1},
+        {"id": 2**64},
+        {},
+        {"id": 7, "force": True},
+    ],
+)
 def test_ids_must_be_positive_json_integers_and_unknown_fields_are_refused(document):
     assert refused("person/archive", document) == ErrorCode.INVALID_REQUEST
 
@@ -94,14 +109,17 @@ def test_an_unknown_command_is_named_as_such():
     assert refused("person/delete", {}) == ErrorCode.UNKNOWN_COMMAND
 
 
-@pytest.mark.parametrize("payload, code", [
-    (b"{", ErrorCode.INVALID_JSON),
-    (b"\xff\xfe", ErrorCode.INVALID_JSON),
-    (b"NaN", ErrorCode.INVALID_JSON),
-    (b"[" * 100_000, ErrorCode.INVALID_JSON),
-    (b"[1, 2]", ErrorCode.INVALID_REQUEST),
-    (b'"text"', ErrorCode.INVALID_REQUEST),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        (b"{", ErrorCode.INVALID_JSON),
+        (b"\xff\xfe", ErrorCode.INVALID_JSON),
+        (b"NaN", ErrorCode.INVALID_JSON),
+        (b"[" * 100_000, ErrorCode.INVALID_JSON),
+        (b"[1, 2]", ErrorCode.INVALID_REQUEST),
+        (b'"text"', ErrorCode.INVALID_REQUEST),
+    ],
+)
 def test_payloads_that_are_not_json_objects_are_refused(payload, code):
     with pytest.raises(CommandError) as refusal:
         parse_json_object(payload)
@@ -144,7 +162,7 @@ def jpeg_claiming(width: int, height: int) -> bytes:
     Image.new("RGB", (16, 16), (200, 30, 30)).save(out, "JPEG")
     data = bytearray(out.getvalue())
     frame = data.index(b"\xff\xc0")
-    data[frame + 5:frame + 9] = struct.pack(">HH", height, width)
+    data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
     return bytes(data)
 
 
@@ -189,16 +207,21 @@ def test_photos_over_the_quota_or_into_the_disks_reserve_are_refused_and_leave_n
     assert len(list(tmp_path.iterdir())) == 2
 
 
-@pytest.mark.parametrize("data, why", [
-    (b"hello", "not an image"),
-    (png(3, 2)[:40], "truncated"),
-    (png(3, 2).replace(b"IDAT", b"IDAX"), "damaged"),
-    (png(100_000, 100_000), "a bitmap too large to hold"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "a JPEG without frame"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * (PHOTO_MAX_BYTES + 1), "too many bytes"),
-])
+@pytest.mark.parametrize(
+    "data, why",
+    [
+        (b"hello", "not an image"),
+        (png(3, 2)[:40], "truncated"),
+        (png(3, 2).replace(b"IDAT", b"IDAX"), "damaged"),
+        (png(100_000, 100_000), "a bitmap too large to hold"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "a JPEG without frame"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * (PHOTO_MAX_BYTES + 1), "too many bytes"),
+    ],
+)
 def test_photos_that_are_not_small_decodable_images_are_refused(data, why):
-    assert refused("person/add", {"name": "Sanne", "photo": base64.b64encode(data).decode()}) == ErrorCode.INVALID_REQUEST, why
+    assert (
+        refused("person/add", {"name": "Sanne", "photo": base64.b64encode(data).decode()}) == ErrorCode.INVALID_REQUEST
+    ), why
 
 
 def test_photo_text_must_be_strict_base64():

@@ -6,8 +6,8 @@ import time
 
 from board.app.config import load_config
 from store.repository import Store
+from tests.app.test_cli import WALLBOARD, wallboard
 from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
-from tests.test_cli import WALLBOARD, wallboard
 
 BASE = "wallboard/wall-1"
 
@@ -52,7 +52,10 @@ def test_a_fresh_wall_says_online_then_publishes_its_state_then_its_first_event(
     wall = RunningWall(write_wall_config(tmp_path, broker), broker)  # its first period started before it connected
     try:
         assert [watcher.next().topic for _ in range(3)] == [
-            f"{BASE}/availability", f"{BASE}/state", f"{BASE}/event/period_started"]
+            f"{BASE}/availability",
+            f"{BASE}/state",
+            f"{BASE}/event/period_started",
+        ]
     finally:
         wall.close()
 
@@ -85,8 +88,13 @@ def outbox_size(config_path) -> int:
 
 
 def start_wall(config_path, cwd) -> subprocess.Popen:
-    return subprocess.Popen([WALLBOARD, "--config", str(config_path), "run", "--headless"], cwd=cwd,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [WALLBOARD, "--config", str(config_path), "run", "--headless"],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_events_left_in_the_outbox_by_a_killed_service_are_delivered_after_restart(broker, connect, tmp_path):

@@ -53,8 +53,9 @@ def deploy_broker(broker, directory, port, tls_files=None):
     subprocess.run(["chown", "-R", "mosquitto", str(directory)], stderr=subprocess.DEVNULL)
     log = directory / "mosquitto.log"
     with log.open("w") as output:
-        process = subprocess.Popen([MOSQUITTO, "-c", directory / "mosquitto.conf"], stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=output)
+        process = subprocess.Popen(
+            [MOSQUITTO, "-c", directory / "mosquitto.conf"], stdin=subprocess.DEVNULL, stdout=output, stderr=output
+        )
     try:
         deadline = time.monotonic() + 10
         while process.poll() is None and time.monotonic() < deadline:
@@ -83,8 +84,9 @@ def test_the_optional_tls_listener_takes_the_walls_credentials_over_tls_only(bro
     subprocess.run(["chown", "-R", "mosquitto", str(broker.directory / "certs")], stderr=subprocess.DEVNULL)
     tls_port = free_port()
     (tmp_path / "broker").mkdir()
-    with deploy_broker(broker, tmp_path / "broker", free_port(),
-                       (certificates.server_cert, certificates.server_key, tls_port)):
+    with deploy_broker(
+        broker, tmp_path / "broker", free_port(), (certificates.server_cert, certificates.server_key, tls_port)
+    ):
         wall = parse_config(WALL, tmp_path / "wallboard.toml")
         over_tls = mqtt_config(port=tls_port, tls=TlsConfig(ca_file=certificates.ca))
         [finding] = check_broker(wall.model_copy(update={"mqtt": over_tls}), Host())
@@ -96,6 +98,7 @@ def test_the_optional_tls_listener_takes_the_walls_credentials_over_tls_only(bro
 def test_the_deploy_broker_lets_a_request_just_over_the_walls_limit_through_to_be_answered():
     from board.mqtt.config import MqttConfig
 
-    limit = int(next(line.split()[1] for line in DEPLOY_CONF.read_text().splitlines()
-                     if line.startswith("max_packet_size")))
+    limit = int(
+        next(line.split()[1] for line in DEPLOY_CONF.read_text().splitlines() if line.startswith("max_packet_size"))
+    )
     assert limit > MqttConfig().max_payload_bytes + 1024  # room for the topic and the packet header

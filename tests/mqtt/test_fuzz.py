@@ -12,8 +12,12 @@ FUZZED_COMMANDS = sorted(set(COMMANDS) - {"card/enroll"})
 FIELD_NAMES = sorted({name for command in COMMANDS.values() for name in command.model.model_fields})
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=120) | st.sampled_from(["A1", "04AA0000000001", "current", "next", ""]),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=120)
+    | st.sampled_from(["A1", "04AA0000000001", "current", "next", ""]),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
@@ -23,8 +27,9 @@ payloads = (
     | st.binary(max_size=200)
     | st.sampled_from([b"", b"null", b"[]", b"{", b'{"name": "\\u0000"}', b"\xff" * 10, b"[" * 5000])
 )
-commands = st.sampled_from(FUZZED_COMMANDS) | st.text(st.characters(codec="ascii", categories=["L", "N"]) | st.just("/"),
-                                                      min_size=1, max_size=30)
+commands = st.sampled_from(FUZZED_COMMANDS) | st.text(
+    st.characters(codec="ascii", categories=["L", "N"]) | st.just("/"), min_size=1, max_size=30
+)
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -23,7 +23,9 @@ NOW = datetime(2025, 3, 12, 15, 4, tzinfo=timezone(timedelta(hours=1)))
 
 def snapshot(version: int, count: int = 0) -> Snapshot:
     sanne = PersonView(7, "Sanne", "/data/photos/ab12.png")
-    level = LevelView("A", "Start", (SlotView("A1", SlotStatus.OCCUPIED, sanne, moved_at=NOW), SlotView("A2", SlotStatus.EMPTY)))
+    level = LevelView(
+        "A", "Start", (SlotView("A1", SlotStatus.OCCUPIED, sanne, moved_at=NOW), SlotView("A2", SlotStatus.EMPTY))
+    )
     period = PeriodView(1, NOW, NOW + timedelta(days=7), goal=10, count=count, today=count)
     return Snapshot(version, BOARD, "nl", NOW, (level,), period)
 
@@ -43,7 +45,9 @@ def wall(mqtt_config):
 
     def _start(outbox: MemoryOutbox, config: dict | None = None, **publisher_options) -> tuple[MqttLink, MqttPublisher]:
         link = MqttLink(mqtt_config(**(config or {})), BOARD)
-        publisher = MqttPublisher(link, outbox, home_assistant_device(link.config), **({"poll_interval": 0.2} | publisher_options))
+        publisher = MqttPublisher(
+            link, outbox, home_assistant_device(link.config), **({"poll_interval": 0.2} | publisher_options)
+        )
         publisher.start()
         link.start()
         started.append((link, publisher))
@@ -61,8 +65,12 @@ def test_a_subscriber_receives_every_event_in_seq_order_and_the_outbox_empties(w
     link, publisher = wall(outbox)
     assert link.wait_ready(10)
     for number in range(50):
-        event = outbox.record(EventType.CARD_MOVED if number % 2 else EventType.ATTEMPT_CONFIRMED,
-                              person_id=7, slot_id="A1", details={"person_name": "Sanne"})
+        event = outbox.record(
+            EventType.CARD_MOVED if number % 2 else EventType.ATTEMPT_CONFIRMED,
+            person_id=7,
+            slot_id="A1",
+            details={"person_name": "Sanne"},
+        )
         publisher.on_event(event)
     events = subscriber.events(50)
     assert [event.json()["seq"] for event in events] == list(range(1, 51))
@@ -223,8 +231,13 @@ def test_state_is_retained_and_republished_on_every_change(wall, connect):
     assert state["period"]["count"] == 3
     assert state["period"]["goal"] == 10 and state["period"]["percent"] == 30.0
     slot = state["levels"][0]["slots"][0]
-    assert slot == {"id": "A1", "status": "occupied", "person": {"id": 7, "name": "Sanne", "photo": "ab12.png"},
-                    "unknown_uid": None, "since": NOW.isoformat()}
+    assert slot == {
+        "id": "A1",
+        "status": "occupied",
+        "person": {"id": 7, "name": "Sanne", "photo": "ab12.png"},
+        "unknown_uid": None,
+        "since": NOW.isoformat(),
+    }
     assert state["people_on_wall"] == 1
     publisher.on_snapshot(snapshot(2, count=4))
     assert watcher.wait_for(f"{BASE}/state").json()["period"]["count"] == 4
@@ -316,7 +329,7 @@ class Mqtt311OnlyBroker:
                     kind, body = self._read_packet(connection)
                     if kind >> 4 == 3 and (kind >> 1) & 3 == 1:  # PUBLISH at QoS 1
                         topic_length = int.from_bytes(body[:2], "big")
-                        connection.sendall(bytes([0x40, 2]) + body[2 + topic_length:4 + topic_length])
+                        connection.sendall(bytes([0x40, 2]) + body[2 + topic_length : 4 + topic_length])
                     elif kind >> 4 == 8:  # SUBSCRIBE
                         connection.sendall(bytes([0x90, 3]) + body[:2] + b"\x01")
             except (ConnectionError, IndexError, OSError):

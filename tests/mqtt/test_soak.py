@@ -29,9 +29,9 @@ from board.core.clock import SystemClock
 from board.core.events import EventType
 from board.wall.service import WallService
 from store.repository import Store
+from tests.app.test_cli import WALLBOARD
 from tests.mqtt.clients import TestClient
 from tests.mqtt.wall import MQTT_SECTION
-from tests.test_cli import WALLBOARD
 
 pytestmark = pytest.mark.soak
 

@@ -24,8 +24,12 @@ def certificates(tmp_path_factory) -> Certificates:
 def broker(certificates, request):
     """A Mosquitto with a TLS listener next to its plain one (where test clients connect);
     parametrize it indirectly with True to make the TLS listener require client certificates."""
-    tls = BrokerTls(certificates.ca, certificates.server_cert, certificates.server_key,
-                    require_certificate=getattr(request, "param", False))
+    tls = BrokerTls(
+        certificates.ca,
+        certificates.server_cert,
+        certificates.server_key,
+        require_certificate=getattr(request, "param", False),
+    )
     with Mosquitto(tls=tls) as running:
         yield running
 
@@ -38,8 +42,9 @@ def tls_wall_config(directory: Path, broker: Mosquitto, **tls_files: Path) -> Pa
     return path
 
 
-def test_a_wall_configured_with_a_ca_file_delivers_its_state_and_events_over_tls(broker, connect, certificates,
-                                                                                  tmp_path):
+def test_a_wall_configured_with_a_ca_file_delivers_its_state_and_events_over_tls(
+    broker, connect, certificates, tmp_path
+):
     watcher = connect("viewer").subscribe(f"{BASE}/state", f"{BASE}/event/#")
     wall = RunningWall(tls_wall_config(tmp_path, broker, ca_file=certificates.ca), broker)
     try:
@@ -55,8 +60,16 @@ def test_a_wall_configured_with_a_ca_file_delivers_its_state_and_events_over_tls
 @pytest.mark.parametrize("broker", [True], indirect=True, ids=["client certificate required"])
 def test_a_broker_that_requires_a_client_certificate_accepts_the_walls(broker, connect, certificates, tmp_path):
     watcher = connect("viewer").subscribe(f"{BASE}/event/#")
-    wall = RunningWall(tls_wall_config(tmp_path, broker, ca_file=certificates.ca, cert_file=certificates.client_cert,
-                                       key_file=certificates.client_key), broker)
+    wall = RunningWall(
+        tls_wall_config(
+            tmp_path,
+            broker,
+            ca_file=certificates.ca,
+            cert_file=certificates.client_cert,
+            key_file=certificates.client_key,
+        ),
+        broker,
+    )
     try:
         wall.add_people()
         assert watcher.wait_for(f"{BASE}/event/person_added").json()["person"]["name"] == "Sanne"
@@ -66,25 +79,32 @@ def test_a_broker_that_requires_a_client_certificate_accepts_the_walls(broker, c
 
 def link_errors(caplog) -> list[str]:
     """What the wall's MQTT link (and paho under it) logged as errors."""
-    return [record.getMessage() for record in caplog.records
-            if record.name.startswith("board.mqtt.link") and record.levelno == logging.ERROR]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("board.mqtt.link") and record.levelno == logging.ERROR
+    ]
 
 
 @pytest.mark.parametrize("broker", [True], indirect=True, ids=["client certificate required"])
 def test_a_wall_without_the_client_certificate_the_broker_requires_is_not_let_in_and_says_why(
-        broker, mqtt_config, certificates, caplog):
+    broker, mqtt_config, certificates, caplog
+):
     link = MqttLink(mqtt_config(port=broker.tls_port, tls=TlsConfig(ca_file=certificates.ca)), BOARD)
     link.start()
     try:
-        wait_until(lambda: any("certificate required" in message for message in link_errors(caplog)),
-                   what="the broker's refusal logged")
+        wait_until(
+            lambda: any("certificate required" in message for message in link_errors(caplog)),
+            what="the broker's refusal logged",
+        )
         assert not link.ready
     finally:
         link.stop()
 
 
-def test_a_wall_that_does_not_trust_the_brokers_certificate_says_so_and_keeps_trying(broker, mqtt_config,
-                                                                                     certificates, caplog):
+def test_a_wall_that_does_not_trust_the_brokers_certificate_says_so_and_keeps_trying(
+    broker, mqtt_config, certificates, caplog
+):
     outbox = MemoryOutbox()
     link = MqttLink(mqtt_config(port=broker.tls_port, tls=TlsConfig(ca_file=certificates.other_ca)), BOARD)
     publisher = MqttPublisher(link, outbox, home_assistant_device(link.config), poll_interval=0.05)

@@ -31,7 +31,8 @@ reconnect_min_delay = 0.1
 reconnect_max_delay = 0.5
 """
 
-WALL_TOML = """
+WALL_TOML = (
+    """
 board_id = "wall-1"
 timezone = "Europe/Amsterdam"
 data_dir = "data"
@@ -54,7 +55,9 @@ gone_after = 3
 default_goal = 5
 move_window = 2
 
-""" + MQTT_SECTION
+"""
+    + MQTT_SECTION
+)
 
 
 def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1", language: str = "nl") -> HomeAssistantDevice:
@@ -73,8 +76,12 @@ def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
 
 
 class RunningWall:
-    def __init__(self, config_path: Path, broker: Mosquitto,
-                 build_readers: Callable[[Config], dict[str, Reader]] = simulated_readers):
+    def __init__(
+        self,
+        config_path: Path,
+        broker: Mosquitto,
+        build_readers: Callable[[Config], dict[str, Reader]] = simulated_readers,
+    ):
         self.config = load_config(config_path)
         self.base = f"wallboard/{self.config.board_id}"
         self.readers = build_readers(self.config)

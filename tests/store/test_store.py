@@ -85,6 +85,7 @@ def test_a_card_taken_off_while_the_service_was_down_is_noticed_at_start(tmp_pat
 
 def test_positions_rebuilt_from_the_event_log_match_the_live_ones(wall):
     from tests.harness import DAAN
+
     wall.show("A1", SANNE)
     wall.show("A2", DAAN)
     wall.show("A1")

@@ -54,6 +54,7 @@ def test_todays_count_restarts_at_midnight_within_the_period(tmp_path):
 
 # Amsterdam 2026: clocks go forward at 02:00 on 29 March and back at 03:00 on 25 October.
 
+
 def test_the_fake_clock_moves_in_real_time_across_a_dst_change():
     from datetime import timedelta
 

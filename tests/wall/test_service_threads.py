@@ -8,8 +8,8 @@ import time
 from board.core.clock import SystemClock
 from board.core.events import EventType
 from board.wall.service import WallService
+from tests.app.test_cli import WALLBOARD
 from tests.harness import AMSTERDAM, SANNE, Wall
-from tests.test_cli import WALLBOARD
 
 
 class Collector:
@@ -52,8 +52,9 @@ def test_a_card_on_a_running_wall_is_recorded_within_moments_and_a_broken_listen
     harness.add_people()
     harness.close()
     collector = Collector()
-    service = WallService(harness.config, harness.store, harness.readers, SystemClock(harness.config.tz),
-                          [Exploding(), collector])
+    service = WallService(
+        harness.config, harness.store, harness.readers, SystemClock(harness.config.tz), [Exploding(), collector]
+    )
     service.start()
     try:
         harness.readers["A3"].set_tags([SANNE])
@@ -75,8 +76,12 @@ def test_a_person_added_from_the_cli_while_the_wall_runs_is_recognised(tmp_path)
     service = WallService(harness.config, harness.store, harness.readers, SystemClock(harness.config.tz), [collector])
     service.start()
     try:
-        subprocess.run([WALLBOARD, "--config", str(harness.config_path), "person", "add", "Lotte",
-                        "--card", "04CC0000000001"], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [WALLBOARD, "--config", str(harness.config_path), "person", "add", "Lotte", "--card", "04CC0000000001"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         deadline = time.monotonic() + 10
         while "04CC0000000001" not in service.directory.cards and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -90,8 +95,9 @@ def test_a_person_added_from_the_cli_while_the_wall_runs_is_recognised(tmp_path)
 
 def test_wallboard_run_stops_cleanly_on_sigterm(tmp_path):
     subprocess.run([WALLBOARD, "init"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
-    process = subprocess.Popen([WALLBOARD, "run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [WALLBOARD, "run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 20
         line = ""

@@ -38,8 +38,9 @@ def states(factory, pins=PINS) -> tuple[float, ...]:
 
 
 def event(kind: EventType) -> WallEvent:
-    return WallEvent(seq=1, at=SAMPLE_NOW, type=kind, person_id=1, coach_id=1,
-                     details={"person_name": "Sanne", "coach_name": "Mo"})
+    return WallEvent(
+        seq=1, at=SAMPLE_NOW, type=kind, person_id=1, coach_id=1, details={"person_name": "Sanne", "coach_name": "Mo"}
+    )
 
 
 def column(factory, recorder, now: datetime = SAMPLE_NOW, **settings) -> LedThermometer:
@@ -47,11 +48,14 @@ def column(factory, recorder, now: datetime = SAMPLE_NOW, **settings) -> LedTher
     return LedThermometer(config, SCHEDULE, pin_factory=factory, clock=lambda: now, sleep=recorder)
 
 
-@pytest.mark.parametrize(("count", "expected"), [
-    (0, (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
-    (37, (1, 1, 1, 0.7, 0, 0, 0, 0, 0, 0)),
-    (100, (1, 1, 1, 1, 1, 1, 1, 1, 1, 1)),
-])
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (0, (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+        (37, (1, 1, 1, 0.7, 0, 0, 0, 0, 0, 0)),
+        (100, (1, 1, 1, 1, 1, 1, 1, 1, 1, 1)),
+    ],
+)
 def test_the_column_shows_the_share_of_the_goal_with_a_partly_lit_top_led(factory, count, expected):
     with column(factory, Recorder(factory)) as leds:
         leds.on_snapshot(wall(count=count, goal=100))
@@ -94,15 +98,22 @@ def test_an_attempt_that_did_not_count_blinks_the_bottom_led_three_times_and_pla
     recorder = Recorder(factory)
     with column(factory, recorder, buzzer_pin=None) as leds:
         leds.on_snapshot(wall(count=37, goal=100))
-        refused = WallEvent(seq=2, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED, person_id=1, coach_id=1,
-                            details={"person_name": "Sanne", "reason": "duplicate"})
+        refused = WallEvent(
+            seq=2,
+            at=SAMPLE_NOW,
+            type=EventType.ATTEMPT_REJECTED,
+            person_id=1,
+            coach_id=1,
+            details={"person_name": "Sanne", "reason": "duplicate"},
+        )
         leds.on_event(refused)
         leds.wait_idle()
         bottom = [frame[0] for frame in recorder.frames]
         assert bottom == [0, 1] * 3  # off, back on: three short blinks, nothing else moves
         assert all(frame[1:3] == (1, 1) and frame[3] == 0.7 for frame in recorder.frames)
-        leds.on_event(WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED,
-                                details={"reason": "no_card"}))  # a badge on an empty slot: nothing to tell
+        leds.on_event(
+            WallEvent(seq=3, at=SAMPLE_NOW, type=EventType.ATTEMPT_REJECTED, details={"reason": "no_card"})
+        )  # a badge on an empty slot: nothing to tell
         leds.wait_idle()
         assert len(recorder.frames) == 6
         assert states(factory) == (1, 1, 1, 0.7, 0, 0, 0, 0, 0, 0)
@@ -172,7 +183,8 @@ def test_the_column_rests_by_the_walls_own_timezone_not_the_pis(tmp_path):
 
     text = SMALL_WALL.replace('timezone = "Europe/Amsterdam"', 'timezone = "Pacific/Auckland"') + (
         '[[display.night]]\ndays = ["mon", "tue", "wed", "thu", "fri"]\nstart = "20:00"\nend = "07:00"\n'
-        'mode = "black"\n\n[leds]\nenabled = true\npins = [5, 6, 13, 19]\n')
+        'mode = "black"\n\n[leds]\nenabled = true\npins = [5, 6, 13, 19]\n'
+    )
     (tmp_path / "wallboard.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "wallboard.toml")
     # 08:00 UTC on a Monday is daytime for a Pi left on UTC, and 21:00 on the wall in Auckland.

@@ -37,7 +37,7 @@ def test_a_wrong_value_is_reported_with_its_field_and_line(tmp_path):
 
 
 def test_every_problem_in_the_file_is_reported_at_once(tmp_path):
-    text = SMALL_WALL.replace('language', 'languag').replace("default_goal = 5", "default_goal = 'lots'")
+    text = SMALL_WALL.replace("language", "languag").replace("default_goal = 5", "default_goal = 'lots'")
     text = text.replace('board_id = "test"', 'board_id = "test"\nlanguage = "fr"')
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, text))
@@ -65,12 +65,15 @@ def test_an_unknown_setting_is_refused_rather_than_ignored(tmp_path):
     assert "rules.move_windw" in str(error.value) and "Extra inputs" in str(error.value)
 
 
-@pytest.mark.parametrize("change, complaint", [
-    (('"C4"]', '"A1"]'), "slot 'A1' appears twice"),
-    (('"C4"]', '"pad"]'), "reserved for the coach pad"),
-    (('timezone = "Europe/Amsterdam"', 'timezone = "Mars/Olympus"'), "unknown timezone"),
-    (('data_dir = "data"', 'data_dir = "data"\n[store]\nurl = "postgresql://x"'), "only sqlite"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (('"C4"]', '"A1"]'), "slot 'A1' appears twice"),
+        (('"C4"]', '"pad"]'), "reserved for the coach pad"),
+        (('timezone = "Europe/Amsterdam"', 'timezone = "Mars/Olympus"'), "unknown timezone"),
+        (('data_dir = "data"', 'data_dir = "data"\n[store]\nurl = "postgresql://x"'), "only sqlite"),
+    ],
+)
 def test_a_wall_that_cannot_work_is_refused(tmp_path, change, complaint):
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, SMALL_WALL.replace(*change)))

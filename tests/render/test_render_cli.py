@@ -6,7 +6,7 @@ import time
 
 import pygame
 
-from tests.test_cli import WALLBOARD, wallboard
+from tests.app.test_cli import WALLBOARD, wallboard
 
 
 def test_screenshot_draws_the_current_wall_into_a_png_of_the_screens_size(tmp_path):
@@ -27,8 +27,13 @@ def test_run_stops_at_once_with_the_reason_when_the_screen_cannot_be_opened(tmp_
 
 
 def test_the_demo_opens_its_window_and_stops_on_sigterm(tmp_path):
-    demo = subprocess.Popen([WALLBOARD, "demo", "--data-dir", str(tmp_path / "demo")], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    demo = subprocess.Popen(
+        [WALLBOARD, "demo", "--data-dir", str(tmp_path / "demo")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not (tmp_path / "demo" / "wallboard.db").exists() and time.monotonic() < deadline:

@@ -30,8 +30,10 @@ def test_init_does_not_overwrite_an_existing_config(initialised):
 
 
 def test_people_and_coaches_added_from_the_cli_show_up(initialised):
-    assert "Sanne toegevoegd" in wallboard("person", "add", "Sanne", "--card", "04:a1:b2:c3:d4:e5:f6",
-                                           cwd=initialised).stdout
+    assert (
+        "Sanne toegevoegd"
+        in wallboard("person", "add", "Sanne", "--card", "04:a1:b2:c3:d4:e5:f6", cwd=initialised).stdout
+    )
     wallboard("coach", "add", "Mo", "--badge", "C0AC0001", cwd=initialised)
     wallboard("coach", "add", "Sanne", "--badge", "C0AC0002", "--person", "sanne", cwd=initialised)
     taken = wallboard("person", "add", "Daan", "--card", "04A1B2C3D4E5F6", cwd=initialised, check=False)
@@ -58,17 +60,36 @@ def test_db_upgrade_and_rebuild(initialised):
 
 
 def test_every_command_has_help(tmp_path):
-    for command in ([], ["init"], ["run"], ["demo"], ["status"], ["db", "upgrade"], ["db", "rebuild"],
-                    ["person", "add"], ["coach", "add"], ["bench"]):
+    for command in (
+        [],
+        ["init"],
+        ["run"],
+        ["demo"],
+        ["status"],
+        ["db", "upgrade"],
+        ["db", "rebuild"],
+        ["person", "add"],
+        ["coach", "add"],
+        ["bench"],
+    ):
         assert "Usage:" in wallboard(*command, "--help", cwd=tmp_path).stdout
 
 
-SCENARIO = Path(__file__).parent / "scenarios" / "morning.jsonl"
+SCENARIO = Path(__file__).parents[1] / "scenarios" / "morning.jsonl"
 
 
 def test_a_scenario_replay_prints_the_resulting_events(tmp_path):
-    result = wallboard("demo", "--scenario", str(SCENARIO), "--headless", "--data-dir", str(tmp_path / "d"),
-                       "--start", "2026-11-23T09:00:00", cwd=tmp_path)
+    result = wallboard(
+        "demo",
+        "--scenario",
+        str(SCENARIO),
+        "--headless",
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--start",
+        "2026-11-23T09:00:00",
+        cwd=tmp_path,
+    )
     events = [json.loads(line) for line in result.stdout.splitlines()]
     summary = [(e["type"], e.get("person", {}).get("name"), e.get("slot"), e.get("reason")) for e in events]
     assert summary == [
@@ -99,8 +120,9 @@ def test_status_after_a_replay_shows_where_everyone_is(tmp_path):
 def test_a_broken_scenario_line_is_named(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"t": 0, "reader": "A1", "tags": []}\n{"t": 1, "reader": "Z9", "tags": []}\n')
-    result = wallboard("demo", "--scenario", str(bad), "--headless", "--data-dir", str(tmp_path / "d"),
-                       cwd=tmp_path, check=False)
+    result = wallboard(
+        "demo", "--scenario", str(bad), "--headless", "--data-dir", str(tmp_path / "d"), cwd=tmp_path, check=False
+    )
     assert result.returncode == 2 and "bad.jsonl:2: no reader 'Z9'" in result.stderr
 
 
@@ -121,8 +143,7 @@ def test_a_file_that_is_not_a_database_is_named_without_a_traceback(initialised,
 
 def test_a_data_dir_that_cannot_be_made_is_named_without_a_traceback(tmp_path):
     (tmp_path / "blocker").write_text("a file where the data folder should go\n")
-    (tmp_path / "wallboard.toml").write_text(
-        'data_dir = "blocker/data"\n[[levels]]\nid="A"\nname="x"\nslots=["A1"]\n')
+    (tmp_path / "wallboard.toml").write_text('data_dir = "blocker/data"\n[[levels]]\nid="A"\nname="x"\nslots=["A1"]\n')
     result = wallboard("status", cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "blocker" in result.stderr and "Traceback" not in result.stderr
@@ -138,8 +159,16 @@ def test_looking_at_the_wall_records_nothing_next_to_a_running_service(initialis
     assert "Thermometer: 0 van 50" in wallboard("status", cwd=initialised).stdout
 
 
-@pytest.mark.parametrize("command", [["status"], ["run", "--headless"], ["person", "add", "Sanne"], ["db", "upgrade"],
-                                     ["screenshot", "--out", "shot.png"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["run", "--headless"],
+        ["person", "add", "Sanne"],
+        ["db", "upgrade"],
+        ["screenshot", "--out", "shot.png"],
+    ],
+)
 def test_a_typo_in_data_dir_never_starts_a_new_empty_wall_it_says_where_it_looked(initialised, command):
     config = initialised / "wallboard.toml"
     config.write_text(config.read_text().replace('data_dir = "data"', 'data_dir = "dat"'))
@@ -159,8 +188,18 @@ def test_db_create_makes_the_database_of_a_config_written_by_hand(initialised):
 
 
 def replay_demo(data_dir, cwd):
-    return wallboard("demo", "--scenario", str(SCENARIO), "--headless", "--data-dir", str(data_dir),
-                     "--start", "2026-11-23T09:00:00", cwd=cwd, check=False)
+    return wallboard(
+        "demo",
+        "--scenario",
+        str(SCENARIO),
+        "--headless",
+        "--data-dir",
+        str(data_dir),
+        "--start",
+        "2026-11-23T09:00:00",
+        cwd=cwd,
+        check=False,
+    )
 
 
 def start_run(directory):

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from tests.test_cli import WALLBOARD, wallboard
+from tests.app.test_cli import WALLBOARD, wallboard
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 # Sanne hangs in A1, Mo confirms her attempt, she moves up to B1; Ilse hangs in A2.
 REHEARSAL = [
     {"t": 1, "reader": "A1", "tags": ["04A1B2C3D4E5F6"]},

@@ -82,7 +82,6 @@ class Wire:
         level = self.read(Reg.FIFO_LEVEL)[0]
         return bytes(self.read(*[Reg.FIFO_DATA] * level)) if level else b""
 
-
     def set_up(self) -> "Wire":
         """As ISO 14443-A needs: 100 % ASK, CRC preset 0x6363, bits after a collision read 0."""
         self.program_timer()

@@ -5,7 +5,7 @@ import sqlite3
 import stat
 import tarfile
 
-from tests.test_cli import start_run, wallboard
+from tests.app.test_cli import start_run, wallboard
 
 SANNE_CARD = "04:11:22:33:44:55:66"
 

@@ -20,13 +20,25 @@ SANNE = PersonView(id=1, name="Sanne de Vries", photo=None)
 
 
 def attempt(person_id=1) -> WallEvent:
-    return WallEvent(seq=5, at=SAMPLE_NOW, type=EventType.ATTEMPT_CONFIRMED, person_id=person_id, coach_id=2,
-                     details={"person_name": "Sanne de Vries", "coach_name": "Mo"})
+    return WallEvent(
+        seq=5,
+        at=SAMPLE_NOW,
+        type=EventType.ATTEMPT_CONFIRMED,
+        person_id=person_id,
+        coach_id=2,
+        details={"person_name": "Sanne de Vries", "coach_name": "Mo"},
+    )
 
 
 def moved(level_change: int, to: str = "B1") -> WallEvent:
-    return WallEvent(seq=6, at=SAMPLE_NOW, type=EventType.CARD_MOVED, person_id=1, slot_id=to,
-                     details={"person_name": "Sanne de Vries", "level_change": level_change})
+    return WallEvent(
+        seq=6,
+        at=SAMPLE_NOW,
+        type=EventType.CARD_MOVED,
+        person_id=1,
+        slot_id=to,
+        details={"person_name": "Sanne de Vries", "level_change": level_change},
+    )
 
 
 def goal() -> WallEvent:
@@ -144,8 +156,16 @@ def test_with_reduced_motion_each_waiting_banner_is_drawn_when_its_turn_comes(mo
     daan = PersonView(id=2, name="Daan Jansen", photo=None)
     display.on_snapshot(wall(people={"B2": SANNE, "A1": daan}))
     display.on_event(attempt())
-    display.on_event(WallEvent(seq=6, at=SAMPLE_NOW, type=EventType.ATTEMPT_CONFIRMED, person_id=2, coach_id=3,
-                               details={"person_name": "Daan Jansen", "coach_name": "Ilse"}))
+    display.on_event(
+        WallEvent(
+            seq=6,
+            at=SAMPLE_NOW,
+            type=EventType.ATTEMPT_CONFIRMED,
+            person_id=2,
+            coach_id=3,
+            details={"person_name": "Daan Jansen", "coach_name": "Ilse"},
+        )
+    )
     assert display.step()
     clock.tick = display.celebration.duration
     assert display.step()  # Sanne's banner gives way to Daan's
@@ -170,7 +190,9 @@ def test_the_burn_in_guard_moves_the_picture_a_few_pixels_every_few_minutes():
     before = display.screen.copy()
     clock.now += timedelta(minutes=10)
     assert display.step()  # the only change is the shift, and it is drawn
-    dx, dy = (a - b for a, b in zip(shift_offset(clock.now, 10, 6), shift_offset(clock.now - timedelta(minutes=10), 10, 6)))
+    dx, dy = (
+        a - b for a, b in zip(shift_offset(clock.now, 10, 6), shift_offset(clock.now - timedelta(minutes=10), 10, 6))
+    )
     assert (dx, dy) != (0, 0)
     probe = display.painter.layout.card("B2").photo.center
     assert display.screen.get_at((probe[0] + dx, probe[1] + dy)) == before.get_at(probe)

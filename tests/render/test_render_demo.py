@@ -16,9 +16,14 @@ SLOTS = ("A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4")
 
 def window(readers, clock=None) -> DemoWindow:
     clock = clock or HandClock()
-    demo = DemoWindow(DisplayConfig(size=(1280, 720), fullscreen=False, night=()), readers,
-                      cards=[DemoCard(SANNE, "Sanne"), DemoCard(DAAN, "Daan")], badges=[DemoBadge(MO_BADGE, "Mo")],
-                      clock=clock.wall, ticks=clock.ticks)
+    demo = DemoWindow(
+        DisplayConfig(size=(1280, 720), fullscreen=False, night=()),
+        readers,
+        cards=[DemoCard(SANNE, "Sanne"), DemoCard(DAAN, "Daan")],
+        badges=[DemoBadge(MO_BADGE, "Mo")],
+        clock=clock.wall,
+        ticks=clock.ticks,
+    )
     demo.open()
     demo.on_snapshot(snapshot_of_wall(levels=(4, 4, 4)))  # until a service says otherwise
     demo.step()

@@ -6,7 +6,7 @@ import pytest
 
 from board.app.config import parse_config
 from board.core.errors import ConfigError
-from tests.test_cli import wallboard
+from tests.app.test_cli import wallboard
 
 WALL = """
 [[levels]]
@@ -79,7 +79,9 @@ def test_doctor_off_a_pi_says_what_is_missing_without_a_traceback(tmp_path):
     (tmp_path / "wallboard.toml").write_text(ONE_READER)
     result = wallboard("doctor", "--readers", cwd=tmp_path, check=False)
     assert result.returncode == 2 and "dtparam=spi=on" in result.stderr and "Traceback" not in result.stderr
-    (tmp_path / "wallboard.toml").write_text(ONE_READER.replace('coach_pad = false', 'coach_pad = false\nreset_pin = 25'))
+    (tmp_path / "wallboard.toml").write_text(
+        ONE_READER.replace("coach_pad = false", "coach_pad = false\nreset_pin = 25")
+    )
     result = wallboard("doctor", "--readers", cwd=tmp_path, check=False)
     # Off a Pi the reset line is a mock pin, said so; SPI is what is missing.
     assert result.returncode == 2 and "not a Raspberry Pi" in result.stderr and "mock pins" in result.stderr
@@ -88,29 +90,42 @@ def test_doctor_off_a_pi_says_what_is_missing_without_a_traceback(tmp_path):
 
 def test_a_pin_used_by_the_readers_and_the_leds_names_the_line_of_each_use(tmp_path):
     with pytest.raises(ConfigError) as error:
-        config('A3 = { chip_select = "gpio17" }\npad = { chip_select = "decoder3" }\n\n[leds]\npins = [16, 17]\nbuzzer_pin = 5')
+        config(
+            'A3 = { chip_select = "gpio17" }\npad = { chip_select = "decoder3" }\n\n[leds]\npins = [16, 17]\nbuzzer_pin = 5'
+        )
     message = str(error.value)
     assert "2 pin(s) used twice" in message
-    assert "GPIO17 is wired twice: chip select of 'A3' (line 17: readers.wiring.A3), LED 2 (line 21: leds.pins)" in message
-    assert "GPIO5 is wired twice: decoder address A0 (line 12: readers.decoder.address_pins), buzzer (line 22: leds.buzzer_pin)" in message
+    assert (
+        "GPIO17 is wired twice: chip select of 'A3' (line 17: readers.wiring.A3), LED 2 (line 21: leds.pins)" in message
+    )
+    assert (
+        "GPIO5 is wired twice: decoder address A0 (line 12: readers.decoder.address_pins), buzzer (line 22: leds.buzzer_pin)"
+        in message
+    )
 
 
 def test_a_clash_with_a_default_pin_says_it_is_the_default():
-    with pytest.raises(ConfigError, match=r"GPIO4 is wired twice: IRQ of 'A3' \(line 17: readers.wiring.A3\), "
-                                          r"LED 1 \(leds.pins, the default\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"GPIO4 is wired twice: IRQ of 'A3' \(line 17: readers.wiring.A3\), "
+        r"LED 1 \(leds.pins, the default\)",
+    ):
         config('A3 = { chip_select = "decoder2", irq_pin = 4 }\npad = { chip_select = "ce1" }')
 
 
 def test_a_sun_servo_on_an_led_pin_is_refused_with_both_lines(tmp_path):
     text = '[[levels]]\nid = "A"\nname = "Start"\nslots = ["A1"]\n\n[display]\nsun_servo_pin = 18\n'
-    with pytest.raises(ConfigError, match=r"GPIO18 is wired twice: LED 3 \(leds.pins, the default\), "
-                                          r"sun servo \(line 7: display.sun_servo_pin\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"GPIO18 is wired twice: LED 3 \(leds.pins, the default\), "
+        r"sun servo \(line 7: display.sun_servo_pin\)",
+    ):
         parse_config(text, tmp_path / "wallboard.toml")
 
 
 def test_the_wiring_docs_readers_md_recommends_fits_the_default_leds():
     """The example in docs/readers.md, on a wall with those slots, validates with every default pin."""
-    readers_doc = (Path(__file__).parents[1] / "docs" / "readers.md").read_text()
+    readers_doc = (Path(__file__).parents[2] / "docs" / "readers.md").read_text()
     wiring = readers_doc.split("```toml\n", 1)[1].split("```", 1)[0]
     text = '[[levels]]\nid = "A"\nname = "Start"\nslots = ["A1", "A2"]\n\n' + wiring
     config = parse_config(text, Path("wallboard.toml"))
@@ -118,6 +133,9 @@ def test_the_wiring_docs_readers_md_recommends_fits_the_default_leds():
 
 
 def test_a_sun_servo_on_an_led_pin_names_both_uses():
-    with pytest.raises(ConfigError, match=r"GPIO18 is wired twice: LED 3 \(leds.pins, the default\), "
-                                          r"sun servo \(line \d+: display.sun_servo_pin\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"GPIO18 is wired twice: LED 3 \(leds.pins, the default\), "
+        r"sun servo \(line \d+: display.sun_servo_pin\)",
+    ):
         config('A3 = { chip_select = "decoder2" }\npad = { chip_select = "ce1" }\n\n[display]\nsun_servo_pin = 18')

@@ -9,8 +9,8 @@ from board.app.config import parse_config
 from board.app.doctor import Host, Verdict, check_clock, check_database, check_disk, check_groups, check_spi, examine
 from sensors.pins import choose_pin_factory
 from store.repository import Store
-from tests.test_cli import wallboard
-from tests.test_reader_config import ONE_READER as RC522_WALL
+from tests.app.test_cli import wallboard
+from tests.sensors.test_reader_config import ONE_READER as RC522_WALL
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 

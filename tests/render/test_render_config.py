@@ -25,8 +25,10 @@ def test_a_window_that_ends_before_it_starts_runs_past_midnight_on_the_day_it_st
 
 
 def test_a_window_with_equal_start_and_end_covers_the_whole_day_and_black_beats_dim():
-    weekend = schedule({"days": ["sat", "sun"], "start": "00:00", "end": "00:00", "mode": "dim"},
-                       {"days": ["sat"], "start": "22:00", "end": "23:00", "mode": "black"})
+    weekend = schedule(
+        {"days": ["sat", "sun"], "start": "00:00", "end": "00:00", "mode": "dim"},
+        {"days": ["sat"], "start": "22:00", "end": "23:00", "mode": "black"},
+    )
     saturday = FRIDAY_EVENING + timedelta(days=1)
     assert weekend.mode_at(saturday.replace(hour=12)) == "dim"
     assert weekend.mode_at(saturday.replace(hour=22, minute=30)) == "black"
@@ -40,23 +42,29 @@ def test_the_default_display_is_a_full_hd_wall_that_sleeps_at_night():
     assert config.schedule.mode_at(FRIDAY_EVENING.replace(hour=12)) is None
 
 
-@pytest.mark.parametrize("settings", [
-    {"size": (200, 100)},
-    {"night": [{"start": "25:00", "end": "07:00"}]},
-    {"night": [{"days": ["someday"], "start": "20:00", "end": "07:00"}]},
-    {"dim_brightness": 0},
-    {"screen_saver": True},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"size": (200, 100)},
+        {"night": [{"start": "25:00", "end": "07:00"}]},
+        {"night": [{"days": ["someday"], "start": "20:00", "end": "07:00"}]},
+        {"dim_brightness": 0},
+        {"screen_saver": True},
+    ],
+)
 def test_display_settings_that_make_no_sense_are_refused(settings):
     with pytest.raises(ValidationError):
         DisplayConfig(**settings)
 
 
-@pytest.mark.parametrize("settings", [
-    {"pins": (5, 6, 5)},
-    {"pins": (5, 6), "buzzer_pin": 6},
-    {"pins": ()},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"pins": (5, 6, 5)},
+        {"pins": (5, 6), "buzzer_pin": 6},
+        {"pins": ()},
+    ],
+)
 def test_led_settings_that_make_no_sense_are_refused(settings):
     with pytest.raises(ValidationError):
         LedConfig(**settings)

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-DEPLOY = Path(__file__).parents[1] / "deploy"
+DEPLOY = Path(__file__).parents[2] / "deploy"
 
 
 def filled_unit(tmp_path) -> Path:
