@@ -32,13 +32,11 @@ check-arm64:
 # of every Python process of the run; monotonic time stays real): just after a
 # period starts (Monday 00:00:30 in Amsterdam), a period starting mid-run
 # (Sunday 23:59:40), the night the clocks go back (on a machine in another time
-# zone), and 29 February. CI runs these after `make test`; the soak test (minutes of
-# real time, no dates in it) runs once, in `make test`.
+# zone), and 29 February, two at a time. CI runs these after `make test`; the soak
+# test (minutes of real time, no dates in it) runs once, in `make test`.
 test-dates: $(STAMP) system-packages
-	WALLBOARD_TEST_NOW=2027-01-03T23:00:30Z $(BIN)/python -m pytest -q -m "not slow and not homeassistant and not soak"
-	WALLBOARD_TEST_NOW=2027-06-06T21:59:40Z $(BIN)/python -m pytest -q -m "not slow and not homeassistant and not soak"
-	WALLBOARD_TEST_NOW=2027-10-31T00:45:00Z TZ=America/Sao_Paulo $(BIN)/python -m pytest -q -m "not slow and not homeassistant and not soak"
-	WALLBOARD_TEST_NOW=2028-02-29T11:00:00Z $(BIN)/python -m pytest -q -m "not slow and not homeassistant and not soak"
+	tests/timeshift/run-at-moments.sh $(BIN)/python 2027-01-03T23:00:30Z 2027-06-06T21:59:40Z \
+		"2027-10-31T00:45:00Z TZ=America/Sao_Paulo" 2028-02-29T11:00:00Z
 
 # The wall in a real Home Assistant (tests/mqtt/test_home_assistant.py): a pinned
 # release in its own venv, on the Python 3.13 it needs (Debian's python3.13, or a
