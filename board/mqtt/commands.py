@@ -27,6 +27,7 @@ from board.core.uid import normalise_uid
 from board.core.visible import has_visible_character
 from board.mqtt.photos import PHOTO_MAX_BYTES, decode_photo
 from board.wall.admin import NAME_MAX
+from board.wall.export import TABLES as EXPORT_TABLES
 
 
 class ErrorCode(StrEnum):
@@ -431,20 +432,7 @@ COMMANDS: dict[str, Command] = {
             {"table": "attempts", "period": "last", "after": 0, "limit": 1},
             {
                 "table": "attempts",
-                "columns": [
-                    "attempt_id",
-                    "at",
-                    "period_id",
-                    "person_id",
-                    "person_name",
-                    "coach_id",
-                    "coach_name",
-                    "via",
-                    "slot",
-                    "voided",
-                    "void_reason",
-                    "event_seq",
-                ],
+                "columns": list(EXPORT_TABLES["attempts"].columns),
                 "period": {"id": 11, "starts_at": "2025-03-03T00:00:00+01:00", "ends_at": "2025-03-10T00:00:00+01:00"},
                 "rows": [
                     {
