@@ -959,6 +959,128 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
             reader.close()
 
 
+@main.group()
+def bridge() -> None:
+    """The bridge from this Pi's Mosquitto to a company broker (docs/fleet.md)."""
+
+
+def write_mosquitto_conf(path: Path, section: str) -> None:
+    """Mosquitto's bridge section holds the company password: root and the mosquitto group read it, nobody else."""
+    temporary = path.with_name(f".{path.name}.new")
+    temporary.touch(mode=0o600)
+    temporary.chmod(0o640 if os.geteuid() == 0 else 0o600)
+    temporary.write_text(section, encoding="utf-8")
+    if os.geteuid() == 0:
+        shutil.chown(temporary, "root", "mosquitto" if _group_exists("mosquitto") else "root")
+    temporary.replace(path)
+
+
+def _group_exists(name: str) -> bool:
+    import grp
+
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+@bridge.command("setup")
+@click.option(
+    "--company-broker",
+    "address",
+    required=True,
+    help="HOST or HOST:PORT of the company broker (TLS, port 8883 by default).",
+)
+@click.option(
+    "--ca",
+    "ca_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The company's CA certificate (PEM), readable by Mosquitto.",
+)
+@click.option("--user", "username", help="This wall's user on the company broker; default: the board id.")
+@click.option(
+    "--password-file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file holding only that user's password.",
+)
+@click.option(
+    "--mosquitto-conf",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where Mosquitto's bridge section goes (its conf.d).",
+)
+@click.option(
+    "--take-over", is_flag=True, help="Take the board id over from the wall that holds it: this wall replaces it."
+)
+@click.pass_context
+def bridge_setup(
+    ctx: click.Context,
+    address: str,
+    ca_file: Path,
+    username: str | None,
+    password_file: Path,
+    mosquitto_conf: Path,
+    take_over: bool,
+) -> None:
+    """Claim the board id on the company broker, then save [mqtt.bridge] and write Mosquitto's bridge section.
+
+    Refused, changing nothing, when another wall holds the board id there.
+    """
+    from pydantic import ValidationError
+
+    from board.app.config import save_config_text, with_bridge
+    from board.mqtt.bridge import claim, mosquitto_section, wall_identity
+    from board.mqtt.config import BridgeConfig
+
+    config = _config(ctx)
+    host, _, port = address.partition(":")
+    try:
+        settings = BridgeConfig(
+            host=host,
+            port=port or 8883,
+            ca_file=ca_file.resolve(),
+            username=username,
+            password_file=password_file.resolve(),
+        )
+    except ValidationError as error:
+        raise CliError(f"--company-broker {address}: {error.errors()[0]['msg']}") from None
+    if not config.mqtt.enabled:
+        raise CliError("[mqtt] enabled = false: the wall publishes nothing, so nothing would cross the bridge")
+    with friendly_errors():
+        text, bridged = with_bridge(ctx.obj["config_path"], settings)
+        identity = wall_identity(bridged.data_dir)
+        section = mosquitto_section(bridged.board_id, settings, identity)
+        holder = claim(bridged.board_id, settings, identity, take_over=take_over)
+        save_config_text(ctx.obj["config_path"], text)
+        write_mosquitto_conf(mosquitto_conf, section)
+    click.echo(
+        f"board_id {bridged.board_id} is this wall's on {settings.host}:{settings.port} (since {holder.claimed_at}); "
+        f"bridge section in {mosquitto_conf}: restart Mosquitto"
+    )
+
+
+@bridge.command("conf")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Mosquitto's bridge section (conf.d)."
+)
+@click.pass_context
+def bridge_conf(ctx: click.Context, out: Path) -> None:
+    """Write Mosquitto's bridge section again from [mqtt.bridge], as this version makes it (install.sh does)."""
+    from board.mqtt.bridge import mosquitto_section, wall_identity
+
+    config = _config(ctx)
+    if config.mqtt.bridge is None:
+        raise CliError("no [mqtt.bridge] in the config: set one up with wallboard bridge setup")
+    with friendly_errors():
+        write_mosquitto_conf(
+            out, mosquitto_section(config.board_id, config.mqtt.bridge, wall_identity(config.data_dir))
+        )
+    click.echo(f"bridge section in {out}: restart Mosquitto")
+
+
 @main.command()
 @click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
 @click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")

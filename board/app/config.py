@@ -4,7 +4,10 @@ Every problem in the file is reported at start, each naming the field and the li
 it is on, and the service never starts half-configured.
 """
 
+import json
+import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -13,7 +16,8 @@ from pydantic import ConfigDict, ValidationError, model_validator
 from board.core.errors import ConfigError
 from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
 from board.core.settings import Scanning, StoreSettings, WallSettings
-from board.mqtt.config import MqttConfig
+from board.mqtt.bridge import bridge_base
+from board.mqtt.config import BridgeConfig, MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
 
@@ -42,6 +46,14 @@ class Config(WallSettings):
             raise ValueError(f"readers.wiring has no entry for {', '.join(missing)}")
         if extra := sorted(wired - wanted):
             raise ValueError(f"readers.wiring names {', '.join(extra)}: not a slot, nor the pad (coach_pad = true)")
+        return self
+
+    @model_validator(mode="after")
+    def _bridged_under_the_fleet_base(self) -> "Config":
+        """The company broker's ACL gives each wall wallboard/<board_id>: a bridged wall publishes there."""
+        base = self.mqtt.topic_base(self.board_id)
+        if self.mqtt.bridge is not None and base != bridge_base(self.board_id):
+            raise ValueError(f"mqtt.bridge needs the base topic {bridge_base(self.board_id)}, not {base}")
         return self
 
     def pin_uses(self) -> list[PinUse]:
@@ -121,3 +133,32 @@ class _KeyLines:
             if (line := self.lines.get(tuple(loc[:end]))) is not None:
                 return line
         return None
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[")
+
+
+def with_bridge(path: Path, bridge: BridgeConfig) -> tuple[str, Config]:
+    """The config file with `bridge` as its `[mqtt.bridge]` table (replacing one there), and that config, checked."""
+    kept: list[str] = []
+    inside = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if _TABLE_HEADER.match(line):
+            inside = re.match(r"^\s*\[\s*mqtt\s*\.\s*bridge\s*\]", line) is not None
+        if not inside:
+            kept.append(line)
+    values = bridge.model_dump(mode="json", exclude_none=True)
+    table = ["[mqtt.bridge]  # the company broker (docs/fleet.md), written by `wallboard bridge setup`"]
+    table += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    text = "\n".join(kept).rstrip("\n") + "\n\n" + "\n".join(table) + "\n"
+    return text, parse_config(text, path)
+
+
+def save_config_text(path: Path, text: str) -> None:
+    """Replace the config file in one step, keeping its mode and owner (install.sh made it root:wallboard 0640)."""
+    temporary = path.with_name(f".{path.name}.new")
+    temporary.write_text(text, encoding="utf-8")
+    shutil.copystat(path, temporary)
+    if os.geteuid() == 0:
+        os.chown(temporary, path.stat().st_uid, path.stat().st_gid)
+    temporary.replace(path)

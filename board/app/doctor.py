@@ -263,6 +263,62 @@ def check_broker(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
         client.loop_stop()
 
 
+def check_bridge(config: Config, host: Host, timeout: float = 5.0) -> Iterator[Finding]:
+    """A wall bridged to a company broker: is the bridge up, and is the board id this wall's there?"""
+    from board.mqtt.bridge import CLAIM_TOPIC, STATUS_TOPIC, BridgeError, Claim, read_retained, wall_identity
+
+    bridge = config.mqtt.bridge
+    if bridge is None:
+        return
+    company = f"{bridge.host}:{bridge.port}"
+    base = config.mqtt.topic_base(config.board_id)
+    status_topic, claim_topic = f"{base}/{STATUS_TOPIC}", f"{base}/{CLAIM_TOPIC}"
+    try:
+        held = read_retained(
+            config.mqtt,
+            f"{config.mqtt.effective_client_id(config.board_id)}-doctor",
+            [status_topic, claim_topic],
+            timeout,
+        )
+    except BridgeError as error:
+        yield Finding(Verdict.FAIL, "bridge", f"cannot ask the wall's broker: {error}", "see the broker line above")
+        return
+    status = held.get(status_topic)
+    if status is None:
+        yield Finding(
+            Verdict.FAIL,
+            "bridge",
+            f"Mosquitto runs no bridge to {company}",
+            "sudo deploy/install.sh (it writes the bridge section again), then systemctl restart mosquitto",
+        )
+    elif status.strip() != b"1":
+        yield Finding(
+            Verdict.FAIL,
+            "bridge",
+            f"the bridge to {company} is down; the wall's messages wait on this Pi",
+            "journalctl -u mosquitto: check the network, the company CA and the password in mqtt.bridge",
+        )
+    else:
+        yield Finding(Verdict.OK, "bridge", f"up to {company} as {bridge.user(config.board_id)}")
+    claim = held.get(claim_topic)
+    mine = wall_identity(config.data_dir)
+    if claim is not None and (holder := Claim.parse(claim)).identity != mine:
+        yield Finding(
+            Verdict.FAIL,
+            "bridge",
+            f"board_id {config.board_id} on {company} belongs to another {holder.describe()}: "
+            "two walls mix their events under one id",
+            "give this wall its own board_id, or take the id over: wallboard bridge setup --take-over",
+        )
+    elif claim is None and status is not None and status.strip() == b"1":
+        yield Finding(
+            Verdict.WARN,
+            "bridge",
+            f"no claim on board_id {config.board_id} at {company}",
+            "wallboard bridge setup claims it (deploy/install.sh --company-broker)",
+        )
+
+
 def check_clock(config: Config, host: Host, last_recorded: datetime | None) -> Iterator[Finding]:
     now = host.now()
     synced = (
@@ -380,6 +436,7 @@ def examine(config: Config, host: Host, *, build_readers, pin_factory) -> Iterat
         ]
     checks += [
         lambda: check_broker(config, host),
+        lambda: check_bridge(config, host),
         lambda: check_clock(config, host, last_recorded_event(config)),
         lambda: check_disk(config, host),
         lambda: check_database(config, host),

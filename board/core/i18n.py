@@ -428,6 +428,9 @@ _STRINGS: dict[str, dict[str, str]] = {
 
 # What `wallboard <command> --help` says in Dutch; English is the commands' own docstrings.
 _HELP_NL: dict[str, str] = {
+    "bridge": "De brug van de Mosquitto op deze Pi naar een broker van het bedrijf (docs/fleet.md).",
+    "bridge setup": "Claim de board_id op de broker van het bedrijf, bewaar [mqtt.bridge] en schrijf de brug voor Mosquitto.",
+    "bridge conf": "Schrijf de brug voor Mosquitto opnieuw uit [mqtt.bridge] (install.sh doet dat bij elke upgrade).",
     "init": "Schrijf een voorbeeldconfiguratie (3 niveaus van 10 vakken) en maak de database.",
     "db": "Onderhoud van de database.",
     "db upgrade": "Breng de database naar het nieuwste schema (gebeurt ook bij elke start).",

@@ -117,6 +117,11 @@ class Mosquitto:
         lines.append(f"require_certificate {str(self.tls.require_certificate).lower()}")
         return "\n".join(lines) + "\n"
 
+    def add_config(self, section: str) -> None:
+        """More of Mosquitto's config, such as a wall's bridge section (board.mqtt.bridge); read at the next start."""
+        with (self.directory / "mosquitto.conf").open("a") as config:
+            config.write(section)
+
     def start(self, timeout: float = 10.0) -> "Mosquitto":
         if self._process is not None:
             raise RuntimeError("broker already running")

@@ -27,6 +27,37 @@ class TlsConfig(BaseModel):
         return self
 
 
+class BridgeConfig(BaseModel):
+    """`[mqtt.bridge]`: the company broker this Pi's Mosquitto forwards the wall to (docs/fleet.md).
+
+    Written by `wallboard bridge setup` (deploy/install.sh --company-broker), which also
+    claims the board id there; Mosquitto's bridge section is generated from it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, pattern=r"^[^\s:/]+$")
+    port: int = Field(8883, ge=1, le=65535)
+    ca_file: Path  # the company's CA: the bridge speaks TLS only
+    username: str | None = Field(None, min_length=1)  # default: the board id (the company ACL's %u)
+    password_file: Path
+    reconnect_max_delay: int = Field(30, ge=1, le=3600)  # seconds between tries, at most, while it is away
+
+    def user(self, board_id: str) -> str:
+        return self.username or board_id
+
+    def broker(self, board_id: str) -> "MqttConfig":
+        """The company broker as a client of it sees it: TLS, this wall's user."""
+        return MqttConfig(
+            enabled=True,
+            host=self.host,
+            port=self.port,
+            username=self.user(board_id),
+            password_file=self.password_file,
+            tls=TlsConfig(ca_file=self.ca_file),
+        )
+
+
 class MqttConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +83,7 @@ class MqttConfig(BaseModel):
     discovery_prefix: str = Field("homeassistant", pattern=_TOPIC_PREFIX.pattern)
     # A page about this wall (its admin page, the company dashboard): Home Assistant links to it.
     discovery_configuration_url: str | None = Field(None, max_length=255, pattern=r"^https?://[^\s]+$")
+    bridge: BridgeConfig | None = None  # the company broker, when the wall is part of a fleet
 
     @model_validator(mode="after")
     def _delays_in_order(self) -> "MqttConfig":

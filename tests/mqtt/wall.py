@@ -66,11 +66,12 @@ def home_assistant_device(mqtt: MqttConfig, board_id: str = "wall-1", language: 
     return HomeAssistantDevice(WallSettings(board_id=board_id, language=language, levels=levels), mqtt)
 
 
-def write_wall_config(directory: Path, broker: Mosquitto) -> Path:
+def write_wall_config(directory: Path, broker: Mosquitto, board_id: str = "wall-1") -> Path:
     password_file = directory / "mqtt-password"
     password_file.write_text(broker.users["wallboard"])
     path = directory / "wallboard.toml"
-    path.write_text(WALL_TOML.format(host=broker.host, port=broker.port, password_file=password_file))
+    text = WALL_TOML.format(host=broker.host, port=broker.port, password_file=password_file)
+    path.write_text(text.replace('board_id = "wall-1"', f'board_id = "{board_id}"'))
     Store(load_config(path)).open().close()  # a wall set up: config and database, as `wallboard init` leaves it
     return path
 
