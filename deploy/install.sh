@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install or upgrade Polaroid Wall as a service on Raspberry Pi OS Bookworm (or Debian 12), 64-bit.
 #   sudo deploy/install.sh            from a clone of the repository
+#   sudo deploy/install.sh --company-broker HOST[:PORT] --company-ca FILE --company-password-file FILE
+#        [--company-user NAME] [--take-over]    and bridge the wall to a company broker (docs/fleet.md)
 # Safe to run again: it upgrades the code and keeps config, data and passwords. An
 # upgrade stops the wall, backs up and migrates the database as the wallboard user,
 # and starts the new version; if that does not come up, the previous version and
@@ -37,6 +39,15 @@ if [ "$(id -u)" != 0 ]; then
     echo "Run as root: sudo $0" >&2
     exit 1
 fi
+# The --company-* options are deploy/company-bridge.sh's: checked now, before anything changes.
+BRIDGE_OPTIONS=("$@")
+"$SRC/deploy/company-bridge.sh" --check "${BRIDGE_OPTIONS[@]}"
+
+# The company broker bridge: claimed and written with the new release's wallboard, or written again.
+company_bridge() {
+    WALLBOARD="$RELEASE/bin/wallboard" CONF_DIR="$CONF_DIR" MOSQUITTO_DIR=/etc/mosquitto \
+        "$SRC/deploy/company-bridge.sh" "${BRIDGE_OPTIONS[@]}"
+}
 
 echo "==> System packages"
 apt-get update -q
@@ -111,6 +122,7 @@ if [ -d "$SRC/deploy/mosquitto" ] && [ -d /etc/mosquitto/conf.d ]; then
             -e "s|^# password_file = \"[^\"]*\" *|password_file = \"$secret\" |" \
             "$CONF_DIR/wallboard.toml"
     fi
+    company_bridge
     host systemctl restart mosquitto
     echo "    Add an admin for yourself: sudo $PREFIX/src/deploy/mosquitto/users.sh admin"
     echo "    Home Assistant's account (docs/home-assistant.md): sudo $PREFIX/src/deploy/mosquitto/users.sh homeassistant"

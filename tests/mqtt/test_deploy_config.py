@@ -23,11 +23,12 @@ include_dir {directory}/conf.d
 
 
 @contextmanager
-def deploy_broker(broker, directory, port, tls_files=None):
+def deploy_broker(broker, directory, port, tls_files=None, more_confs=None):
     """Mosquitto with Debian's main config and the deploy files in conf.d, as install.sh leaves it.
 
     The test broker's password file and ACL stand in for the ones install.sh writes;
-    with `tls_files` (certfile, keyfile, port), the TLS listener file joins them.
+    with `tls_files` (certfile, keyfile, port), the TLS listener file joins them, and
+    `more_confs` ({name: text}) join as they are (a bridge section install.sh wrote).
     """
     deploy_conf = DEPLOY_CONF.read_text()
     assert "listener 1883 127.0.0.1\n" in deploy_conf  # replaced below: never the system broker's port
@@ -40,7 +41,8 @@ def deploy_broker(broker, directory, port, tls_files=None):
             .replace("/etc/mosquitto/certs/wallboard.crt", str(certfile))
             .replace("/etc/mosquitto/certs/wallboard.key", str(keyfile))
         )
-    (directory / "conf.d").mkdir()
+    confs |= more_confs or {}
+    (directory / "conf.d").mkdir(exist_ok=True)
     (directory / "mosquitto.conf").write_text(DEBIAN_MAIN_CONF.format(directory=directory))
     for name, text in confs.items():
         (directory / "conf.d" / name).write_text(
