@@ -74,7 +74,7 @@ def mosquitto_section(board_id: str, bridge: BridgeConfig, identity: str) -> str
             "# it again (deploy/install.sh does). The company broker and its ACL: docs/fleet.md.",
             f"connection wallboard-{board_id}",
             f"address {_token(bridge.host, 'the company broker host')}:{bridge.port}",
-            "bridge_protocol_version mqttv311",
+            "bridge_protocol_version mqttv50",  # MQTT 5: a request's response topic crosses too
             # One session per wall on each side, kept while the company broker is away:
             # what the wall publishes meanwhile waits on the Pi and follows in order.
             f"remote_clientid wallboard-{board_id}-{identity[:8]}",

@@ -3,6 +3,8 @@
 import time
 
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from board.app.config import load_config
 from board.app.doctor import Host, Verdict, check_bridge
@@ -70,6 +72,14 @@ def test_a_walls_events_state_and_answers_reach_the_company_and_an_admin_there_m
         company_admin.publish("wallboard/team-a/request/people/list", {"transaction": "from-head-office"})
         answer = company_admin.wait_for("wallboard/team-a/response/people/list").json()
         assert answer["transaction"] == "from-head-office" and answer["data"]["people"][0]["name"] == "Sanne"
+        # MQTT 5 request/response crosses too: the collector asks for missed events this way.
+        properties = Properties(PacketTypes.PUBLISH)
+        properties.ResponseTopic = "wallboard/team-a/response/head-office"
+        properties.CorrelationData = b"gap-1"
+        company_admin.publish("wallboard/team-a/request/events/get", {"since": 0}, properties=properties)
+        reply = company_admin.wait_for("wallboard/team-a/response/head-office")
+        assert reply.properties.CorrelationData == b"gap-1"
+        assert [event["type"] for event in reply.json()["data"]["events"]][-1] == "person_added"
     finally:
         running.close()
     # What the company broker keeps for a dashboard that joins later: the board and whether it is online.
