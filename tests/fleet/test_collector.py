@@ -1,15 +1,19 @@
 """The collector between a real Mosquitto, a running wall (simulated readers, real clock) and a real database."""
 
+import os
+import signal
+import subprocess
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from board.fleet.collector import Collector
 from board.fleet.db import open_fleet
 from board.fleet.models import Event, Wall
 from board.mqtt.config import MqttConfig
+from tests.app.test_cli import WALLBOARD
 from tests.fleet.walls import fleet_says, wall_says
 from tests.mqtt.clients import TestClient
 from tests.mqtt.wall import DAAN, MO_BADGE, SANNE
@@ -23,6 +27,12 @@ def wait_until(condition, timeout: float = 15.0, what: str = "condition") -> Non
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not met within {timeout} s")
         time.sleep(0.05)
+
+
+def wait_subscribed(broker, client_id: str) -> None:
+    """Until the broker has the collector in the group (its log says so)."""
+    shared = f"$share/{GROUP}/wallboard/+/event/#"
+    wait_until(lambda: shared in broker.subscriptions(client_id), what=f"{client_id} subscribed")
 
 
 @pytest.fixture
@@ -54,7 +64,7 @@ def start_collector(broker, collector_config):
         options = {"gap_grace": 0.5, "sweep_every": 3600.0} | options
         collector = Collector(open_fleet(url), collector_config(client_id), group=GROUP, **options).start()
         started.append(collector)
-        wait_until(lambda: f"$share/{GROUP}/wallboard/+/event/#" in broker.subscriptions(client_id), what="subscribed")
+        wait_subscribed(broker, client_id)
         return collector
 
     yield _start
@@ -81,12 +91,16 @@ def confirm(running, card: str, slot: str) -> None:
 
 
 def busy_morning(running, people: dict[str, int], moves: int = 6) -> None:
-    move(running, people["Sanne"], SANNE, "A1")
+    """Both cards hung, Sanne's moved around (up and down), both confirmed once (once a minute per pair)."""
     move(running, people["Daan"], DAAN, "A2")
-    for step in range(moves):
-        move(running, people["Sanne"], SANNE, ["B1", "A3", "B2"][step % 3])
+    shuffle(running, people, moves)
     confirm(running, SANNE, running.slot_of(people["Sanne"]))
     confirm(running, DAAN, "A2")
+
+
+def shuffle(running, people: dict[str, int], moves: int) -> None:
+    for step in range(moves):
+        move(running, people["Sanne"], SANNE, ["A1", "B1", "A3", "B2"][step % 4])
 
 
 def all_collected(running, url_engine) -> bool:
@@ -123,3 +137,65 @@ def test_every_event_of_a_live_wall_is_stored_once_and_the_derived_state_is_the_
     wall_client.close()
     wait_until(lambda: collector.stats.events_repeated > repeated, what="the repeat handled")
     assert stored_events(collector.engine) == list(range(1, running.store.last_seq() + 1))
+
+
+def test_events_another_member_of_the_group_took_and_lost_are_asked_from_the_wall(
+    postgres_url, running, start_collector, broker
+):
+    """A client in the collectors' group takes its share of events and never writes them: a collector that died."""
+    collector = start_collector(postgres_url)
+    lost = TestClient(broker, "admin").connect().subscribe(f"$share/{GROUP}/wallboard/+/event/#")
+    people = running.add_people()
+    move(running, people["Sanne"], SANNE, "A1")
+    move(running, people["Daan"], DAAN, "A2")
+    wait_until(lambda: not lost.messages.empty(), what="the other member's share")
+    lost.close()  # gone: from now on the collector gets every event
+
+    for slot in ["B1", "A3", "B2"]:
+        move(running, people["Sanne"], SANNE, slot)
+    wait_until(lambda: all_collected(running, collector.engine), what="every event collected")
+
+    assert collector.stats.requests >= 1  # events/get filled the gaps
+    assert stored_events(collector.engine) == list(range(1, running.store.last_seq() + 1))
+    with Session(collector.engine) as session:
+        assert fleet_says(session, "wall-1") == wall_says(running.service.snapshot())
+
+
+def collect_command(broker, password_file, url: str, client_id: str) -> subprocess.Popen:
+    """`wallboard fleet collect` as its own process, in the test group."""
+    command = [
+        WALLBOARD, "fleet", "collect", "--db", url,
+        "--broker", f"{broker.host}:{broker.port}", "--username", "admin", "--password-file", str(password_file),
+        "--group", GROUP, "--client-id", client_id, "--gap-grace", "0.5", "--sweep-every", "2",
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_two_collectors_share_the_events_and_either_may_die(postgres_url, running, broker, tmp_path):
+    password_file = tmp_path / "collector-password"
+    password_file.write_text(broker.users["admin"])
+    processes = {name: collect_command(broker, password_file, postgres_url, name) for name in ("east", "west")}
+    try:
+        for name in processes:
+            wait_subscribed(broker, name)
+        engine = open_fleet(postgres_url)
+        people = running.add_people()
+        busy_morning(running, people, moves=8)
+        wait_until(lambda: all_collected(running, engine), what="every event collected")
+        with Session(engine) as session:
+            by = dict(session.execute(select(Event.stored_by, func.count()).group_by(Event.stored_by)).all())
+        assert by.keys() == {"east", "west"}, by  # the broker split the events between them
+
+        os.kill(processes["east"].pid, signal.SIGKILL)
+        processes["east"].wait()
+        shuffle(running, people, moves=8)
+        wait_until(lambda: all_collected(running, engine), what="every event collected after a kill -9")
+        assert stored_events(engine) == list(range(1, running.store.last_seq() + 1))
+        with Session(engine) as session:
+            assert fleet_says(session, "wall-1") == wall_says(running.service.snapshot())
+        engine.dispose()
+    finally:
+        for process in processes.values():
+            process.kill()
+            _, errors = process.communicate()
+            assert b"Traceback" not in errors, errors.decode()
