@@ -41,7 +41,7 @@ class BridgeConfig(BaseModel):
     ca_file: Path  # the company's CA: the bridge speaks TLS only
     username: str | None = Field(None, min_length=1)  # default: the board id (the company ACL's %u)
     password_file: Path
-    reconnect_max_delay: int = Field(30, ge=1, le=3600)  # seconds between tries, at most, while it is away
+    reconnect_max_delay: int = Field(10, ge=1, le=3600)  # seconds between tries, at most, while it is away
 
     def user(self, board_id: str) -> str:
         return self.username or board_id
