@@ -1,6 +1,7 @@
 """A wall's Mosquitto bridged to a company broker (docs/fleet.md), on real brokers with the generated bridge section."""
 
 import time
+from pathlib import Path
 
 import pytest
 from paho.mqtt.packettypes import PacketTypes
@@ -10,7 +11,7 @@ from board.app.config import load_config
 from board.app.doctor import Host, Verdict, check_bridge
 from board.dev.broker import Mosquitto
 from tests.mqtt.clients import TestClient
-from tests.mqtt.fleet import BridgedWall, Company
+from tests.mqtt.fleet import COMPANY_ACL, BridgedWall, Company
 from tests.mqtt.wall import RunningWall, write_wall_config
 
 
@@ -173,3 +174,11 @@ def test_the_doctor_says_the_bridge_is_up_down_or_the_board_id_taken_by_another_
 def test_without_a_bridge_the_doctor_says_nothing_about_one(tmp_path):
     with Mosquitto() as broker:
         assert list(check_bridge(load_config(write_wall_config(tmp_path, broker)), Host())) == []
+
+
+def test_docs_fleet_shows_the_company_acl_the_tests_run():
+    def rules(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith(("pattern ", "topic ", "user "))]
+
+    docs = (Path(__file__).parents[2] / "docs" / "fleet.md").read_text()
+    assert rules(docs) == rules(COMPANY_ACL.read_text())
