@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from board.app.config import load_config
+from board.fleet.db import open_fleet
 from board.fleet.models import Event
 from store.repository import Store
 from tests.app.test_cli import WALLBOARD
@@ -149,7 +150,9 @@ def test_three_walls_events_are_in_postgresql_exactly_once_after_an_outage_a_kil
     company = Company(BOARDS)
     walls: list[SimulatedWall] = []
     collector = CollectorProcess(company, postgres_url, tmp_path)
-    engine = create_engine(postgres_url)
+    engine = open_fleet(
+        postgres_url
+    )  # the schema is there before the test reads it, however slowly the collector starts
     steps = itertools.count()
 
     def busy(rounds: int) -> None:
