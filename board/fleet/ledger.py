@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from board.core.events import EventType, WallEvent
-from board.core.state import WallState, apply, checkpoint_of, state_from_checkpoint
+from board.core.state import PeriodState, WallState, apply, checkpoint_of, state_from_checkpoint
 from board.fleet.models import Event, Period, Person, Wall
 
 INSERT_ROWS = 1000  # events per INSERT statement, well within SQLite's and PostgreSQL's parameter limits
@@ -55,6 +55,21 @@ def record(
     for wall in walls.values():
         wall.last_seen = now
     return _record_events(session, walls, events, now, by) if events else 0
+
+
+def record_events(
+    session: Session, board_id: str, payloads: list[dict[str, Any]], now: datetime, by: str | None = None
+) -> int:
+    """One wall's events (tests, imports); a collector's batch of many walls goes through `record`."""
+    return record(session, now, events={board_id: payloads}, by=by)
+
+
+def record_state(session: Session, board_id: str, snapshot: dict[str, Any], now: datetime) -> None:
+    record(session, now, states={board_id: snapshot})
+
+
+def record_availability(session: Session, board_id: str, online: bool, now: datetime) -> None:
+    record(session, now, availability={board_id: online})
 
 
 def lock_walls(session: Session, board_ids: set[str]) -> dict[str, Wall]:
@@ -165,6 +180,8 @@ def _fold(
     period_started = False
     while (payload := by_seq.get(wall.last_seq + 1)) is not None:
         event = WallEvent.from_payload(payload)
+        if event.type is EventType.PERIOD_STARTED and state.period is not None:
+            _save_period(session, wall.board_id, state.period)  # the period that ended, with its final count
         apply(state, event)
         folded.append((event.seq, event.details.get("period_id") or (state.period.id if state.period else None)))
         period_started |= event.type is EventType.PERIOD_STARTED
@@ -213,8 +230,11 @@ def _derive_period(session: Session, wall: Wall, state: WallState) -> None:
     wall.period_id = None if period is None else period.id
     wall.goal = None if period is None else period.goal
     wall.attempts = 0 if period is None else period.count
-    if period is None:
-        return
+    if period is not None:
+        _save_period(session, wall.board_id, period)
+
+
+def _save_period(session: Session, board_id: str, period: PeriodState) -> None:
     values = {
         "starts_at": period.starts_at,
         "ends_at": period.ends_at,
@@ -222,7 +242,7 @@ def _derive_period(session: Session, wall: Wall, state: WallState) -> None:
         "attempts": period.count,
         "goal_reached": period.goal_reached,
     }
-    statement = _insert(session, Period).values(board_id=wall.board_id, period_id=period.id, **values)
+    statement = _insert(session, Period).values(board_id=board_id, period_id=period.id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["board_id", "period_id"], set_=values))
 
 
