@@ -24,13 +24,15 @@ from board.core.events import EventType, WallEvent
 from board.core.state import PeriodState, WallState, apply, checkpoint_of, state_from_checkpoint
 from board.fleet.models import Event, Period, Person, Wall
 
-INSERT_ROWS = 1000  # events per INSERT statement, well within SQLite's and PostgreSQL's parameter limits
-
 
 def _insert(session: Session, model):
-    """An INSERT that can skip or merge rows already there, in the session's dialect."""
+    """An INSERT that can skip or merge rows already there, in the session's dialect.
+
+    On the table, not the ORM class: given many rows, Core sends them in a few
+    statements ("insertmanyvalues"), where the ORM's bulk path would send hundreds.
+    """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    return dialect.insert(model.__table__)
 
 
 def record(
@@ -81,11 +83,17 @@ def lock_walls(session: Session, board_ids: set[str]) -> dict[str, Wall]:
     """
     if not board_ids:
         return {}
-    ordered = sorted(board_ids)
-    new = [{"board_id": board_id, "name": board_id} for board_id in ordered]
-    session.execute(_insert(session, Wall).values(new).on_conflict_do_nothing())
-    query = select(Wall).where(Wall.board_id.in_(ordered)).order_by(Wall.board_id).with_for_update(key_share=True)
-    return {wall.board_id: wall for wall in session.scalars(query)}
+
+    def locked(ids: list[str]) -> dict[str, Wall]:
+        query = select(Wall).where(Wall.board_id.in_(ids)).order_by(Wall.board_id).with_for_update(key_share=True)
+        return {wall.board_id: wall for wall in session.scalars(query)}
+
+    walls = locked(sorted(board_ids))
+    if missing := sorted(board_ids - walls.keys()):
+        new = [{"board_id": board_id, "name": board_id} for board_id in missing]
+        session.execute(_insert(session, Wall).on_conflict_do_nothing(), new)
+        walls |= locked(missing)
+    return walls
 
 
 def _record_events(
@@ -99,10 +107,32 @@ def _record_events(
         | {payload["seq"]: payload for payload in payloads if payload["seq"] > walls[board_id].last_seq}
         for board_id, payloads in batch.items()
     }
+    with session.no_autoflush:  # the people and walls changed here are written once, at the end
+        return _fold_and_insert(session, walls, batch, waiting, pending, now, by)
+
+
+def _fold_and_insert(
+    session: Session,
+    walls: dict[str, Wall],
+    batch: Mapping[str, list[dict[str, Any]]],
+    waiting: dict[str, dict[int, dict[str, Any]]],
+    pending: dict[str, dict[int, dict[str, Any]]],
+    now: datetime,
+    by: str | None,
+) -> int:
     people = _people(session, pending)
     periods: dict[tuple[str, int], int | None] = {}  # (board, seq) -> the period of each event folded now
+    period_rows: dict[tuple[str, int], dict[str, Any]] = {}  # (board, period id) -> its row after the batch
     for board_id, by_seq in pending.items():
-        periods |= {(board_id, seq): period for seq, period in _fold(session, walls[board_id], by_seq, people, now)}
+        folded = _fold(session, walls[board_id], by_seq, people, period_rows, now)
+        periods |= {(board_id, seq): period for seq, period in folded}
+    if period_rows:
+        statement = _insert(session, Period)
+        columns = ("starts_at", "ends_at", "goal", "attempts", "goal_reached")
+        merged = statement.on_conflict_do_update(
+            index_elements=["board_id", "period_id"], set_={column: statement.excluded[column] for column in columns}
+        )
+        session.execute(merged, list(period_rows.values()))
 
     rows = {
         (board_id, payload["seq"]): {
@@ -121,11 +151,12 @@ def _record_events(
         for board_id, payloads in batch.items()
         for payload in payloads
     }
-    ordered = [rows[key] for key in sorted(rows)]
-    new = 0
-    for start in range(0, len(ordered), INSERT_ROWS):
-        statement = _insert(session, Event).values(ordered[start : start + INSERT_ROWS]).on_conflict_do_nothing()
-        new += len(session.execute(statement.returning(Event.seq)).all())
+    # Many rows, one statement: SQLAlchemy sends them in few round trips ("insertmanyvalues").
+    inserted = session.execute(
+        _insert(session, Event).on_conflict_do_nothing().returning(Event.__table__.c.seq),
+        [rows[key] for key in sorted(rows)],
+    )
+    new = len(inserted.all())
     # Events stored earlier behind a gap, folded now: their period is known only now.
     for board_id, by_seq in waiting.items():
         for seq in by_seq:
@@ -169,6 +200,7 @@ def _fold(
     wall: Wall,
     by_seq: dict[int, dict[str, Any]],
     people: dict[tuple[str, int], Person],
+    period_rows: dict[tuple[str, int], dict[str, Any]],
     now: datetime,
 ) -> list[tuple[int, int | None]]:
     """Fold the wall's events from `last_seq + 1` up to the first missing one; (seq, period id) of each folded."""
@@ -181,7 +213,7 @@ def _fold(
     while (payload := by_seq.get(wall.last_seq + 1)) is not None:
         event = WallEvent.from_payload(payload)
         if event.type is EventType.PERIOD_STARTED and state.period is not None:
-            _save_period(session, wall.board_id, state.period)  # the period that ended, with its final count
+            _period_row(period_rows, wall.board_id, state.period)  # the period that ended, with its final count
         apply(state, event)
         folded.append((event.seq, event.details.get("period_id") or (state.period.id if state.period else None)))
         period_started |= event.type is EventType.PERIOD_STARTED
@@ -193,19 +225,15 @@ def _fold(
     if not folded:
         return folded
     if period_started:  # nobody has moved up in the new period yet (apply cleared its `moved_up` too)
-        session.execute(
-            update(Person)
-            .where(Person.board_id == wall.board_id)
-            .values(moved_up_at=None)
-            .execution_options(synchronize_session=False)
-        )
+        table = Person.__table__
+        session.execute(update(table).where(table.c.board_id == wall.board_id).values(moved_up_at=None))
     for person_id in touched:  # where their cards hang now
         person = people[(wall.board_id, person_id)]
         slot, since = state.positions.get(person_id, (None, None))
         person.slot_id, person.since, person.level = slot, since, level_of(wall.levels, slot)
         person.moved_up_at = state.moved_up.get(person_id)
     wall.state = checkpoint_of(state)
-    _derive_period(session, wall, state)
+    _derive_period(period_rows, wall, state)
     return folded
 
 
@@ -225,25 +253,25 @@ def _name_person(session: Session, wall: Wall, people: dict[tuple[str, int], Per
         wall.people -= 1
 
 
-def _derive_period(session: Session, wall: Wall, state: WallState) -> None:
+def _derive_period(period_rows: dict[tuple[str, int], dict[str, Any]], wall: Wall, state: WallState) -> None:
     period = state.period
     wall.period_id = None if period is None else period.id
     wall.goal = None if period is None else period.goal
     wall.attempts = 0 if period is None else period.count
     if period is not None:
-        _save_period(session, wall.board_id, period)
+        _period_row(period_rows, wall.board_id, period)
 
 
-def _save_period(session: Session, board_id: str, period: PeriodState) -> None:
-    values = {
+def _period_row(period_rows: dict[tuple[str, int], dict[str, Any]], board_id: str, period: PeriodState) -> None:
+    period_rows[(board_id, period.id)] = {
+        "board_id": board_id,
+        "period_id": period.id,
         "starts_at": period.starts_at,
         "ends_at": period.ends_at,
         "goal": period.goal,
         "attempts": period.count,
         "goal_reached": period.goal_reached,
     }
-    statement = _insert(session, Period).values(board_id=board_id, period_id=period.id, **values)
-    session.execute(statement.on_conflict_do_update(index_elements=["board_id", "period_id"], set_=values))
 
 
 def level_of(levels: list[dict[str, Any]], slot_id: str | None) -> int | None:
