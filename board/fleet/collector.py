@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from board.core.events import EventType
-from board.fleet.ledger import record
+from board.fleet.ledger import Written, record
 from board.fleet.models import Wall
 from board.mqtt.config import MqttConfig
 from board.mqtt.link import encode
@@ -190,6 +190,10 @@ class Collector:
         self._asked: dict[str, float] = {}  # board -> monotonic time of its open events/get
         self._catch_up: set[str] = set()  # walls to ask as soon as the writer can
         self._states: dict[str, tuple[str, float]] = {}  # board -> (its layout and language, when written)
+        # Walls another collector was folding when this one wrote: fold them, and write what they left, next time.
+        self._refold: frozenset[str] = frozenset()
+        self._left_states: dict[str, dict[str, Any]] = {}
+        self._left_availability: dict[str, bool] = {}
         self._stopping = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)
         self._client = self._new_client()
@@ -270,7 +274,7 @@ class Collector:
         next_check = next_sweep = time.monotonic()
         while True:
             batch, stop = self._take_batch(timeout=0.25)
-            if batch.acks:
+            if batch.acks or self._refold:
                 self._write(batch)
             if stop:
                 return
@@ -305,19 +309,24 @@ class Collector:
     def _write(self, batch: _Batch) -> None:
         """One transaction for the batch, retried until it commits; then the broker hears the acks."""
         self._skip_unchanged_states(batch)
+        batch.states = self._left_states | batch.states  # the newer message wins
+        batch.availability = self._left_availability | batch.availability
         delay = 0.05
         while True:
             try:
-                new = self._commit(batch)
+                written = self._commit(batch)
                 break
             except DBAPIError as error:  # a deadlock, a lost connection, a database being restarted
                 log.warning("writing %d messages failed (%s); retrying in %.1f s", len(batch.acks), error.orig, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        self._refold = written.skipped
+        self._left_states = {board: state for board, state in batch.states.items() if board in written.skipped}
+        self._left_availability = {b: online for b, online in batch.availability.items() if b in written.skipped}
         total = sum(len(events) for events in batch.events.values())
         self.stats.messages += len(batch.acks)
-        self.stats.events_new += new
-        self.stats.events_repeated += total - new
+        self.stats.events_new += written.new
+        self.stats.events_repeated += total - written.new
         self.stats.transactions += 1
         for mid, qos in batch.acks:
             if qos:
@@ -327,7 +336,7 @@ class Collector:
             if page.get("more"):
                 self._ask(board_id, page["next"])
         for board_id, online in batch.availability.items():
-            if online:
+            if online and board_id not in written.skipped:
                 self._catch_up.add(board_id)
 
     def _skip_unchanged_states(self, batch: _Batch) -> None:
@@ -345,7 +354,7 @@ class Collector:
             else:
                 self._states[board_id] = (layout, now)
 
-    def _commit(self, batch: _Batch) -> int:
+    def _commit(self, batch: _Batch) -> Written:
         with Session(self.engine) as session, session.begin():
             return record(
                 session,
@@ -353,7 +362,9 @@ class Collector:
                 events=batch.events,
                 states=batch.states,
                 availability=batch.availability,
+                refold=self._refold,
                 by=self.client_id,
+                skip_locked=True,  # never wait for another collector's wall: leave it, fold it next time
             )
 
     # -- asking walls for what is missing ------------------------------------------------

@@ -12,11 +12,12 @@ filled (`Wall.max_seq > Wall.last_seq` marks one). The folded state is kept in
 `walls.state` in the wall's own checkpoint format.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,12 @@ def _insert(session: Session, model):
     return dialect.insert(model.__table__)
 
 
+@dataclass(frozen=True)
+class Written:
+    new: int  # events stored that were not there yet
+    skipped: frozenset[str] = frozenset()  # walls another collector was folding: their events are stored, not folded
+
+
 def record(
     session: Session,
     now: datetime,
@@ -42,28 +49,39 @@ def record(
     events: Mapping[str, list[dict[str, Any]]] | None = None,
     states: Mapping[str, dict[str, Any]] | None = None,
     availability: Mapping[str, bool] | None = None,
+    refold: Iterable[str] = (),
     by: str | None = None,
-) -> int:
-    """Write a batch: events (as published) by wall, their retained `state` and `availability`; returns new events.
+    skip_locked: bool = False,
+) -> Written:
+    """Write a batch: events (as published) by wall, their retained `state` and `availability`.
 
-    `by` is the collector's client id, kept with each event it stored.
+    Every event is stored. Each wall's events are folded in the same transaction,
+    also those of the walls in `refold`. With `skip_locked` (PostgreSQL, several
+    collectors) a wall that another transaction is folding right now is not waited
+    for: its events are stored, and its state, availability and fold are left for the
+    caller to try again (`Written.skipped`). `by` is the collector's client id, kept
+    with each event it stored.
     """
     events, states, availability = events or {}, states or {}, availability or {}
-    walls = lock_walls(session, events.keys() | states.keys() | availability.keys())
+    walls, skipped = lock_walls(session, events.keys() | states.keys() | availability.keys() | set(refold), skip_locked)
     for board_id, snapshot in states.items():
-        _apply_state(session, walls[board_id], snapshot)
+        if board_id in walls:
+            _apply_state(session, walls[board_id], snapshot)
     for board_id, online in availability.items():
-        walls[board_id].online, walls[board_id].availability_at = online, now
+        if board_id in walls:
+            walls[board_id].online, walls[board_id].availability_at = online, now
     for wall in walls.values():
         wall.last_seen = now
-    return _record_events(session, walls, events, now, by) if events else 0
+    with session.no_autoflush:  # the people and walls changed here are written once, at the end
+        new = _record_events(session, walls, events, now, by)
+    return Written(new, frozenset(skipped))
 
 
 def record_events(
     session: Session, board_id: str, payloads: list[dict[str, Any]], now: datetime, by: str | None = None
 ) -> int:
     """One wall's events (tests, imports); a collector's batch of many walls goes through `record`."""
-    return record(session, now, events={board_id: payloads}, by=by)
+    return record(session, now, events={board_id: payloads}, by=by).new
 
 
 def record_state(session: Session, board_id: str, snapshot: dict[str, Any], now: datetime) -> None:
@@ -74,52 +92,41 @@ def record_availability(session: Session, board_id: str, online: bool, now: date
     record(session, now, availability={board_id: online})
 
 
-def lock_walls(session: Session, board_ids: set[str]) -> dict[str, Wall]:
-    """The walls' rows (made if new), locked for this transaction: two collectors fold a wall one after the other.
+def lock_walls(session: Session, board_ids: set[str], skip_locked: bool = False) -> tuple[dict[str, Wall], set[str]]:
+    """The walls' rows (made if new) locked for this transaction, and those skipped because another holds them.
 
     Locked in board_id order, so two batches never wait for each other crosswise;
     FOR NO KEY UPDATE, so another collector can still insert a locked wall's events
     (their foreign key takes only a key-share lock).
     """
     if not board_ids:
-        return {}
-
-    def locked(ids: list[str]) -> dict[str, Wall]:
-        query = select(Wall).where(Wall.board_id.in_(ids)).order_by(Wall.board_id).with_for_update(key_share=True)
-        return {wall.board_id: wall for wall in session.scalars(query)}
-
-    walls = locked(sorted(board_ids))
-    if missing := sorted(board_ids - walls.keys()):
+        return {}, set()
+    ordered = sorted(board_ids)
+    known = set(session.scalars(select(Wall.board_id).where(Wall.board_id.in_(ordered))))
+    if missing := [board_id for board_id in ordered if board_id not in known]:
         new = [{"board_id": board_id, "name": board_id} for board_id in missing]
         session.execute(_insert(session, Wall).on_conflict_do_nothing(), new)
-        walls |= locked(missing)
-    return walls
+    query = (
+        select(Wall)
+        .where(Wall.board_id.in_(ordered))
+        .order_by(Wall.board_id)
+        .with_for_update(key_share=True, skip_locked=skip_locked)
+    )
+    walls = {wall.board_id: wall for wall in session.scalars(query)}
+    return walls, board_ids - walls.keys()
 
 
 def _record_events(
     session: Session, walls: dict[str, Wall], batch: Mapping[str, list[dict[str, Any]]], now: datetime, by: str | None
 ) -> int:
-    waiting = _waiting(
-        session, [walls[board_id] for board_id in batch if walls[board_id].max_seq > walls[board_id].last_seq]
-    )
-    pending = {
-        board_id: waiting.get(board_id, {})
-        | {payload["seq"]: payload for payload in payloads if payload["seq"] > walls[board_id].last_seq}
-        for board_id, payloads in batch.items()
-    }
-    with session.no_autoflush:  # the people and walls changed here are written once, at the end
-        return _fold_and_insert(session, walls, batch, waiting, pending, now, by)
-
-
-def _fold_and_insert(
-    session: Session,
-    walls: dict[str, Wall],
-    batch: Mapping[str, list[dict[str, Any]]],
-    waiting: dict[str, dict[int, dict[str, Any]]],
-    pending: dict[str, dict[int, dict[str, Any]]],
-    now: datetime,
-    by: str | None,
-) -> int:
+    """Fold the locked walls (what is stored after their last folded seq and what the batch brings), store the batch."""
+    stored = _stored_after(session, list(walls.values()))
+    pending = {board_id: dict(by_seq) for board_id, by_seq in stored.items()}
+    for board_id, payloads in batch.items():
+        if board_id in walls:
+            pending.setdefault(board_id, {}).update(
+                (payload["seq"], payload) for payload in payloads if payload["seq"] > walls[board_id].last_seq
+            )
     people = _people(session, pending)
     periods: dict[tuple[str, int], int | None] = {}  # (board, seq) -> the period of each event folded now
     period_rows: dict[tuple[str, int], dict[str, Any]] = {}  # (board, period id) -> its row after the batch
@@ -151,32 +158,35 @@ def _fold_and_insert(
         for board_id, payloads in batch.items()
         for payload in payloads
     }
-    # Many rows, one statement: SQLAlchemy sends them in few round trips ("insertmanyvalues").
-    inserted = session.execute(
-        _insert(session, Event).on_conflict_do_nothing().returning(Event.__table__.c.seq),
-        [rows[key] for key in sorted(rows)],
-    )
-    new = len(inserted.all())
-    # Events stored earlier behind a gap, folded now: their period is known only now.
-    for board_id, by_seq in waiting.items():
-        for seq in by_seq:
-            if (board_id, seq) in periods:
-                session.execute(
-                    update(Event)
-                    .where(Event.board_id == board_id, Event.seq == seq)
-                    .values(period_id=periods[(board_id, seq)])
-                    .execution_options(synchronize_session=False)
-                )
+    new = 0
+    if rows:
+        # Many rows, one statement: SQLAlchemy sends them in few round trips ("insertmanyvalues").
+        inserted = session.execute(
+            _insert(session, Event).on_conflict_do_nothing().returning(Event.__table__.c.seq),
+            [rows[key] for key in sorted(rows)],
+        )
+        new = len(inserted.all())
+    # Events stored earlier (behind a gap, or by another collector), folded now: their period is known only now.
+    folded_stored = [
+        {"b": board_id, "s": seq, "p": periods[(board_id, seq)]}
+        for board_id, by_seq in stored.items()
+        for seq in by_seq
+        if (board_id, seq) in periods
+    ]
+    if folded_stored:
+        table = Event.__table__
+        where = and_(table.c.board_id == bindparam("b"), table.c.seq == bindparam("s"))
+        session.execute(update(table).where(where).values(period_id=bindparam("p")), folded_stored)
     return new
 
 
-def _waiting(session: Session, walls: list[Wall]) -> dict[str, dict[int, dict[str, Any]]]:
-    """Events stored after a gap, by wall and seq: they fold once the gap is filled."""
+def _stored_after(session: Session, walls: list[Wall]) -> dict[str, dict[int, dict[str, Any]]]:
+    """Events stored after each wall's last folded seq (behind a gap, or by another collector), by wall and seq."""
     if not walls:
         return {}
     found: dict[str, dict[int, dict[str, Any]]] = {}
-    after_gap = or_(*(and_(Event.board_id == wall.board_id, Event.seq > wall.last_seq) for wall in walls))
-    for board_id, seq, payload in session.execute(select(Event.board_id, Event.seq, Event.payload).where(after_gap)):
+    after = or_(*(and_(Event.board_id == wall.board_id, Event.seq > wall.last_seq) for wall in walls))
+    for board_id, seq, payload in session.execute(select(Event.board_id, Event.seq, Event.payload).where(after)):
         found.setdefault(board_id, {})[seq] = payload
     return found
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from board.core.events import BADGE_EVENTS, WallEvent
 from board.fleet.db import open_fleet
-from board.fleet.ledger import record, record_events, record_state
+from board.fleet.ledger import lock_walls, record, record_events, record_state
 from board.fleet.models import Event, Period, Person, Wall
 from board.mqtt.state import snapshot_payload
 from tests import harness
@@ -139,10 +139,36 @@ def test_one_batch_of_several_walls_folds_each_wall_on_its_own(fleet, busy_wall)
             events={"east": published + published[:3], "west": published[:4] + published[6:]},
             states={"east": snapshot, "west": snapshot},
             availability={"east": True, "west": False},
-        )
+        ).new
         assert new == 2 * len(published) - 2
     with Session(fleet) as session:
         east, west = session.get_one(Wall, "east"), session.get_one(Wall, "west")
         assert (east.last_seq, east.online, east.gap_since) == (len(published), True, None)
         assert (west.last_seq, west.max_seq, west.online, west.gap_since) == (4, len(published), False, NOW)
         assert fleet_says(session, "east") == wall_says(busy_wall.service.snapshot())
+
+
+def test_a_wall_another_collector_is_folding_is_stored_not_waited_for_and_folded_the_next_time(postgres_url, busy_wall):
+    fleet = open_fleet(postgres_url)
+    published = payloads_of(busy_wall)
+    with Session(fleet) as session, session.begin():
+        record_state(session, "test", snapshot_payload(busy_wall.service.snapshot()), NOW)
+        record_events(session, "test", published[:5], NOW)
+    with Session(fleet) as other:  # another collector, in the middle of folding this wall
+        other.begin()
+        lock_walls(other, {"test"})
+        with Session(fleet) as session, session.begin():
+            written = record(session, NOW, events={"test": published[5:]}, skip_locked=True)
+        assert (written.new, written.skipped) == (len(published) - 5, {"test"})
+        other.rollback()
+    with Session(fleet) as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == len(published)
+        assert session.get_one(Wall, "test").last_seq == 5
+
+    with Session(fleet) as session, session.begin():
+        assert record(session, NOW, refold={"test"}, skip_locked=True).skipped == set()
+    with Session(fleet) as session:
+        assert session.get_one(Wall, "test").last_seq == len(published)
+        assert fleet_says(session, "test") == wall_says(busy_wall.service.snapshot())
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.period_id.is_(None))) == 0
+    fleet.dispose()
