@@ -281,7 +281,13 @@ class WallPainter:
         boxes: list[TextBox] = []
         note = self.layout.call_to_action
         _call_to_action(
-            sprite, note.move(-area.x, -area.y), self.layout.wall.bottom - area.y, self.layout.px, texts, self.fonts, boxes
+            sprite,
+            note.move(-area.x, -area.y),
+            self.layout.wall.bottom - area.y,
+            self.layout.px,
+            texts,
+            self.fonts,
+            boxes,
         )
         self.text_boxes["empty_wall"] = _shifted(boxes, area.topleft)
         self._note = _Part(texts.language, area, sprite)
@@ -358,7 +364,6 @@ def _draw_background(
         _pin(surface, (x, sheet.y + layout.px(14)), layout.px(10), PIN)
 
 
-
 def _cork_grain(surface: pygame.Surface, px) -> None:
     """Speckles like a cork board: fixed seed, so every redraw looks the same."""
     for color, center, radius in _speckles(surface.get_size()):
@@ -428,21 +433,33 @@ def _level_strip(
         )
 
 
-def _soft_shadow(surface: pygame.Surface, rect: Rect, radius: int, offset: tuple[int, int], strength: int = 70) -> None:
-    """A blurred shadow under `rect`."""
+def _soft_shadow(
+    surface: pygame.Surface,
+    rect: Rect,
+    radius: int,
+    offset: tuple[int, int],
+    strength: int = 70,
+    shadow_of=None,
+) -> None:
+    """A blurred shadow under `rect`; `shadow_of` makes it (`_card_shadow` keeps the ones cards share)."""
     spread = radius * 2
-    surface.blit(_blurred_shadow(rect.size, radius, strength), (rect.x - spread + offset[0], rect.y - spread + offset[1]))
+    shadow = (shadow_of or _blurred_shadow)(rect.size, radius, strength)
+    surface.blit(shadow, (rect.x - spread + offset[0], rect.y - spread + offset[1]))
 
 
-@lru_cache(maxsize=32)
 def _blurred_shadow(size: tuple[int, int], radius: int, strength: int) -> pygame.Surface:
-    """Drawn small and scaled up, which blurs for free; kept per size, since every card of a wall has one size."""
+    """Drawn small and scaled up, which blurs for free."""
     spread = radius * 2
     width, height = size
     shadow = pygame.Surface((width + 2 * spread, height + 2 * spread), pygame.SRCALPHA)
     pygame.draw.rect(shadow, (0, 0, 0, strength), (spread, spread, width, height), border_radius=radius)
     small = pygame.transform.smoothscale(shadow, (max(1, shadow.get_width() // 6), max(1, shadow.get_height() // 6)))
     return pygame.transform.smoothscale(small, shadow.get_size())
+
+
+# Every card of a wall has one size: its shadow is blurred once. The strips' and the panel's
+# are drawn once into the backdrop and not kept.
+_card_shadow = lru_cache(maxsize=8)(_blurred_shadow)
 
 
 # ---------------------------------------------------------------- cards
@@ -506,7 +523,7 @@ def pin_up(
     frame = place.frame.move(-origin[0], -origin[1])
     if glow:
         _glow(canvas, frame, px)
-    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90)
+    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90, shadow_of=_card_shadow)
     canvas.blit(face, face.get_rect(center=frame.center))
     radians = math.radians(place.angle)
     # Over the photo's middle, near the top: the middle of a polaroid, the left of a tag.
@@ -648,7 +665,7 @@ def _dashed_rect(surface: pygame.Surface, color: Color, rect: Rect, width: int, 
 def _offline_frame(canvas: pygame.Surface, place: CardPlace, word: str, fonts: Fonts, px) -> None:
     """Caution stripes: the reader is down, so we do not know what hangs here."""
     frame = place.frame
-    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90)
+    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90, shadow_of=_card_shadow)
     card = pygame.Surface(frame.size).convert()
     _caution_tape(card, card.get_rect(), word, fonts, px)
     canvas.blit(card, frame)
