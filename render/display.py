@@ -232,6 +232,10 @@ class WallDisplay(Closeable):
             return None
         return sun_height(self.snapshot, self.config.sun_follows)
 
+    def forget_screen(self) -> None:
+        """The next frame copies the whole picture (something else drew on the screen)."""
+        self._presented = None
+
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
         return False
