@@ -16,8 +16,7 @@ from pydantic import ConfigDict, ValidationError, model_validator
 from board.core.errors import ConfigError
 from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
 from board.core.settings import Scanning, StoreSettings, WallSettings
-from board.mqtt.bridge import bridge_base
-from board.mqtt.config import BridgeConfig, MqttConfig
+from board.mqtt.config import BridgeConfig, MqttConfig, bridge_base
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
 

@@ -265,11 +265,11 @@ def check_broker(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
 
 def check_bridge(config: Config, host: Host, timeout: float = 5.0) -> Iterator[Finding]:
     """A wall bridged to a company broker: is the bridge up, and is the board id this wall's there?"""
-    from board.mqtt.bridge import CLAIM_TOPIC, STATUS_TOPIC, BridgeError, Claim, read_retained, wall_identity
-
     bridge = config.mqtt.bridge
     if bridge is None:
         return
+    from board.mqtt.bridge import CLAIM_TOPIC, STATUS_TOPIC, BridgeError, Claim, read_retained, wall_identity
+
     company = f"{bridge.host}:{bridge.port}"
     base = config.mqtt.topic_base(config.board_id)
     status_topic, claim_topic = f"{base}/{STATUS_TOPIC}", f"{base}/{CLAIM_TOPIC}"

@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from board.core.errors import WallboardError
-from board.mqtt.config import BridgeConfig, MqttConfig
+from board.mqtt.config import BridgeConfig, MqttConfig, bridge_base
 
 # What crosses the bridge, under wallboard/<board_id>/ on both sides, all at QoS 1:
 # the wall's output goes out, admins' requests come in, and so does the claim.
@@ -36,11 +36,6 @@ MACHINE_IDS = (Path("/sys/firmware/devicetree/base/serial-number"), Path("/etc/m
 
 class BridgeError(WallboardError):
     """The bridge cannot be set up; the message says why and what to do."""
-
-
-def bridge_base(board_id: str) -> str:
-    """A bridged wall's topics: the company broker's ACL gives user <board_id> exactly this base."""
-    return f"wallboard/{board_id}"
 
 
 def wall_identity(data_dir: Path, machine_ids: tuple[Path, ...] = MACHINE_IDS) -> str:

@@ -27,6 +27,11 @@ class TlsConfig(BaseModel):
         return self
 
 
+def bridge_base(board_id: str) -> str:
+    """A bridged wall's topics: the company broker's ACL gives user <board_id> exactly this base."""
+    return f"wallboard/{board_id}"
+
+
 class BridgeConfig(BaseModel):
     """`[mqtt.bridge]`: the company broker this Pi's Mosquitto forwards the wall to (docs/fleet.md).
 
