@@ -150,6 +150,17 @@ def test_a_second_wall_with_the_same_board_id_is_refused_and_changes_nothing(com
     second.close()
 
 
+def test_a_wrong_password_or_a_bad_address_is_refused_with_the_reason_and_changes_nothing(company, tmp_path):
+    wall = BridgedWall(tmp_path / "wall", company, "team-a")
+    before = wall.config_path.read_text()
+    wrong = wall.setup(password="not-the-password")
+    assert wrong.returncode != 0 and "as team-a: Not authorized" in wrong.stderr
+    bad_port = wall.setup("--company-broker", "broker.example.com:eighty")  # the later option wins
+    assert bad_port.returncode != 0 and "--company-broker broker.example.com:eighty" in bad_port.stderr
+    assert wall.config_path.read_text() == before and not wall.bridge_conf.exists()
+    wall.close()
+
+
 def test_the_doctor_says_the_bridge_is_up_down_or_the_board_id_taken_by_another_wall(company, bridged, tmp_path):
     wall = bridged("team-a")
     wait_bridge_up(wall)
