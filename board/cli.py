@@ -298,7 +298,10 @@ def run(ctx: click.Context, headless: bool) -> None:
     ):
         runtime.start()
         started = text("run.started", config.language, board=config.board_id)
-        screen = f"; screen: {runtime.display.output.backend}" if runtime.display is not None else "; no screen"
+        if runtime.display is not None:
+            screen = text("run.screen", config.language, backend=runtime.display.output.backend)
+        else:
+            screen = text("run.no_screen", config.language)
 
         def announce() -> None:
             log.info(started)

@@ -477,6 +477,8 @@ _HELP_NL: dict[str, str] = {
 # Lines the command prints; merged into _STRINGS below, so `text()` says them.
 _COMMAND_TEXTS: dict[str, tuple[str, str]] = {
     "cli.bad_size": ("gebruik BREEDTExHOOGTE, zoals 1280x720", "use WIDTHxHEIGHT, like 1280x720"),
+    "run.screen": ("; scherm: {backend}", "; screen: {backend}"),
+    "run.no_screen": ("; geen scherm", "; no screen"),
     # `wallboard doctor`: the verdict and topic columns, every finding and its fix
     "doctor.verdict.ok": ("ok", "ok"),
     "doctor.verdict.warn": ("let op", "warn"),
