@@ -67,17 +67,11 @@ def parse_config(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    lines = _KeyLines(text)
     try:
         config = Config.model_validate(raw, context={WHOLE_CONFIG: True})
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-            line = lines.find(error["loc"])
-            where = f"line {line}: " if line else ""
-            problems.append(f"  {where}{field}: {error['msg']}")
-        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+        raise ConfigError(problems_report(exc, text, path)) from None
+    lines = _KeyLines(text)
     if clashes := pin_clashes(config.pin_uses()):
         problems = [f"  {clash.describe(lines.lines.get)}" for clash in clashes]
         raise ConfigError(f"{path}: {len(problems)} pin(s) used twice:\n" + "\n".join(problems))
@@ -89,6 +83,18 @@ def parse_config(text: str, path: Path) -> Config:
         db_path = Path(config.store.url.removeprefix("sqlite:///"))
         updates["store"] = StoreSettings(url=f"sqlite:///{base / db_path}")
     return config.model_copy(update=updates)
+
+
+def problems_report(exc: ValidationError, text: str, path: Path) -> str:
+    """Every problem pydantic found in a TOML file, each with its field and line (any config file of the project)."""
+    lines = _KeyLines(text)
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        line = lines.find(error["loc"])
+        where = f"line {line}: " if line else ""
+        problems.append(f"  {where}{field}: {error['msg']}")
+    return f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)
 
 
 class _KeyLines:

@@ -1,0 +1,109 @@
+"""Each wall's harvest (totals and awards) from the collected events, with the wall's own harvest code.
+
+`board.wall.harvest.compute_harvest` folds the events exactly as the wall does
+when it closes a period; this module only picks the span and reads the events the
+wall's own report would read (`board.wall.reports`), from the fleet database.
+Harvests are kept per wall until it sends another event, so a page with 200
+walls folds each log once, not at every look.
+"""
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from board.core.events import WallEvent
+from board.core.harvest import Harvest, PeriodSpan
+from board.core.settings import Level, WallSettings
+from board.fleet.dashboard_config import DashboardConfig
+from board.fleet.models import Event, Period, Wall
+from board.wall.harvest import HARVEST_EVENTS, compute_harvest
+from board.wall.reports import KNOWN_AFTER_SPAN
+
+Which = Literal["current", "last"]
+WHICH: tuple[Which, ...] = ("current", "last")
+
+
+@dataclass(frozen=True)
+class WallHarvest:
+    board_id: str
+    name: str
+    location: str | None
+    harvest: Harvest | None  # None: no such period, or the wall's layout is not known
+    settings: WallSettings | None
+
+
+def wall_settings(wall: Wall, config: DashboardConfig, language: str) -> WallSettings | None:
+    """The settings the harvest needs (levels from the wall's published layout), or None while it is unknown."""
+    try:
+        levels = [Level.model_validate(level) for level in wall.levels or []]
+        return WallSettings(board_id=wall.board_id, language=language, timezone=config.timezone, levels=levels)
+    except ValidationError:
+        return None  # no layout yet (or one this version cannot read): shown as unknown, never guessed
+
+
+def spans(session: Session, wall: Wall, which: Which) -> tuple[PeriodSpan | None, PeriodSpan | None]:
+    """(the span, the period before it) for the wall's open period or the one before it."""
+    rows = session.scalars(
+        select(Period).where(Period.board_id == wall.board_id, Period.period_id <= (wall.period_id or 0))
+        # the open one, and the two before it at most
+        .order_by(Period.period_id.desc())
+        .limit(3)
+    ).all()
+    found = [PeriodSpan(row.starts_at, row.ends_at, row.period_id, row.goal) for row in rows]
+    skip = 0 if which == "current" else 1
+    span = found[skip] if len(found) > skip else None
+    previous = found[skip + 1] if len(found) > skip + 1 else None
+    return span, previous
+
+
+def harvest_events(session: Session, board_id: str, span: PeriodSpan) -> list[WallEvent]:
+    """The events `board.wall.reports.harvest_of` reads from a wall's own log, here from the collected copy."""
+    types = [str(kind) for kind in HARVEST_EVENTS | set(KNOWN_AFTER_SPAN)]
+    payloads = session.scalars(
+        select(Event.payload)
+        .where(
+            Event.board_id == board_id,
+            Event.type.in_(types),
+            or_(Event.at < span.ends_at, Event.type.in_([str(kind) for kind in KNOWN_AFTER_SPAN])),
+        )
+        .order_by(Event.seq)
+    )
+    return [WallEvent.from_payload(payload) for payload in payloads]
+
+
+class Harvests:
+    """Every wall's harvest of a period, each recomputed only when its wall sent something new."""
+
+    def __init__(self, config: DashboardConfig):
+        self.config = config
+        self._kept: dict[tuple[str, Which, str], tuple[tuple[int, int, int | None], WallHarvest]] = {}
+        self._lock = threading.Lock()
+
+    def all(self, session: Session, which: Which, language: str) -> list[WallHarvest]:
+        walls = session.scalars(select(Wall).order_by(Wall.name, Wall.board_id)).all()
+        return [self.of(session, wall, which, language) for wall in walls]
+
+    def of(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
+        key = (wall.board_id, which, language)
+        version = (wall.max_seq, wall.last_seq, wall.period_id)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        found = self._compute(session, wall, which, language)
+        with self._lock:
+            self._kept[key] = (version, found)
+        return found
+
+    def _compute(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
+        location = self.config.location_of(wall.board_id)
+        settings = wall_settings(wall, self.config, language)
+        span, previous = spans(session, wall, which)
+        if settings is None or span is None:
+            return WallHarvest(wall.board_id, wall.name, location, None, settings)
+        harvest = compute_harvest(harvest_events(session, wall.board_id, span), settings, span, previous)
+        return WallHarvest(wall.board_id, wall.name, location, harvest, settings)
