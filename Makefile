@@ -117,6 +117,9 @@ system-packages:
 	@command -v pdftoppm >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install poppler-utils"; exit 1; fi; \
 		apt-get update -q && $(APT) install poppler-utils; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install postgresql"; exit 1; fi; \
+		apt-get update -q && $(APT) install postgresql; }
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install systemd"; exit 1; fi; \
 		apt-get update -q && $(APT) install systemd; }

@@ -59,7 +59,19 @@ class PostgreSQL:
             # A test cluster: speed over durability (the fleet's own durability is PostgreSQL's default).
             " -c fsync=off -c full_page_writes=off -c max_connections=60"
         )
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.directory / "log", "-w", "-t", str(int(timeout)), "start")
+        self._run(
+            self.bin / "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-l",
+            self.directory / "log",
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "start",
+        )
         self._started = True
         return self
 
@@ -86,4 +98,3 @@ class PostgreSQL:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
