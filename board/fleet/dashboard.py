@@ -35,7 +35,7 @@ from board.fleet.overview import Overview, Ranked, load_overview
 HERE = Path(__file__).parent
 FONTS = Path(render.__file__).parent / "fonts"  # the wall screen's own fonts, so the page looks like the wall
 REFRESH_SECONDS = 60
-OPEN = {"login", "static", "font"}  # endpoints anyone may reach
+OPEN = {"login", "login_post", "static", "font"}  # endpoints anyone may reach
 
 
 def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = None) -> Flask:
@@ -67,7 +67,7 @@ def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = No
         if token and config.check_token(token):
             return None  # each request shows its token; no cookie, so a token taken away stops working at once
         if request.accept_mimetypes.accept_html and not bearer and request.method == "GET":
-            return redirect(url_for("login", next=request.full_path))
+            return redirect(url_for("login", next=request.full_path.rstrip("?")))
         response = Response(g.texts("error.forbidden") + "\n", 401, mimetype="text/plain")
         response.headers["WWW-Authenticate"] = 'Bearer realm="wallboard"'
         return response

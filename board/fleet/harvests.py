@@ -10,6 +10,7 @@ walls folds each log once, not at every look.
 import threading
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
@@ -45,7 +46,12 @@ def wall_settings(wall: Wall, config: DashboardConfig, language: str) -> WallSet
         return None  # no layout yet (or one this version cannot read): shown as unknown, never guessed
 
 
-def spans(session: Session, wall: Wall, which: Which) -> tuple[PeriodSpan | None, PeriodSpan | None]:
+def period_span(row: Period, tz: ZoneInfo) -> PeriodSpan:
+    """A stored period as the wall's own report has it: in local time (a database may hand back UTC)."""
+    return PeriodSpan(row.starts_at.astimezone(tz), row.ends_at.astimezone(tz), row.period_id, row.goal)
+
+
+def spans(session: Session, wall: Wall, which: Which, tz: ZoneInfo) -> tuple[PeriodSpan | None, PeriodSpan | None]:
     """(the span, the period before it) for the wall's open period or the one before it."""
     rows = session.scalars(
         select(Period).where(Period.board_id == wall.board_id, Period.period_id <= (wall.period_id or 0))
@@ -53,7 +59,7 @@ def spans(session: Session, wall: Wall, which: Which) -> tuple[PeriodSpan | None
         .order_by(Period.period_id.desc())
         .limit(3)
     ).all()
-    found = [PeriodSpan(row.starts_at, row.ends_at, row.period_id, row.goal) for row in rows]
+    found = [period_span(row, tz) for row in rows]
     skip = 0 if which == "current" else 1
     span = found[skip] if len(found) > skip else None
     previous = found[skip + 1] if len(found) > skip + 1 else None
@@ -102,7 +108,7 @@ class Harvests:
     def _compute(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
         location = self.config.location_of(wall.board_id)
         settings = wall_settings(wall, self.config, language)
-        span, previous = spans(session, wall, which)
+        span, previous = spans(session, wall, which, self.config.tz)
         if settings is None or span is None:
             return WallHarvest(wall.board_id, wall.name, location, None, settings)
         harvest = compute_harvest(harvest_events(session, wall.board_id, span), settings, span, previous)

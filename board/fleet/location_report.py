@@ -14,11 +14,10 @@ from board.fleet.harvests import WallHarvest
 
 def span_text(harvests: list[WallHarvest], texts: DashboardTexts) -> str:
     """The days the harvests cover, as the wall's report writes them ("23-11-2026 t/m 29-11-2026")."""
-    spans = [h.harvest.span for h in harvests if h.harvest is not None]
-    if not spans:
+    days = [day for h in harvests if h.harvest is not None for day, _count in h.harvest.per_day]
+    if not days:
         return ""
-    first = min(span.starts_at for span in spans)
-    last = max(h.harvest.per_day[-1][0] for h in harvests if h.harvest is not None and h.harvest.per_day)
+    first, last = min(days), max(days)
     return texts("report.span", start=f"{first:%d-%m-%Y}", end=f"{last:%d-%m-%Y}")
 
 
@@ -46,8 +45,8 @@ def write_location_report(location: str, harvests: list[WallHarvest], target: Bi
         texts("ranking.wall"),
         texts("report.attempts"),
         "%",
-        texts("report.people_tried"),
-        texts("report.people_climbed"),
+        texts("harvest.tried"),
+        texts("harvest.climbed"),
     ]
     title = texts("harvest.cover", location=location)
     subtitle = texts("harvest.cover_span", span=span_text(harvests, texts), walls=len(harvests))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from board.core.harvest import PeriodSpan
 from board.fleet.dashboard_config import DashboardConfig
+from board.fleet.harvests import period_span
 from board.fleet.models import Period, Person, Wall
 
 
@@ -110,7 +111,7 @@ def load_overview(session: Session, config: DashboardConfig, now: datetime) -> O
         row = periods.get((wall.board_id, wall.period_id))
         span = None
         if row is not None:
-            span = PeriodSpan(row.starts_at, row.ends_at, row.period_id, row.goal)
+            span = period_span(row, config.tz)
             if not span.holds(now):
                 span = None  # the wall has not started its next period (yet): nothing to compare
         summaries.append(

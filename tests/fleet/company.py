@@ -1,0 +1,112 @@
+"""Three real walls of different sizes, played on simulated readers, and their events in a fleet database.
+
+The walls record their own events (scanner, rules, store); the fleet database
+gets them as the collector does (`board.fleet.ledger`), as published payloads.
+
+The hand computation the dashboard's ranking must match (goal: 2 attempts per
+person per week, every wall's period a week):
+
+| wall   | people | attempts | per person | score  |
+|--------|--------|----------|------------|--------|
+| klein  | 3      | 6        | 2.0        | 100 %  |
+| midden | 6      | 10       | 1.667      | 83 %   |
+| groot  | 12     | 18       | 1.5        | 75 %   |
+
+The big wall has the most attempts and the small one wins.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from board.fleet.ledger import record_availability, record_events, record_state
+from board.mqtt.state import snapshot_payload
+from tests.harness import MONDAY_9AM, SMALL_WALL, Wall
+
+COACH_BADGE = "C0AC00FF"
+GOAL_PER_PERSON_PER_WEEK = 2.0
+TRICKY_NAME = '<script>alert("x")</script> & Co'  # a person's name is whatever someone typed
+
+
+@dataclass
+class WallPlan:
+    board_id: str
+    people: int
+    attempts: int
+    goal: int  # the wall's own goal for the period (the thermometer's top)
+    online: bool = True
+    climbers: tuple[str, ...] = ()  # names (of the first people) who move from A to B
+    names: list[str] = field(default_factory=list)
+
+
+PLANS = (
+    WallPlan("groot", people=12, attempts=18, goal=30),
+    WallPlan("midden", people=6, attempts=10, goal=12, online=False),
+    WallPlan("klein", people=3, attempts=6, goal=8, climbers=(TRICKY_NAME, "Noor")),
+)
+# (place, board_id, people, attempts, attempts per person, score), worked out by hand above
+HAND_RANKING = [
+    (1, "klein", 3, 6, 2.0, 1.0),
+    (2, "midden", 6, 10, 10 / 6, (10 / 6) / 2),
+    (3, "groot", 12, 18, 1.5, 0.75),
+]
+
+
+@dataclass
+class PlayedWall:
+    board_id: str
+    online: bool
+    snapshot: dict
+    payloads: list[dict]
+    now: datetime
+
+
+def play(plan: WallPlan, directory) -> PlayedWall:
+    """A wall with `plan.people` people whose coach confirms `plan.attempts` attempts at the pad, round by round."""
+    directory.mkdir()
+    wall = Wall(directory, SMALL_WALL.replace('board_id = "test"', f'board_id = "{plan.board_id}"'))
+    try:
+        names = list(plan.climbers) + [f"{plan.board_id.title()} {n}" for n in range(len(plan.climbers), plan.people)]
+        cards = {name: f"04{plan.board_id[:2].upper().encode().hex()}{n:08X}" for n, name in enumerate(names)}
+        for name in names:
+            wall.service.add_person(name, card=cards[name])
+        wall.service.add_coach("Coach", COACH_BADGE)
+        wall.service.set_goal(plan.goal)
+        for name in plan.climbers:  # hung at the bottom, then moved up a level
+            wall.show(f"A{names.index(name) + 1}", cards[name])
+        wall.wait(20)
+        for name in plan.climbers:
+            wall.show(f"A{names.index(name) + 1}")
+            wall.show(f"B{names.index(name) + 1}", cards[name])
+            wall.wait(3)
+        left = plan.attempts
+        while left:
+            wall.wait(61)  # past the duplicate window: the same coach may confirm the same person again
+            wall.tap("pad", COACH_BADGE)
+            for name in names[: min(left, len(names))]:
+                wall.tap("pad", cards[name])
+            left -= min(left, len(names))
+        snapshot = wall.service.snapshot()
+        assert snapshot.period.count == plan.attempts, "every attempt of the plan was confirmed"
+        payloads = [event.as_payload() for event in wall.store.events_since(0, 100_000)]
+        return PlayedWall(plan.board_id, plan.online, snapshot_payload(snapshot), payloads, wall.clock.now())
+    finally:
+        wall.close()
+
+
+def play_company(directory) -> list[PlayedWall]:
+    return [play(plan, directory / plan.board_id) for plan in PLANS]
+
+
+def collect(engine, walls: list[PlayedWall]) -> datetime:
+    """Write the walls' state, availability and events through the collector's write path; returns the latest moment."""
+    latest = MONDAY_9AM
+    for wall in walls:
+        with Session(engine) as session, session.begin():
+            record_state(session, wall.board_id, wall.snapshot, wall.now)
+            record_availability(session, wall.board_id, wall.online, wall.now)
+            for start in range(0, len(wall.payloads), 50):  # in batches, as the collector takes them off the broker
+                record_events(session, wall.board_id, wall.payloads[start : start + 50], wall.now)
+        latest = max(latest, wall.now)
+    return latest + timedelta(minutes=5)
