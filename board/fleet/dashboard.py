@@ -149,9 +149,11 @@ def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = No
         name, password = request.form.get("user", ""), request.form.get("password", "")
         if not config.check_password(name, password):
             return render_template("login.html", failed=True, next=request.form.get("next", "")), 401
+        chosen = session.get("lang")  # a language picked on the login page stays; otherwise the browser's
         session.clear()
         session["user"] = name
-        session["lang"] = g.texts.language
+        if chosen:
+            session["lang"] = chosen
         return redirect(_local(request.form.get("next", "")) or url_for("walls"))
 
     @app.post("/logout")

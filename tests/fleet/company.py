@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from board.fleet.ledger import record_availability, record_events, record_state
 from board.mqtt.state import snapshot_payload
+from board.wall.reports import harvest_of, resolve_span
 from tests.harness import MONDAY_9AM, SMALL_WALL, Wall
 
 COACH_BADGE = "C0AC00FF"
@@ -60,6 +61,7 @@ class PlayedWall:
     snapshot: dict
     payloads: list[dict]
     now: datetime
+    award_lines: list[str]  # the awards the wall itself hands out for this period, in Dutch
 
 
 def play(plan: WallPlan, directory) -> PlayedWall:
@@ -90,7 +92,9 @@ def play(plan: WallPlan, directory) -> PlayedWall:
         snapshot = wall.service.snapshot()
         assert snapshot.period.count == plan.attempts, "every attempt of the plan was confirmed"
         payloads = [event.as_payload() for event in wall.store.events_since(0, 100_000)]
-        return PlayedWall(plan.board_id, plan.online, snapshot_payload(snapshot), payloads, wall.clock.now())
+        span = resolve_span(wall.store, wall.config, "current", wall.clock.now())
+        awards = [award.line for award in harvest_of(wall.store, wall.config, span).awards]
+        return PlayedWall(plan.board_id, plan.online, snapshot_payload(snapshot), payloads, wall.clock.now(), awards)
     finally:
         wall.close()
 
