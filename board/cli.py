@@ -1011,3 +1011,106 @@ def bench(
     click.echo(data)
     if out:
         out.write_text(data + "\n", encoding="utf-8")
+
+
+# -- many walls: the company's side (docs/fleet.md) ---------------------------------
+
+
+@main.group()
+def fleet() -> None:
+    """Many walls, one company view (docs/fleet.md)."""
+
+
+@fleet.command("collect")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///fleet.db",
+    show_default=True,
+    help="postgresql+psycopg://user:password@host/db, or sqlite:///path for a trial.",
+)
+@click.option("--broker", default="localhost", show_default=True, help="The company broker, HOST or HOST:PORT.")
+@click.option("--username", help="The collector's broker user (an admin: it reads every wall and asks events/get).")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file holding only the password.",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Verify the broker over TLS with this CA.",
+)
+@click.option(
+    "--cert-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Client certificate, if the broker asks for one.",
+)
+@click.option(
+    "--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="The client certificate's key."
+)
+@click.option(
+    "--group",
+    default="wallboard-collector",
+    show_default=True,
+    help="Shared subscription group: collectors of one group share the walls' events.",
+)
+@click.option(
+    "--client-id", help="Keep it across restarts to get what the broker kept for this collector (default: a new one)."
+)
+@click.option(
+    "--gap-grace",
+    default=2.0,
+    show_default=True,
+    help="Seconds a gap in a wall's seq may last before the collector asks the wall (events/get).",
+)
+@click.option(
+    "--sweep-every",
+    default=300.0,
+    show_default=True,
+    help="Seconds between asking every online wall for events the collector may have missed.",
+)
+def fleet_collect(
+    db_url: str,
+    broker: str,
+    username: str | None,
+    password_file: Path | None,
+    ca_file: Path | None,
+    cert_file: Path | None,
+    key_file: Path | None,
+    group: str,
+    client_id: str | None,
+    gap_grace: float,
+    sweep_every: float,
+) -> None:
+    """Collect every wall's events from the company broker into the fleet database, each once."""
+    from pydantic import ValidationError
+
+    from board.fleet.collector import Collector
+    from board.fleet.db import open_fleet
+    from board.mqtt.config import MqttConfig
+
+    host, _, port = broker.rpartition(":") if ":" in broker else (broker, "", "")
+    try:
+        tls = None if ca_file is None else {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+        port_number = int(port) if port else (8883 if tls else 1883)
+        mqtt_config = MqttConfig(
+            enabled=True,
+            host=host,
+            port=port_number,
+            username=username,
+            password_file=password_file,
+            tls=tls,
+            client_id=client_id,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise CliError(f"--broker/--username/TLS options: {exc}") from None
+    with friendly_errors():
+        engine = open_fleet(db_url)
+    collector = Collector(engine, mqtt_config, group=group, gap_grace=gap_grace, sweep_every=sweep_every)
+    collector.start()
+    wait_for_stop_signal(
+        lambda: log.info("collecting into %s; stop with Ctrl+C or SIGTERM", engine.url.render_as_string())
+    )
+    collector.stop()
+    engine.dispose()

@@ -466,6 +466,11 @@ _HELP_NL: dict[str, str] = {
     "van deze muur, op een kopie van de database (tenzij --record).",
     "doctor": "Controleer de hardware; stop eerst de muur (die houdt de SPI-bus bezet).",
     "bench": "Meet de snelheid; toont de uitkomsten als JSON.",
+    "fleet": "Veel muren, één overzicht voor het bedrijf (docs/fleet.md).",
+    "fleet collect": "Verzamel de gebeurtenissen van alle muren van de bedrijfsbroker in de database, elke één keer "
+    "(gedeeld abonnement: start er meer om de last te verdelen).",
+    "fleet bench": "Meet de verzamelaar: 200 gesimuleerde muren in een eigen Mosquitto en PostgreSQL; toont de "
+    "uitkomsten als JSON.",
 }
 
 # Counted words: (one, many).

@@ -14,6 +14,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from board.dev.broker import free_port
 
 INSTALL_HINT = "sudo apt-get install -y postgresql (or run `make test`, which installs it)"
@@ -77,7 +80,8 @@ class PostgreSQL:
 
     def url(self, database: str) -> str:
         """Create `database` (empty) and return its URL."""
-        self._run(self.bin / "createdb", "-h", self.host, "-p", str(self.port), "-U", USER, database)
+        with psycopg.connect(host=self.host, port=self.port, user=USER, dbname="postgres", autocommit=True) as db:
+            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
         return f"postgresql+psycopg://{USER}@{self.host}:{self.port}/{database}"
 
     def log(self) -> str:

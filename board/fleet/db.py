@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -16,6 +16,7 @@ from store.engine import WRITE_OPTION, make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite:///fleet.db"  # the embedded default: a trial on one machine
+MIGRATION_LOCK = 0x5741_4C4C  # "WALL": the advisory lock id held while the fleet schema migrates
 
 
 def fleet_engine(url: str) -> Engine:
@@ -46,17 +47,27 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        return _revision(connection)
 
 
 def upgrade(engine: Engine) -> bool:
-    """Bring the fleet database to the newest schema; True if anything was migrated."""
-    if current_revision(engine) == head_revision():
-        return False
+    """Bring the fleet database to the newest schema; True if anything was migrated.
+
+    Collectors and dashboards that start together migrate one after the other: an
+    advisory lock on PostgreSQL, the write lock taken up front on SQLite.
+    """
     config = _alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        if _revision(connection) == head_revision():
+            return False
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return True

@@ -40,7 +40,9 @@ def lock_wall(session: Session, board_id: str) -> Wall:
     return session.execute(query).scalar_one()
 
 
-def insert_events(session: Session, board_id: str, payloads: Iterable[dict[str, Any]], now: datetime) -> int:
+def insert_events(
+    session: Session, board_id: str, payloads: Iterable[dict[str, Any]], now: datetime, by: str | None = None
+) -> int:
     """Store events as published; one already stored (same board_id and seq) is skipped. Returns how many are new."""
     rows = [
         {
@@ -54,6 +56,7 @@ def insert_events(session: Session, board_id: str, payloads: Iterable[dict[str, 
             "period_id": None,
             "payload": payload,
             "stored_at": now,
+            "stored_by": by,
         }
         for payload in payloads
     ]
@@ -63,10 +66,12 @@ def insert_events(session: Session, board_id: str, payloads: Iterable[dict[str, 
     return len(session.execute(statement).all())
 
 
-def record_events(session: Session, board_id: str, payloads: list[dict[str, Any]], now: datetime) -> int:
-    """Store a wall's events and fold what can be folded; returns how many were new."""
+def record_events(
+    session: Session, board_id: str, payloads: list[dict[str, Any]], now: datetime, by: str | None = None
+) -> int:
+    """Store a wall's events (`by`: the collector's client id) and fold what can be folded; returns how many were new."""
     ensure_wall(session, board_id)
-    new = insert_events(session, board_id, payloads, now)
+    new = insert_events(session, board_id, payloads, now, by)
     wall = lock_wall(session, board_id)
     wall.last_seen = now
     if new:
@@ -96,6 +101,7 @@ def fold(session: Session, wall: Wall, now: datetime) -> int:
         wall.last_seq = row.seq
         wall.last_event_at = event.at
         folded += 1
+    wall.gap_since = None if wall.max_seq == wall.last_seq else (wall.gap_since or now)
     if not folded:
         return 0
     if period_started:  # a new period: nobody has moved up in it yet (apply cleared `moved_up` too)
@@ -104,7 +110,6 @@ def fold(session: Session, wall: Wall, now: datetime) -> int:
         for person_id, at in state.moved_up.items():
             session.get_one(Person, (wall.board_id, person_id)).moved_up_at = at
     wall.state = checkpoint_of(state)
-    wall.gap_since = None if wall.max_seq == wall.last_seq else (wall.gap_since or now)
     _derive_period(session, wall, state)
     session.flush()
     wall.people = session.scalar(

@@ -96,6 +96,7 @@ class Event(Base):
     slot_id: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]  # the event exactly as published (WallEvent.as_payload)
     stored_at: Mapped[datetime]  # when the collector wrote it: lag = stored_at - at
+    stored_by: Mapped[str | None] = mapped_column(String(64))  # the collector's client id
 
 
 class Person(Base):

@@ -26,3 +26,7 @@ def fleet_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'fleet.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+# The real Mosquitto and the running wall of the MQTT tests.
+from tests.mqtt.conftest import broker, running  # noqa: E402, F401

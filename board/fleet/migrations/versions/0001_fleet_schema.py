@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('slot_id', sa.String(length=32), nullable=True),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('stored_at', board.fleet.models.Instant(length=32), nullable=False),
+    sa.Column('stored_by', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['board_id'], ['walls.board_id'], ),
     sa.PrimaryKeyConstraint('board_id', 'seq')
     )
