@@ -1114,3 +1114,63 @@ def fleet_collect(
     )
     collector.stop()
     engine.dispose()
+
+
+@fleet.command("serve")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///fleet.db",
+    show_default=True,
+    help="The collector's database: postgresql+psycopg://user:password@host/db, or sqlite:///path.",
+)
+@click.option(
+    "--dashboard-config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="fleet-dashboard.toml",
+    show_default=True,
+    envvar="WALLBOARD_DASHBOARD_CONFIG",
+    help="Who may look (users, tokens), language, locations (docs/fleet.md).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Behind a reverse proxy that adds HTTPS.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Requests served at once.")
+def fleet_serve(db_url: str, config_path: Path, host: str, port: int, threads: int) -> None:
+    """The company dashboard: every wall, the ranking, the awards and the harvest, read-only."""
+    from waitress import serve
+
+    from board.fleet.dashboard import create_app
+    from board.fleet.dashboard_config import load_dashboard_config
+    from board.fleet.db import fleet_engine
+
+    with friendly_errors():
+        config = load_dashboard_config(config_path)
+        app = create_app(fleet_engine(db_url), config)
+    log.info("the dashboard is on http://%s:%d/ (put HTTPS in front of it: docs/fleet.md)", host, port)
+    serve(app, host=host, port=port, threads=threads, ident="wallboard")
+
+
+@fleet.command("password")
+@click.argument("name")
+@click.password_option(help="Asked twice when not given.")
+def fleet_password(name: str, password: str) -> None:
+    """Print a dashboard user's lines for the dashboard's config (only a hash of the password)."""
+    from board.fleet.dashboard_config import User, password_hash
+
+    with friendly_errors():
+        try:
+            user = User(name=name, password_hash=password_hash(password))
+        except ValueError as exc:
+            raise CliError(f"NAME: {exc}") from None
+    click.echo(f"[[users]]\nname = {json.dumps(user.name)}\npassword_hash = {json.dumps(user.password_hash)}")
+
+
+@fleet.command("token")
+def fleet_token() -> None:
+    """Make a token for a screen or a script: the token to hand out, and its hash for the config."""
+    from board.fleet.dashboard_config import new_token
+
+    token, digest = new_token()
+    click.echo(f"token (give it out, keep it secret): {token}")
+    click.echo(f'config line: token_hashes = ["{digest}"]')

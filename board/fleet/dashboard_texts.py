@@ -54,13 +54,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "ranking.why_no_people": "geen mensen",
         "ranking.why_no_period": "geen lopende periode",
         "ranking.formula_title": "Zo wordt de score berekend",
-        "ranking.formula": (
-            "score = (pogingen ÷ mensen) ÷ (doel per persoon per week × dagen van de periode ÷ 7). "
-            "Pogingen: bevestigd en niet ingetrokken, in de lopende periode van de muur. "
-            "Mensen: iedereen op de muur die niet gearchiveerd is. "
-            "Doel per persoon per week: {goal} (voor alle muren hetzelfde). "
-            "100 % betekent: precies het doel per persoon gehaald."
-        ),
+        "ranking.formula": "score = (pogingen ÷ mensen) ÷ (doel per persoon per week × dagen van de periode ÷ 7)",
+        "ranking.formula_attempts": "pogingen: bevestigd en niet ingetrokken, in de lopende periode van de muur",
+        "ranking.formula_people": "mensen: iedereen op de muur die niet gearchiveerd is",
+        "ranking.formula_goal": "doel per persoon per week: {goal}, voor alle muren hetzelfde",
+        "ranking.formula_full": "100 % is precies het doel per persoon: een team van 5 kan zo een team van 30 verslaan.",
         "ranking.csv": "Ranglijst als CSV",
         "awards.title": "Prijzen van de periode",
         "awards.subtitle": "Per muur uit dezelfde gebeurtenissen berekend als op de muur zelf.",
@@ -132,13 +130,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "ranking.why_no_people": "no people",
         "ranking.why_no_period": "no current period",
         "ranking.formula_title": "How the score is computed",
-        "ranking.formula": (
-            "score = (attempts ÷ people) ÷ (goal per person per week × days of the period ÷ 7). "
-            "Attempts: confirmed and not voided, in the wall's current period. "
-            "People: everyone on the wall who is not archived. "
-            "Goal per person per week: {goal} (the same for every wall). "
-            "100 % means: exactly the goal per person."
-        ),
+        "ranking.formula": "score = (attempts ÷ people) ÷ (goal per person per week × days of the period ÷ 7)",
+        "ranking.formula_attempts": "attempts: confirmed and not voided, in the wall's current period",
+        "ranking.formula_people": "people: everyone on the wall who is not archived",
+        "ranking.formula_goal": "goal per person per week: {goal}, the same for every wall",
+        "ranking.formula_full": "100 % is exactly the goal per person: so a team of 5 can beat a team of 30.",
         "ranking.csv": "Ranking as CSV",
         "awards.title": "The period's awards",
         "awards.subtitle": "Each wall's, computed from the same events as on the wall itself.",

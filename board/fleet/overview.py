@@ -80,6 +80,9 @@ class Overview:
     ranking: tuple[Ranked, ...]  # best first
     unranked: tuple[WallSummary, ...]  # no people, or no current period
 
+    def place_of(self, board_id: str) -> int | None:
+        return next((row.place for row in self.ranking if row.wall.board_id == board_id), None)
+
     @property
     def quiet(self) -> tuple[WallSummary, ...]:
         return tuple(wall for wall in self.walls if wall.quiet is not None)

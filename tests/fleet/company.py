@@ -6,16 +6,17 @@ gets them as the collector does (`board.fleet.ledger`), as published payloads.
 The hand computation the dashboard's ranking must match (goal: 2 attempts per
 person per week, every wall's period a week):
 
-| wall   | people | attempts | per person | score  |
-|--------|--------|----------|------------|--------|
-| klein  | 3      | 6        | 2.0        | 100 %  |
-| midden | 6      | 10       | 1.667      | 83 %   |
-| groot  | 12     | 18       | 1.5        | 75 %   |
+| wall     | people | attempts | per person     | score |
+|----------|--------|----------|----------------|-------|
+| retentie | 3      | 6        | 6 / 3 = 2.0    | 100 % |
+| service  | 6      | 10       | 10 / 6 = 1.667 | 83 %  |
+| verkoop  | 12     | 18       | 18 / 12 = 1.5  | 75 %  |
 
+(score = per person / 2; a week-long period: 2 × 7 / 7 = 2 attempts per person.)
 The big wall has the most attempts and the small one wins.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from tests.harness import MONDAY_9AM, SMALL_WALL, Wall
 
 COACH_BADGE = "C0AC00FF"
 GOAL_PER_PERSON_PER_WEEK = 2.0
-TRICKY_NAME = '<script>alert("x")</script> & Co'  # a person's name is whatever someone typed
+TRICKY_NAME = "Bo <b>Jansen</b> & Co"  # a person's name is whatever someone typed, markup too
 
 
 @dataclass
@@ -36,21 +37,45 @@ class WallPlan:
     people: int
     attempts: int
     goal: int  # the wall's own goal for the period (the thermometer's top)
+    coach: str
+    names: tuple[str, ...]  # the team; the first `people` of them are on the wall
     online: bool = True
-    climbers: tuple[str, ...] = ()  # names (of the first people) who move from A to B
-    names: list[str] = field(default_factory=list)
+    climbers: tuple[str, ...] = ()  # of the names: they move from level A to level B
 
 
 PLANS = (
-    WallPlan("groot", people=12, attempts=18, goal=30),
-    WallPlan("midden", people=6, attempts=10, goal=12, online=False),
-    WallPlan("klein", people=3, attempts=6, goal=8, climbers=(TRICKY_NAME, "Noor")),
+    WallPlan(
+        "verkoop",
+        people=12,
+        attempts=18,
+        goal=30,
+        coach="Mo",
+        names=("Sanne", "Daan", "Priya", "Bram", "Ayla", "Tim", "Youssef", "Iris", "Julia", "Finn", "Levi", "Jeroen"),
+    ),
+    WallPlan(
+        "service",
+        people=6,
+        attempts=10,
+        goal=12,
+        coach="Fatima",
+        names=("Yara", "Sem", "Lotte", "Milan", "Zoë", "Ayoub"),
+        online=False,
+    ),
+    WallPlan(
+        "retentie",
+        people=3,
+        attempts=6,
+        goal=6,
+        coach="Kees",
+        names=(TRICKY_NAME, "Noor", "Emma"),
+        climbers=(TRICKY_NAME, "Noor"),
+    ),
 )
 # (place, board_id, people, attempts, attempts per person, score), worked out by hand above
 HAND_RANKING = [
-    (1, "klein", 3, 6, 2.0, 1.0),
-    (2, "midden", 6, 10, 10 / 6, (10 / 6) / 2),
-    (3, "groot", 12, 18, 1.5, 0.75),
+    (1, "retentie", 3, 6, 2.0, 1.0),
+    (2, "service", 6, 10, 10 / 6, (10 / 6) / 2),
+    (3, "verkoop", 12, 18, 1.5, 0.75),
 ]
 
 
@@ -69,11 +94,11 @@ def play(plan: WallPlan, directory) -> PlayedWall:
     directory.mkdir()
     wall = Wall(directory, SMALL_WALL.replace('board_id = "test"', f'board_id = "{plan.board_id}"'))
     try:
-        names = list(plan.climbers) + [f"{plan.board_id.title()} {n}" for n in range(len(plan.climbers), plan.people)]
+        names = list(plan.names[: plan.people])
         cards = {name: f"04{plan.board_id[:2].upper().encode().hex()}{n:08X}" for n, name in enumerate(names)}
         for name in names:
             wall.service.add_person(name, card=cards[name])
-        wall.service.add_coach("Coach", COACH_BADGE)
+        wall.service.add_coach(plan.coach, COACH_BADGE)
         wall.service.set_goal(plan.goal)
         for name in plan.climbers:  # hung at the bottom, then moved up a level
             wall.show(f"A{names.index(name) + 1}", cards[name])
