@@ -1174,3 +1174,56 @@ def fleet_token() -> None:
     token, digest = new_token()
     click.echo(f"token (give it out, keep it secret): {token}")
     click.echo(f'config line: token_hashes = ["{digest}"]')
+
+
+@fleet.command("bench")
+@click.option("--walls", default=200, show_default=True, help="Simulated walls (MQTT publishers, not whole walls).")
+@click.option("--people", default=30, show_default=True, help="People on each wall.")
+@click.option(
+    "--day-seconds",
+    default=60.0,
+    show_default=True,
+    help="How long the day phase (steady events and coach rounds) lasts.",
+)
+@click.option(
+    "--rate",
+    "rate_per_hour",
+    default=300.0,
+    show_default=True,
+    help="Events per wall per hour during the day (a busy wall).",
+)
+@click.option(
+    "--burst-every",
+    default=5.0,
+    show_default=True,
+    help="Seconds between coach rounds (every person of a wall at once).",
+)
+@click.option("--burst-walls", default=10, show_default=True, help="Walls that have a coach round each time.")
+@click.option(
+    "--collectors", default="1,2", show_default=True, help="Run once per count of collectors, comma-separated."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
+def fleet_bench(
+    walls: int,
+    people: int,
+    day_seconds: float,
+    rate_per_hour: float,
+    burst_every: float,
+    burst_walls: int,
+    collectors: str,
+    out: Path | None,
+) -> None:
+    """Measure the collector: simulated walls, a private Mosquitto and PostgreSQL; prints the results as JSON."""
+    from board.dev.fleet_bench import run as run_fleet_bench
+
+    try:
+        counts = tuple(int(count) for count in collectors.split(","))
+    except ValueError:
+        raise CliError(f"--collectors: comma-separated numbers, not {collectors!r}") from None
+    if burst_walls > walls or min(counts) < 1:
+        raise CliError("--burst-walls must not exceed --walls, and every collector count must be at least 1")
+    results = run_fleet_bench(walls, people, day_seconds, rate_per_hour, burst_every, burst_walls, counts)
+    data = json.dumps(results, indent=2)
+    click.echo(data)
+    if out:
+        out.write_text(data + "\n", encoding="utf-8")

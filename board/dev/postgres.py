@@ -34,8 +34,10 @@ def postgres_bin() -> Path:
 class PostgreSQL:
     """One throwaway cluster; `url(name)` creates a database in it and returns its SQLAlchemy URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: fsync every commit as production does (the bench); tests skip it for speed."""
         self.bin = postgres_bin()
+        self.durable = durable
         self.host = "127.0.0.1"
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="wallboard-postgres-"))
@@ -57,11 +59,9 @@ class PostgreSQL:
     def start(self, timeout: float = 30.0) -> "PostgreSQL":
         if not self.data.exists():
             self._run(self.bin / "initdb", "-D", self.data, "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = (
-            f"-c listen_addresses={self.host} -p {self.port} -c unix_socket_directories={self.directory}"
-            # A test cluster: speed over durability (the fleet's own durability is PostgreSQL's default).
-            " -c fsync=off -c full_page_writes=off -c max_connections=60"
-        )
+        options = f"-c listen_addresses={self.host} -p {self.port} -c unix_socket_directories={self.directory}"
+        if not self.durable:  # a test cluster: speed over surviving a power cut
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         self._run(
             self.bin / "pg_ctl",
             "-D",

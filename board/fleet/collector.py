@@ -38,7 +38,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from board.fleet.ledger import record_availability, record_events, record_state
+from board.fleet.ledger import record
 from board.fleet.models import Wall
 from board.mqtt.config import MqttConfig
 from board.mqtt.link import encode
@@ -98,11 +98,6 @@ class _Batch:
             case "response":
                 self.events.setdefault(message.board_id, []).extend(message.payload["events"])
                 self.pages[message.board_id] = message.payload
-
-    @property
-    def boards(self) -> list[str]:
-        # Sorted: two collectors lock the walls of their batches in the same order, never crosswise.
-        return sorted(self.events.keys() | self.availability.keys() | self.states.keys())
 
 
 def parse(topic: str, payload: bytes, client_id: str) -> tuple[str, str, Any] | None:
@@ -300,17 +295,15 @@ class Collector:
                 self._catch_up.add(board_id)
 
     def _commit(self, batch: _Batch) -> int:
-        new = 0
-        now = self.clock()
         with Session(self.engine) as session, session.begin():
-            for board_id in batch.boards:
-                if board_id in batch.states:
-                    record_state(session, board_id, batch.states[board_id], now)
-                if board_id in batch.availability:
-                    record_availability(session, board_id, batch.availability[board_id], now)
-                if board_id in batch.events:
-                    new += record_events(session, board_id, batch.events[board_id], now, self.client_id)
-        return new
+            return record(
+                session,
+                self.clock(),
+                events=batch.events,
+                states=batch.states,
+                availability=batch.availability,
+                by=self.client_id,
+            )
 
     # -- asking walls for what is missing ------------------------------------------------
 

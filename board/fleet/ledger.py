@@ -1,16 +1,22 @@
 """Writing what walls publish into the fleet database, and deriving each wall's state from its events.
 
-Every function works inside the caller's transaction, so a batch of events and
-the state derived from them commit together. Events are folded strictly in seq
-order with the wall's own `board.core.state.apply`; an event after a gap waits,
-stored, until the gap is filled (`Wall.max_seq > Wall.last_seq` marks one).
+`record` takes what one batch of messages brought (events, retained states and
+availability, by wall) and writes it in the caller's transaction, so the events and
+the state derived from them commit together. Its queries are per batch, not per
+wall or event: a collector's batch of a thousand events from two hundred walls costs
+about ten round trips.
+
+Events are folded strictly in seq order with the wall's own
+`board.core.state.apply`; an event after a gap waits, stored, until the gap is
+filled (`Wall.max_seq > Wall.last_seq` marks one). The folded state is kept in
+`walls.state` in the wall's own checkpoint format.
 """
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,122 +24,188 @@ from board.core.events import EventType, WallEvent
 from board.core.state import WallState, apply, checkpoint_of, state_from_checkpoint
 from board.fleet.models import Event, Period, Person, Wall
 
+INSERT_ROWS = 1000  # events per INSERT statement, well within SQLite's and PostgreSQL's parameter limits
+
 
 def _insert(session: Session, model):
-    """An INSERT that can skip rows already there, in the session's dialect."""
+    """An INSERT that can skip or merge rows already there, in the session's dialect."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
 
 
-def ensure_wall(session: Session, board_id: str) -> None:
-    session.execute(_insert(session, Wall).values(board_id=board_id, name=board_id).on_conflict_do_nothing())
-
-
-def lock_wall(session: Session, board_id: str) -> Wall:
-    """The wall's row, locked for this transaction (two collectors fold one wall one after the other).
-
-    FOR NO KEY UPDATE: another collector can still insert this wall's events (their
-    foreign key takes only a key-share lock) while this one folds.
-    """
-    ensure_wall(session, board_id)
-    query = select(Wall).where(Wall.board_id == board_id).with_for_update(key_share=True)
-    return session.execute(query).scalar_one()
-
-
-def insert_events(
-    session: Session, board_id: str, payloads: Iterable[dict[str, Any]], now: datetime, by: str | None = None
+def record(
+    session: Session,
+    now: datetime,
+    *,
+    events: Mapping[str, list[dict[str, Any]]] | None = None,
+    states: Mapping[str, dict[str, Any]] | None = None,
+    availability: Mapping[str, bool] | None = None,
+    by: str | None = None,
 ) -> int:
-    """Store events as published; one already stored (same board_id and seq) is skipped. Returns how many are new."""
-    rows = [
-        {
+    """Write a batch: events (as published) by wall, their retained `state` and `availability`; returns new events.
+
+    `by` is the collector's client id, kept with each event it stored.
+    """
+    events, states, availability = events or {}, states or {}, availability or {}
+    walls = lock_walls(session, events.keys() | states.keys() | availability.keys())
+    for board_id, snapshot in states.items():
+        _apply_state(session, walls[board_id], snapshot)
+    for board_id, online in availability.items():
+        walls[board_id].online, walls[board_id].availability_at = online, now
+    for wall in walls.values():
+        wall.last_seen = now
+    return _record_events(session, walls, events, now, by) if events else 0
+
+
+def lock_walls(session: Session, board_ids: set[str]) -> dict[str, Wall]:
+    """The walls' rows (made if new), locked for this transaction: two collectors fold a wall one after the other.
+
+    Locked in board_id order, so two batches never wait for each other crosswise;
+    FOR NO KEY UPDATE, so another collector can still insert a locked wall's events
+    (their foreign key takes only a key-share lock).
+    """
+    if not board_ids:
+        return {}
+    ordered = sorted(board_ids)
+    new = [{"board_id": board_id, "name": board_id} for board_id in ordered]
+    session.execute(_insert(session, Wall).values(new).on_conflict_do_nothing())
+    query = select(Wall).where(Wall.board_id.in_(ordered)).order_by(Wall.board_id).with_for_update(key_share=True)
+    return {wall.board_id: wall for wall in session.scalars(query)}
+
+
+def _record_events(
+    session: Session, walls: dict[str, Wall], batch: Mapping[str, list[dict[str, Any]]], now: datetime, by: str | None
+) -> int:
+    waiting = _waiting(
+        session, [walls[board_id] for board_id in batch if walls[board_id].max_seq > walls[board_id].last_seq]
+    )
+    pending = {
+        board_id: waiting.get(board_id, {})
+        | {payload["seq"]: payload for payload in payloads if payload["seq"] > walls[board_id].last_seq}
+        for board_id, payloads in batch.items()
+    }
+    people = _people(session, pending)
+    periods: dict[tuple[str, int], int | None] = {}  # (board, seq) -> the period of each event folded now
+    for board_id, by_seq in pending.items():
+        periods |= {(board_id, seq): period for seq, period in _fold(session, walls[board_id], by_seq, people, now)}
+
+    rows = {
+        (board_id, payload["seq"]): {
             "board_id": board_id,
             "seq": payload["seq"],
             "type": payload["type"],
             "at": datetime.fromisoformat(payload["at"]),
+            "period_id": periods.get((board_id, payload["seq"])),
             "person_id": (payload.get("person") or {}).get("id"),
             "coach_id": (payload.get("coach") or {}).get("id"),
             "slot_id": payload.get("slot"),
-            "period_id": None,
             "payload": payload,
             "stored_at": now,
             "stored_by": by,
         }
+        for board_id, payloads in batch.items()
         for payload in payloads
-    ]
-    if not rows:
-        return 0
-    statement = _insert(session, Event).values(rows).on_conflict_do_nothing().returning(Event.seq)
-    return len(session.execute(statement).all())
-
-
-def record_events(
-    session: Session, board_id: str, payloads: list[dict[str, Any]], now: datetime, by: str | None = None
-) -> int:
-    """Store a wall's events (`by`: the collector's client id) and fold what can be folded; returns how many were new."""
-    ensure_wall(session, board_id)
-    new = insert_events(session, board_id, payloads, now, by)
-    wall = lock_wall(session, board_id)
-    wall.last_seen = now
-    if new:
-        fold(session, wall, now)
+    }
+    ordered = [rows[key] for key in sorted(rows)]
+    new = 0
+    for start in range(0, len(ordered), INSERT_ROWS):
+        statement = _insert(session, Event).values(ordered[start : start + INSERT_ROWS]).on_conflict_do_nothing()
+        new += len(session.execute(statement.returning(Event.seq)).all())
+    # Events stored earlier behind a gap, folded now: their period is known only now.
+    for board_id, by_seq in waiting.items():
+        for seq in by_seq:
+            if (board_id, seq) in periods:
+                session.execute(
+                    update(Event)
+                    .where(Event.board_id == board_id, Event.seq == seq)
+                    .values(period_id=periods[(board_id, seq)])
+                    .execution_options(synchronize_session=False)
+                )
     return new
 
 
-def fold(session: Session, wall: Wall, now: datetime) -> int:
-    """Fold the wall's stored events after `last_seq`, in order, up to the first missing seq; returns how many."""
-    stored = session.execute(
-        select(Event)
-        .where(Event.board_id == wall.board_id, Event.seq > wall.last_seq)
-        .order_by(Event.seq)
-        .execution_options(yield_per=1000)
-    ).scalars()
+def _waiting(session: Session, walls: list[Wall]) -> dict[str, dict[int, dict[str, Any]]]:
+    """Events stored after a gap, by wall and seq: they fold once the gap is filled."""
+    if not walls:
+        return {}
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    after_gap = or_(*(and_(Event.board_id == wall.board_id, Event.seq > wall.last_seq) for wall in walls))
+    for board_id, seq, payload in session.execute(select(Event.board_id, Event.seq, Event.payload).where(after_gap)):
+        found.setdefault(board_id, {})[seq] = payload
+    return found
+
+
+def _people(session: Session, pending: dict[str, dict[int, dict[str, Any]]]) -> dict[tuple[str, int], Person]:
+    """The stored people the pending events are about."""
+    keys = {
+        (board_id, payload["person"]["id"])
+        for board_id, by_seq in pending.items()
+        for payload in by_seq.values()
+        if payload.get("person")
+    }
+    if not keys:
+        return {}
+    query = select(Person).where(tuple_(Person.board_id, Person.person_id).in_(sorted(keys)))
+    return {(person.board_id, person.person_id): person for person in session.scalars(query)}
+
+
+def _fold(
+    session: Session,
+    wall: Wall,
+    by_seq: dict[int, dict[str, Any]],
+    people: dict[tuple[str, int], Person],
+    now: datetime,
+) -> list[tuple[int, int | None]]:
+    """Fold the wall's events from `last_seq + 1` up to the first missing one; (seq, period id) of each folded."""
+    if by_seq:
+        wall.max_seq = max(wall.max_seq, max(by_seq))
     state = WallState() if wall.state is None else state_from_checkpoint(wall.state, UTC)
-    folded, period_started = 0, False
-    for row in stored:
-        wall.max_seq = max(wall.max_seq, row.seq)
-        if row.seq != wall.last_seq + 1:
-            continue  # after a gap: kept for when it is filled; keep reading for max_seq
-        event = WallEvent.from_payload(row.payload)
+    folded: list[tuple[int, int | None]] = []
+    touched: set[int] = set()
+    period_started = False
+    while (payload := by_seq.get(wall.last_seq + 1)) is not None:
+        event = WallEvent.from_payload(payload)
         apply(state, event)
-        row.period_id = event.details.get("period_id") or (state.period.id if state.period else None)
+        folded.append((event.seq, event.details.get("period_id") or (state.period.id if state.period else None)))
         period_started |= event.type is EventType.PERIOD_STARTED
-        _derive_person(session, wall, state, event)
-        wall.last_seq = row.seq
-        wall.last_event_at = event.at
-        folded += 1
+        if event.person_id is not None:
+            _name_person(session, wall, people, event)
+            touched.add(event.person_id)
+        wall.last_seq, wall.last_event_at = event.seq, event.at
     wall.gap_since = None if wall.max_seq == wall.last_seq else (wall.gap_since or now)
     if not folded:
-        return 0
-    if period_started:  # a new period: nobody has moved up in it yet (apply cleared `moved_up` too)
-        session.execute(update(Person).where(Person.board_id == wall.board_id).values(moved_up_at=None))
-        session.flush()
-        for person_id, at in state.moved_up.items():
-            session.get_one(Person, (wall.board_id, person_id)).moved_up_at = at
+        return folded
+    if period_started:  # nobody has moved up in the new period yet (apply cleared its `moved_up` too)
+        session.execute(
+            update(Person)
+            .where(Person.board_id == wall.board_id)
+            .values(moved_up_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    for person_id in touched:  # where their cards hang now
+        person = people[(wall.board_id, person_id)]
+        slot, since = state.positions.get(person_id, (None, None))
+        person.slot_id, person.since, person.level = slot, since, level_of(wall.levels, slot)
+        person.moved_up_at = state.moved_up.get(person_id)
     wall.state = checkpoint_of(state)
     _derive_period(session, wall, state)
-    session.flush()
-    wall.people = session.scalar(
-        select(func.count()).select_from(Person).where(Person.board_id == wall.board_id, Person.archived.is_(False))
-    )
     return folded
 
 
-def _derive_person(session: Session, wall: Wall, state: WallState, event: WallEvent) -> None:
-    """The person the event is about: their latest name, archived or not, where their card hangs now."""
-    if event.person_id is None:
-        return
-    person = session.get(Person, (wall.board_id, event.person_id))
+def _name_person(session: Session, wall: Wall, people: dict[tuple[str, int], Person], event: WallEvent) -> None:
+    """The person the event is about, as the event names them: new, renamed or archived."""
+    assert event.person_id is not None
+    person = people.get((wall.board_id, event.person_id))
     if person is None:
         person = Person(board_id=wall.board_id, person_id=event.person_id, archived=False)
+        people[(wall.board_id, event.person_id)] = person
         session.add(person)
+        wall.people += 1
     if event.details.get("person_name") is not None:
         person.name = event.details["person_name"]
-    if event.type is EventType.PERSON_ARCHIVED:
+    if event.type is EventType.PERSON_ARCHIVED and not person.archived:
         person.archived = True
-    slot, since = state.positions.get(event.person_id, (None, None))
-    person.slot_id, person.since = slot, since
-    person.level = level_of(wall.levels, slot)
-    person.moved_up_at = state.moved_up.get(event.person_id)
+        wall.people -= 1
 
 
 def _derive_period(session: Session, wall: Wall, state: WallState) -> None:
@@ -143,12 +215,15 @@ def _derive_period(session: Session, wall: Wall, state: WallState) -> None:
     wall.attempts = 0 if period is None else period.count
     if period is None:
         return
-    row = session.get(Period, (wall.board_id, period.id))
-    if row is None:
-        row = Period(board_id=wall.board_id, period_id=period.id)
-        session.add(row)
-    row.starts_at, row.ends_at, row.goal = period.starts_at, period.ends_at, period.goal
-    row.attempts, row.goal_reached = period.count, period.goal_reached
+    values = {
+        "starts_at": period.starts_at,
+        "ends_at": period.ends_at,
+        "goal": period.goal,
+        "attempts": period.count,
+        "goal_reached": period.goal_reached,
+    }
+    statement = _insert(session, Period).values(board_id=wall.board_id, period_id=period.id, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["board_id", "period_id"], set_=values))
 
 
 def level_of(levels: list[dict[str, Any]], slot_id: str | None) -> int | None:
@@ -159,22 +234,16 @@ def level_of(levels: list[dict[str, Any]], slot_id: str | None) -> int | None:
     return None
 
 
-def record_availability(session: Session, board_id: str, online: bool, now: datetime) -> None:
-    wall = lock_wall(session, board_id)
-    wall.online, wall.availability_at, wall.last_seen = online, now, now
-
-
-def record_state(session: Session, board_id: str, snapshot: dict[str, Any], now: datetime) -> None:
+def _apply_state(session: Session, wall: Wall, snapshot: dict[str, Any]) -> None:
     """The wall's retained `state`: its layout (levels and slots, which place people on levels) and language."""
-    wall = lock_wall(session, board_id)
     levels = [
-        {"id": level["id"], "name": level["name"], "slots": [s["id"] for s in level["slots"]]}
+        {"id": level["id"], "name": level["name"], "slots": [slot["id"] for slot in level["slots"]]}
         for level in snapshot["levels"]
     ]
-    wall.snapshot, wall.language, wall.last_seen = snapshot, snapshot.get("language"), now
+    wall.snapshot, wall.language = snapshot, snapshot.get("language")
     wall.slots = sum(len(level["slots"]) for level in levels)
     if levels != wall.levels:
         wall.levels = levels
-        people = session.execute(select(Person).where(Person.board_id == board_id, Person.slot_id.is_not(None)))
-        for person in people.scalars():
+        people = session.scalars(select(Person).where(Person.board_id == wall.board_id, Person.slot_id.is_not(None)))
+        for person in people:
             person.level = level_of(levels, person.slot_id)

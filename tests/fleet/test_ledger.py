@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from board.core.events import BADGE_EVENTS, WallEvent
 from board.fleet.db import open_fleet
-from board.fleet.ledger import record_events, record_state
+from board.fleet.ledger import record
 from board.fleet.models import Event, Period, Person, Wall
 from board.mqtt.state import snapshot_payload
 from tests import harness
@@ -63,10 +63,10 @@ def payloads_of(wall: harness.Wall) -> list[dict]:
 def test_a_walls_events_are_stored_once_and_give_the_walls_own_state(fleet, busy_wall):
     published = payloads_of(busy_wall)
     with Session(fleet) as session, session.begin():
-        record_state(session, "test", snapshot_payload(busy_wall.service.snapshot()), NOW)
-        assert record_events(session, "test", published, NOW) == len(published)
+        record(session, NOW, states={"test": snapshot_payload(busy_wall.service.snapshot())})
+        assert record(session, NOW, events={"test": published}) == len(published)
     with Session(fleet) as session, session.begin():
-        assert record_events(session, "test", published[-5:], NOW) == 0  # a repeat changes nothing
+        assert record(session, NOW, events={"test": published[-5:]}) == 0  # a repeat changes nothing
 
     with Session(fleet) as session:
         assert session.scalar(select(func.count()).select_from(Event)) == len(published)
@@ -87,16 +87,16 @@ def test_events_that_arrive_out_of_order_wait_for_the_gap_and_then_fold_in_order
     batches = [rest[i : i + 4] for i in range(0, len(rest), 4)]
     random.Random(14).shuffle(batches)
     with Session(fleet) as session, session.begin():
-        record_state(session, "test", snapshot_payload(busy_wall.service.snapshot()), NOW)
+        record(session, NOW, states={"test": snapshot_payload(busy_wall.service.snapshot())})
     for batch in batches:
         with Session(fleet) as session, session.begin():
-            record_events(session, "test", batch, NOW)
+            record(session, NOW, events={"test": batch})
     with Session(fleet) as session:
         wall = session.get_one(Wall, "test")
         assert (wall.last_seq, wall.max_seq, wall.gap_since) == (3, len(published), NOW)
 
     with Session(fleet) as session, session.begin():
-        record_events(session, "test", held_back, NOW)  # what events/get brings back
+        record(session, NOW, events={"test": held_back})  # what events/get brings back
     with Session(fleet) as session:
         wall = session.get_one(Wall, "test")
         assert (wall.last_seq, wall.gap_since) == (len(published), None)
