@@ -1146,7 +1146,7 @@ def fleet_serve(db_url: str, config_path: Path, host: str, port: int, threads: i
 
     with friendly_errors():
         config = load_dashboard_config(config_path)
-        app = create_app(fleet_engine(db_url), config)
+        app = create_app(fleet_engine(db_url), config, warm=True)
     log.info("the dashboard is on http://%s:%d/ (put HTTPS in front of it: docs/fleet.md)", host, port)
     serve(app, host=host, port=port, threads=threads, ident="wallboard")
 
@@ -1202,6 +1202,13 @@ def fleet_token() -> None:
 @click.option(
     "--collectors", default="1,2", show_default=True, help="Run once per count of collectors, comma-separated."
 )
+@click.option(
+    "--dashboard-events",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Events in the database the dashboard's page times are taken over (0: skip).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
 def fleet_bench(
     walls: int,
@@ -1211,9 +1218,10 @@ def fleet_bench(
     burst_every: float,
     burst_walls: int,
     collectors: str,
+    dashboard_events: int,
     out: Path | None,
 ) -> None:
-    """Measure the collector: simulated walls, a private Mosquitto and PostgreSQL; prints the results as JSON."""
+    """Measure the collector and the dashboard: simulated walls, a private Mosquitto and PostgreSQL; prints JSON."""
     from board.dev.fleet_bench import run as run_fleet_bench
 
     try:
@@ -1222,7 +1230,9 @@ def fleet_bench(
         raise CliError(f"--collectors: comma-separated numbers, not {collectors!r}") from None
     if burst_walls > walls or min(counts) < 1:
         raise CliError("--burst-walls must not exceed --walls, and every collector count must be at least 1")
-    results = run_fleet_bench(walls, people, day_seconds, rate_per_hour, burst_every, burst_walls, counts)
+    results = run_fleet_bench(
+        walls, people, day_seconds, rate_per_hour, burst_every, burst_walls, counts, dashboard_events
+    )
     data = json.dumps(results, indent=2)
     click.echo(data)
     if out:

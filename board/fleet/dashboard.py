@@ -10,6 +10,7 @@ for a screen in the L&D office); HTTPS is the reverse proxy's job (docs/fleet.md
 import csv
 import io
 import secrets
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,8 +39,11 @@ REFRESH_SECONDS = 60
 OPEN = {"login", "login_post", "static", "font"}  # endpoints anyone may reach
 
 
-def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = None) -> Flask:
-    """The dashboard as a WSGI app over a migrated fleet database (refuses one the collector has not set up)."""
+def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = None, warm: bool = False) -> Flask:
+    """The dashboard as a WSGI app over a migrated fleet database (refuses one the collector has not set up).
+
+    `warm` computes every wall's harvest in a thread at once, so the first visitor of
+    the awards does not wait for 200 logs to be folded (seconds to minutes, docs/fleet.md)."""
     if current_revision(engine) != head_revision():
         raise StoreError("the fleet database is not set up (or from another version): start `wallboard fleet collect`")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
@@ -47,6 +51,8 @@ def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = No
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     clock = clock or SystemClock(config.tz)
     harvests = Harvests(config)
+    if warm:
+        threading.Thread(target=harvests.warm, args=(engine,), name="dashboard-warm", daemon=True).start()
 
     def now() -> datetime:
         return clock.now().astimezone(config.tz)
@@ -263,7 +269,17 @@ def ranking_rows(ranking: Iterable[Ranked]) -> Iterable[list[Any]]:
     yield RANKING_COLUMNS
     for row in ranking:
         wall = row.wall
-        yield [row.place, wall.board_id, wall.name, wall.people, wall.attempts, row.per_person, row.target, row.score, wall.goal]
+        yield [
+            row.place,
+            wall.board_id,
+            wall.name,
+            wall.people,
+            wall.attempts,
+            row.per_person,
+            row.target,
+            row.score,
+            wall.goal,
+        ]
 
 
 WALLS_COLUMNS = [
@@ -304,7 +320,18 @@ def walls_rows(view: Overview) -> Iterable[list[Any]]:
         ]
 
 
-ATTEMPTS_COLUMNS = ["board_id", "wall", "period_id", "attempt_id", "seq", "at", "person_id", "person", "coach", "voided"]
+ATTEMPTS_COLUMNS = [
+    "board_id",
+    "wall",
+    "period_id",
+    "attempt_id",
+    "seq",
+    "at",
+    "person_id",
+    "person",
+    "coach",
+    "voided",
+]
 
 
 def attempts_rows(db: Session, view: Overview) -> Iterable[list[Any]]:

@@ -3,17 +3,18 @@
 `board.wall.harvest.compute_harvest` folds the events exactly as the wall does
 when it closes a period; this module only picks the span and reads the events the
 wall's own report would read (`board.wall.reports`), from the fleet database.
-Harvests are kept per wall until it sends another event, so a page with 200
-walls folds each log once, not at every look.
+Harvests are kept per wall (`Harvests`), so a page with 200 walls does not
+fold 200 logs at every look.
 """
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from board.core.events import WallEvent
@@ -24,6 +25,7 @@ from board.fleet.models import Event, Period, Wall
 from board.wall.harvest import HARVEST_EVENTS, compute_harvest
 from board.wall.reports import KNOWN_AFTER_SPAN
 
+FRESH_SECONDS = 60.0  # a wall's harvest is refolded at most this often, however busy the wall
 Which = Literal["current", "last"]
 WHICH: tuple[Which, ...] = ("current", "last")
 
@@ -54,7 +56,8 @@ def period_span(row: Period, tz: ZoneInfo) -> PeriodSpan:
 def spans(session: Session, wall: Wall, which: Which, tz: ZoneInfo) -> tuple[PeriodSpan | None, PeriodSpan | None]:
     """(the span, the period before it) for the wall's open period or the one before it."""
     rows = session.scalars(
-        select(Period).where(Period.board_id == wall.board_id, Period.period_id <= (wall.period_id or 0))
+        select(Period)
+        .where(Period.board_id == wall.board_id, Period.period_id <= (wall.period_id or 0))
         # the open one, and the two before it at most
         .order_by(Period.period_id.desc())
         .limit(3)
@@ -82,11 +85,15 @@ def harvest_events(session: Session, board_id: str, span: PeriodSpan) -> list[Wa
 
 
 class Harvests:
-    """Every wall's harvest of a period, each recomputed only when its wall sent something new."""
+    """Every wall's harvest of a period, recomputed when its wall sent something new, at most once a minute.
+
+    A period's awards do not change by the second, and a busy fleet sends events all
+    the time: refolding every wall's log at every look would cost minutes at 200 walls.
+    """
 
     def __init__(self, config: DashboardConfig):
         self.config = config
-        self._kept: dict[tuple[str, Which, str], tuple[tuple[int, int, int | None], WallHarvest]] = {}
+        self._kept: dict[tuple[str, Which, str], _Kept] = {}
         self._lock = threading.Lock()
 
     def all(self, session: Session, which: Which, language: str) -> list[WallHarvest]:
@@ -98,12 +105,17 @@ class Harvests:
         version = (wall.max_seq, wall.last_seq, wall.period_id)
         with self._lock:
             kept = self._kept.get(key)
-        if kept is not None and kept[0] == version:
-            return kept[1]
+        if kept is not None and (kept.version == version or time.monotonic() - kept.at < FRESH_SECONDS):
+            return kept.harvest
         found = self._compute(session, wall, which, language)
         with self._lock:
-            self._kept[key] = (version, found)
+            self._kept[key] = _Kept(version, time.monotonic(), found)
         return found
+
+    def warm(self, engine: Engine) -> None:
+        """Compute every wall's current harvest in the config's language (`fleet serve` does it at start, aside)."""
+        with Session(engine) as session:
+            self.all(session, "current", self.config.language)
 
     def _compute(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
         location = self.config.location_of(wall.board_id)
@@ -113,3 +125,10 @@ class Harvests:
             return WallHarvest(wall.board_id, wall.name, location, None, settings)
         harvest = compute_harvest(harvest_events(session, wall.board_id, span), settings, span, previous)
         return WallHarvest(wall.board_id, wall.name, location, harvest, settings)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: tuple[int, int, int | None]  # the wall's (max_seq, last_seq, period_id) when computed
+    at: float  # monotonic
+    harvest: WallHarvest

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from board.fleet.ledger import record_availability, record_events, record_state
+from board.fleet.ledger import record
 from board.mqtt.state import snapshot_payload
 from board.wall.reports import harvest_of, resolve_span
 from tests.harness import MONDAY_9AM, SMALL_WALL, Wall
@@ -133,9 +133,9 @@ def collect(engine, walls: list[PlayedWall]) -> datetime:
     latest = MONDAY_9AM
     for wall in walls:
         with Session(engine) as session, session.begin():
-            record_state(session, wall.board_id, wall.snapshot, wall.now)
-            record_availability(session, wall.board_id, wall.online, wall.now)
-            for start in range(0, len(wall.payloads), 50):  # in batches, as the collector takes them off the broker
-                record_events(session, wall.board_id, wall.payloads[start : start + 50], wall.now)
+            record(session, wall.now, states={wall.board_id: wall.snapshot}, availability={wall.board_id: wall.online})
+        for start in range(0, len(wall.payloads), 50):  # in batches, as the collector takes them off the broker
+            with Session(engine) as session, session.begin():
+                record(session, wall.now, events={wall.board_id: wall.payloads[start : start + 50]})
         latest = max(latest, wall.now)
     return latest + timedelta(minutes=5)

@@ -94,7 +94,9 @@ def test_l_and_d_logs_in_reads_the_ranking_and_switches_to_english(served):
             ]
             assert shown == [(place, board_id) for place, board_id, *_ in HAND_RANKING]
             first = rows.nth(0)
-            assert first.locator(".per-person").inner_text() == "2,00" and first.locator(".score").inner_text() == "100 %"
+            assert (
+                first.locator(".per-person").inner_text() == "2,00" and first.locator(".score").inner_text() == "100 %"
+            )
             page.screenshot(path=DOCS / "fleet-ranking.png", full_page=True)
 
             page.get_by_role("link", name="English").click()
