@@ -8,16 +8,15 @@ access to whoever reads it.
 import hashlib
 import hmac
 import secrets
-import tomllib
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from board.app.config import problems_report
-from board.core.errors import ConfigError
+from board.app.config import read_config_text, validate_toml
+from board.core.settings import known_timezone
 
 DEFAULT_DASHBOARD_CONFIG = "fleet-dashboard.toml"
 
@@ -46,14 +45,7 @@ class DashboardConfig(_Section):
     token_hashes: list[str] = Field(default=[], description="SHA-256 (hex) of each token; `wallboard fleet token`")
     locations: dict[str, list[str]] = Field(default={}, description="location name -> its walls' board ids")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (KeyError, ValueError):
-            raise ValueError(f"unknown timezone {name!r} (use a name like Europe/Amsterdam)") from None
-        return name
+    _known_timezone = field_validator("timezone")(known_timezone)
 
     @field_validator("token_hashes")
     @classmethod
@@ -109,15 +101,4 @@ def password_hash(password: str) -> str:
 def load_dashboard_config(path: str | Path) -> DashboardConfig:
     """Read and validate the dashboard's config; raise ConfigError listing every problem by field and line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the dashboard's config: {exc.strerror}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return DashboardConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(problems_report(exc, text, path)) from None
+    return validate_toml(DashboardConfig, read_config_text(path), path)
