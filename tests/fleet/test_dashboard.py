@@ -308,3 +308,52 @@ def test_a_dashboard_nobody_could_log_in_to_is_refused_with_every_problem_named(
 def test_the_dashboard_refuses_a_database_the_collector_has_not_set_up(tmp_path, config):
     with pytest.raises(StoreError, match="not set up"):
         create_app(fleet_engine(f"sqlite:///{tmp_path / 'empty.db'}"), config)
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+
+def test_fleet_serve_answers_with_the_lines_fleet_password_and_fleet_token_printed(tmp_path):
+    import time
+    import urllib.error
+    import urllib.request
+
+    from board.dev.broker import free_port
+    from tests.app.test_cli import WALLBOARD, wallboard
+
+    users = subprocess.run(
+        [WALLBOARD, "fleet", "password", "ld"], input="geheim\ngeheim\n", capture_output=True, text=True, check=True
+    ).stdout
+    token_output = wallboard("fleet", "token", cwd=tmp_path).stdout
+    token = token_output.split("keep it secret): ")[1].split()[0]
+    hash_line = next(line for line in token_output.splitlines() if line.startswith("config line: "))
+    config = tmp_path / "fleet-dashboard.toml"
+    config.write_text(hash_line.removeprefix("config line: ") + "\n" + users[users.index("[[users]]") :])
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    open_fleet(url).dispose()  # as the collector leaves it
+    port = free_port()
+    server = subprocess.Popen(
+        [WALLBOARD, "fleet", "serve", "--db", url, "--dashboard-config", str(config), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                login = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+                break
+            except urllib.error.URLError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.2)
+        assert login.status == 200 and "Inloggen" in login.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/export/walls.csv", timeout=5)
+        assert refused.value.code == 401
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Authorization": f"Bearer {token}"})
+        walls = urllib.request.urlopen(request, timeout=5).read().decode()
+        assert "Nog geen muren." in walls
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
