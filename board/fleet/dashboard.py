@@ -30,7 +30,7 @@ from board.fleet.dashboard_texts import LANGUAGES, DashboardTexts
 from board.fleet.db import current_revision, head_revision
 from board.fleet.harvests import WHICH, Harvests, WallHarvest, Which
 from board.fleet.location_report import span_text, write_location_report
-from board.fleet.models import Event
+from board.fleet.models import Event, Wall
 from board.fleet.overview import Overview, Ranked, load_overview
 
 HERE = Path(__file__).parent
@@ -42,8 +42,8 @@ OPEN = {"login", "login_post", "static", "font"}  # endpoints anyone may reach
 def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = None, warm: bool = False) -> Flask:
     """The dashboard as a WSGI app over a migrated fleet database (refuses one the collector has not set up).
 
-    `warm` computes every wall's harvest in a thread at once, so the first visitor of
-    the awards does not wait for 200 logs to be folded (seconds to minutes, docs/fleet.md)."""
+    `warm` folds every wall's harvest in a thread from the start and keeps them fresh, so
+    no visitor of the awards waits for 200 logs to be folded (minutes, docs/fleet.md)."""
     if current_revision(engine) != head_revision():
         raise StoreError("the fleet database is not set up (or from another version): start `wallboard fleet collect`")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
@@ -52,7 +52,7 @@ def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = No
     clock = clock or SystemClock(config.tz)
     harvests = Harvests(config)
     if warm:
-        threading.Thread(target=harvests.warm, args=(engine,), name="dashboard-warm", daemon=True).start()
+        threading.Thread(target=harvests.keep_fresh, args=(engine,), name="dashboard-harvests", daemon=True).start()
 
     def now() -> datetime:
         return clock.now().astimezone(config.tz)
@@ -335,42 +335,40 @@ ATTEMPTS_COLUMNS = [
 
 
 def attempts_rows(db: Session, view: Overview) -> Iterable[list[Any]]:
-    """Every attempt of each wall's current period (voided ones too, marked), in the wall's order."""
+    """Every attempt of each wall's current period (voided ones too, marked), wall by wall in the page's order."""
     yield ATTEMPTS_COLUMNS
-    for wall in view.walls:
-        span = wall.period
-        if span is None:
-            continue
-        voided = {
-            payload.get("attempt_id")
-            for payload in db.scalars(
-                select(Event.payload).where(
-                    Event.board_id == wall.board_id, Event.type == str(EventType.ATTEMPT_VOIDED)
-                )
-            )
-        }
-        confirmed = db.scalars(
-            select(Event.payload)
-            .where(
-                Event.board_id == wall.board_id,
-                Event.type == str(EventType.ATTEMPT_CONFIRMED),
-                Event.at >= span.starts_at,
-                Event.at < span.ends_at,
-            )
-            .order_by(Event.seq)
+    current = {wall.board_id: wall for wall in view.walls if wall.period is not None}
+    voided = {
+        (board_id, payload.get("attempt_id"))
+        for board_id, payload in db.execute(
+            select(Event.board_id, Event.payload).where(Event.type == str(EventType.ATTEMPT_VOIDED))
         )
-        for payload in confirmed:
-            person, coach = payload.get("person") or {}, payload.get("coach") or {}
-            attempt_id = payload.get("attempt_id")
-            yield [
-                wall.board_id,
-                wall.name,
-                span.id,
+    }
+    confirmed = db.execute(
+        select(Event.board_id, Event.payload)
+        .join(Wall, (Wall.board_id == Event.board_id) & (Wall.period_id == Event.period_id))
+        .where(Event.type == str(EventType.ATTEMPT_CONFIRMED))
+        .order_by(Event.board_id, Event.seq)
+    )
+    rows: dict[str, list[list[Any]]] = {board_id: [] for board_id in current}
+    for board_id, payload in confirmed:
+        if board_id not in current:
+            continue  # its period has ended: not a current one
+        person, coach = payload.get("person") or {}, payload.get("coach") or {}
+        attempt_id = payload.get("attempt_id")
+        rows[board_id].append(
+            [
+                board_id,
+                current[board_id].name,
+                payload.get("period_id"),
                 attempt_id,
                 payload.get("seq"),
                 payload.get("at"),
                 person.get("id"),
                 person.get("name"),
                 coach.get("name"),
-                "yes" if attempt_id in voided else "no",
+                "yes" if (board_id, attempt_id) in voided else "no",
             ]
+        )
+    for wall in current.values():
+        yield from rows[wall.board_id]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from board.core.events import WallEvent
 from board.core.harvest import Harvest, PeriodSpan
@@ -26,6 +26,7 @@ from board.wall.harvest import HARVEST_EVENTS, compute_harvest
 from board.wall.reports import KNOWN_AFTER_SPAN
 
 FRESH_SECONDS = 60.0  # a wall's harvest is refolded at most this often, however busy the wall
+LIGHT = (defer(Wall.state), defer(Wall.snapshot))  # a wall's row without its big documents
 Which = Literal["current", "last"]
 WHICH: tuple[Which, ...] = ("current", "last")
 
@@ -85,37 +86,52 @@ def harvest_events(session: Session, board_id: str, span: PeriodSpan) -> list[Wa
 
 
 class Harvests:
-    """Every wall's harvest of a period, recomputed when its wall sent something new, at most once a minute.
+    """Every wall's harvest of a period, kept, and folded again only when its wall sent something new.
 
-    A period's awards do not change by the second, and a busy fleet sends events all
-    the time: refolding every wall's log at every look would cost minutes at 200 walls.
+    Folding a wall's log takes most of a second at 5 000 events, and a busy fleet
+    sends events all the time, so a look never waits for more than the walls it has
+    never seen: with `keep_fresh` running (as in `fleet serve`) a changed wall is
+    refolded in the background every FRESH_SECONDS; without it, by the look that
+    finds it changed and older than a minute (a period's awards do not change by the second).
     """
 
     def __init__(self, config: DashboardConfig):
         self.config = config
         self._kept: dict[tuple[str, Which, str], _Kept] = {}
         self._lock = threading.Lock()
+        self._in_background = False
 
     def all(self, session: Session, which: Which, language: str) -> list[WallHarvest]:
-        walls = session.scalars(select(Wall).order_by(Wall.name, Wall.board_id)).all()
+        walls = session.scalars(select(Wall).options(*LIGHT).order_by(Wall.name, Wall.board_id)).all()
         return [self.of(session, wall, which, language) for wall in walls]
 
-    def of(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
+    def of(self, session: Session, wall: Wall, which: Which, language: str, refresh: bool = False) -> WallHarvest:
         key = (wall.board_id, which, language)
         version = (wall.max_seq, wall.last_seq, wall.period_id)
         with self._lock:
             kept = self._kept.get(key)
-        if kept is not None and (kept.version == version or time.monotonic() - kept.at < FRESH_SECONDS):
+        if kept is not None and (
+            kept.version == version
+            or (not refresh and (self._in_background or time.monotonic() - kept.at < FRESH_SECONDS))
+        ):
             return kept.harvest
         found = self._compute(session, wall, which, language)
         with self._lock:
             self._kept[key] = _Kept(version, time.monotonic(), found)
         return found
 
-    def warm(self, engine: Engine) -> None:
-        """Compute every wall's current harvest in the config's language (`fleet serve` does it at start, aside)."""
-        with Session(engine) as session:
-            self.all(session, "current", self.config.language)
+    def keep_fresh(self, engine: Engine) -> None:
+        """Fold every wall's current harvest now, then every FRESH_SECONDS each harvest looked at whose wall changed."""
+        self._in_background = True
+        while True:
+            with Session(engine) as session:
+                walls = {wall.board_id: wall for wall in session.scalars(select(Wall).options(*LIGHT))}
+                with self._lock:
+                    wanted = set(self._kept) | {(board_id, "current", self.config.language) for board_id in walls}
+                for board_id, which, language in sorted(wanted):
+                    if board_id in walls:
+                        self.of(session, walls[board_id], which, language, refresh=True)
+            time.sleep(FRESH_SECONDS)
 
     def _compute(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
         location = self.config.location_of(wall.board_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from board.core.harvest import PeriodSpan
 from board.fleet.dashboard_config import DashboardConfig
-from board.fleet.harvests import period_span
+from board.fleet.harvests import LIGHT, period_span
 from board.fleet.models import Period, Person, Wall
 
 
@@ -98,7 +98,7 @@ class Overview:
 
 def load_overview(session: Session, config: DashboardConfig, now: datetime) -> Overview:
     """Every wall with its open period, who moved up in it and whether it went quiet; then the ranking."""
-    walls = session.scalars(select(Wall).order_by(Wall.name, Wall.board_id)).all()
+    walls = session.scalars(select(Wall).options(*LIGHT).order_by(Wall.name, Wall.board_id)).all()
     periods = {
         (period.board_id, period.period_id): period
         for period in session.scalars(
