@@ -1194,11 +1194,11 @@ def fleet_token() -> None:
 )
 @click.option(
     "--burst-every",
-    default=5.0,
+    default=10.0,
     show_default=True,
     help="Seconds between coach rounds (every person of a wall at once).",
 )
-@click.option("--burst-walls", default=10, show_default=True, help="Walls that have a coach round each time.")
+@click.option("--burst-walls", default=5, show_default=True, help="Walls that have a coach round each time.")
 @click.option(
     "--collectors", default="1,2", show_default=True, help="Run once per count of collectors, comma-separated."
 )

@@ -12,7 +12,8 @@ Two phases per run:
   the collectors' throughput.
 - **day**: each wall at `rate_per_hour` events (moves and confirmed attempts, at
   random moments), and every `burst_every` seconds a coach round on `burst_walls`
-  random walls (`people` events each, at once): the lag.
+  random walls (`people` events each, at once), each event followed by the wall's
+  retained `state` as a real wall publishes it: the lag.
 
 Lag is from the moment a wall "commits" an event (its `at`, taken just before it is
 published) to the moment the fleet database shows it folded into the wall's
@@ -74,12 +75,21 @@ class SimulatedWall:
         self.lock = threading.Lock()
 
     def state(self) -> dict[str, Any]:
-        """The retained `state` the collector reads the layout from (the parts it uses)."""
+        """The retained `state`, with who hangs where, about the size of a real wall's (the collector reads its layout)."""
+        where = {slot: person for person, slot in self.slot_of.items()}
+
+        def slot_view(slot: str) -> dict[str, Any]:
+            person = where.get(slot)
+            shown = (
+                None if person is None else {"id": person, "name": f"Person {person}", "photo": f"{person:08x}.jpeg"}
+            )
+            return {"id": slot, "status": "occupied" if shown else "empty", "person": shown, "unknown_uid": None}
+
         return {
             "board_id": self.board_id,
             "language": "nl",
             "levels": [
-                {"id": chr(65 + index), "name": f"Level {index + 1}", "slots": [{"id": slot} for slot in slots]}
+                {"id": chr(65 + index), "name": f"Level {index + 1}", "slots": [slot_view(slot) for slot in slots]}
                 for index, slots in enumerate(self.levels)
             ],
         }
@@ -374,12 +384,14 @@ def _day(
                 for _ in range(wall.people):
                     payload = wall.something_happens()
                     publishers.event(wall, payload)
+                    publishers.publish(wall.board_id, "state", wall.state(), retain=True)  # as a wall does
                     keys.append((wall.board_id, payload["seq"]))
         if now >= next_event:
             next_event += rng.expovariate(rate)
             wall = rng.choice(walls)
             payload = wall.something_happens()
             publishers.event(wall, payload)
+            publishers.publish(wall.board_id, "state", wall.state(), retain=True)
             keys.append((wall.board_id, payload["seq"]))
         time.sleep(max(0.0, min(next_event, next_burst) - time.monotonic()))
     return keys
@@ -408,8 +420,8 @@ def run(
     people: int = 30,
     day_seconds: float = 60.0,
     rate_per_hour: float = 300.0,
-    burst_every: float = 5.0,
-    burst_walls: int = 10,
+    burst_every: float = 10.0,
+    burst_walls: int = 5,
     collectors: tuple[int, ...] = (1, 2),
     dashboard_events: int = 1_000_000,
 ) -> dict[str, Any]:

@@ -38,7 +38,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from board.fleet.ledger import record
+from board.core.events import EventType
+from board.fleet.ledger import Written, record
 from board.fleet.models import Wall
 from board.mqtt.config import MqttConfig
 from board.mqtt.link import encode
@@ -47,8 +48,10 @@ log = logging.getLogger(__name__)
 
 QOS = 1
 ROOT = "wallboard"  # the walls' default base topic: wallboard/<board_id>
+EVENT_TYPES = frozenset(str(kind) for kind in EventType)
 PAGE = 500  # events per events/get answer (a wall allows 1000; 500 stays far below its payload limit)
 MAX_BATCH = 1000  # messages written in one transaction
+STATE_EVERY = 30.0  # seconds: how often an unchanged wall's `state` is written again
 
 
 def _now() -> datetime:
@@ -101,7 +104,10 @@ class _Batch:
 
 
 def parse(topic: str, payload: bytes, client_id: str) -> tuple[str, str, Any] | None:
-    """(kind, board_id, content) of a message from a wall, or None when it is not one the collector reads."""
+    """(kind, board_id, content) of a message from a wall, or None when it is not one the collector reads.
+
+    Checked here, on arrival, so a batch never fails on what a wall could not have sent.
+    """
     parts = topic.split("/")
     if len(parts) < 3 or parts[0] != ROOT or not parts[1]:
         return None
@@ -115,18 +121,46 @@ def parse(topic: str, payload: bytes, client_id: str) -> tuple[str, str, Any] | 
     if not isinstance(content, dict):
         return None
     if kind.startswith("event/"):
-        ok = isinstance(content.get("seq"), int) and content["seq"] > 0 and isinstance(content.get("at"), str)
-        return ("event", board_id, content) if ok and content.get("type") == kind.removeprefix("event/") else None
+        return ("event", board_id, content) if is_event(content, kind.removeprefix("event/")) else None
     if kind == "availability" and content.get("state") in ("online", "offline"):
         return "availability", board_id, content["state"] == "online"
-    if kind == "state" and isinstance(content.get("levels"), list):
+    if kind == "state" and is_layout(content.get("levels")):
         return "state", board_id, content
     if kind == f"response/{client_id}":
         data = content.get("data")
         if content.get("status") == "ok" and isinstance(data, dict) and isinstance(data.get("events"), list):
-            return "response", board_id, data
+            events = [event for event in data["events"] if isinstance(event, dict) and is_event(event)]
+            return "response", board_id, data | {"events": events}
         log.warning("wall %s refused events/get: %s", board_id, content.get("error"))
     return None
+
+
+def is_event(content: dict[str, Any], topic_type: str | None = None) -> bool:
+    """Whether `content` is an event as `WallEvent.as_payload` makes it (on its own type's topic)."""
+    seq, kind, at = content.get("seq"), content.get("type"), content.get("at")
+    if not (type(seq) is int and seq > 0 and kind in EVENT_TYPES and (topic_type is None or kind == topic_type)):
+        return False
+    try:
+        aware = isinstance(at, str) and datetime.fromisoformat(at).tzinfo is not None
+    except ValueError:
+        return False
+    named = all(
+        content.get(key) is None or (isinstance(content[key], dict) and type(content[key].get("id")) is int)
+        for key in ("person", "coach")
+    )
+    return aware and named and isinstance(content.get("slot"), str | None)
+
+
+def is_layout(levels: Any) -> bool:
+    """Levels as the `state` message has them: each with an id, a name and slots with ids."""
+    return isinstance(levels, list) and all(
+        isinstance(level, dict)
+        and isinstance(level.get("id"), str)
+        and isinstance(level.get("name"), str)
+        and isinstance(level.get("slots"), list)
+        and all(isinstance(slot, dict) and isinstance(slot.get("id"), str) for slot in level["slots"])
+        for level in levels
+    )
 
 
 class Collector:
@@ -155,6 +189,11 @@ class Collector:
         self._inbox: queue.Queue[_Message | None] = queue.Queue()
         self._asked: dict[str, float] = {}  # board -> monotonic time of its open events/get
         self._catch_up: set[str] = set()  # walls to ask as soon as the writer can
+        self._states: dict[str, tuple[str, float]] = {}  # board -> (its layout and language, when written)
+        # Walls another collector was folding when this one wrote: fold them, and write what they left, next time.
+        self._refold: frozenset[str] = frozenset()
+        self._left_states: dict[str, dict[str, Any]] = {}
+        self._left_availability: dict[str, bool] = {}
         self._stopping = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)
         self._client = self._new_client()
@@ -235,7 +274,7 @@ class Collector:
         next_check = next_sweep = time.monotonic()
         while True:
             batch, stop = self._take_batch(timeout=0.25)
-            if batch.acks:
+            if batch.acks or self._refold:
                 self._write(batch)
             if stop:
                 return
@@ -269,19 +308,25 @@ class Collector:
 
     def _write(self, batch: _Batch) -> None:
         """One transaction for the batch, retried until it commits; then the broker hears the acks."""
+        self._skip_unchanged_states(batch)
+        batch.states = self._left_states | batch.states  # the newer message wins
+        batch.availability = self._left_availability | batch.availability
         delay = 0.05
         while True:
             try:
-                new = self._commit(batch)
+                written = self._commit(batch)
                 break
             except DBAPIError as error:  # a deadlock, a lost connection, a database being restarted
                 log.warning("writing %d messages failed (%s); retrying in %.1f s", len(batch.acks), error.orig, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        self._refold = written.skipped
+        self._left_states = {board: state for board, state in batch.states.items() if board in written.skipped}
+        self._left_availability = {b: online for b, online in batch.availability.items() if b in written.skipped}
         total = sum(len(events) for events in batch.events.values())
         self.stats.messages += len(batch.acks)
-        self.stats.events_new += new
-        self.stats.events_repeated += total - new
+        self.stats.events_new += written.new
+        self.stats.events_repeated += total - written.new
         self.stats.transactions += 1
         for mid, qos in batch.acks:
             if qos:
@@ -291,10 +336,25 @@ class Collector:
             if page.get("more"):
                 self._ask(board_id, page["next"])
         for board_id, online in batch.availability.items():
-            if online:
+            if online and board_id not in written.skipped:
                 self._catch_up.add(board_id)
 
-    def _commit(self, batch: _Batch) -> int:
+    def _skip_unchanged_states(self, batch: _Batch) -> None:
+        """A wall republishes its `state` at every change; the fleet uses its layout and language, kept on every
+        change and otherwise every STATE_EVERY seconds (the snapshot stays for whoever wants a recent look)."""
+        now = time.monotonic()
+        for board_id, snapshot in list(batch.states.items()):
+            levels = [
+                (level["id"], level["name"], [slot["id"] for slot in level["slots"]]) for level in snapshot["levels"]
+            ]
+            layout = json.dumps([levels, snapshot.get("language")])
+            kept = self._states.get(board_id)
+            if kept is not None and kept[0] == layout and now - kept[1] < STATE_EVERY:
+                del batch.states[board_id]
+            else:
+                self._states[board_id] = (layout, now)
+
+    def _commit(self, batch: _Batch) -> Written:
         with Session(self.engine) as session, session.begin():
             return record(
                 session,
@@ -302,7 +362,9 @@ class Collector:
                 events=batch.events,
                 states=batch.states,
                 availability=batch.availability,
+                refold=self._refold,
                 by=self.client_id,
+                skip_locked=True,  # never wait for another collector's wall: leave it, fold it next time
             )
 
     # -- asking walls for what is missing ------------------------------------------------

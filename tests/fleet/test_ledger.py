@@ -5,7 +5,7 @@ Every test runs on SQLite and on PostgreSQL with the same assertions (`fleet_url
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from board.core.events import BADGE_EVENTS, WallEvent
 from board.fleet.db import open_fleet
-from board.fleet.ledger import record
+from board.fleet.ledger import lock_walls, record, record_events, record_state
 from board.fleet.models import Event, Period, Person, Wall
 from board.mqtt.state import snapshot_payload
 from tests import harness
@@ -63,10 +63,10 @@ def payloads_of(wall: harness.Wall) -> list[dict]:
 def test_a_walls_events_are_stored_once_and_give_the_walls_own_state(fleet, busy_wall):
     published = payloads_of(busy_wall)
     with Session(fleet) as session, session.begin():
-        record(session, NOW, states={"test": snapshot_payload(busy_wall.service.snapshot())})
-        assert record(session, NOW, events={"test": published}) == len(published)
+        record_state(session, "test", snapshot_payload(busy_wall.service.snapshot()), NOW)
+        assert record_events(session, "test", published, NOW) == len(published)
     with Session(fleet) as session, session.begin():
-        assert record(session, NOW, events={"test": published[-5:]}) == 0  # a repeat changes nothing
+        assert record_events(session, "test", published[-5:], NOW) == 0  # a repeat changes nothing
 
     with Session(fleet) as session:
         assert session.scalar(select(func.count()).select_from(Event)) == len(published)
@@ -109,3 +109,66 @@ def test_every_published_event_reads_back_as_the_event_the_wall_recorded(busy_wa
         read_back = WallEvent.from_payload(event.as_payload())
         expected = replace(event, uid=None) if event.type in BADGE_EVENTS else event
         assert read_back == expected
+
+
+def test_a_new_period_starts_empty_in_the_fleet_as_on_the_wall_and_the_old_one_keeps_its_count(fleet, busy_wall):
+    old_period = busy_wall.service.snapshot().period.id
+    busy_wall.clock.advance(timedelta(days=7).total_seconds())
+    busy_wall.wait(0)  # the wall closes the week and opens the next
+    busy_wall.show("B2")
+    busy_wall.show("C1", SANNE)  # up again, in the new week
+    busy_wall.wait(3)
+    snapshot = busy_wall.service.snapshot()
+    assert snapshot.period.id != old_period and snapshot.moved_up == ("Sanne",)
+
+    with Session(fleet) as session, session.begin():
+        record_state(session, "test", snapshot_payload(snapshot), NOW)
+        record_events(session, "test", payloads_of(busy_wall), NOW)
+    with Session(fleet) as session:
+        assert fleet_says(session, "test") == wall_says(snapshot)
+        assert session.get_one(Period, ("test", old_period)).attempts == 2
+
+
+def test_one_batch_of_several_walls_folds_each_wall_on_its_own(fleet, busy_wall):
+    published = payloads_of(busy_wall)
+    snapshot = snapshot_payload(busy_wall.service.snapshot())
+    with Session(fleet) as session, session.begin():
+        new = record(
+            session,
+            NOW,
+            events={"east": published + published[:3], "west": published[:4] + published[6:]},
+            states={"east": snapshot, "west": snapshot},
+            availability={"east": True, "west": False},
+        ).new
+        assert new == 2 * len(published) - 2
+    with Session(fleet) as session:
+        east, west = session.get_one(Wall, "east"), session.get_one(Wall, "west")
+        assert (east.last_seq, east.online, east.gap_since) == (len(published), True, None)
+        assert (west.last_seq, west.max_seq, west.online, west.gap_since) == (4, len(published), False, NOW)
+        assert fleet_says(session, "east") == wall_says(busy_wall.service.snapshot())
+
+
+def test_a_wall_another_collector_is_folding_is_stored_not_waited_for_and_folded_the_next_time(postgres_url, busy_wall):
+    fleet = open_fleet(postgres_url)
+    published = payloads_of(busy_wall)
+    with Session(fleet) as session, session.begin():
+        record_state(session, "test", snapshot_payload(busy_wall.service.snapshot()), NOW)
+        record_events(session, "test", published[:5], NOW)
+    with Session(fleet) as other:  # another collector, in the middle of folding this wall
+        other.begin()
+        lock_walls(other, {"test"})
+        with Session(fleet) as session, session.begin():
+            written = record(session, NOW, events={"test": published[5:]}, skip_locked=True)
+        assert (written.new, written.skipped) == (len(published) - 5, {"test"})
+        other.rollback()
+    with Session(fleet) as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == len(published)
+        assert session.get_one(Wall, "test").last_seq == 5
+
+    with Session(fleet) as session, session.begin():
+        assert record(session, NOW, refold={"test"}, skip_locked=True).skipped == set()
+    with Session(fleet) as session:
+        assert session.get_one(Wall, "test").last_seq == len(published)
+        assert fleet_says(session, "test") == wall_says(busy_wall.service.snapshot())
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.period_id.is_(None))) == 0
+    fleet.dispose()
