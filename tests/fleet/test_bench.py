@@ -13,8 +13,8 @@ def test_fleet_bench_gets_every_simulated_event_into_postgresql_and_prints_the_f
     out = tmp_path / "fleet-bench.json"
     result = wallboard(
         "fleet", "bench", "--walls", "4", "--people", "5", "--day-seconds", "2", "--burst-every", "1",
-        "--burst-walls", "1", "--collectors", "2", "--out", str(out), cwd=tmp_path,
-    )  # fmt: skip
+        "--burst-walls", "1", "--collectors", "2", "--dashboard-events", "0", "--out", str(out), cwd=tmp_path,
+    )  # fmt: skip  (the dashboard's part: tests/fleet/test_dashboard_bench.py)
     data = json.loads(result.stdout)
     assert json.loads(out.read_text()) == data
     assert data["machine"]["cores"] >= 1 and data["walls"] == 4 and data["people_per_wall"] == 5
