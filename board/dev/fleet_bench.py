@@ -39,7 +39,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from board.core.events import EventType, WallEvent
 from board.dev.bench import percentile
@@ -279,6 +279,15 @@ def _wait(condition, timeout: float, what: str) -> float:
     return time.monotonic() - started
 
 
+def _database_size(engine) -> dict[str, Any]:
+    """What the events cost on disk (table, indexes, TOAST), for sizing PostgreSQL."""
+    with engine.connect() as connection:
+        events = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
+        size = connection.execute(text("SELECT pg_total_relation_size('events')")).scalar_one()
+        whole = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    return {"events": events, "events_bytes_per_event": round(size / events), "database_mb": round(whole / 2**20, 1)}
+
+
 def _summary(lags: list[float]) -> dict[str, float]:
     return {
         "lag_ms_p50": round(percentile(lags, 0.5), 1),
@@ -350,6 +359,7 @@ def run_once(
                 "morning": morning,
                 "day": day,
                 "events_get_answered": publishers.requests,
+                "database": _database_size(poller.engine),
             }
         finally:
             if poller is not None:
