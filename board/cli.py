@@ -1006,3 +1006,229 @@ def bench(
     click.echo(data)
     if out:
         out.write_text(data + "\n", encoding="utf-8")
+
+
+# -- many walls: the company's side (docs/fleet.md) ---------------------------------
+
+
+@main.group()
+def fleet() -> None:
+    """Many walls, one company view (docs/fleet.md)."""
+
+
+@fleet.command("collect")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///fleet.db",
+    show_default=True,
+    help="postgresql+psycopg://user:password@host/db, or sqlite:///path for a trial.",
+)
+@click.option("--broker", default="localhost", show_default=True, help="The company broker, HOST or HOST:PORT.")
+@click.option("--username", help="The collector's broker user (an admin: it reads every wall and asks events/get).")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file holding only the password.",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Verify the broker over TLS with this CA.",
+)
+@click.option(
+    "--cert-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Client certificate, if the broker asks for one.",
+)
+@click.option(
+    "--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="The client certificate's key."
+)
+@click.option(
+    "--group",
+    default="wallboard-collector",
+    show_default=True,
+    help="Shared subscription group: collectors of one group share the walls' events.",
+)
+@click.option(
+    "--client-id", help="Keep it across restarts to get what the broker kept for this collector (default: a new one)."
+)
+@click.option(
+    "--gap-grace",
+    default=2.0,
+    show_default=True,
+    help="Seconds a gap in a wall's seq may last before the collector asks the wall (events/get).",
+)
+@click.option(
+    "--sweep-every",
+    default=300.0,
+    show_default=True,
+    help="Seconds between asking every online wall for events the collector may have missed.",
+)
+def fleet_collect(
+    db_url: str,
+    broker: str,
+    username: str | None,
+    password_file: Path | None,
+    ca_file: Path | None,
+    cert_file: Path | None,
+    key_file: Path | None,
+    group: str,
+    client_id: str | None,
+    gap_grace: float,
+    sweep_every: float,
+) -> None:
+    """Collect every wall's events from the company broker into the fleet database, each once."""
+    from pydantic import ValidationError
+
+    from board.fleet.collector import Collector
+    from board.fleet.db import open_fleet
+    from board.mqtt.config import MqttConfig
+
+    host, _, port = broker.rpartition(":") if ":" in broker else (broker, "", "")
+    try:
+        tls = None if ca_file is None else {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+        port_number = int(port) if port else (8883 if tls else 1883)
+        mqtt_config = MqttConfig(
+            enabled=True,
+            host=host,
+            port=port_number,
+            username=username,
+            password_file=password_file,
+            tls=tls,
+            client_id=client_id,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise CliError(f"--broker/--username/TLS options: {exc}") from None
+    with friendly_errors():
+        engine = open_fleet(db_url)
+    collector = Collector(engine, mqtt_config, group=group, gap_grace=gap_grace, sweep_every=sweep_every)
+    collector.start()
+    wait_for_stop_signal(
+        lambda: log.info("collecting into %s; stop with Ctrl+C or SIGTERM", engine.url.render_as_string())
+    )
+    collector.stop()
+    engine.dispose()
+
+
+@fleet.command("serve")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///fleet.db",
+    show_default=True,
+    help="The collector's database: postgresql+psycopg://user:password@host/db, or sqlite:///path.",
+)
+@click.option(
+    "--dashboard-config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="fleet-dashboard.toml",
+    show_default=True,
+    envvar="WALLBOARD_DASHBOARD_CONFIG",
+    help="Who may look (users, tokens), language, locations (docs/fleet.md).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Behind a reverse proxy that adds HTTPS.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Requests served at once.")
+def fleet_serve(db_url: str, config_path: Path, host: str, port: int, threads: int) -> None:
+    """The company dashboard: every wall, the ranking, the awards and the harvest, read-only."""
+    from waitress import serve
+
+    from board.fleet.dashboard import create_app
+    from board.fleet.dashboard_config import load_dashboard_config
+    from board.fleet.db import fleet_engine
+
+    with friendly_errors():
+        config = load_dashboard_config(config_path)
+        app = create_app(fleet_engine(db_url), config, warm=True)
+    log.info("the dashboard is on http://%s:%d/ (put HTTPS in front of it: docs/fleet.md)", host, port)
+    serve(app, host=host, port=port, threads=threads, ident="wallboard")
+
+
+@fleet.command("password")
+@click.argument("name")
+@click.password_option(help="Asked twice when not given.")
+def fleet_password(name: str, password: str) -> None:
+    """Print a dashboard user's lines for the dashboard's config (only a hash of the password)."""
+    from board.fleet.dashboard_config import User, password_hash
+
+    with friendly_errors():
+        try:
+            user = User(name=name, password_hash=password_hash(password))
+        except ValueError as exc:
+            raise CliError(f"NAME: {exc}") from None
+    click.echo(f"[[users]]\nname = {json.dumps(user.name)}\npassword_hash = {json.dumps(user.password_hash)}")
+
+
+@fleet.command("token")
+def fleet_token() -> None:
+    """Make a token for a screen or a script: the token to hand out, and its hash for the config."""
+    from board.fleet.dashboard_config import new_token
+
+    token, digest = new_token()
+    click.echo(f"token (give it out, keep it secret): {token}")
+    click.echo(f'config line: token_hashes = ["{digest}"]')
+
+
+@fleet.command("bench")
+@click.option("--walls", default=200, show_default=True, help="Simulated walls (MQTT publishers, not whole walls).")
+@click.option("--people", default=30, show_default=True, help="People on each wall.")
+@click.option(
+    "--day-seconds",
+    default=60.0,
+    show_default=True,
+    help="How long the day phase (steady events and coach rounds) lasts.",
+)
+@click.option(
+    "--rate",
+    "rate_per_hour",
+    default=300.0,
+    show_default=True,
+    help="Events per wall per hour during the day (a busy wall).",
+)
+@click.option(
+    "--burst-every",
+    default=10.0,
+    show_default=True,
+    help="Seconds between coach rounds (every person of a wall at once).",
+)
+@click.option("--burst-walls", default=5, show_default=True, help="Walls that have a coach round each time.")
+@click.option(
+    "--collectors", default="1,2", show_default=True, help="Run once per count of collectors, comma-separated."
+)
+@click.option(
+    "--dashboard-events",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Events in the database the dashboard's page times are taken over (0: skip).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
+def fleet_bench(
+    walls: int,
+    people: int,
+    day_seconds: float,
+    rate_per_hour: float,
+    burst_every: float,
+    burst_walls: int,
+    collectors: str,
+    dashboard_events: int,
+    out: Path | None,
+) -> None:
+    """Measure the collector and the dashboard: simulated walls, a private Mosquitto and PostgreSQL; prints JSON."""
+    from board.dev.fleet_bench import run as run_fleet_bench
+
+    try:
+        counts = tuple(int(count) for count in collectors.split(","))
+    except ValueError:
+        raise CliError(f"--collectors: comma-separated numbers, not {collectors!r}") from None
+    if burst_walls > walls or min(counts) < 1:
+        raise CliError("--burst-walls must not exceed --walls, and every collector count must be at least 1")
+    results = run_fleet_bench(
+        walls, people, day_seconds, rate_per_hour, burst_every, burst_walls, counts, dashboard_events
+    )
+    data = json.dumps(results, indent=2)
+    click.echo(data)
+    if out:
+        out.write_text(data + "\n", encoding="utf-8")

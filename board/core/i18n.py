@@ -469,6 +469,15 @@ _HELP_NL: dict[str, str] = {
     "per controle, met de oplossing.\n\nDraai hem als de service-gebruiker (sudo -u wallboard wallboard doctor) terwijl "
     "de service stilstaat.",
     "bench": "Meet de snelheid; toont de uitkomsten als JSON.",
+    "fleet": "Veel muren, één overzicht voor het bedrijf (docs/fleet.md).",
+    "fleet collect": "Verzamel de gebeurtenissen van alle muren van de bedrijfsbroker in de database, elke één keer "
+    "(gedeeld abonnement: start er meer om de last te verdelen).",
+    "fleet bench": "Meet de verzamelaar en het overzicht: 200 gesimuleerde muren in een eigen Mosquitto en "
+    "PostgreSQL; toont de uitkomsten als JSON.",
+    "fleet serve": "Het overzicht voor L&D in de browser: alle muren, de ranglijst, de prijzen en de oogst; "
+    "alleen lezen, met inloggen of een token.",
+    "fleet password": "Toon de regels voor een gebruiker van het overzicht (alleen een hash van het wachtwoord).",
+    "fleet token": "Maak een token voor een scherm of een script: het token en de hash voor de configuratie.",
 }
 
 # -- the `wallboard` command's own words (help, errors, doctor) ----------------------------
