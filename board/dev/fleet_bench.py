@@ -45,6 +45,7 @@ from board.core.events import EventType, WallEvent
 from board.dev.bench import percentile
 from board.dev.broker import Mosquitto
 from board.dev.postgres import PostgreSQL
+from board.fleet import dashboard_bench
 from board.fleet.db import open_fleet
 from board.fleet.models import Wall
 from board.mqtt.link import encode
@@ -432,6 +433,7 @@ def run(
     burst_every: float = 10.0,
     burst_walls: int = 5,
     collectors: tuple[int, ...] = (1, 2),
+    dashboard_events: int = 1_000_000,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -444,4 +446,7 @@ def run(
         results[f"collectors_{count}"] = run_once(
             count, walls, people, day_seconds, rate_per_hour, burst_every, burst_walls
         )
+    if dashboard_events:  # the dashboard's page times over a full database (board/fleet/dashboard_bench.py)
+        with PostgreSQL(durable=True) as postgres:
+            results["dashboard"] = dashboard_bench.measure(postgres.url("dashboard"), walls, people, dashboard_events)
     return results
