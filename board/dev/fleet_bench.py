@@ -39,12 +39,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from board.core.events import EventType, WallEvent
 from board.dev.bench import percentile
 from board.dev.broker import Mosquitto
 from board.dev.postgres import PostgreSQL
+from board.fleet import dashboard_bench
 from board.fleet.db import open_fleet
 from board.fleet.models import Wall
 from board.mqtt.link import encode
@@ -278,6 +279,15 @@ def _wait(condition, timeout: float, what: str) -> float:
     return time.monotonic() - started
 
 
+def _database_size(engine) -> dict[str, Any]:
+    """What the events cost on disk (table, indexes, TOAST), for sizing PostgreSQL."""
+    with engine.connect() as connection:
+        events = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
+        size = connection.execute(text("SELECT pg_total_relation_size('events')")).scalar_one()
+        whole = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    return {"events": events, "events_bytes_per_event": round(size / events), "database_mb": round(whole / 2**20, 1)}
+
+
 def _summary(lags: list[float]) -> dict[str, float]:
     return {
         "lag_ms_p50": round(percentile(lags, 0.5), 1),
@@ -349,6 +359,7 @@ def run_once(
                 "morning": morning,
                 "day": day,
                 "events_get_answered": publishers.requests,
+                "database": _database_size(poller.engine),
             }
         finally:
             if poller is not None:
@@ -422,6 +433,7 @@ def run(
     burst_every: float = 10.0,
     burst_walls: int = 5,
     collectors: tuple[int, ...] = (1, 2),
+    dashboard_events: int = 1_000_000,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -434,4 +446,7 @@ def run(
         results[f"collectors_{count}"] = run_once(
             count, walls, people, day_seconds, rate_per_hour, burst_every, burst_walls
         )
+    if dashboard_events:  # the dashboard's page times over a full database (board/fleet/dashboard_bench.py)
+        with PostgreSQL(durable=True) as postgres:
+            results["dashboard"] = dashboard_bench.measure(postgres.url("dashboard"), walls, people, dashboard_events)
     return results

@@ -11,9 +11,10 @@ pytestmark = pytest.mark.fleet  # no date in it: make test runs it, test-dates s
 
 def test_fleet_bench_gets_every_simulated_event_into_postgresql_and_prints_the_figures(tmp_path):
     out = tmp_path / "fleet-bench.json"
+    # The dashboard's part (--dashboard-events) has its own test: tests/fleet/test_dashboard_bench.py.
     result = wallboard(
         "fleet", "bench", "--walls", "4", "--people", "5", "--day-seconds", "2", "--burst-every", "1",
-        "--burst-walls", "1", "--collectors", "2", "--out", str(out), cwd=tmp_path,
+        "--burst-walls", "1", "--collectors", "2", "--dashboard-events", "0", "--out", str(out), cwd=tmp_path,
     )  # fmt: skip
     data = json.loads(result.stdout)
     assert json.loads(out.read_text()) == data
