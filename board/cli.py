@@ -989,31 +989,25 @@ def _group_exists(name: str) -> bool:
     "--company-broker",
     "address",
     required=True,
-    help="HOST or HOST:PORT of the company broker (TLS, port 8883 by default).",
 )
 @click.option(
     "--ca",
     "ca_file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The company's CA certificate (PEM), readable by Mosquitto.",
 )
-@click.option("--user", "username", help="This wall's user on the company broker; default: the board id.")
+@click.option("--user", "username")
 @click.option(
     "--password-file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file holding only that user's password.",
 )
 @click.option(
     "--mosquitto-conf",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where Mosquitto's bridge section goes (its conf.d).",
 )
-@click.option(
-    "--take-over", is_flag=True, help="Take the board id over from the wall that holds it: this wall replaces it."
-)
+@click.option("--take-over", is_flag=True)
 @click.pass_context
 def bridge_setup(
     ctx: click.Context,
@@ -1062,9 +1056,7 @@ def bridge_setup(
 
 
 @bridge.command("conf")
-@click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Mosquitto's bridge section (conf.d)."
-)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def bridge_conf(ctx: click.Context, out: Path) -> None:
     """Write Mosquitto's bridge section again from [mqtt.bridge], as this version makes it (install.sh does)."""

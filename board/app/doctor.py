@@ -293,6 +293,7 @@ def check_bridge(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
         return
     from board.mqtt.bridge import CLAIM_TOPIC, STATUS_TOPIC, BridgeError, Claim, read_retained, wall_identity
 
+    say = Texts(config.language)
     company = f"{bridge.host}:{bridge.port}"
     base = config.mqtt.topic_base(config.board_id)
     status_topic, claim_topic = f"{base}/{STATUS_TOPIC}", f"{base}/{CLAIM_TOPIC}"
@@ -304,41 +305,32 @@ def check_bridge(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
             timeout,
         )
     except BridgeError as error:
-        yield Finding(Verdict.FAIL, "bridge", f"cannot ask the wall's broker: {error}", "see the broker line above")
+        yield Finding(
+            Verdict.FAIL, "bridge", say("doctor.bridge.unasked", error=error), say("doctor.bridge.unasked.fix")
+        )
         return
     status = held.get(status_topic)
+    up = status is not None and status.strip() == b"1"
     if status is None:
-        yield Finding(
-            Verdict.FAIL,
-            "bridge",
-            f"Mosquitto runs no bridge to {company}",
-            "sudo deploy/install.sh (it writes the bridge section again), then systemctl restart mosquitto",
-        )
-    elif status.strip() != b"1":
-        yield Finding(
-            Verdict.FAIL,
-            "bridge",
-            f"the bridge to {company} is down; the wall's messages wait on this Pi",
-            "journalctl -u mosquitto: check the network, the company CA and the password in mqtt.bridge",
-        )
+        yield Finding(Verdict.FAIL, "bridge", say("doctor.bridge.none", company=company), say("doctor.bridge.none.fix"))
+    elif not up:
+        yield Finding(Verdict.FAIL, "bridge", say("doctor.bridge.down", company=company), say("doctor.bridge.down.fix"))
     else:
-        yield Finding(Verdict.OK, "bridge", f"up to {company} as {bridge.user(config.board_id)}")
+        yield Finding(Verdict.OK, "bridge", say("doctor.bridge.up", company=company, user=bridge.user(config.board_id)))
     claim = held.get(claim_topic)
-    mine = wall_identity(config.data_dir)
-    if claim is not None and (holder := Claim.parse(claim)).identity != mine:
+    if claim is not None and (holder := Claim.parse(claim)).identity != wall_identity(config.data_dir):
         yield Finding(
             Verdict.FAIL,
             "bridge",
-            f"board_id {config.board_id} on {company} belongs to another {holder.describe()}: "
-            "two walls mix their events under one id",
-            "give this wall its own board_id, or take the id over: wallboard bridge setup --take-over",
+            say("doctor.bridge.taken", board_id=config.board_id, company=company, holder=holder.describe()),
+            say("doctor.bridge.taken.fix"),
         )
-    elif claim is None and status is not None and status.strip() == b"1":
+    elif claim is None and up:
         yield Finding(
             Verdict.WARN,
             "bridge",
-            f"no claim on board_id {config.board_id} at {company}",
-            "wallboard bridge setup claims it (deploy/install.sh --company-broker)",
+            say("doctor.bridge.unclaimed", board_id=config.board_id, company=company),
+            say("doctor.bridge.unclaimed.fix"),
         )
 
 

@@ -503,6 +503,7 @@ _COMMAND_TEXTS: dict[str, tuple[str, str]] = {
     "doctor.topic.screen": ("scherm", "screen"),
     "doctor.topic.LEDs": ("LEDs", "LEDs"),
     "doctor.topic.broker": ("broker", "broker"),
+    "doctor.topic.bridge": ("brug", "bridge"),
     "doctor.topic.clock": ("klok", "clock"),
     "doctor.topic.disk": ("schijf", "disk"),
     "doctor.topic.database": ("database", "database"),
@@ -586,6 +587,38 @@ _COMMAND_TEXTS: dict[str, tuple[str, str]] = {
         "GPIO {pins} on mock pins (not a Raspberry Pi): nothing lights up",
     ),
     "doctor.leds.ok": ("GPIO {pins} ({factory})", "GPIO {pins} ({factory})"),
+    "doctor.bridge.unasked": ("de broker van de muur antwoordt niet: {error}", "cannot ask the wall's broker: {error}"),
+    "doctor.bridge.unasked.fix": ("zie de regel over de broker hierboven", "see the broker line above"),
+    "doctor.bridge.none": ("Mosquitto heeft geen brug naar {company}", "Mosquitto runs no bridge to {company}"),
+    "doctor.bridge.none.fix": (
+        "sudo deploy/install.sh (schrijft de brug opnieuw), dan systemctl restart mosquitto",
+        "sudo deploy/install.sh (it writes the bridge section again), then systemctl restart mosquitto",
+    ),
+    "doctor.bridge.down": (
+        "de brug naar {company} is weg; de berichten van de muur wachten op deze Pi",
+        "the bridge to {company} is down; the wall's messages wait on this Pi",
+    ),
+    "doctor.bridge.down.fix": (
+        "journalctl -u mosquitto: controleer het netwerk, de CA van het bedrijf en het wachtwoord in mqtt.bridge",
+        "journalctl -u mosquitto: check the network, the company CA and the password in mqtt.bridge",
+    ),
+    "doctor.bridge.up": ("verbonden met {company} als {user}", "up to {company} as {user}"),
+    "doctor.bridge.taken": (
+        "board_id {board_id} op {company} is van een andere muur ({holder}): twee muren mengen hun gebeurtenissen onder één id",
+        "board_id {board_id} on {company} belongs to another wall ({holder}): two walls mix their events under one id",
+    ),
+    "doctor.bridge.taken.fix": (
+        "geef deze muur een eigen board_id, of neem het id over: wallboard bridge setup --take-over",
+        "give this wall its own board_id, or take the id over: wallboard bridge setup --take-over",
+    ),
+    "doctor.bridge.unclaimed": (
+        "geen claim op board_id {board_id} bij {company}",
+        "no claim on board_id {board_id} at {company}",
+    ),
+    "doctor.bridge.unclaimed.fix": (
+        "wallboard bridge setup claimt het (deploy/install.sh --company-broker)",
+        "wallboard bridge setup claims it (deploy/install.sh --company-broker)",
+    ),
     "doctor.broker.off": ("MQTT staat uit in de config", "MQTT is off in the config"),
     "doctor.broker.as_user": ("{address} als {user}", "{address} as {user}"),
     "doctor.broker.unreachable": ("{where} is niet bereikbaar: {error}", "cannot reach {where}: {error}"),
@@ -785,6 +818,31 @@ _OPTION_HELP: dict[str, tuple[str, str]] = {
         "Events in the log for the harvest (period close) and export timing.",
     ),
     "bench --out": ("Schrijf de JSON ook hierheen.", "Also write the JSON here."),
+    "bridge setup --company-broker": (
+        "HOST of HOST:POORT van de broker van het bedrijf (TLS, standaard poort 8883).",
+        "HOST or HOST:PORT of the company broker (TLS, port 8883 by default).",
+    ),
+    "bridge setup --ca": (
+        "Het CA-certificaat van het bedrijf (PEM), leesbaar voor Mosquitto.",
+        "The company's CA certificate (PEM), readable by Mosquitto.",
+    ),
+    "bridge setup --user": (
+        "De gebruiker van deze muur op de broker van het bedrijf; standaard de board_id.",
+        "This wall's user on the company broker; default: the board id.",
+    ),
+    "bridge setup --password-file": (
+        "Een bestand met alleen het wachtwoord van die gebruiker.",
+        "A file holding only that user's password.",
+    ),
+    "bridge setup --mosquitto-conf": (
+        "Waar de brug voor Mosquitto komt (zijn conf.d).",
+        "Where Mosquitto's bridge section goes (its conf.d).",
+    ),
+    "bridge setup --take-over": (
+        "Neem de board_id over van de muur die hem heeft: deze muur vervangt die.",
+        "Take the board id over from the wall that holds it: this wall replaces it.",
+    ),
+    "bridge conf --out": ("De brug voor Mosquitto (conf.d).", "Mosquitto's bridge section (conf.d)."),
     "fleet collect --db": (
         "postgresql+psycopg://gebruiker:wachtwoord@host/db, of sqlite:///pad om te proberen.",
         "postgresql+psycopg://user:password@host/db, or sqlite:///path for a trial.",

@@ -169,7 +169,7 @@ def test_the_doctor_says_the_bridge_is_up_down_or_the_board_id_taken_by_another_
     assert up.verdict is Verdict.OK and company.address in up.detail
     company.broker.stop()
     [down] = check_bridge(config, Host())
-    assert down.verdict is Verdict.FAIL and "down" in down.detail
+    assert down.verdict is Verdict.FAIL and "is weg" in down.detail  # the wall speaks Dutch
     company.broker.start()
     wait_bridge_up(wall)
     # A replacement wall takes the id over: the old one hears it over its bridge and the doctor says so.
@@ -179,7 +179,7 @@ def test_the_doctor_says_the_bridge_is_up_down_or_the_board_id_taken_by_another_
     deadline = time.monotonic() + 10
     while len(findings := list(check_bridge(config, Host()))) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert findings[1].verdict is Verdict.FAIL and "belongs to another wall" in findings[1].detail
+    assert findings[1].verdict is Verdict.FAIL and "van een andere muur" in findings[1].detail
 
 
 def test_without_a_bridge_the_doctor_says_nothing_about_one(tmp_path):
