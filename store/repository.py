@@ -350,18 +350,30 @@ class Writer:
         self.session.execute(update(Period).where(Period.id == period_id).values(attempts=Period.attempts + step))
 
     def sync_layout(self) -> None:
-        """Make the levels and slots tables match the config; old ones stay, inactive."""
-        levels = {level.id: level for level in self.session.scalars(select(Level))}
-        slots = {slot.id: slot for slot in self.session.scalars(select(Slot))}
-        for level in levels.values():
-            level.active = False
-        for slot in slots.values():
-            slot.active = False
-        for position, level in enumerate(self.config.levels):
-            self.session.merge(Level(id=level.id, name=level.name, position=position, active=True))
-            self.session.flush()
-            for index, slot_id in enumerate(level.slots):
-                self.session.merge(Slot(id=slot_id, level_id=level.id, position=index, active=True))
+        """Make the levels and slots tables match the config; old ones stay, inactive.
+
+        Only what differs is written (the session skips values set to what they were):
+        a start with an unchanged config writes nothing.
+        """
+        levels = [Level(id=level.id, name=level.name, position=i) for i, level in enumerate(self.config.levels)]
+        slots = [
+            Slot(id=slot_id, level_id=level.id, position=i)
+            for level in self.config.levels
+            for i, slot_id in enumerate(level.slots)
+        ]
+        for table, rows, columns in ((Level, levels, ("name", "position")), (Slot, slots, ("level_id", "position"))):
+            stored = {row.id: row for row in self.session.scalars(select(table))}
+            for row in rows:
+                known = stored.pop(row.id, None)
+                if known is None:
+                    self.session.add(row)
+                    continue
+                for column in columns:
+                    setattr(known, column, getattr(row, column))
+                known.active = True
+            for gone in stored.values():
+                gone.active = False
+            self.session.flush()  # the levels before the slots that name them
 
     # -- the directory (admin work) --------------------------------------------
 

@@ -1,6 +1,7 @@
 """The store: a real SQLite file that survives restarts, with the log as the truth."""
 
 import sqlite3
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -126,3 +127,51 @@ def test_a_card_corrected_off_the_wall_keeps_its_last_slot_across_a_restart(tmp_
     assert placed.type is EventType.CARD_PLACED
     assert (placed.details["last_slot"], placed.details["level_change"]) == ("B2", 1)
     again.close()
+
+
+def test_the_newest_revision_is_read_from_the_migration_files_as_alembic_reads_it():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_start_on_an_up_to_date_database_neither_imports_alembic_nor_writes(wall):
+    """Alembic only when the schema is behind; an unchanged layout is not written again."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from board.app.config import load_config\n"
+        "from store.repository import Store\n"
+        f"store = Store(load_config({str(wall.config_path)!r})).open()\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'alembic', 'mako'}))\n"
+    )
+    seq, path = wall.store.last_seq(), wall.config.database_url.removeprefix("sqlite:///")
+    before = Path(path + "-wal").stat().st_mtime_ns, Path(path).stat().st_mtime_ns
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
+    assert wall.store.last_seq() == seq
+    assert (Path(path + "-wal").stat().st_mtime_ns, Path(path).stat().st_mtime_ns) == before
+
+
+def test_a_changed_layout_is_synced_and_slots_gone_from_the_config_stay_inactive(tmp_path):
+    from tests.harness import SMALL_WALL
+
+    Wall(tmp_path).close()
+    changed = SMALL_WALL.replace(
+        'name = "Top"\nslots = ["C1", "C2", "C3", "C4"]', 'name = "Summit"\nslots = ["C1", "C5"]'
+    )
+    (tmp_path / "wallboard.toml").write_text(changed, encoding="utf-8")
+    wall = Wall(tmp_path)
+    try:
+        with wall.store.engine.connect() as connection:
+            level = connection.exec_driver_sql("SELECT name, position, active FROM levels WHERE id = 'C'").one()
+            slots = dict(connection.exec_driver_sql("SELECT id, active FROM slots WHERE level_id = 'C'").all())
+        assert tuple(level) == ("Summit", 2, 1)
+        assert slots == {"C1": 1, "C2": 0, "C3": 0, "C4": 0, "C5": 1}
+    finally:
+        wall.close()
