@@ -44,11 +44,15 @@ def assert_counts_agree_with_a_replay(store: Store) -> None:
         assert store.thermometer(replayed.period.id) == replayed.period.count
 
 
+def days_pass(wall: Wall, days: int) -> None:
+    wall.clock.advance(timedelta(days=days).total_seconds())
+    wall.wait(0)
+
+
 def test_a_void_counts_the_attempt_out_of_the_day_it_was_made_not_today(wall):
     sanne, daan = wall.people["Sanne"], wall.people["Daan"]
     monday = wall.service.add_attempt(sanne, None, "by hand")
-    wall.clock.advance(timedelta(days=1).total_seconds())
-    wall.wait(0)
+    days_pass(wall, 1)
     wall.service.add_attempt(daan, None, "by hand")
     wall.service.void_attempt(monday.details["attempt_id"], "wrong person")
     period = wall.service.snapshot().period
@@ -60,8 +64,7 @@ def test_a_void_counts_the_attempt_out_of_the_day_it_was_made_not_today(wall):
 
 def test_a_void_of_last_periods_attempt_leaves_this_periods_count_alone(wall):
     last_week = wall.service.add_attempt(wall.people["Sanne"], None, "by hand")
-    wall.clock.advance(timedelta(days=7).total_seconds())
-    wall.wait(0)
+    days_pass(wall, 7)
     this_week = wall.service.add_attempt(wall.people["Daan"], None, "by hand")
     assert this_week.details["period_id"] != last_week.details["period_id"]
     wall.service.void_attempt(last_week.details["attempt_id"], "counted twice")
@@ -92,8 +95,7 @@ def test_a_checkpoint_in_the_former_format_listing_every_attempt_loads_as_the_sa
     """After an upgrade the wall starts from the checkpoint it has, not from the whole log."""
     sanne, daan = wall.people["Sanne"], wall.people["Daan"]
     first = wall.service.add_attempt(sanne, None, "by hand")
-    wall.clock.advance(timedelta(days=1).total_seconds())
-    wall.wait(0)
+    days_pass(wall, 1)
     wall.service.add_attempt(daan, None, "by hand")
     wall.service.add_attempt(sanne, None, "by hand")
     wall.service.void_attempt(first.details["attempt_id"], "mistake")
