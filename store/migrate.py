@@ -1,7 +1,8 @@
 """Alembic migrations, run from code: at every start and by `wallboard db upgrade`.
 
 Alembic is imported only when the schema is behind: a start on an up-to-date
-database reads one row and lists one folder (alembic costs ~40 ms and a few MB).
+database reads one row and lists one folder (importing alembic costs ~120 ms of CPU and
+~10 MB here; see docs/architecture.md).
 """
 
 from pathlib import Path
