@@ -140,7 +140,13 @@ class Store:
         """
         with self.read() as session:
             checkpoint = session.get(Checkpoint, 1)
-        if checkpoint is None or checkpoint.format not in READABLE_CHECKPOINT_FORMATS:
+        # Its attempts are counted by local day: a checkpoint from before a change of
+        # the board's timezone would count them by the wrong days.
+        if (
+            checkpoint is None
+            or checkpoint.format not in READABLE_CHECKPOINT_FORMATS
+            or checkpoint.state.get("timezone", self.config.timezone) != self.config.timezone
+        ):
             self._checkpoint_seq = 0
             return self.replay()
         self._checkpoint_seq = checkpoint.seq
@@ -163,7 +169,8 @@ class Store:
         if seq - self._checkpoint_seq < self.checkpoint_every:
             return
         with self.write() as writer:
-            writer.session.merge(Checkpoint(id=1, format=CHECKPOINT_FORMAT, seq=seq, state=checkpoint_of(state)))
+            data = checkpoint_of(state) | {"timezone": self.config.timezone}
+            writer.session.merge(Checkpoint(id=1, format=CHECKPOINT_FORMAT, seq=seq, state=data))
         self._checkpoint_seq = seq
 
     def events_after(self, seq: int) -> Iterator[WallEvent]:

@@ -146,8 +146,8 @@ class WallState:
 
 # -- checkpoints: the recorded state as JSON, so a start need not replay the whole log --
 
-# Bump when `apply` or the state's fields change meaning: a checkpoint of another
-# format is then ignored and the log replayed from the start.
+# Bump when `apply` or the state's fields change meaning: a checkpoint of a format not
+# in READABLE_CHECKPOINT_FORMATS is then ignored and the log replayed from the start.
 CHECKPOINT_FORMAT = 3  # 3: the period's counts instead of its attempts
 # Read too: a format-2 checkpoint lists the period's attempts, which count up to the same tally.
 READABLE_CHECKPOINT_FORMATS = frozenset({2, CHECKPOINT_FORMAT})

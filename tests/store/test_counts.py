@@ -119,6 +119,25 @@ def test_a_checkpoint_in_the_former_format_listing_every_attempt_loads_as_the_sa
     assert loaded.period.days and loaded.recorded() == state.recorded()
 
 
+def test_after_the_board_moves_to_another_timezone_a_start_counts_the_days_as_a_replay_does(tmp_path):
+    """Days are local: a checkpoint counted them in the old timezone, so it is not used."""
+    wall = Wall(tmp_path)
+    wall.store.checkpoint_every = 1
+    sanne = wall.add_people()["Sanne"]
+    wall.clock.advance(14.5 * 3600)  # Monday 23:30 in Amsterdam, already Tuesday in Helsinki
+    wall.service.add_attempt(sanne, None, "late")
+    wall.service.add_attempt(sanne, None, "late")
+    wall.close()
+    config = wall.config_path.read_text(encoding="utf-8")
+    wall.config_path.write_text(config.replace("Europe/Amsterdam", "Europe/Helsinki"), encoding="utf-8")
+    moved = Wall(tmp_path, start=wall.clock.now())
+    try:
+        assert [day.isoformat() for day in moved.service.state.period.days] == ["2026-11-24"]
+        assert_counts_agree_with_a_replay(moved.store)
+    finally:
+        moved.close()
+
+
 def test_an_older_database_gets_its_counts_and_its_voids_their_attempts_period_and_time(tmp_path):
     """Migration 0003 on a wall that recorded a void before voids named their attempt's period."""
     wall = Wall(tmp_path)
