@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config as AlembicConfig
 
 from board.core.errors import CommandError
 from board.core.events import Draft, EventType
@@ -145,8 +144,7 @@ def test_an_older_database_gets_its_counts_and_its_voids_their_attempts_period_a
     wall.close()
     Path(config.database_url.removeprefix("sqlite:///")).unlink()
     store = Store(config)
-    alembic = AlembicConfig()
-    alembic.set_main_option("script_location", str(migrate.MIGRATIONS))
+    alembic = migrate._alembic_config()
     with store.engine.begin() as connection:
         alembic.attributes["connection"] = connection
         command.upgrade(alembic, "0002")
