@@ -262,8 +262,10 @@ def apply(state: WallState, event: WallEvent) -> None:
             state.recent.appendleft(attempt)
         case EventType.ATTEMPT_VOIDED:
             attempt_id = details["attempt_id"]
-            # The void names the attempt's period and time (store.repository.Writer writes them).
-            if state.period and details["period_id"] == state.period.id:
+            # The void names the attempt's period and time (store.repository.Writer writes them;
+            # migration 0003 added them to older voids). A void published by a wall on an older
+            # release (to a fleet collector) does not, and cannot be counted out.
+            if state.period and details.get("period_id") == state.period.id:
                 made_at = datetime.fromisoformat(details["attempted_at"]).astimezone(event.at.tzinfo)
                 state.period.tally(_named(event.person_id, event), made_at.date(), -1)
             kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
