@@ -147,8 +147,8 @@ def create_app(
             abort(Response(g.texts("error.bad_period", spec=spec) + "\n", 400, mimetype="text/plain"))
         return spec  # type: ignore[return-value]  # checked above
 
-    def all_harvests(period: Which, wait: float | None = -1.0) -> list[WallHarvest]:
-        return harvests.all(period, g.texts.language, wait)
+    def all_harvests(period: Which) -> list[WallHarvest]:
+        return harvests.all(period, g.texts.language)
 
     # -- pages -------------------------------------------------------------------------
 
@@ -198,7 +198,13 @@ def create_app(
 
     @app.get("/harvest/<location>.pdf")
     def harvest_pdf(location: str) -> Response:
-        by_location = locations(all_harvests(which(), wait=None), config, g.texts)  # a report is never half
+        other = g.texts("harvest.other")  # the walls in no location
+
+        def in_location(board_id: str) -> bool:
+            return (config.location_of(board_id) or other) == location
+
+        # a report is never half: it waits for its walls
+        by_location = locations(harvests.all(which(), g.texts.language, None, in_location), config, g.texts)
         if location not in by_location:
             abort(404)
         buffer = io.BytesIO()

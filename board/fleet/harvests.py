@@ -10,6 +10,7 @@ fold 200 logs at every look.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -114,13 +115,17 @@ class Harvests:
         self._lock = threading.Condition()
         self._worker: threading.Thread | None = None
 
-    def all(self, which: Which, language: str, wait: float | None = -1.0) -> list[WallHarvest]:
-        """Every wall's harvest; `wait` seconds at most for those never folded (None: until all are; -1: the default).
+    def all(
+        self, which: Which, language: str, wait: float | None = -1.0, only: Callable[[str], bool] | None = None
+    ) -> list[WallHarvest]:
+        """Every wall's harvest (or those whose board_id passes `only`); `wait` seconds at most for those never
+        folded (None: until all are; -1: the default).
 
         The walls are read in a transaction of their own, closed before waiting: on SQLite every
         fleet transaction takes the write lock (board/fleet/db.py), and the worker needs one too."""
         with Session(self.engine) as session:
             walls = session.scalars(select(Wall).options(*LIGHT).order_by(Wall.name, Wall.board_id)).all()
+        walls = [wall for wall in walls if only is None or only(wall.board_id)]
         keys = [(wall.board_id, which, language) for wall in walls]
         with self._lock:
             for wall, key in zip(walls, keys, strict=True):
