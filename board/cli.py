@@ -1022,48 +1022,37 @@ def fleet() -> None:
     "db_url",
     default="sqlite:///fleet.db",
     show_default=True,
-    help="postgresql+psycopg://user:password@host/db, or sqlite:///path for a trial.",
 )
-@click.option("--broker", default="localhost", show_default=True, help="The company broker, HOST or HOST:PORT.")
-@click.option("--username", help="The collector's broker user (an admin: it reads every wall and asks events/get).")
+@click.option("--broker", default="localhost", show_default=True)
+@click.option("--username")
 @click.option(
     "--password-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A file holding only the password.",
 )
 @click.option(
     "--ca-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Verify the broker over TLS with this CA.",
 )
 @click.option(
     "--cert-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Client certificate, if the broker asks for one.",
 )
-@click.option(
-    "--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="The client certificate's key."
-)
+@click.option("--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--group",
     default="wallboard-collector",
     show_default=True,
-    help="Shared subscription group: collectors of one group share the walls' events.",
 )
-@click.option(
-    "--client-id", help="Keep it across restarts to get what the broker kept for this collector (default: a new one)."
-)
+@click.option("--client-id")
 @click.option(
     "--gap-grace",
     default=2.0,
     show_default=True,
-    help="Seconds a gap in a wall's seq may last before the collector asks the wall (events/get).",
 )
 @click.option(
     "--sweep-every",
     default=300.0,
     show_default=True,
-    help="Seconds between asking every online wall for events the collector may have missed.",
 )
 def fleet_collect(
     db_url: str,
@@ -1117,7 +1106,6 @@ def fleet_collect(
     "db_url",
     default="sqlite:///fleet.db",
     show_default=True,
-    help="The collector's database: postgresql+psycopg://user:password@host/db, or sqlite:///path.",
 )
 @click.option(
     "--dashboard-config",
@@ -1126,11 +1114,10 @@ def fleet_collect(
     default="fleet-dashboard.toml",
     show_default=True,
     envvar="WALLBOARD_DASHBOARD_CONFIG",
-    help="Who may look (users, tokens), language, locations (docs/fleet.md).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Behind a reverse proxy that adds HTTPS.")
+@click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Requests served at once.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 def fleet_serve(db_url: str, config_path: Path, host: str, port: int, threads: int) -> None:
     """The company dashboard: every wall, the ranking, the awards and the harvest, read-only."""
     from waitress import serve
@@ -1148,7 +1135,7 @@ def fleet_serve(db_url: str, config_path: Path, host: str, port: int, threads: i
 
 @fleet.command("password")
 @click.argument("name")
-@click.password_option(help="Asked twice when not given.")
+@click.password_option()
 def fleet_password(name: str, password: str) -> None:
     """Print a dashboard user's lines for the dashboard's config (only a hash of the password)."""
     from board.fleet.dashboard_config import User, password_hash
@@ -1172,39 +1159,33 @@ def fleet_token() -> None:
 
 
 @fleet.command("bench")
-@click.option("--walls", default=200, show_default=True, help="Simulated walls (MQTT publishers, not whole walls).")
-@click.option("--people", default=30, show_default=True, help="People on each wall.")
+@click.option("--walls", default=200, show_default=True)
+@click.option("--people", default=30, show_default=True)
 @click.option(
     "--day-seconds",
     default=60.0,
     show_default=True,
-    help="How long the day phase (steady events and coach rounds) lasts.",
 )
 @click.option(
     "--rate",
     "rate_per_hour",
     default=300.0,
     show_default=True,
-    help="Events per wall per hour during the day (a busy wall).",
 )
 @click.option(
     "--burst-every",
     default=10.0,
     show_default=True,
-    help="Seconds between coach rounds (every person of a wall at once).",
 )
-@click.option("--burst-walls", default=5, show_default=True, help="Walls that have a coach round each time.")
-@click.option(
-    "--collectors", default="1,2", show_default=True, help="Run once per count of collectors, comma-separated."
-)
+@click.option("--burst-walls", default=5, show_default=True)
+@click.option("--collectors", default="1,2", show_default=True)
 @click.option(
     "--dashboard-events",
     default=1_000_000,
     show_default=True,
     type=click.IntRange(0),
-    help="Events in the database the dashboard's page times are taken over (0: skip).",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 def fleet_bench(
     walls: int,
     people: int,

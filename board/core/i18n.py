@@ -782,6 +782,110 @@ _OPTION_HELP: dict[str, tuple[str, str]] = {
         "Events in the log for the harvest (period close) and export timing.",
     ),
     "bench --out": ("Schrijf de JSON ook hierheen.", "Also write the JSON here."),
+    "fleet collect --db": (
+        "postgresql+psycopg://gebruiker:wachtwoord@host/db, of sqlite:///pad om te proberen.",
+        "postgresql+psycopg://user:password@host/db, or sqlite:///path for a trial.",
+    ),
+    "fleet collect --broker": (
+        "De broker van het bedrijf, HOST of HOST:POORT.",
+        "The company broker, HOST or HOST:PORT.",
+    ),
+    "fleet collect --username": (
+        "Brokergebruiker van de verzamelaar (een beheerder: leest elke muur en vraagt events/get).",
+        "The collector's broker user (an admin: it reads every wall and asks events/get).",
+    ),
+    "fleet collect --password-file": (
+        "Een bestand met alleen het wachtwoord.",
+        "A file holding only the password.",
+    ),
+    "fleet collect --ca-file": (
+        "Controleer de broker over TLS met deze CA.",
+        "Verify the broker over TLS with this CA.",
+    ),
+    "fleet collect --cert-file": (
+        "Clientcertificaat, als de broker erom vraagt.",
+        "Client certificate, if the broker asks for one.",
+    ),
+    "fleet collect --key-file": (
+        "De sleutel van het clientcertificaat.",
+        "The client certificate's key.",
+    ),
+    "fleet collect --group": (
+        "Groep van de gedeelde abonnementen: verzamelaars van één groep delen de gebeurtenissen van de muren.",
+        "Shared subscription group: collectors of one group share the walls' events.",
+    ),
+    "fleet collect --client-id": (
+        "Houd dezelfde na een herstart om te krijgen wat de broker voor deze verzamelaar bewaarde (standaard: een nieuwe).",
+        "Keep it across restarts to get what the broker kept for this collector (default: a new one).",
+    ),
+    "fleet collect --gap-grace": (
+        "Seconden dat een gat in de seq van een muur mag duren voor de verzamelaar de muur vraagt (events/get).",
+        "Seconds a gap in a wall's seq may last before the collector asks the wall (events/get).",
+    ),
+    "fleet collect --sweep-every": (
+        "Seconden tussen twee rondes waarin elke online muur wordt gevraagd wat de verzamelaar gemist kan hebben.",
+        "Seconds between asking every online wall for events the collector may have missed.",
+    ),
+    "fleet serve --db": (
+        "De database van de verzamelaar: postgresql+psycopg://gebruiker:wachtwoord@host/db, of sqlite:///pad.",
+        "The collector's database: postgresql+psycopg://user:password@host/db, or sqlite:///path.",
+    ),
+    "fleet serve --dashboard-config": (
+        "Wie mag kijken (gebruikers, tokens), taal, locaties (docs/fleet.md).",
+        "Who may look (users, tokens), language, locations (docs/fleet.md).",
+    ),
+    "fleet serve --host": (
+        "Achter een reverse proxy die HTTPS toevoegt.",
+        "Behind a reverse proxy that adds HTTPS.",
+    ),
+    "fleet serve --port": (
+        "De poort waarop het dashboard luistert.",
+        "The port the dashboard listens on.",
+    ),
+    "fleet serve --threads": (
+        "Zoveel verzoeken tegelijk.",
+        "Requests served at once.",
+    ),
+    "fleet password --password": (
+        "Wordt twee keer gevraagd als je het niet meegeeft.",
+        "Asked twice when not given.",
+    ),
+    "fleet bench --walls": (
+        "Gesimuleerde muren (MQTT-zenders, geen hele muren).",
+        "Simulated walls (MQTT publishers, not whole walls).",
+    ),
+    "fleet bench --people": (
+        "Mensen per muur.",
+        "People on each wall.",
+    ),
+    "fleet bench --day-seconds": (
+        "Hoe lang de dagfase (gestage gebeurtenissen en coachrondes) duurt.",
+        "How long the day phase (steady events and coach rounds) lasts.",
+    ),
+    "fleet bench --rate": (
+        "Gebeurtenissen per muur per uur overdag (een drukke muur).",
+        "Events per wall per hour during the day (a busy wall).",
+    ),
+    "fleet bench --burst-every": (
+        "Seconden tussen coachrondes (iedereen van een muur tegelijk).",
+        "Seconds between coach rounds (every person of a wall at once).",
+    ),
+    "fleet bench --burst-walls": (
+        "Muren die elke keer een coachronde hebben.",
+        "Walls that have a coach round each time.",
+    ),
+    "fleet bench --collectors": (
+        "Meet eens per aantal verzamelaars, met komma's gescheiden.",
+        "Run once per count of collectors, comma-separated.",
+    ),
+    "fleet bench --dashboard-events": (
+        "Gebeurtenissen in de database waarover de paginatijden van het dashboard gaan (0: overslaan).",
+        "Events in the database the dashboard's page times are taken over (0: skip).",
+    ),
+    "fleet bench --out": (
+        "Schrijf de JSON ook hierheen.",
+        "Also write the JSON here.",
+    ),
 }
 
 # Placeholders in usage lines and option lists: click's generic ones, arguments by their
