@@ -84,6 +84,9 @@ class Period(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     goal: Mapped[int]
+    # Confirmed, non-voided attempts: kept by Writer.append in the attempt's own transaction,
+    # so the thermometer is one row read, never a count over the period's attempts.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Event(Base):

@@ -22,6 +22,7 @@ from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
 from board.core.state import (
     CHECKPOINT_FORMAT,
+    READABLE_CHECKPOINT_FORMATS,
     CoachInfo,
     Directory,
     PersonInfo,
@@ -36,9 +37,10 @@ from store.models import Attempt, Card, Checkpoint, Coach, Event, Level, Outbox,
 from store.projection import positions_of, project_position
 
 REPLAY_BATCH = 10_000  # events read per round trip while the state is replayed
-# A checkpoint after this many events keeps a start (replaying the events after
-# the checkpoint) well under a second; see docs/architecture.md for the figures.
-CHECKPOINT_EVERY = 10_000
+# A checkpoint after this many events keeps a start (replaying the events after the
+# checkpoint, ~10 µs each) within a few tens of ms; the checkpoint holds counts, not
+# lists, so writing it this often costs little. Figures in docs/architecture.md.
+CHECKPOINT_EVERY = 1_000
 
 
 def to_wall_event(row: Event | Row[Any], tz) -> WallEvent:
@@ -138,7 +140,13 @@ class Store:
         """
         with self.read() as session:
             checkpoint = session.get(Checkpoint, 1)
-        if checkpoint is None or checkpoint.format != CHECKPOINT_FORMAT:
+        # Its attempts are counted by local day: a checkpoint from before a change of
+        # the board's timezone would count them by the wrong days.
+        if (
+            checkpoint is None
+            or checkpoint.format not in READABLE_CHECKPOINT_FORMATS
+            or checkpoint.state.get("timezone", self.config.timezone) != self.config.timezone
+        ):
             self._checkpoint_seq = 0
             return self.replay()
         self._checkpoint_seq = checkpoint.seq
@@ -161,7 +169,8 @@ class Store:
         if seq - self._checkpoint_seq < self.checkpoint_every:
             return
         with self.write() as writer:
-            writer.session.merge(Checkpoint(id=1, format=CHECKPOINT_FORMAT, seq=seq, state=checkpoint_of(state)))
+            data = checkpoint_of(state) | {"timezone": self.config.timezone}
+            writer.session.merge(Checkpoint(id=1, format=CHECKPOINT_FORMAT, seq=seq, state=data))
         self._checkpoint_seq = seq
 
     def events_after(self, seq: int) -> Iterator[WallEvent]:
@@ -176,10 +185,9 @@ class Store:
     # -- queries ----------------------------------------------------------------
 
     def thermometer(self, period_id: int) -> int:
-        """Confirmed, non-voided attempts in a period: the thermometer's value."""
+        """Confirmed, non-voided attempts in a period: the thermometer's value, as counted when written."""
         with self.read() as session:
-            query = select(func.count(Attempt.id)).where(Attempt.period_id == period_id, Attempt.voided.is_(False))
-            return session.scalar(query)
+            return session.scalar(select(Period.attempts).where(Period.id == period_id)) or 0
 
     def periods(self) -> list[PeriodSpan]:
         """Every recorded period, oldest first."""
@@ -299,6 +307,8 @@ class Writer:
             details["period_id"] = period.id
         elif draft.type is EventType.GOAL_SET and details["period_id"] is not None:
             self.session.get(Period, details["period_id"]).goal = details["goal"]
+        elif draft.type is EventType.ATTEMPT_VOIDED:
+            details |= self._void(details["attempt_id"], details["reason"])
         row = Event(
             at=at,
             type=str(draft.type),
@@ -321,30 +331,56 @@ class Writer:
                 event_seq=row.seq,
             )
             self.session.add(attempt)
+            self._count(attempt.period_id, 1)
             self.session.flush()
             row.details = details | {"attempt_id": attempt.id}
-        elif draft.type is EventType.ATTEMPT_VOIDED:
-            attempt = self.session.get(Attempt, details["attempt_id"])
-            attempt.voided, attempt.void_reason = True, details["reason"]
         event = to_wall_event(row, self.config.tz)
         project_position(self.session, event)
         self.session.add(Outbox(seq=row.seq))
         self.session.flush()
         return event
 
+    def _void(self, attempt_id: int, reason: str) -> dict[str, Any]:
+        """Void an attempt and count it out; returns what the fold needs to count it out too.
+
+        Checked here, inside the write: a second void (the CLI's, next to a running wall)
+        would count the attempt out twice.
+        """
+        attempt = self.session.get(Attempt, attempt_id)
+        if attempt.voided:
+            raise CommandError.said("conflict", "error.already_voided", id=attempt_id)
+        attempt.voided, attempt.void_reason = True, reason
+        self._count(attempt.period_id, -1)
+        return {"period_id": attempt.period_id, "attempted_at": attempt.at.astimezone(self.config.tz).isoformat()}
+
+    def _count(self, period_id: int, step: int) -> None:
+        self.session.execute(update(Period).where(Period.id == period_id).values(attempts=Period.attempts + step))
+
     def sync_layout(self) -> None:
-        """Make the levels and slots tables match the config; old ones stay, inactive."""
-        levels = {level.id: level for level in self.session.scalars(select(Level))}
-        slots = {slot.id: slot for slot in self.session.scalars(select(Slot))}
-        for level in levels.values():
-            level.active = False
-        for slot in slots.values():
-            slot.active = False
-        for position, level in enumerate(self.config.levels):
-            self.session.merge(Level(id=level.id, name=level.name, position=position, active=True))
-            self.session.flush()
-            for index, slot_id in enumerate(level.slots):
-                self.session.merge(Slot(id=slot_id, level_id=level.id, position=index, active=True))
+        """Make the levels and slots tables match the config; old ones stay, inactive.
+
+        Only what differs is written (the session skips values set to what they were):
+        a start with an unchanged config writes nothing.
+        """
+        levels = [Level(id=level.id, name=level.name, position=i) for i, level in enumerate(self.config.levels)]
+        slots = [
+            Slot(id=slot_id, level_id=level.id, position=i)
+            for level in self.config.levels
+            for i, slot_id in enumerate(level.slots)
+        ]
+        for table, rows, columns in ((Level, levels, ("name", "position")), (Slot, slots, ("level_id", "position"))):
+            stored = {row.id: row for row in self.session.scalars(select(table))}
+            for row in rows:
+                known = stored.pop(row.id, None)
+                if known is None:
+                    self.session.add(row)
+                    continue
+                for column in columns:
+                    setattr(known, column, getattr(row, column))
+                known.active = True
+            for gone in stored.values():
+                gone.active = False
+            self.session.flush()  # the levels before the slots that name them
 
     # -- the directory (admin work) --------------------------------------------
 

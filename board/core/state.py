@@ -7,7 +7,7 @@ is read from the store.
 import copy
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -83,22 +83,37 @@ class RecentAttempt:
 
 @dataclass
 class PeriodState:
-    """The open period's running tally (each attempt and its time), mutated by `apply`; `PeriodView` is its frozen summary."""
+    """The open period's running tally, mutated by `apply`; `PeriodView` is its frozen summary.
+
+    Counts, not a list of attempts: a snapshot reads them in constant time and a
+    checkpoint stays small however many attempts a period holds.
+    """
 
     id: int
     starts_at: datetime
     ends_at: datetime
     goal: int
-    attempts: dict[int, datetime] = field(default_factory=dict)  # confirmed, not voided
-    tried_by: dict[int, int] = field(default_factory=dict)  # the same attempts' person ids (the screen's sun)
+    count: int = 0  # confirmed, not voided
+    days: dict[date, int] = field(default_factory=dict)  # the same attempts by the local day they were made
+    tries: dict[int, int] = field(default_factory=dict)  # person -> their attempts (the screen's sun)
     goal_reached: bool = False
 
-    @property
-    def count(self) -> int:
-        return len(self.attempts)
+    def count_since(self, day: date) -> int:
+        """Attempts made on `day` or later (a clock set back may have recorded some on a later day)."""
+        return sum(count for made_on, count in self.days.items() if made_on >= day)
 
-    def count_since(self, moment: datetime) -> int:
-        return sum(1 for at in self.attempts.values() if at >= moment)
+    def tally(self, person_id: int, day: date, step: int) -> None:
+        """Count one attempt in (`step` 1) or out (-1: voided)."""
+        self.count += step
+        _add(self.days, day, step)
+        _add(self.tries, person_id, step)
+
+
+def _add(counts: dict[T, int], key: T, step: int) -> None:
+    """Change one count, dropping it at zero so the keys are exactly what was counted."""
+    counts[key] = counts.get(key, 0) + step
+    if counts[key] == 0:
+        del counts[key]
 
 
 @dataclass
@@ -131,9 +146,11 @@ class WallState:
 
 # -- checkpoints: the recorded state as JSON, so a start need not replay the whole log --
 
-# Bump when `apply` or the state's fields change meaning: a checkpoint of another
-# format is then ignored and the log replayed from the start.
-CHECKPOINT_FORMAT = 2  # 2: attempts carry their person (the sun), and where the sun was slid
+# Bump when `apply` or the state's fields change meaning: a checkpoint of a format not
+# in READABLE_CHECKPOINT_FORMATS is then ignored and the log replayed from the start.
+CHECKPOINT_FORMAT = 3  # 3: the period's counts instead of its attempts
+# Read too: a format-2 checkpoint lists the period's attempts, which count up to the same tally.
+READABLE_CHECKPOINT_FORMATS = frozenset({2, CHECKPOINT_FORMAT})
 
 
 def checkpoint_of(state: WallState) -> dict[str, Any]:
@@ -153,7 +170,9 @@ def checkpoint_of(state: WallState) -> dict[str, Any]:
             "starts_at": iso(period.starts_at),
             "ends_at": iso(period.ends_at),
             "goal": period.goal,
-            "attempts": [[attempt, iso(at), period.tried_by.get(attempt)] for attempt, at in period.attempts.items()],
+            "count": period.count,
+            "days": [[made_on.isoformat(), count] for made_on, count in period.days.items()],
+            "tries": [[person, count] for person, count in period.tries.items()],
             "goal_reached": period.goal_reached,
         },
         "recent": [[a.id, a.person_id, a.coach_id, iso(a.at)] for a in state.recent],
@@ -178,17 +197,7 @@ def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
         # Read back as `apply` parses them from an event's details: with their own offset.
         pad=None if data["pad"] is None else PadWindow(data["pad"][0], datetime.fromisoformat(data["pad"][1])),
         last_confirm={(coach, person): at(moment) for coach, person, moment in data["last_confirm"]},
-        period=None
-        if period is None
-        else PeriodState(
-            period["id"],
-            datetime.fromisoformat(period["starts_at"]),
-            datetime.fromisoformat(period["ends_at"]),
-            period["goal"],
-            {attempt: at(moment) for attempt, moment, _person in period["attempts"]},
-            {attempt: person for attempt, _moment, person in period["attempts"] if person is not None},
-            goal_reached=period["goal_reached"],
-        ),
+        period=None if period is None else _period_from_checkpoint(period, tz),
         recent=deque(
             (RecentAttempt(id_, person, coach, at(moment)) for id_, person, coach, moment in data["recent"]),
             maxlen=RECENT_ATTEMPTS,
@@ -198,6 +207,22 @@ def state_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> WallState:
         next_goal=data["next_goal"],
         sun_height=data["sun_height"],
     )
+
+
+def _period_from_checkpoint(data: dict[str, Any], tz: ZoneInfo) -> PeriodState:
+    period = PeriodState(
+        data["id"],
+        datetime.fromisoformat(data["starts_at"]),
+        datetime.fromisoformat(data["ends_at"]),
+        data["goal"],
+        data.get("count", 0),
+        {date.fromisoformat(made_on): count for made_on, count in data.get("days", ())},
+        dict(data.get("tries", ())),
+        goal_reached=data["goal_reached"],
+    )
+    for _attempt, moment, person in data.get("attempts", ()):  # format 2
+        period.tally(person, datetime.fromisoformat(moment).astimezone(tz).date(), 1)
+    return period
 
 
 # -- folding recorded events into the state ---------------------------------------
@@ -233,14 +258,16 @@ def apply(state: WallState, event: WallEvent) -> None:
             if event.coach_id is not None:
                 state.last_confirm[(event.coach_id, person_id)] = event.at
             if state.period and details["period_id"] == state.period.id:
-                state.period.attempts[attempt.id] = event.at
-                state.period.tried_by[attempt.id] = person_id
+                state.period.tally(person_id, event.at.date(), 1)
             state.recent.appendleft(attempt)
         case EventType.ATTEMPT_VOIDED:
             attempt_id = details["attempt_id"]
-            if state.period:
-                state.period.attempts.pop(attempt_id, None)
-                state.period.tried_by.pop(attempt_id, None)
+            # The void names the attempt's period and time (store.repository.Writer writes them;
+            # migration 0003 added them to older voids). A void published by a wall on an older
+            # release (to a fleet collector) does not, and cannot be counted out.
+            if state.period and details.get("period_id") == state.period.id:
+                made_at = datetime.fromisoformat(details["attempted_at"]).astimezone(event.at.tzinfo)
+                state.period.tally(_named(event.person_id, event), made_at.date(), -1)
             kept = [attempt for attempt in state.recent if attempt.id != attempt_id]
             state.recent = deque(kept, maxlen=RECENT_ATTEMPTS)
         case EventType.GOAL_REACHED:

@@ -7,10 +7,14 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, event
 
 from board.app.config import load_config
 from board.app.runtime import simulated_readers
@@ -95,11 +99,16 @@ def rules_and_store(event_count: int) -> dict:
 
 
 def thermometer_query(log_size: int) -> dict:
-    """The thermometer's query and the state's load at start with `log_size` events in the log (1 in 5 an attempt).
+    """The thermometer, a snapshot and a start with `log_size` events in the log.
 
+    One event in five is an attempt, one attempt in ten is voided.
     The start is timed at its worst: a checkpoint `checkpoint_every` - 1 events before
-    the end, so just short of the next one. A full replay of the log is timed too.
+    the end, so just short of the next one. The full replay that writes that checkpoint
+    is timed too (the reference a start is checked against), and the count the
+    thermometer read before the counter (row by row over the period's attempts).
     """
+    from board.wall.view import snapshot_of
+
     with tempfile.TemporaryDirectory() as tmp:
         config, store, clock, service = _wall(Path(tmp))
         person_id = service.add_person("Sanne", card="04BE0000000001")
@@ -108,34 +117,100 @@ def thermometer_query(log_size: int) -> dict:
         tail = min(log_size, store.checkpoint_every - 1)
         fill_started = time.perf_counter()
         _fill_log(store, log_size - tail, person_id, coach_id, period_id)
-        store.checkpoint(*store.replay())
-        _fill_log(store, tail, person_id, coach_id, period_id)
         fill_seconds = time.perf_counter() - fill_started
-        service.stop()
-        timings = []
-        for _ in range(50):
-            t0 = time.perf_counter()
-            count = store.thermometer(period_id)
-            timings.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        store.load_state()
-        load_ms = (time.perf_counter() - t0) * 1000
-        t0 = time.perf_counter()
-        store.replay()
+        store.checkpoint(*store.replay())
         replay_ms = (time.perf_counter() - t0) * 1000
+        _fill_log(store, tail, person_id, coach_id, period_id)
+        service.stop()
+        count, thermometer = _timed(lambda: store.thermometer(period_id))
+        counted, row_by_row = _timed(lambda: _count_row_by_row(store, period_id))
+        load, start = [], []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            restarted = Store(config).open()
+            t1 = time.perf_counter()
+            restarted.load_state()
+            load.append((time.perf_counter() - t1) * 1000)
+            again = WallService(config, restarted, simulated_readers(config), clock)
+            again.tick()
+            start.append((time.perf_counter() - t0) * 1000)
+            restarted.close()
+        state = again.state
+        _, snapshot = _timed(
+            lambda: snapshot_of(config, state, again.directory, version=1, now=clock.now(), message=None)
+        )
         db_bytes = Path(config.database_url.removeprefix("sqlite:///")).stat().st_size
+        plans = {
+            "thermometer_query_plan": _plan_of(store, lambda: store.thermometer(period_id)),
+            "count_row_by_row_plan": query_plan(store, _ROW_BY_ROW_SQL, (period_id,)),
+        }
         store.close()
     return {
         "events_in_log": log_size,
         "attempts_in_period": count,
-        "thermometer_query_ms_median": round(statistics.median(timings), 3),
-        "thermometer_query_ms_p99": round(percentile(timings, 0.99), 3),
-        "state_load_at_start_ms": round(load_ms, 1),
+        "attempts_counted_row_by_row": counted,
+        "thermometer_query_ms_median": round(statistics.median(thermometer), 3),
+        "thermometer_query_ms_p99": round(percentile(thermometer, 0.99), 3),
+        "count_row_by_row_ms_median": round(statistics.median(row_by_row), 3),
+        **plans,
+        "snapshot_ms_median": round(statistics.median(snapshot), 3),
+        "state_load_at_start_ms": round(statistics.median(load), 1),
+        "start_ms": round(statistics.median(start), 1),
         "events_after_checkpoint": tail,
         "state_full_replay_ms": round(replay_ms, 1),
         "database_mb": round(db_bytes / 1e6, 1),
         "fill_seconds": round(fill_seconds, 1),
     }
+
+
+_ROW_BY_ROW_SQL = "SELECT count(*) FROM attempts WHERE period_id = ? AND NOT voided"  # the count before the counter
+
+
+@contextmanager
+def statements(target: Any = Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Every query (not BEGIN, PRAGMA, ...) `target` (an engine; by default any) runs inside the block,
+    with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(_connection, _cursor, statement, parameters, _context, many) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            seen.append((statement, parameters[0] if many else parameters))
+
+    event.listen(target, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", grab)
+
+
+def query_plan(store: Store, statement: str, parameters: Any = ()) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN of one statement: the index it searches, or SCAN for a whole table."""
+    with store.engine.connect() as connection:
+        return [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+
+
+def _plan_of(store: Store, call: Callable[[], Any]) -> list[str]:
+    """The plan of the (one) query `call` makes."""
+    with statements(store.engine) as seen:
+        call()
+    [(statement, parameters)] = seen
+    return query_plan(store, statement, parameters)
+
+
+def _timed(measure: Callable[[], Any], times: int = 50) -> tuple[Any, list[float]]:
+    """What `measure` returns, and how long each of `times` calls took (ms)."""
+    timings = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        value = measure()
+        timings.append((time.perf_counter() - t0) * 1000)
+    return value, timings
+
+
+def _count_row_by_row(store: Store, period_id: int) -> int:
+    with store.engine.connect() as connection:
+        return connection.exec_driver_sql(_ROW_BY_ROW_SQL, (period_id,)).scalar_one()
 
 
 def harvest_and_export(log_size: int) -> dict:
@@ -165,8 +240,13 @@ def harvest_and_export(log_size: int) -> dict:
 
 
 def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id: int) -> None:
-    """Bulk-load a long history straight through sqlite3: setup, not what we measure."""
+    """Bulk-load a long history straight through sqlite3: setup, not what we measure.
+
+    Every fifth event an attempt, every tenth attempt voided five events later, the
+    period's counter raised by what stays counted, as `Writer.append` would leave them.
+    """
     base = BENCH_START - timedelta(days=365)
+    utc = ZoneInfo("UTC")
     connection = store.engine.raw_connection()
     try:
         cursor = connection.cursor()
@@ -175,24 +255,28 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
         first_seq = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0] + 1
         first_attempt = cursor.execute("SELECT coalesce(max(id), 0) FROM attempts").fetchone()[0] + 1
         batch_events, batch_attempts = [], []
+        counted = 0
         for i in range(count):
             seq = first_seq + i
-            at = (base + timedelta(seconds=30 * seq)).astimezone(ZoneInfo("UTC")).isoformat(timespec="microseconds")
+            at = (base + timedelta(seconds=30 * seq)).astimezone(utc).isoformat(timespec="microseconds")
+            attempt_id = first_attempt + i // 5
             if i % 5 == 0:
-                attempt_id = first_attempt + i // 5
+                voided = i % 50 == 0 and i + 5 < count
+                details = {"via": "slot", "period_id": period_id, "attempt_id": attempt_id}
                 batch_events.append(
-                    (
-                        seq,
-                        at,
-                        "attempt_confirmed",
-                        person_id,
-                        "A1",
-                        coach_id,
-                        None,
-                        json.dumps({"via": "slot", "period_id": period_id, "attempt_id": attempt_id}),
-                    )
+                    (seq, at, "attempt_confirmed", person_id, "A1", coach_id, None, json.dumps(details))
                 )
-                batch_attempts.append((attempt_id, person_id, coach_id, at, period_id, "slot", "A1", seq, i % 50 == 0))
+                batch_attempts.append((attempt_id, person_id, coach_id, at, period_id, "slot", "A1", seq, voided))
+                counted += 0 if voided else 1
+            elif i % 50 == 5:
+                made_at = (base + timedelta(seconds=30 * (seq - 5))).astimezone(BENCH_TZ).isoformat()
+                details = {
+                    "attempt_id": attempt_id - 1,
+                    "reason": "bench",
+                    "period_id": period_id,
+                    "attempted_at": made_at,
+                }
+                batch_events.append((seq, at, "attempt_voided", person_id, None, coach_id, None, json.dumps(details)))
             else:
                 batch_events.append(
                     (seq, at, "card_moved", person_id, "A1", None, None, json.dumps({"level_change": 0}))
@@ -200,6 +284,7 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
             if len(batch_events) >= 50_000:
                 _flush(cursor, batch_events, batch_attempts)
         _flush(cursor, batch_events, batch_attempts)
+        cursor.execute("UPDATE periods SET attempts = attempts + ? WHERE id = ?", (counted, period_id))
         cursor.execute("COMMIT")
     finally:
         connection.close()

@@ -28,7 +28,7 @@ from board.core.events import EventType
 from board.fleet.dashboard_config import DashboardConfig
 from board.fleet.dashboard_texts import LANGUAGES, DashboardTexts
 from board.fleet.db import current_revision, head_revision
-from board.fleet.harvests import WHICH, Harvests, WallHarvest, Which
+from board.fleet.harvests import WAIT_SECONDS, WHICH, Harvests, WallHarvest, Which
 from board.fleet.location_report import span_text, write_location_report
 from board.fleet.models import Event, Wall
 from board.fleet.overview import Overview, Ranked, load_overview
@@ -39,20 +39,27 @@ REFRESH_SECONDS = 60
 OPEN = {"login", "login_post", "static", "font"}  # endpoints anyone may reach
 
 
-def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = None, warm: bool = False) -> Flask:
+def create_app(
+    engine: Engine,
+    config: DashboardConfig,
+    clock: Clock | None = None,
+    warm: bool = False,
+    harvest_wait: float = WAIT_SECONDS,
+) -> Flask:
     """The dashboard as a WSGI app over a migrated fleet database (refuses one the collector has not set up).
 
     `warm` folds every wall's harvest in a thread from the start and keeps them fresh, so
-    no visitor of the awards waits for 200 logs to be folded (minutes, docs/fleet.md)."""
+    the awards are ready before anyone looks (200 logs take minutes, docs/fleet.md); a look
+    waits `harvest_wait` seconds at most for harvests not folded yet, then says which are coming."""
     if current_revision(engine) != head_revision():
         raise StoreError("the fleet database is not set up (or from another version): start `wallboard fleet collect`")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
     app.secret_key = config.secret_key or secrets.token_hex(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     clock = clock or SystemClock(config.tz)
-    harvests = Harvests(config)
+    harvests = Harvests(config, engine, harvest_wait)
     if warm:
-        threading.Thread(target=harvests.keep_fresh, args=(engine,), name="dashboard-harvests", daemon=True).start()
+        threading.Thread(target=harvests.keep_fresh, name="dashboard-harvests-fresh", daemon=True).start()
 
     def now() -> datetime:
         return clock.now().astimezone(config.tz)
@@ -141,8 +148,7 @@ def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = No
         return spec  # type: ignore[return-value]  # checked above
 
     def all_harvests(period: Which) -> list[WallHarvest]:
-        with Session(engine) as db:
-            return harvests.all(db, period, g.texts.language)
+        return harvests.all(period, g.texts.language)
 
     # -- pages -------------------------------------------------------------------------
 
@@ -183,13 +189,22 @@ def create_app(engine: Engine, config: DashboardConfig, clock: Clock | None = No
     @app.get("/harvest")
     def harvest() -> str:
         period = which()
-        by_location = locations(all_harvests(period), config, g.texts)
+        every = all_harvests(period)
+        by_location = locations(every, config, g.texts)
         spans = {location: span_text(walls, g.texts) for location, walls in by_location.items()}
-        return render_template("harvest.html", locations=by_location, spans=spans, period=period, page="harvest")
+        return render_template(
+            "harvest.html", harvests=every, locations=by_location, spans=spans, period=period, page="harvest"
+        )
 
     @app.get("/harvest/<location>.pdf")
     def harvest_pdf(location: str) -> Response:
-        by_location = locations(all_harvests(which()), config, g.texts)
+        other = g.texts("harvest.other")  # the walls in no location
+
+        def in_location(board_id: str) -> bool:
+            return (config.location_of(board_id) or other) == location
+
+        # a report is never half: it waits for its walls
+        by_location = locations(harvests.all(which(), g.texts.language, None, in_location), config, g.texts)
         if location not in by_location:
             abort(404)
         buffer = io.BytesIO()

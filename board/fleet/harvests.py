@@ -7,8 +7,10 @@ Harvests are kept per wall (`Harvests`), so a page with 200 walls does not
 fold 200 logs at every look.
 """
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -25,11 +27,15 @@ from board.fleet.models import Event, Period, Wall
 from board.wall.harvest import HARVEST_EVENTS, compute_harvest
 from board.wall.reports import KNOWN_AFTER_SPAN
 
+log = logging.getLogger(__name__)
 # A wall's harvest is refolded at most this often, however busy the wall: at 200 walls of 5 000 events a
 # round of folding takes minutes of one core (docs/fleet.md), and a period's awards can wait ten minutes.
 FRESH_SECONDS = 600.0
 LIGHT = (defer(Wall.state), defer(Wall.snapshot))  # a wall's row without its big documents
+# A look waits this long for harvests never folded; the walls not ready by then are shown as being computed.
+WAIT_SECONDS = 3.0
 Which = Literal["current", "last"]
+Key = tuple[str, Which, str]  # (board_id, which period, language)
 WHICH: tuple[Which, ...] = ("current", "last")
 
 
@@ -40,6 +46,7 @@ class WallHarvest:
     location: str | None
     harvest: Harvest | None  # None: no such period, or the wall's layout is not known
     settings: WallSettings | None
+    pending: bool = False  # not folded yet: shown as still being computed
 
 
 def wall_settings(wall: Wall, config: DashboardConfig, language: str) -> WallSettings | None:
@@ -90,50 +97,96 @@ def harvest_events(session: Session, board_id: str, span: PeriodSpan) -> list[Wa
 class Harvests:
     """Every wall's harvest of a period, kept, and folded again only when its wall sent something new.
 
-    Folding a wall's log takes most of a second at 5 000 events, and a busy fleet
-    sends events all the time, so a look never waits for more than the walls it has
-    never seen: with `keep_fresh` running (as in `fleet serve`) a changed wall is
-    refolded in the background every FRESH_SECONDS; without it, by the look that
-    finds it changed and older than FRESH_SECONDS (a period's awards do not change by the minute).
+    Folding a wall's log takes most of a second at 5 000 events, so a look never
+    folds: one worker thread does, and a look waits at most `wait` seconds for the
+    walls it has never seen; those not ready by then are shown as still being
+    computed (`WallHarvest.pending`) and the page, which refreshes itself, shows them
+    later. A changed wall is folded again at most every FRESH_SECONDS (a period's
+    awards do not change by the minute); `keep_fresh` (as in `fleet serve`) starts
+    on every wall's current harvest before anyone looks.
     """
 
-    def __init__(self, config: DashboardConfig):
+    def __init__(self, config: DashboardConfig, engine: Engine, wait: float = WAIT_SECONDS):
         self.config = config
-        self._kept: dict[tuple[str, Which, str], _Kept] = {}
-        self._lock = threading.Lock()
-        self._in_background = False
+        self.engine = engine
+        self.wait = wait
+        self._kept: dict[Key, _Kept] = {}
+        self._queue: dict[Key, None] = {}  # asked for and not folded yet, in the order asked
+        self._lock = threading.Condition()
+        self._worker: threading.Thread | None = None
 
-    def all(self, session: Session, which: Which, language: str) -> list[WallHarvest]:
-        walls = session.scalars(select(Wall).options(*LIGHT).order_by(Wall.name, Wall.board_id)).all()
-        return [self.of(session, wall, which, language) for wall in walls]
+    def all(
+        self, which: Which, language: str, wait: float | None = -1.0, only: Callable[[str], bool] | None = None
+    ) -> list[WallHarvest]:
+        """Every wall's harvest (or those whose board_id passes `only`); `wait` seconds at most for those never
+        folded (None: until all are; -1: the default).
 
-    def of(self, session: Session, wall: Wall, which: Which, language: str, refresh: bool = False) -> WallHarvest:
-        key = (wall.board_id, which, language)
-        version = (wall.max_seq, wall.last_seq, wall.period_id)
+        The walls are read in a transaction of their own, closed before waiting: on SQLite every
+        fleet transaction takes the write lock (board/fleet/db.py), and the worker needs one too."""
+        with Session(self.engine) as session:
+            walls = session.scalars(select(Wall).options(*LIGHT).order_by(Wall.name, Wall.board_id)).all()
+        walls = [wall for wall in walls if only is None or only(wall.board_id)]
+        keys = [(wall.board_id, which, language) for wall in walls]
         with self._lock:
-            kept = self._kept.get(key)
-        if kept is not None and (
-            kept.version == version
-            or (not refresh and (self._in_background or time.monotonic() - kept.at < FRESH_SECONDS))
-        ):
-            return kept.harvest
-        found = self._compute(session, wall, which, language)
-        with self._lock:
-            self._kept[key] = _Kept(version, time.monotonic(), found)
-        return found
+            for wall, key in zip(walls, keys, strict=True):
+                kept = self._kept.get(key)
+                if kept is None or (kept.version != _version(wall) and time.monotonic() - kept.at >= FRESH_SECONDS):
+                    self._ask(key)
+            limit = self.wait if wait is not None and wait < 0 else wait
+            deadline = None if limit is None else time.monotonic() + limit
+            while any(key not in self._kept for key in keys):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._lock.wait(left)
+            kept_now = {key: self._kept[key].harvest for key in keys if key in self._kept}
+        return [
+            kept_now.get(key)
+            or WallHarvest(wall.board_id, wall.name, self.config.location_of(wall.board_id), None, None, True)
+            for wall, key in zip(walls, keys, strict=True)
+        ]
 
-    def keep_fresh(self, engine: Engine) -> None:
-        """Fold every wall's current harvest now, then every FRESH_SECONDS each harvest looked at whose wall changed."""
-        self._in_background = True
+    def keep_fresh(self) -> None:
+        """Ask for every wall's current harvest now, then every FRESH_SECONDS for each kept one whose wall changed."""
         while True:
-            with Session(engine) as session:
+            with Session(self.engine) as session:
                 walls = {wall.board_id: wall for wall in session.scalars(select(Wall).options(*LIGHT))}
-                with self._lock:
-                    wanted = set(self._kept) | {(board_id, "current", self.config.language) for board_id in walls}
-                for board_id, which, language in sorted(wanted):
-                    if board_id in walls:
-                        self.of(session, walls[board_id], which, language, refresh=True)
+            with self._lock:
+                wanted = set(self._kept) | {(board_id, "current", self.config.language) for board_id in walls}
+                for key in sorted(wanted):
+                    kept = self._kept.get(key)
+                    if key[0] in walls and (kept is None or kept.version != _version(walls[key[0]])):
+                        self._ask(key)
             time.sleep(FRESH_SECONDS)
+
+    def _ask(self, key: Key) -> None:
+        """Queue a fold (the lock is held) and start the worker if it is not running."""
+        self._queue.setdefault(key, None)
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="dashboard-harvests", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        """Fold what is queued, one wall at a time, until nothing is; then end (the next ask starts another)."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._worker = None
+                    return
+                key = next(iter(self._queue))
+            board_id, which, language = key
+            try:
+                with Session(self.engine) as session:
+                    wall = session.scalars(select(Wall).options(*LIGHT).where(Wall.board_id == board_id)).one()
+                    found = _Kept(_version(wall), time.monotonic(), self._compute(session, wall, which, language))
+            except Exception:  # a database that went away: this wall stays pending, the next look asks again
+                log.exception("folding the harvest of %s failed", board_id)
+                found = None
+            with self._lock:
+                self._queue.pop(key, None)
+                if found is not None:
+                    self._kept[key] = found
+                self._lock.notify_all()
 
     def _compute(self, session: Session, wall: Wall, which: Which, language: str) -> WallHarvest:
         location = self.config.location_of(wall.board_id)
@@ -143,6 +196,11 @@ class Harvests:
             return WallHarvest(wall.board_id, wall.name, location, None, settings)
         harvest = compute_harvest(harvest_events(session, wall.board_id, span), settings, span, previous)
         return WallHarvest(wall.board_id, wall.name, location, harvest, settings)
+
+
+def _version(wall: Wall) -> tuple[int, int, int | None]:
+    """What changes when a wall sent something new: its (max_seq, last_seq, period_id)."""
+    return wall.max_seq, wall.last_seq, wall.period_id
 
 
 @dataclass(frozen=True)

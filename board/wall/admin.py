@@ -242,8 +242,6 @@ class AdminCommands:
         attempt = self.store.attempt(attempt_id)
         if attempt is None:
             raise CommandError.said("not_found", "error.no_attempt", id=attempt_id)
-        if attempt.voided:
-            raise CommandError.said("conflict", "error.already_voided", id=attempt_id)
         details = {
             "attempt_id": attempt_id,
             "reason": reason,

@@ -49,10 +49,6 @@ def _midnight(config: WallSettings, day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=config.tz)
 
 
-def start_of_day(config: WallSettings, moment: datetime) -> datetime:
-    return _midnight(config, moment.astimezone(config.tz).date())
-
-
 # -- sensor rules ----------------------------------------------------------------
 
 

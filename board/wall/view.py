@@ -51,8 +51,8 @@ def snapshot_of(
             period.ends_at,
             period.goal,
             period.count,
-            period.count_since(rules.start_of_day(config, now)),
-            len(set(period.tried_by.values())),
+            period.count_since(now.astimezone(config.tz).date()),
+            len(period.tries),
             _people_on_the_team(directory),
         )
     else:  # no wall has run yet: show the period it will open, empty

@@ -8,6 +8,7 @@ through Flask's test client (the real browser is in test_dashboard_browser.py).
 import csv
 import io
 import subprocess
+import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -263,6 +264,25 @@ def test_a_locations_harvest_lists_its_walls_and_its_pdf_has_a_page_per_wall(bro
     retentie = next(wall for wall in company if wall.board_id == "retentie")
     assert "Grootste klimmer" in text[1] and any(line.split(",")[0] in text[1] for line in retentie.award_lines)
     assert browser.get("/harvest/Nergens.pdf").status_code == 404
+
+
+def test_a_first_look_never_waits_for_the_folding_it_names_the_walls_still_being_computed(
+    fleet, config, clock, tmp_path
+):
+    impatient = create_app(fleet[0], config, clock, harvest_wait=0).test_client()
+    impatient.post("/login", data={"user": "ld", "password": PASSWORD})
+    first = page(impatient, "/awards")
+    assert "Van 3 van de 3 muren wordt de oogst nog berekend" in first
+    assert text_of(first, "awards-verkoop").endswith("Wordt nog berekend…")
+    pdf = tmp_path / "zwolle.pdf"
+    pdf.write_bytes(impatient.get("/harvest/Zwolle.pdf").data)  # a report waits for its own walls
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    assert "Oogst · Zwolle" in pages.stdout and "Oogst · muur service" in pages.stdout
+    assert "The harvest of 3 of the 3 walls is still being computed" in page(impatient, "/harvest?lang=en")
+    deadline = time.monotonic() + 120
+    while "still being computed" in (later := page(impatient, "/awards?lang=en")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "still being computed" not in later and "Kees confirmed 6 attempts by 3 people." in later
 
 
 def test_an_unknown_period_is_refused_with_a_clear_answer(browser):

@@ -1,12 +1,14 @@
 """The store: a real SQLite file that survives restarts, with the log as the truth."""
 
 import sqlite3
+from pathlib import Path
 
 from sqlalchemy import select
 
 from board.core.events import EventType
 from store import migrate
 from store.models import Card, Event, Outbox
+from store.repository import Store
 from tests.harness import MO_BADGE, SANNE, Wall
 
 
@@ -126,3 +128,31 @@ def test_a_card_corrected_off_the_wall_keeps_its_last_slot_across_a_restart(tmp_
     assert placed.type is EventType.CARD_PLACED
     assert (placed.details["last_slot"], placed.details["level_change"]) == ("B2", 1)
     again.close()
+
+
+def test_a_start_with_an_unchanged_layout_writes_nothing(wall):
+    """The levels and slots are compared with the config, not written again at every start."""
+    path = wall.config.database_url.removeprefix("sqlite:///")
+    files = (Path(path), Path(path + "-wal"))
+    before = [file.stat().st_mtime_ns for file in files]
+    Store(wall.config).open().close()
+    assert [file.stat().st_mtime_ns for file in files] == before
+
+
+def test_a_changed_layout_is_synced_and_slots_gone_from_the_config_stay_inactive(tmp_path):
+    from tests.harness import SMALL_WALL
+
+    Wall(tmp_path).close()
+    changed = SMALL_WALL.replace(
+        'name = "Top"\nslots = ["C1", "C2", "C3", "C4"]', 'name = "Summit"\nslots = ["C1", "C5"]'
+    )
+    (tmp_path / "wallboard.toml").write_text(changed, encoding="utf-8")
+    wall = Wall(tmp_path)
+    try:
+        with wall.store.engine.connect() as connection:
+            level = connection.exec_driver_sql("SELECT name, position, active FROM levels WHERE id = 'C'").one()
+            slots = dict(connection.exec_driver_sql("SELECT id, active FROM slots WHERE level_id = 'C'").all())
+        assert tuple(level) == ("Summit", 2, 1)
+        assert slots == {"C1": 1, "C2": 0, "C3": 0, "C4": 0, "C5": 1}
+    finally:
+        wall.close()

@@ -30,6 +30,13 @@ def stored_positions(store: Store) -> dict[int, str]:
         return dict(connection.exec_driver_sql("SELECT person_id, slot_id FROM positions").all())
 
 
+def counted_attempts(store: Store, period_id: int) -> int:
+    """The period's attempts counted the slow way, row by row."""
+    with store.engine.begin() as connection:
+        query = "SELECT count(*) FROM attempts WHERE period_id = ? AND NOT voided"
+        return connection.exec_driver_sql(query, (period_id,)).scalar_one()
+
+
 class WallLifeStory(RuleBasedStateMachine):
     """Readers see things, admins act, the clock jumps and the wall restarts, in any order."""
 
@@ -126,6 +133,10 @@ class WallLifeStory(RuleBasedStateMachine):
         assert replayed.recorded() == live
         assert reloaded_seq == replayed_seq == self.wall.store.last_seq()
         assert stored_positions(self.wall.store) == {person: slot for person, (slot, _) in live.positions.items()}
+        if live.period is not None:  # the counter written with each attempt, the fold's count and the rows agree
+            counter = self.wall.store.thermometer(live.period.id)
+            assert counter == live.period.count == sum(live.period.days.values()) == sum(live.period.tries.values())
+            assert counter == counted_attempts(self.wall.store, live.period.id)
 
 
 TestWallLifeStory = WallLifeStory.TestCase
