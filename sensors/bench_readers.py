@@ -178,7 +178,7 @@ def sweep(
         kind="rc522",
         antenna_off_between_polls=antenna_off_between_polls,
         spi_speed_hz=speed_hz,
-        decoder={"address_pins": [5, 6, 13, 12], "enable": ["gpio19", "gpio26"]},
+        decoder={"address_pins": [5, 6, 13, 12], "enable": ["ce0", "ce1"]},
         wiring={f"S{n}": {"chip_select": f"decoder{n}"} for n in range(WALL_SLOTS)},
     )
     wall = EmulatedWall(config, call_overhead_s=overhead_s)

@@ -47,6 +47,8 @@ class SharedDevice(ABC):
 class HardwareChipSelect(AbstractContextManager):
     """CE line driven by the kernel for transfers on /dev/spidevB.N."""
 
+    kernel_toggles = True  # several frames fit one SPI message (sensors.spi_message)
+
     def __init__(self, device: int):
         self.device = device
         self.label = f"CE{device}"
@@ -60,6 +62,8 @@ class HardwareChipSelect(AbstractContextManager):
 
 class GpioChipSelect(AbstractContextManager):
     """A GPIO line per reader, low (active) only while a transfer is in flight."""
+
+    kernel_toggles = False  # held low by us around a call: a message's frames would run together
 
     def __init__(self, pin: int, *, pin_factory=None):
         self.label = f"GPIO{pin}"
@@ -100,6 +104,10 @@ class DecoderLines(SharedDevice):
         ]
         self._enabled: OutputDevice | None = None
 
+    def kernel_enabled(self, index: int) -> bool:
+        """Whether a CE line (the kernel) enables the decoder of output `index`, so it toggles per frame."""
+        return self._enables[index // self.outputs_per_decoder] is None
+
     def select(self, index: int) -> None:
         self.deselect()
         decoder, output = divmod(index, self.outputs_per_decoder)
@@ -126,6 +134,7 @@ class DecoderChipSelect(AbstractContextManager):
         if not 0 <= index < lines.outputs:
             raise ValueError(f"decoder output {index} does not exist; there are {lines.outputs}")
         self.label = f"DEC{index}"
+        self.kernel_toggles = lines.kernel_enabled(index)
         self._lines = lines.attach()
         self._index = index
         self._closed = False

@@ -20,6 +20,7 @@ from board.core.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg
+from sensors.spi_message import transfer_frames
 from sensors.sweep import ReaderClock, Steps, SystemReaderClock, run_alone
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,15 @@ class SpiBus(SharedDevice):
         with self._lock, chip_select:
             return list(self._spi.xfer2(data))
 
+    def transfer_frames(self, chip_select: ChipSelect, frames: list[list[int]]) -> list[list[int]]:
+        """Several frames to one chip: one call where the kernel toggles its chip select, else a call each."""
+        if len(frames) == 1:
+            return [self.transfer(chip_select, frames[0])]
+        if not chip_select.kernel_toggles:
+            return [self.transfer(chip_select, frame) for frame in frames]
+        with self._lock, chip_select:
+            return transfer_frames(self._spi, frames)
+
     def _release(self) -> None:
         self._spi.close()
         if self._reset_line is not None:
@@ -102,14 +112,26 @@ class RegisterBus:
 
     def read(self, *registers: int) -> list[int]:
         """Read several registers in one transfer: each byte sent names the next one to read."""
-        mosi = [r.spi_address(register, read=True) for register in registers] + [0]
-        return self._bus.transfer(self._chip_select, mosi)[1:]
+        return self._bus.transfer(self._chip_select, _read_frame(registers))[1:]
+
+    def write_each(self, *writes: tuple[int, ...], then_read: tuple[int, ...] = ()) -> list[int]:
+        """Write several registers (each `(register, *values)` its own frame, in this order), then
+        read `then_read`; all in one SPI call where the chip select allows. Returns what was read."""
+        frames = [[r.spi_address(register, read=False), *values] for register, *values in writes]
+        if then_read:
+            frames.append(_read_frame(then_read))
+        answers = self._bus.transfer_frames(self._chip_select, frames)
+        return answers[-1][1:] if then_read else []
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._chip_select.close()
             self._bus.detach()
+
+
+def _read_frame(registers: tuple[int, ...]) -> list[int]:
+    return [r.spi_address(register, read=True) for register in registers] + [0]
 
 
 @dataclass(frozen=True)
@@ -231,7 +253,7 @@ class Rc522Reader(Closeable):
             (Reg.T_RELOAD_HI, TIMER_RELOAD >> 8),
             (Reg.T_RELOAD_LO, TIMER_RELOAD & 0xFF),
         )
-        for register, value in (
+        written_back = self._registers.write_each(
             *timer,
             (Reg.TX_ASK, r.TX_ASK_FORCE_100),
             (Reg.MODE, r.MODE_CRC_PRESET_6363),
@@ -239,9 +261,9 @@ class Rc522Reader(Closeable):
             (Reg.COM_IEN, _ANSWERED_OR_TIMED_OUT),
             (Reg.DIV_IEN, r.DIV_IEN_PUSH_PULL),
             (Reg.COMMAND, r.Command.TRANSCEIVE),  # for good: StartSend alone sends each frame
-        ):
-            self._registers.write(register, value)
-        if self._registers.read(*(register for register, _ in timer)) != [value for _, value in timer]:
+            then_read=tuple(register for register, _ in timer),
+        )
+        if written_back != [value for _, value in timer]:
             raise self._fault("register writes do not stick; the chip answers garbage")
         self._fifo_dirty = False  # SoftReset emptied it
         self._receiver_waiting = False  # Transceive just started: it waits for StartSend
@@ -332,16 +354,18 @@ class Rc522Reader(Closeable):
         if self._timer_runs_until > self.clock.now():
             # The timer still counts for the last HLTA; its TimerIRq must not land in this exchange.
             yield self._timer_runs_until
+        writes: list[tuple[int, ...]] = []
         if self._receiver_waiting:
-            self._registers.write(Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE)
+            writes.append((Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE))
             self._receiver_waiting = False
         if answer_expected:
-            self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
+            writes.append((Reg.COM_IRQ, r.IRQ_ALL))
         if self._fifo_dirty:
-            self._registers.write(Reg.FIFO_LEVEL, r.FIFO_FLUSH)
+            writes.append((Reg.FIFO_LEVEL, r.FIFO_FLUSH))
             self._fifo_dirty = False
-        self._registers.write(Reg.FIFO_DATA, *frame)
-        self._registers.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | (rx_align << 4) | last_bits)
+        writes.append((Reg.FIFO_DATA, *frame))
+        writes.append((Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | (rx_align << 4) | last_bits))
+        self._registers.write_each(*writes)  # in this order, one SPI call where the chip select allows
         tx_bits = len(frame) * 8 - (8 - last_bits if last_bits else 0)
         return self._in(r.frame_time_s(tx_bits))
 

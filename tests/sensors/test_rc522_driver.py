@@ -34,7 +34,7 @@ def slot_reader(
     *, overhead_s: float = 50e-6, speed_hz: int = 4_000_000, version: int = 0x92, frame_errors: float = 0.0, **config
 ):
     """A reader on CE0 of a chip behaving as the test's variant, on a channel breaking `frame_errors` of frames."""
-    wiring = {"chip_select": "ce0", **{k: config.pop(k) for k in ("irq_pin",) if k in config}}
+    wiring = {"chip_select": config.pop("chip_select", "ce0"), **{k: config.pop(k) for k in ("irq_pin",) if k in config}}
     readers_config = ReadersConfig(kind="rc522", spi_speed_hz=speed_hz, wiring={"slot": wiring}, **config)
     behaviour = _variant[0].corrupted(frame_errors)
     wall = EmulatedWall(readers_config, call_overhead_s=overhead_s, version=version, behaviour=behaviour)
@@ -100,11 +100,22 @@ def test_a_card_is_seen_on_every_poll_whatever_the_bus_speed_and_call_overhead(o
     assert all(reader.poll() == {CARD} for _ in range(50))
 
 
-def test_a_card_costs_four_spi_transfers_a_frame_two_for_the_halt_and_one_to_restart_the_receiver():
-    # WUPA, anticollision and SELECT of level 1, anticollision of level 2: clear the IRQs,
-    # fill the FIFO, StartSend, then one read of the status with the answer; HLTA needs no read.
-    # Nobody answers HLTA, so the next poll first starts Transceive afresh.
+def test_a_card_costs_two_spi_calls_a_frame_and_one_for_the_halt():
+    # WUPA, anticollision and SELECT of level 1, anticollision of level 2: one call clears the
+    # IRQs, fills the FIFO and sets StartSend (a chip-select frame each, in one SPI message),
+    # one reads the status with the answer; HLTA needs no read. Nobody answers HLTA, so the
+    # next poll's first call also starts Transceive afresh: 19 frames in 9 calls.
     wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    reader.poll()
+    frames = wall.bus.frames
+    assert timed_poll(wall, reader)[::2] == ({CARD}, 4 * 2 + 1)
+    assert wall.bus.frames - frames == 1 + 4 * 4 + 2
+
+
+def test_with_a_gpio_chip_select_each_frame_is_its_own_call_since_the_kernel_cannot_separate_them():
+    wall, chip, reader = slot_reader(chip_select="gpio17")
     chip.place(CARD)
     wall.settle()
     reader.poll()
