@@ -237,6 +237,7 @@ def run_all(
         "harvest": lambda: harvest_and_export(harvest_log_size),
         "display": lambda: display_bench.run(idle_seconds=display_idle),
         "readers": lambda: bench_readers.run(polls=reader_polls),
+        "polling": bench_readers.polling_projection,
         "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}
