@@ -252,6 +252,15 @@ WALLS = {"24_slots": 24, "48_slots": 48}
 LOADS = {"typical": 0.75, "full": 1.0}  # share of the slots holding a card (the issue's 18 of 24)
 
 
+def _share_of_a_core(checks: dict, reads: dict, pause: float) -> float:
+    """Percent of a core: sweeps of checks with a sweep reading every UID every FULL_READ_EVERY_S,
+    each followed by `pause`; the SPI time is all CPU."""
+    period_ms = checks["ms"] + pause * 1e3
+    uid_share = min(1.0, period_ms / (FULL_READ_EVERY_S * 1e3))
+    busy_ms = (1 - uid_share) * checks["bus_busy_ms"] + uid_share * reads["bus_busy_ms"]
+    return round(100 * busy_ms / period_ms, 1)
+
+
 def polling_projection(speed_hz: int = 4_000_000) -> dict:
     """Projected CPU of the scanner polling a real wall (and its pad), by Pi, at the default pauses.
 
@@ -279,17 +288,11 @@ def polling_projection(speed_hz: int = 4_000_000) -> dict:
                 checks = sweep(occupied, **how)
                 reads = sweep(occupied, uids_read=True, **how)
 
-                def share_of_a_core(pause: float, *, every_uid: bool = False) -> float:
-                    period_ms = (reads if every_uid else checks)["ms"] + pause * 1e3
-                    uid_share = 1.0 if every_uid else min(1.0, period_ms / (FULL_READ_EVERY_S * 1e3))
-                    busy_ms = (1 - uid_share) * checks["bus_busy_ms"] + uid_share * reads["bus_busy_ms"]
-                    return round(100 * busy_ms / period_ms, 1)
-
                 seen_ms = checks["ms"] + idle * 1e3 + reads["ms"] + max(fast, defaults.present_after_seconds) * 1e3
                 by_pi[pi] = {
-                    "cpu_percent_quiet": share_of_a_core(idle),
-                    "cpu_percent_busy": share_of_a_core(fast),
-                    "cpu_percent_busy_every_uid_read": share_of_a_core(fast, every_uid=True),
+                    "cpu_percent_quiet": _share_of_a_core(checks, reads, idle),
+                    "cpu_percent_busy": _share_of_a_core(checks, reads, fast),
+                    "cpu_percent_busy_every_uid_read": _share_of_a_core(reads, reads, fast),
                     "sweep_ms_checks": checks["ms"],
                     "sweep_ms_every_uid_read": reads["ms"],
                     "spi_calls_checks": checks["spi_transfers"],

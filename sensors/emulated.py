@@ -388,7 +388,9 @@ class EmulatedMfrc522:
             miso = [0]
             for address in mosi[:-1]:
                 if not address & r.SPI_READ:
-                    self._punish(f"read frame went on with 0x{address:02X}, not a read address: a write cannot join a read")
+                    self._punish(
+                        f"read frame went on with 0x{address:02X}, not a read address: a write cannot join a read"
+                    )
                 miso.append(self._read((address >> 1) & 0x3F))
             return miso
         for value in mosi[1:]:

@@ -56,7 +56,10 @@ def transfer_frames(spi, frames: Sequence[Sequence[int]]) -> list[list[int]]:
     `spi` is a spidev.SpiDev (the kernel's ioctl on its file descriptor), or anything
     with an `ioctl(request, transfers)` of its own (sensors.emulated.EmulatedSpiDev).
     """
-    buffers = [(ctypes.create_string_buffer(bytes(frame), len(frame)), ctypes.create_string_buffer(len(frame))) for frame in frames]
+    buffers = [
+        (ctypes.create_string_buffer(bytes(frame), len(frame)), ctypes.create_string_buffer(len(frame)))
+        for frame in frames
+    ]
     transfers = (SpiIocTransfer * len(frames))()
     for index, (frame, (tx, rx)) in enumerate(zip(frames, buffers)):
         transfer = transfers[index]

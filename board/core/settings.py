@@ -76,7 +76,9 @@ class Scanning(Section):
     # meanwhile (a miss is motion), so a reader that misses a card 30 % of the time at
     # ~50 ms a sweep needs ~12 misses in a row: once in 0.3**12 ≈ 1.9 M polls.
     gone_after_seconds: float = Field(default=0.6, gt=0.0, le=60.0)
-    poll_interval: float = Field(default=0.02, ge=0.0, le=5.0, description="seconds between sweeps while anything moves")
+    poll_interval: float = Field(
+        default=0.02, ge=0.0, le=5.0, description="seconds between sweeps while anything moves"
+    )
     idle_poll_interval: float = Field(
         default=0.25, ge=0.0, le=5.0, description="seconds between sweeps while nothing moves"
     )
@@ -95,9 +97,10 @@ class Scanning(Section):
         data = dict(data)
         raw_pause = data.get("poll_interval", 0.02)
         pause = max(raw_pause if isinstance(raw_pause, int | float) else 0.0, LEGACY_SWEEP_SECONDS)
-        for old, new, sweeps_to_span in (
-            ("present_after", "present_after_seconds", lambda n: (n - 1) * pause),
-            ("gone_after", "gone_after_seconds", lambda n: n * pause),
+        # n sightings span n - 1 sweeps; n misses are read as n sweeps (the old default, 12, as ~0.6 s)
+        for old, new, extra_sweeps in (
+            ("present_after", "present_after_seconds", -1),
+            ("gone_after", "gone_after_seconds", 0),
         ):
             if old not in data:
                 continue
@@ -106,7 +109,7 @@ class Scanning(Section):
                 raise ValueError(f"{old} (sweeps, older configs) and {new} both given: keep only {new}")
             if isinstance(sweeps, bool) or not isinstance(sweeps, int) or not 1 <= sweeps <= 500:
                 raise ValueError(f"{old} counts sweeps (1-500) in older configs; write {new} in seconds instead")
-            data[new] = round(sweeps_to_span(sweeps), 3)
+            data[new] = round((sweeps + extra_sweeps) * pause, 3)
         return data
 
 

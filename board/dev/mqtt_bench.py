@@ -185,7 +185,9 @@ def _moves(readers: dict, slots: list[str], card: str, arrived: queue.Queue, bas
     }
 
 
-def _quiet_moves(service: WallService, readers: dict, slots: list[str], card: str, arrived: queue.Queue, count: int) -> dict:
+def _quiet_moves(
+    service: WallService, readers: dict, slots: list[str], card: str, arrived: queue.Queue, count: int
+) -> dict:
     """Each move made once the scanner has slowed down (nothing moved for `stay_fast_for`),
     at a random moment of its idle pause: what the first card of a quiet morning waits."""
     latencies = []

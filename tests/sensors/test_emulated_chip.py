@@ -593,7 +593,10 @@ def test_a_message_on_a_gpio_chip_select_is_one_frame_for_the_chip_so_its_writes
     bus.clock.advance(1e-3)
     transfer_frames(spi, [write_frame(Reg.T_RELOAD_LO, 0x42), write_frame(Reg.T_RELOAD_HI, 0x01)])
     assert bus.frames == 1
-    assert chip.transfer(read_frame(Reg.T_RELOAD_HI, Reg.T_RELOAD_LO))[1:] == [0x00, 0x01]  # HI untouched, LO got the last byte
+    assert chip.transfer(read_frame(Reg.T_RELOAD_HI, Reg.T_RELOAD_LO))[1:] == [
+        0x00,
+        0x01,
+    ]  # HI untouched, LO got the last byte
 
 
 def test_a_read_frame_that_goes_on_with_a_write_address_is_what_a_real_chip_would_punish(wire):

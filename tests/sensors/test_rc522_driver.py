@@ -34,7 +34,10 @@ def slot_reader(
     *, overhead_s: float = 50e-6, speed_hz: int = 4_000_000, version: int = 0x92, frame_errors: float = 0.0, **config
 ):
     """A reader on CE0 of a chip behaving as the test's variant, on a channel breaking `frame_errors` of frames."""
-    wiring = {"chip_select": config.pop("chip_select", "ce0"), **{k: config.pop(k) for k in ("irq_pin",) if k in config}}
+    wiring = {
+        "chip_select": config.pop("chip_select", "ce0"),
+        **{k: config.pop(k) for k in ("irq_pin",) if k in config},
+    }
     readers_config = ReadersConfig(kind="rc522", spi_speed_hz=speed_hz, wiring={"slot": wiring}, **config)
     behaviour = _variant[0].corrupted(frame_errors)
     wall = EmulatedWall(readers_config, call_overhead_s=overhead_s, version=version, behaviour=behaviour)
