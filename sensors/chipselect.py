@@ -103,16 +103,24 @@ class DecoderLines(SharedDevice):
             for pin in enable_pins
         ]
         self._enabled: OutputDevice | None = None
+        self._output = 0  # what the address lines say now: all start low
 
     def kernel_enabled(self, index: int) -> bool:
         """Whether a CE line (the kernel) enables the decoder of output `index`, so it toggles per frame."""
         return self._enables[index // self.outputs_per_decoder] is None
 
     def select(self, index: int) -> None:
+        """Only the address lines that differ from the last output change: each is a GPIO call.
+
+        (gpiozero has no group write; lgpio's would take the lines from gpiozero.)
+        """
         self.deselect()
         decoder, output = divmod(index, self.outputs_per_decoder)
+        changed = output ^ self._output
         for bit, line in enumerate(self._address):
-            line.value = (output >> bit) & 1
+            if changed >> bit & 1:
+                line.value = (output >> bit) & 1
+        self._output = output
         self._enabled = self._enables[decoder]
         if self._enabled is not None:
             self._enabled.on()
