@@ -16,7 +16,7 @@ import pytest
 from board.core.clock import SystemClock
 from board.wall.service import WallService
 from tests.app.test_cli import WALLBOARD
-from tests.harness import AMSTERDAM, SANNE, SMALL_WALL, Wall
+from tests.harness import AMSTERDAM, MO_BADGE, SANNE, SMALL_WALL, Wall
 
 QUICK_TO_SLOW_DOWN = SMALL_WALL + "\n[readers]\nstay_fast_for = 0.3\n"
 
@@ -96,3 +96,18 @@ def test_wallboard_run_on_simulated_readers_idles_on_a_small_share_of_a_core(ini
     finally:
         process.kill()
     assert share < 0.05  # the goal is 1 % of a core; five times that, for a loaded machine
+
+
+def test_an_open_coach_pad_window_keeps_the_sweeps_fast_after_the_wall_went_quiet(tmp_path):
+    harness = Wall(tmp_path)
+    harness.add_people()
+    readers = harness.config.readers
+    harness.wait(readers.stay_fast_for + 1)
+    assert harness.service.sweep_pause() == readers.idle_poll_interval
+    harness.tap("pad", MO_BADGE)  # the coach's window opens for 20 s
+    harness.wait(readers.stay_fast_for + 1)
+    assert harness.service.sweep_pause() == readers.poll_interval
+    harness.wait(harness.config.rules.confirm_window)
+    assert harness.service.state.pad is None
+    assert harness.service.sweep_pause() == readers.idle_poll_interval
+    harness.close()
