@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proof that deploy/install.sh installs a working wall on 64-bit Debian Bookworm (what
 # Raspberry Pi OS Bookworm is built on), from an x86 machine: debootstrap an arm64
-# root, run install.sh in it under qemu-user-static (binfmt_misc), twice (install,
-# then upgrade), and check what a Pi needs. `make check-arm64` runs it; needs root.
+# root, run install.sh in it under qemu-user-static (binfmt_misc), three times (install,
+# upgrade, an upgrade whose release does not start and is rolled back), and check what
+# a Pi needs. `make check-arm64` runs it; needs root.
 #   ARM64_WORK  where the roots go (default /var/tmp/wallboard-arm64); the debootstrapped
 #               base is kept there and copied for every run, so only the first run downloads it.
 set -euo pipefail
@@ -80,12 +81,15 @@ if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
     pip_cert=(PIP_CERT=/etc/ssl/certs/host-ca-bundle.crt)
 fi
 
+# No systemd runs in the chroot: tests/deploy/fake-host.sh stands in for it (install.sh's seam).
+fake_host=(HOST_COMMANDS=/root/src/tests/deploy/fake-host.sh FAKE_HOST_DIR=/root/fake-host)
+
 say "install.sh, first install"
-in_root env HOST_COMMANDS_LOG=/root/host-commands.log "${pip_cert[@]}" /root/src/deploy/install.sh
+in_root env "${fake_host[@]}" "${pip_cert[@]}" /root/src/deploy/install.sh
 
 say "install.sh again: an upgrade"
 sleep 1  # a new release stamp
-in_root env HOST_COMMANDS_LOG=/root/host-commands.log "${pip_cert[@]}" /root/src/deploy/install.sh
+in_root env "${fake_host[@]}" "${pip_cert[@]}" /root/src/deploy/install.sh
 
 say "Checks"
 in_root /opt/wallboard/venv/bin/python - <<'EOF'
@@ -162,10 +166,34 @@ expect_mode /var/lib/wallboard/wallboard.db 640 wallboard:wallboard
 releases=$(ls "$ROOT/opt/wallboard/releases" | wc -l)
 [ "$releases" = 2 ] || fail "expected the new and the previous release, found $releases"
 ls "$ROOT"/var/lib/wallboard/backups/before-*.db >/dev/null || fail "the upgrade made no database backup"
-grep -qx "systemctl enable wallboard" "$ROOT/root/host-commands.log" || fail "install.sh did not enable the unit"
-grep -qx "systemctl start wallboard" "$ROOT/root/host-commands.log" || fail "install.sh did not start the unit"
+commands="$ROOT/root/fake-host/commands"
+grep -qx "systemctl enable wallboard" "$commands" || fail "install.sh did not enable the unit"
+grep -qx "systemctl stop wallboard" "$commands" || fail "the upgrade did not stop the wall"
+[ "$(grep -cx "systemctl start wallboard" "$commands")" = 2 ] || fail "the upgrade did not start the wall again"
 echo "host commands install.sh issued (twice):"
-sed 's/^/    /' "$ROOT/root/host-commands.log"
+sed 's/^/    /' "$commands"
 in_root systemd-analyze security --offline=yes --threshold=25 /etc/systemd/system/wallboard.service | tail -1
+
+say "install.sh with a release that does not start: back to the previous one"
+good=$(readlink "$ROOT/opt/wallboard/venv")
+good_version=$(in_root /opt/wallboard/venv/bin/wallboard --version)
+rm -rf "$ROOT/root/src-broken"
+cp -a "$ROOT/root/src" "$ROOT/root/src-broken"
+sed -i 's/^version = "[^"]*"/version = "0.0.0+does-not-start"/' "$ROOT/root/src-broken/pyproject.toml"
+sleep 1  # a new release stamp
+set +e
+in_root env "${fake_host[@]}" FAKE_HOST_BROKEN_VERSION=0.0.0+does-not-start "${pip_cert[@]}" \
+    /root/src-broken/deploy/install.sh 2>&1 | tee "$WORK/broken-upgrade.txt"
+broken_exit=${PIPESTATUS[0]}
+set -e
+[ "$broken_exit" = 1 ] || fail "install.sh exited $broken_exit after a release that did not start, expected 1"
+[ "$(readlink "$ROOT/opt/wallboard/venv")" = "$good" ] || fail "the venv is not the previous release again"
+for message in "!!  Rolled back: /opt/wallboard/venv is $good again" \
+    "!!  The previous release runs again; the upgrade failed: fix the problem above and run install.sh again"; do
+    grep -qxF "$message" "$WORK/broken-upgrade.txt" || fail "install.sh did not say: $message"
+done
+grep -q '^!!  Database restored from /var/lib/wallboard/backups/before-.*\.db (taken before the migration)$' \
+    "$WORK/broken-upgrade.txt" || fail "install.sh did not restore the database backup"
+[ "$(tail -1 "$ROOT/root/fake-host/starts")" = "${good_version#wallboard } $good active" ] || fail "the previous release was not started again"
 
 say "arm64 install proof passed"

@@ -6,9 +6,10 @@
 # and starts the new version; if that does not come up, the previous version and
 # its database come back. PREFIX, CONF_DIR and DATA_DIR may be set to install elsewhere.
 #
-# Everything that acts on the running system (systemctl, raspi-config) goes through
-# `host`. With HOST_COMMANDS_LOG=<file> those commands are written to the file instead
-# of run: a chroot without a running systemd (deploy/check-arm64.sh) installs the same way.
+# Everything that acts on the running system (systemctl, journalctl, raspi-config) goes
+# through `host`. With HOST_COMMANDS=<program> that program runs in their place (the
+# command is its arguments): a chroot without a running systemd installs the same way,
+# with tests/deploy/fake-host.sh standing in for systemd (deploy/check-arm64.sh, tests/deploy).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,17 +20,13 @@ USER_NAME=wallboard
 UNIT=/etc/systemd/system/wallboard.service
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 RELEASE="$PREFIX/releases/$STAMP"
-HOST_COMMANDS_LOG=${HOST_COMMANDS_LOG:-}
+HOST_COMMANDS=${HOST_COMMANDS:-}
 
 host() {
-    if [ -n "$HOST_COMMANDS_LOG" ]; then
-        echo "$*" >> "$HOST_COMMANDS_LOG"
-        return 0
-    fi
-    "$@"
+    if [ -n "$HOST_COMMANDS" ]; then "$HOST_COMMANDS" "$@"; else "$@"; fi
 }
 
-has_systemd() { [ -n "$HOST_COMMANDS_LOG" ] || [ -d /run/systemd/system ]; }
+has_systemd() { [ -n "$HOST_COMMANDS" ] || [ -d /run/systemd/system ]; }
 wall_running() { [ -f "$UNIT" ] && has_systemd && host systemctl is-active --quiet wallboard; }
 as_wall_user() { runuser -u "$USER_NAME" -- "$@"; }
 
@@ -153,20 +150,28 @@ as_wall_user "$RELEASE/bin/wallboard" --config "$CONF_DIR/wallboard.toml" db upg
 ln -sfn "$RELEASE" "$PREFIX/venv.new"
 mv -T "$PREFIX/venv.new" "$PREFIX/venv"
 
-roll_back() {
-    echo "!!  The new version did not start; the journal says:" >&2
+roll_back() {  # $1: what failed
+    echo "!!  Release $STAMP did not come up: $1. The journal says:" >&2
     host journalctl -u wallboard -n 30 --no-pager >&2 || true
     host systemctl stop wallboard || true
     if [ -z "$previous" ]; then
-        echo "!!  No previous version to go back to: fix the problem above and run install.sh again" >&2
+        echo "!!  No previous release to go back to: fix the problem above and run install.sh again" >&2
         exit 1
     fi
-    echo "!!  Going back to $previous" >&2
     rm -f "$PREFIX/venv"
     if [ "$previous" = "$PREFIX/venv.legacy" ]; then mv "$PREFIX/venv.legacy" "$PREFIX/venv"; else ln -sfn "$previous" "$PREFIX/venv"; fi
-    if [ -n "$backup" ]; then as_wall_user cp "$backup" "$database"; rm -f "$database-wal" "$database-shm"; fi
+    echo "!!  Rolled back: $PREFIX/venv is $previous again" >&2
+    if [ -n "$backup" ]; then
+        rm -f "$database-wal" "$database-shm"
+        as_wall_user cp "$backup" "$database"
+        echo "!!  Database restored from $backup (taken before the migration)" >&2
+    fi
     host systemctl reset-failed wallboard || true
-    host systemctl start wallboard
+    if host systemctl start wallboard && host systemctl is-active --quiet wallboard; then
+        echo "!!  The previous release runs again; the upgrade failed: fix the problem above and run install.sh again" >&2
+    else
+        echo "!!  The previous release did not start either: journalctl -u wallboard" >&2
+    fi
     exit 1
 }
 
@@ -185,8 +190,10 @@ if has_systemd && [ -d /etc/systemd/system ]; then
     host systemctl enable --now wallboard-backup.timer
     # Type=notify: start returns once the wall said READY (screen open, service running).
     echo "==> Starting the wall"
-    if ! host systemctl start wallboard || ! host systemctl is-active --quiet wallboard; then
-        roll_back
+    if ! host systemctl start wallboard; then
+        roll_back "the start of wallboard.service failed"
+    elif ! host systemctl is-active --quiet wallboard; then
+        roll_back "wallboard.service was not active after its start"
     fi
     $was_running && echo "    upgraded: the wall runs release $STAMP"
     echo "Done. Logs: journalctl -u wallboard -f    Check: sudo -u $USER_NAME $PREFIX/venv/bin/wallboard doctor"

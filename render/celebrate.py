@@ -8,7 +8,7 @@ reduced motion a celebration is a still banner for the same time.
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -155,10 +155,11 @@ class Celebration:
         layout: Layout,
         fonts: Fonts,
         offset: tuple[int, int],
-        wall: pygame.Surface | None = None,
+        restore: Callable[[Rect], None] | None = None,
         text_areas: Sequence[Rect] = (),
     ) -> None:
-        """Draw over the finished `wall` picture; confetti stays behind the texts at `text_areas`."""
+        """Draw over the finished wall picture; confetti stays behind the texts at `text_areas`,
+        which `restore` copies back from the picture."""
         t = min(self.duration, max(0.0, now - self.started))
         target = self.target(layout)
         if target is not None:
@@ -169,9 +170,9 @@ class Celebration:
                 self._confetti_rain(surface, t, layout)
         elif not self.still and target is not None and self.cheer.kind is not Kind.GOAL:
             self._burst(surface, t, target, layout)
-            if wall is not None:  # the confetti flew under the names and numbers
+            if restore is not None:  # the confetti flew under the names and numbers
                 for area in text_areas:
-                    surface.blit(wall, area.move(offset), area)
+                    restore(area)
         if target is not None and self.cheer.kind is Kind.REFUSED:
             pygame.draw.rect(
                 surface, CALM, target.inflate(layout.px(14), layout.px(14)), layout.px(4), border_radius=layout.px(10)

@@ -4,7 +4,10 @@ The service calls `on_snapshot` / `on_event` on its own thread; they only store
 what arrived and wake the loop. The loop blocks on that wake-up or on the next
 tick (an animation frame, or an idle check of the clock for the night schedule,
 burn-in shift and the 24-hour glow) and presents a frame only when something
-visible changed.
+visible changed. A frame copies onto the screen only the areas that changed
+(a moved card, the panel) from the painter's parts; while a celebration or a
+journey plays over the wall, or the burn-in guard moves the picture, it copies
+the whole picture, which the parts make a few milliseconds' work.
 
 Why not `pygame.event.wait(timeout)`? pygame 2 implements it as a 1 ms polling
 loop, which cost 4 % of a core while idle here (docs/screen.md); waiting on a
@@ -28,7 +31,7 @@ from render.celebrate import Celebration, Cheer, Kind, cheer_for
 from render.config import DisplayConfig, NightMode
 from render.harvest import HarvestPainter
 from render.journey import draw_journey
-from render.scene import WallPainter
+from render.scene import Backdrop, WallPainter
 from render.screen import Screen, SdlScreen, open_wall_screen
 from render.sun import sun_height
 from render.theme import CORK
@@ -39,6 +42,17 @@ log = logging.getLogger(__name__)
 # The burn-in guard walks the picture around a small square, one step every N minutes.
 _SHIFT_PATTERN = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 _MAX_WAITING_CHEERS = 3  # a burst of pad taps must not queue a minute of banners
+_TURN_ROWS = 256  # a portrait frame is turned onto the screen in bands this tall
+
+
+def turned(screen: pygame.Surface, frame: pygame.Surface, area: pygame.Rect) -> pygame.Rect:
+    """Copy `area` of the upright `frame` onto the `screen` hung turned clockwise, a band of rows at a
+    time (no full-screen copy in between); return where it went on the screen."""
+    width = frame.get_width()
+    for top in range(area.top, area.bottom, _TURN_ROWS):
+        band = pygame.Rect(area.x, top, area.width, min(_TURN_ROWS, area.bottom - top))
+        screen.blit(pygame.transform.rotate(frame.subsurface(band), 90), (band.y, width - band.right))
+    return pygame.Rect(area.y, width - area.right, area.height, area.width)
 
 
 def shift_offset(now: datetime, minutes: int, pixels: int) -> tuple[int, int]:
@@ -78,6 +92,7 @@ class WallDisplay(Closeable):
         self.output: Screen | None = None
         self.screen: pygame.Surface | None = None  # the output's surface
         self.painter: WallPainter | None = None
+        self.backdrop: Backdrop | None = None
         self._frame: pygame.Surface | None = None
         self._waiting: deque[Cheer] = deque()
         self.celebration: Celebration | None = None
@@ -111,8 +126,9 @@ class WallDisplay(Closeable):
             screen = open_wall_screen(self.config)
         self.output = screen if isinstance(screen, Screen) else SdlScreen(screen, "given")
         self.screen = self.output.surface
+        self.backdrop = Backdrop(self.view_size)
         self.painter = self._new_painter()
-        self.harvest_painter = HarvestPainter(self.view_size, self.painter.fonts, self.painter.photos)
+        self.harvest_painter = HarvestPainter(self.view_size, self.painter.fonts, self.painter.photos, self.backdrop)
         self._frame = self.screen if not self.config.portrait else pygame.Surface(self.view_size).convert()
         return self
 
@@ -175,9 +191,12 @@ class WallDisplay(Closeable):
         showing = self._cheers_started if self.celebration is not None else None
         key = (night, offset, showing, harvest is not None, self.snapshot.journey)
         animating = self.celebration is not None and not self.celebration.still
-        if not dirty and key == self._presented and not animating and not self.needs_frame():
+        wanted = self.needs_frame()
+        if not dirty and key == self._presented and not animating and not wanted:
             return False
-        self._present(night, offset, tick)
+        over_the_wall = self.celebration is not None or self.snapshot.journey is not None
+        whole = key != self._presented or over_the_wall or wanted
+        self._present(night, offset, tick, None if whole else dirty)
         self._presented = key
         return True
 
@@ -186,6 +205,7 @@ class WallDisplay(Closeable):
         next frame from a fresh painter, so the wall keeps running and recovers with
         the next snapshot."""
         log.exception("drawing a frame failed; showing a plain frame and carrying on")
+        self.backdrop.owner = None  # it may hold half a picture
         self.painter = self._new_painter()
         self.celebration = None
         self._presented = None
@@ -193,7 +213,12 @@ class WallDisplay(Closeable):
         self.show(self._frame)
 
     def _new_painter(self) -> WallPainter:
-        return WallPainter(self.view_size, highlight=timedelta(hours=self.config.highlight_hours), sun=self.config.sun)
+        return WallPainter(
+            self.view_size,
+            highlight=timedelta(hours=self.config.highlight_hours),
+            sun=self.config.sun,
+            backdrop=self.backdrop,
+        )
 
     def _power_tv(self, on: bool) -> None:
         """Switch the TV when the night turns black or ends; a start at night puts it in standby too."""
@@ -206,6 +231,10 @@ class WallDisplay(Closeable):
         if not self.config.sun or self.snapshot is None:
             return None
         return sun_height(self.snapshot, self.config.sun_follows)
+
+    def forget_screen(self) -> None:
+        """The next frame copies the whole picture (something else drew on the screen)."""
+        self._presented = None
 
     def needs_frame(self) -> bool:
         """Whether something drawn over the wall changed (the demo's table, a dragged card)."""
@@ -252,15 +281,24 @@ class WallDisplay(Closeable):
                 seed=self._cheers_started,
             )
 
-    def _present(self, night: NightMode | None, offset: tuple[int, int], tick: float) -> None:
+    def _present(
+        self, night: NightMode | None, offset: tuple[int, int], tick: float, areas: list[pygame.Rect] | None
+    ) -> None:
+        """Bring the picture on the screen up to date: the `areas` that changed, or all of it (None)."""
         frame = self._frame
+        view = self.harvest_painter if self.snapshot.harvest is not None else self.painter
         if night == "black":
             frame.fill((0, 0, 0))
-        else:
+            areas = None
+        elif areas is None:
             if offset != (0, 0):
                 frame.fill(CORK)
-            canvas = self.harvest_painter.canvas if self.snapshot.harvest is not None else self.painter.canvas
-            frame.blit(canvas, offset)
+            view.draw(frame, frame.get_rect(), offset)
+        else:
+            for area in areas:
+                view.draw(frame, area, offset)
+        on_screen = None if areas is None else [area.move(offset).clip(frame.get_rect()) for area in areas]
+        if night != "black":
             if self.snapshot.journey is not None:
                 draw_journey(
                     frame,
@@ -277,17 +315,19 @@ class WallDisplay(Closeable):
                     self.painter.layout,
                     self.painter.fonts,
                     offset,
-                    self.painter.canvas,
+                    lambda area: view.draw(frame, area, offset),
                     self.painter.text_areas(),
                 )
             if night == "dim":
                 level = round(255 * self.config.dim_brightness)
-                frame.fill((level, level, level), special_flags=pygame.BLEND_RGB_MULT)
-        self.show(frame)
+                for area in on_screen or [frame.get_rect()]:
+                    frame.fill((level, level, level), area, special_flags=pygame.BLEND_RGB_MULT)
+        self.show(frame, on_screen)
         self.frames_presented += 1
 
-    def show(self, frame: pygame.Surface) -> None:
-        """Put the composed picture on the screen, turned back for a screen hung turned clockwise."""
+    def show(self, frame: pygame.Surface, areas: list[pygame.Rect] | None = None) -> None:
+        """Put the composed picture's `areas` (None: all of it) on the screen, turned back for a
+        screen hung turned clockwise."""
         if self.config.portrait:
-            self.screen.blit(pygame.transform.rotate(frame, 90), (0, 0))
-        self.output.present()
+            areas = [turned(self.screen, frame, area) for area in areas or [frame.get_rect()]]
+        self.output.present(areas)

@@ -12,6 +12,7 @@ from board.core.harvest import Award, Harvest
 from board.core.i18n import Texts
 from board.core.settings import AwardKind
 from render.photos import PhotoCache
+from render.scene import Backdrop
 from render.text import ellipsize, wrap
 from render.theme import (
     CORK,
@@ -34,11 +35,19 @@ GOOD_NEWS = (46, 140, 80)
 
 
 class HarvestPainter:
-    def __init__(self, size: tuple[int, int], fonts: Fonts | None = None, photos: PhotoCache | None = None):
+    """Draws the harvest into the backdrop, the full-screen layer it shares with the wall's background."""
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        fonts: Fonts | None = None,
+        photos: PhotoCache | None = None,
+        backdrop: Backdrop | None = None,
+    ):
         self.size = size
         self.fonts = fonts or Fonts()
         self.photos = photos or PhotoCache(self.fonts)
-        self.canvas = pygame.Surface(size)
+        self.backdrop = backdrop or Backdrop(size)
         self.portrait_screen = size[1] > size[0]
         self.scale = (size[0] if self.portrait_screen else size[1]) / 1080
         self._painted: Harvest | None = None
@@ -46,11 +55,15 @@ class HarvestPainter:
     def px(self, value: float) -> int:
         return max(1, round(value * self.scale))
 
-    def paint(self, harvest: Harvest) -> bool:
-        """Draw `harvest` unless it is the one on the canvas already; True if the canvas changed."""
-        if harvest is self._painted:
-            return False
-        self._painted = harvest
+    @property
+    def canvas(self) -> pygame.Surface:
+        return self.backdrop.surface
+
+    def paint(self, harvest: Harvest) -> list[Rect]:
+        """Draw `harvest` unless it is in the backdrop already; return what changed (all or nothing)."""
+        if not self.backdrop.claim(("harvest", id(harvest))) and harvest is self._painted:
+            return []
+        self._painted = harvest  # held, so no other harvest gets its id while it is in the backdrop
         texts = Texts(harvest.language)
         width, height = self.size
         px = self.px
@@ -74,7 +87,11 @@ class HarvestPainter:
         self._awards(awards, [a for a in harvest.awards if a.kind is not AwardKind.TEAM], harvest, texts)
         self._climbers(climbers, harvest, texts)
         self._walls(walls, harvest, texts)
-        return True
+        return [Rect((0, 0), self.size)]
+
+    def draw(self, target: pygame.Surface, area: Rect, offset: tuple[int, int] = (0, 0)) -> None:
+        """Copy `area` of the harvest onto `target`, moved by `offset`."""
+        target.blit(self.backdrop.surface, area.move(offset), area)
 
     # -- parts -------------------------------------------------------------------------
 

@@ -7,12 +7,61 @@ version, size), converted to the screen's pixel format for fast blits.
 
 import logging
 import os
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import pygame
 
 from render.theme import Fonts, mix, tile_color
 
 log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
+PHOTOS_KEPT = 160  # scaled photos and tiles: every card of a 48-slot wall, the harvest's and the journey's sizes
+
+
+class Lru(Generic[K, V]):
+    """A dict that keeps at most `limit` entries, forgetting the one used longest ago: a wall's
+    caches must not grow with every person, photo and size it has ever shown."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> V:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+        return value
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        value = self.get(key)
+        return value if value is not None else self.put(key, make())
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def photo_version(path: str | None) -> int | None:
+    """The file's modification time (ns): a replaced photo is a new photo; None when unreadable."""
+    if not path:
+        return None
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def initials(name: str) -> str:
@@ -40,8 +89,8 @@ def crop_square(image: pygame.Surface) -> pygame.Surface:
 class PhotoCache:
     def __init__(self, fonts: Fonts):
         self._fonts = fonts
-        self._photos: dict[tuple[str, int], tuple[int, pygame.Surface]] = {}
-        self._tiles: dict[tuple[str, int], pygame.Surface] = {}
+        self._photos: Lru[tuple[str, int], tuple[int, pygame.Surface]] = Lru(PHOTOS_KEPT)
+        self._tiles: Lru[tuple[str, int], pygame.Surface] = Lru(PHOTOS_KEPT)
         self._unreadable: set[tuple[str, int]] = set()
 
     def portrait(self, name: str, photo: str | None, side: int) -> pygame.Surface:
@@ -53,9 +102,8 @@ class PhotoCache:
         return self._tile(name, side)
 
     def _photo(self, path: str, side: int) -> pygame.Surface | None:
-        try:
-            version = os.stat(path).st_mtime_ns
-        except OSError:
+        version = photo_version(path)
+        if version is None:
             self._warn_once(path, version=0, reason="missing")
             return None
         cached = self._photos.get((path, side))
@@ -67,11 +115,13 @@ class PhotoCache:
             self._warn_once(path, version, reason=str(error))
             return None
         scaled = pygame.transform.smoothscale(crop_square(image).convert(), (side, side)).convert()
-        self._photos[(path, side)] = (version, scaled)
+        self._photos.put((path, side), (version, scaled))
         return scaled
 
     def _warn_once(self, path: str, version: int, reason: str) -> None:
         if (path, version) not in self._unreadable:
+            if len(self._unreadable) >= PHOTOS_KEPT:
+                self._unreadable.clear()  # warned about long ago: a warning again is harmless
             self._unreadable.add((path, version))
             log.warning("photo %s cannot be shown (%s); drawing initials instead", path, reason)
 
@@ -99,5 +149,5 @@ class PhotoCache:
             center = (side // 2, side // 2 + side // 40)
             tile.blit(shadow, shadow.get_rect(center=(center[0] + max(1, side // 50), center[1] + max(1, side // 40))))
             tile.blit(text, text.get_rect(center=center))
-            self._tiles[(name, side)] = tile
+            self._tiles.put((name, side), tile)
         return tile

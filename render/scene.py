@@ -1,14 +1,16 @@
-"""Paints a Snapshot onto a canvas, repainting only the parts that changed.
+"""Paints a Snapshot as parts, rebuilding only the parts that changed.
 
 The static picture (cork, level strips, level names, the panel's paper) is
-drawn once into a background layer. Each card and the panel remember the
-values they were drawn from; `paint` redraws a part only when those differ,
-restoring the background under it first. Needs a display mode to be set
-(convert() needs the screen's pixel format).
+drawn once into the backdrop. Each card cell, the panel, the sun and an empty
+wall's note is a sprite that remembers the values it was drawn from; `paint`
+rebuilds a sprite only when those differ, and `draw` puts any area of the
+picture on the screen from the backdrop and the sprites. Needs a display mode
+to be set (convert() needs the screen's pixel format).
 """
 
 import math
 import random
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -28,7 +30,7 @@ from render.layout import (
     mercury_radius,
     name_size,
 )
-from render.photos import PhotoCache
+from render.photos import Lru, PhotoCache, photo_version
 from render.progress import milestones, pace
 from render.text import TextBox, ellipsize, fit, fit_lines, name_variants, wrap
 from render.theme import (
@@ -59,9 +61,48 @@ GOOD_NEWS: Color = (46, 132, 78)
 SUN: Color = (255, 196, 40)
 SUN_RAYS: Color = (244, 150, 30)
 MAX_RECENT = 8
+FACES_KEPT = 128  # tilted polaroids: every card of a 48-slot wall twice over (moved, glowing or not)
+
+
+class Backdrop:
+    """The one full-screen layer kept besides the screen: the picture that does not change (the
+    wall's cork, strips and panel paper, or the harvest). Whoever draws into it claims it first;
+    the wall draws its background again (about 20 ms) when it comes back after the harvest."""
+
+    def __init__(self, size: tuple[int, int]):
+        self.size = size
+        self.surface: pygame.Surface | None = None
+        self.owner: object = None
+
+    def claim(self, owner: object) -> bool:
+        """Take the layer for `owner`; True when `owner` must draw it (another picture is in it)."""
+        if self.surface is None:
+            self.surface = pygame.Surface(self.size).convert()
+        if self.owner == owner:
+            return False
+        self.owner = owner
+        return True
+
+
+@dataclass
+class _Part:
+    """A piece of the picture kept ready to copy: the values it was drawn from, where it goes, its pixels."""
+
+    key: object
+    rect: Rect
+    sprite: pygame.Surface
 
 
 class WallPainter:
+    """The wall as parts kept ready to copy: the backdrop (cork, level strips, the panel's paper),
+    one sprite per card cell, the panel's sheet, the sun's rail and an empty wall's note.
+
+    `paint` rebuilds only the parts whose values changed and returns where; `draw` copies any
+    area of the picture onto a target from the parts, so a frame redraws only what changed and
+    the screen is the only other full-screen surface. Tilted faces are kept per person, photo
+    and angle (a card that stops glowing, a language switch), shadows per card size.
+    """
+
     def __init__(
         self,
         size: tuple[int, int],
@@ -69,26 +110,31 @@ class WallPainter:
         photos: PhotoCache | None = None,
         highlight: timedelta = timedelta(hours=24),
         sun: bool = False,
+        backdrop: Backdrop | None = None,
     ):
         self.size = size
         self.sun = sun
         self.fonts = fonts or Fonts()
         self.photos = photos or PhotoCache(self.fonts)
         self.highlight = highlight
-        self.canvas = pygame.Surface(size).convert()
+        self.backdrop = backdrop or Backdrop(size)
         self.layout: Layout = compute_layout(size, (), sun=sun)
         self._shape: tuple | None = None
         # Every text drawn, per part ("panel", "levels", "empty_wall", or a slot id): the geometry test reads these.
         self.text_boxes: dict[str, list[TextBox]] = {}
-        self._background = self.canvas.copy()
-        self._card_keys: dict[str, tuple] = {}
-        self._panel_key: tuple | None = None
-        self._empty_key: tuple | None = None
-        self._sun_key: int | None = None
+        self._cards: dict[str, _Part] = {}
+        self._note: _Part | None = None
+        self._sun: _Part | None = None
+        self._panel: _Part | None = None
+        self._faces: Lru[tuple, tuple[pygame.Surface, list[TextBox]]] = Lru(FACES_KEPT)
+
+    @property
+    def faces_kept(self) -> int:
+        return len(self._faces)
 
     def paint(self, snapshot: Snapshot, now: datetime, sun: float | None = None) -> list[Rect]:
-        """Bring the canvas up to `snapshot` at `now` (with the sun at height `sun`, 0..1);
-        return the rectangles that changed."""
+        """Bring the parts up to `snapshot` at `now` (with the sun at height `sun`, 0..1);
+        return the rectangles of the picture that changed."""
         dirty: list[Rect] = []
         shape = tuple((level.id, level.name, tuple(slot.id for slot in level.slots)) for level in snapshot.levels)
         if shape != self._shape:
@@ -96,28 +142,29 @@ class WallPainter:
             self.layout = compute_layout(
                 self.size, [(level_id, slot_ids) for level_id, _, slot_ids in shape], sun=self.sun
             )
-            self.text_boxes = {"levels": []}
-            self._background = _background(self.layout, snapshot.levels, self.fonts, self.text_boxes["levels"])
-            self.canvas.blit(self._background, (0, 0))
-            self._card_keys.clear()
-            self._panel_key = None
-            self._empty_key = None
-            self._sun_key = None
-            dirty.append(self.canvas.get_rect())
+            self.text_boxes = {}
+            self._cards.clear()
+            self._note = self._sun = self._panel = None
+            self.backdrop.owner = None  # its level names are this painter's to record
+        if self.backdrop.claim(("wall", self.sun, shape)):
+            self.text_boxes["levels"] = []
+            _draw_background(self.backdrop.surface, self.layout, snapshot.levels, self.fonts, self.text_boxes["levels"])
+            dirty.append(Rect((0, 0), self.size))
         texts = Texts(snapshot.language)
+        rebuilt: list[Rect] = []
         for index, (band, level) in enumerate(zip(self.layout.bands, snapshot.levels)):
             strip = band_color(index, len(snapshot.levels))
             for place, slot in zip(band.cards, level.slots):
-                key = (slot, self.is_fresh(slot, now), texts.language)
-                if self._card_keys.get(slot.id) != key:
-                    self._card_keys[slot.id] = key
-                    self.canvas.blit(self._background, place.cell, place.cell)
-                    self.text_boxes[slot.id] = []
-                    self._draw_slot(place, slot, key[1], strip, texts)
-                    dirty.append(place.cell)
-        dirty += self._empty_wall(snapshot, texts)
+                fresh = self.is_fresh(slot, now)
+                key = (slot, fresh, texts.language)
+                part = self._cards.get(slot.id)
+                if part is None or part.key != key:
+                    self._cards[slot.id] = self._card(key, place, slot, fresh, strip, texts)
+                    rebuilt.append(place.cell)
+        dirty += rebuilt
+        dirty += self._empty_wall(snapshot, texts, rebuilt)
         if self.layout.sun_rail is not None and sun is not None:
-            dirty += self._sun(sun)
+            dirty += self._sun_rail(sun)
         panel_key = (
             snapshot.period,
             snapshot.recent_attempts[:MAX_RECENT],
@@ -128,50 +175,133 @@ class WallPainter:
             texts.language,
             now.date(),
         )
-        if panel_key != self._panel_key:
-            self._panel_key = panel_key
+        if self._panel is None or self._panel.key != panel_key:
             sheet = self.layout.panel.sheet
-            self.canvas.blit(self._background, sheet, sheet)
-            self.text_boxes["panel"] = []
-            _Panel(self.canvas, self.layout, self.fonts, texts, self.text_boxes["panel"]).draw(snapshot, now)
+            sprite = self._copy_of(sheet)
+            local = replace(self.layout, panel=_moved_panel(self.layout.panel, -sheet.x, -sheet.y))
+            boxes: list[TextBox] = []
+            _Panel(sprite, local, self.fonts, texts, boxes).draw(snapshot, now)
+            self.text_boxes["panel"] = _shifted(boxes, sheet.topleft)
+            self._panel = _Part(panel_key, sheet, sprite)
             dirty.append(sheet)
         return dirty
 
+    def draw(self, target: pygame.Surface, area: Rect, offset: tuple[int, int] = (0, 0)) -> None:
+        """Copy `area` of the picture onto `target`, moved by `offset`: the backdrop, then every part
+        over it, bottom to top (cards, the note over them, the sun, the panel)."""
+        target.blit(self.backdrop.surface, area.move(offset), area)
+        for part in self.parts():
+            hit = part.rect.clip(area)
+            if hit:
+                target.blit(part.sprite, hit.move(offset), hit.move(-part.rect.x, -part.rect.y))
+
+    def parts(self) -> list[_Part]:
+        """The parts, bottom to top."""
+        return [*self._cards.values(), *(part for part in (self._note, self._sun, self._panel) if part is not None)]
+
     def text_areas(self) -> list[Rect]:
-        """Where text stands on the canvas now: a celebration keeps its confetti behind these."""
+        """Where text stands in the picture now: a celebration keeps its confetti behind these."""
         return [box.drawn for boxes in self.text_boxes.values() for box in boxes]
 
-    def _empty_wall(self, snapshot: Snapshot, texts: Texts) -> list[Rect]:
-        """A wall with nobody on it asks people to hang their polaroid, and says how."""
+    def _copy_of(self, area: Rect) -> pygame.Surface:
+        """A new sprite for `area`, starting as the backdrop there."""
+        sprite = pygame.Surface(area.size).convert()
+        sprite.blit(self.backdrop.surface, (0, 0), area)
+        return sprite
+
+    def _card(self, key: tuple, place: CardPlace, slot: SlotView, fresh: bool, strip: Color, texts: Texts) -> _Part:
+        """The sprite of one card's cell: the backdrop there with the card pinned on it."""
+        cell, px = place.cell, self.layout.px
+        sprite = self._copy_of(cell)
+        local = _moved_card(place, -cell.x, -cell.y)
+        boxes: list[TextBox] = []
+        if slot.status is SlotStatus.EMPTY:
+            _empty_frame(sprite, local, strip, texts("empty"), self.fonts, px, boxes)
+        elif slot.status is SlotStatus.OFFLINE and slot.person is None:
+            _offline_frame(sprite, local, texts("offline"), self.fonts, px)
+        else:
+            face, face_boxes = self._tilted_face(place, slot, texts)
+            boxes += _shifted(face_boxes, local.frame.topleft)
+            glow = fresh and slot.status is SlotStatus.OCCUPIED
+            pin = PIN_NEW if glow else PIN
+            pin_up(sprite, place, face, pin, px, glow=glow, origin=cell.topleft)
+        self.text_boxes[slot.id] = _shifted(boxes, cell.topleft)
+        return _Part(key, cell, sprite)
+
+    def _tilted_face(self, place: CardPlace, slot: SlotView, texts: Texts) -> tuple[pygame.Surface, list[TextBox]]:
+        """The polaroid of whoever hangs in `slot`, tilted as the slot tilts, and its caption's box
+        relative to the frame; kept per person, photo version, card geometry and angle."""
+        person = slot.person or PersonView(id=0, name="?", photo=None)
+        local = _moved_card(place, -place.frame.x, -place.frame.y)
+        shape = (tuple(local.frame), tuple(local.photo), tuple(local.caption), place.angle)
+        if slot.status is SlotStatus.UNKNOWN:
+            key: tuple = ("unknown", slot.unknown_uid, texts.language, shape)
+        else:
+            offline = texts.language if slot.status is SlotStatus.OFFLINE else None
+            key = ("person", person.name, person.photo, photo_version(person.photo), offline, shape)
+        return self._faces.get_or_make(key, lambda: self._make_face(place, slot, person, texts))
+
+    def _make_face(
+        self, place: CardPlace, slot: SlotView, person: PersonView, texts: Texts
+    ) -> tuple[pygame.Surface, list[TextBox]]:
+        local = _moved_card(place, -place.frame.x, -place.frame.y)
+        px, boxes = self.layout.px, []
+        if slot.status is SlotStatus.UNKNOWN:
+            picture = unknown_picture(local, slot.unknown_uid, self.fonts)
+            face = polaroid_face(local, picture, [texts("unknown")], self.fonts.ui, px(MIN_NAME) * 3 // 4, boxes)
+        else:
+            portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
+            face = polaroid_face(local, portrait, name_variants(person.name), self.fonts.hand, px(MIN_NAME), boxes)
+        if slot.status is SlotStatus.OFFLINE:
+            # Still who we last saw here, crossed by caution tape: offline is not empty.
+            photo = local.photo
+            tape = pygame.Rect(photo.x, photo.centery - photo.height // 5, photo.width, photo.height * 2 // 5)
+            _caution_tape(face, tape, texts("offline"), self.fonts, px)
+        return tilted(face, place.angle), boxes
+
+    def _empty_wall(self, snapshot: Snapshot, texts: Texts, rebuilt: list[Rect]) -> list[Rect]:
+        """A wall with nobody on it asks people to hang their polaroid, and says how: a note over the cards."""
         empty = bool(snapshot.levels) and all(
             slot.status is SlotStatus.EMPTY for level in snapshot.levels for slot in level.slots
         )
-        key = (empty, texts.language)
-        if key == self._empty_key:
-            return []
-        self._empty_key = key
-        note = self.layout.call_to_action.inflate(self.layout.px(40), self.layout.px(80))
+        area = self.layout.call_to_action.inflate(self.layout.px(40), self.layout.px(80))
         if not empty:
-            if self.text_boxes.pop("empty_wall", None) is not None:
-                self.canvas.blit(self._background, note, note)
-                for card in self.layout.cards:  # the cards under the note draw themselves anew next time
-                    if card.cell.colliderect(note):
-                        self._card_keys.pop(card.slot_id, None)
-                return [note]
+            self.text_boxes.pop("empty_wall", None)
+            if self._note is None:
+                return []
+            self._note = None
+            return [area]
+        if self._note is not None and self._note.key == texts.language and area.collidelist(rebuilt) < 0:
             return []
-        self.text_boxes["empty_wall"] = boxes = []
-        _call_to_action(self.canvas, self.layout, texts, self.fonts, boxes)
-        return [note]
+        sprite = self._copy_of(area)
+        for card in self._cards.values():  # the note's shadow falls on the empty frames under it
+            hit = card.rect.clip(area)
+            if hit:
+                sprite.blit(card.sprite, hit.move(-area.x, -area.y), hit.move(-card.rect.x, -card.rect.y))
+        boxes: list[TextBox] = []
+        note = self.layout.call_to_action
+        _call_to_action(
+            sprite,
+            note.move(-area.x, -area.y),
+            self.layout.wall.bottom - area.y,
+            self.layout.px,
+            texts,
+            self.fonts,
+            boxes,
+        )
+        self.text_boxes["empty_wall"] = _shifted(boxes, area.topleft)
+        self._note = _Part(texts.language, area, sprite)
+        return [area]
 
-    def _sun(self, height: float) -> list[Rect]:
+    def _sun_rail(self, height: float) -> list[Rect]:
         """The sun in its rail, risen to `height` (0 bottom, 1 top)."""
         rail = self.layout.sun_rail
         key = round(height * rail.height)
-        if key == self._sun_key:
+        if self._sun is not None and self._sun.key == key:
             return []
-        self._sun_key = key
-        self.canvas.blit(self._background, rail, rail)
-        draw_sun(self.canvas, rail, height, self.layout.px)
+        sprite = self._copy_of(rail)
+        draw_sun(sprite, rail, height, self.layout.px, origin=rail.topleft)
+        self._sun = _Part(key, rail, sprite)
         return [rail]
 
     def is_fresh(self, slot: SlotView, now: datetime) -> bool:
@@ -182,45 +312,46 @@ class WallPainter:
             and timedelta(0) <= now - slot.moved_at < self.highlight
         )
 
-    def _draw_slot(self, place: CardPlace, slot: SlotView, fresh: bool, strip: Color, texts: Texts) -> None:
-        px, boxes = self.layout.px, self.text_boxes[slot.id]
-        if slot.status is SlotStatus.EMPTY:
-            _empty_frame(self.canvas, place, strip, texts("empty"), self.fonts, px, boxes)
-        elif slot.status is SlotStatus.OFFLINE and slot.person is None:
-            _offline_frame(self.canvas, place, texts("offline"), self.fonts, px)
-        elif slot.status is SlotStatus.OFFLINE:
-            # Still who we last saw here, crossed by caution tape: offline is not empty.
-            face = self._person_face(place, slot.person, boxes)
-            photo = place.photo.move(-place.frame.x, -place.frame.y)
-            tape = pygame.Rect(photo.x, photo.centery - photo.height // 5, photo.width, photo.height * 2 // 5)
-            _caution_tape(face, tape, texts("offline"), self.fonts, px)
-            pin_up(self.canvas, place, face, PIN, px, glow=False)
-        elif slot.status is SlotStatus.UNKNOWN:
-            face = polaroid_face(
-                place,
-                unknown_picture(place, slot.unknown_uid, self.fonts),
-                [texts("unknown")],
-                self.fonts.ui,
-                px(MIN_NAME) * 3 // 4,
-                boxes,
-            )
-            pin_up(self.canvas, place, face, PIN, px, glow=False)
-        else:
-            face = self._person_face(place, slot.person or PersonView(id=0, name="?", photo=None), boxes)
-            pin_up(self.canvas, place, face, PIN_NEW if fresh else PIN, px, glow=fresh)
 
-    def _person_face(self, place: CardPlace, person: PersonView, boxes: list[TextBox]) -> pygame.Surface:
-        portrait = self.photos.portrait(person.name, person.photo, place.photo.width)
-        return polaroid_face(
-            place, portrait, name_variants(person.name), self.fonts.hand, self.layout.px(MIN_NAME), boxes
-        )
+def _shifted(boxes: list[TextBox], by: tuple[int, int]) -> list[TextBox]:
+    return [TextBox(box.text, box.area.move(by), box.drawn.move(by)) for box in boxes]
+
+
+def _moved_card(place: CardPlace, dx: int, dy: int) -> CardPlace:
+    """`place` drawn on a sprite whose corner is (-dx, -dy) of the screen."""
+    return replace(
+        place,
+        cell=place.cell.move(dx, dy),
+        frame=place.frame.move(dx, dy),
+        photo=place.photo.move(dx, dy),
+        caption=place.caption.move(dx, dy),
+    )
+
+
+def _moved_panel(panel: PanelPlace, dx: int, dy: int) -> PanelPlace:
+    thermometer = panel.thermometer
+    return PanelPlace(
+        sheet=panel.sheet.move(dx, dy),
+        date=panel.date.move(dx, dy),
+        thermometer=ThermometerPlace(
+            area=thermometer.area.move(dx, dy),
+            tube=thermometer.tube.move(dx, dy),
+            glass=thermometer.glass.move(dx, dy),
+            bulb_center=(thermometer.bulb_center[0] + dx, thermometer.bulb_center[1] + dy),
+            bulb_radius=thermometer.bulb_radius,
+        ),
+        counts=panel.counts.move(dx, dy),
+        feed=panel.feed.move(dx, dy),
+        moved_up=panel.moved_up.move(dx, dy),
+    )
 
 
 # ---------------------------------------------------------------- background
 
 
-def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts, boxes: list[TextBox]) -> pygame.Surface:
-    surface = pygame.Surface(layout.size).convert()
+def _draw_background(
+    surface: pygame.Surface, layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts, boxes: list[TextBox]
+) -> None:
     surface.fill(CORK)
     _cork_grain(surface, layout.px)
     size = _level_name_size(layout, levels, fonts)
@@ -231,7 +362,6 @@ def _background(layout: Layout, levels: tuple[LevelView, ...], fonts: Fonts, box
     pygame.draw.rect(surface, PAPER, sheet, border_radius=layout.px(10))
     for x in (sheet.x + layout.px(40), sheet.right - layout.px(40)):
         _pin(surface, (x, sheet.y + layout.px(14)), layout.px(10), PIN)
-    return surface
 
 
 def _cork_grain(surface: pygame.Surface, px) -> None:
@@ -303,14 +433,33 @@ def _level_strip(
         )
 
 
-def _soft_shadow(surface: pygame.Surface, rect: Rect, radius: int, offset: tuple[int, int], strength: int = 70) -> None:
-    """A blurred shadow: drawn small and scaled up, which blurs for free."""
+def _soft_shadow(
+    surface: pygame.Surface,
+    rect: Rect,
+    radius: int,
+    offset: tuple[int, int],
+    strength: int = 70,
+    shadow_of=None,
+) -> None:
+    """A blurred shadow under `rect`; `shadow_of` makes it (`_card_shadow` keeps the ones cards share)."""
     spread = radius * 2
-    shadow = pygame.Surface((rect.width + 2 * spread, rect.height + 2 * spread), pygame.SRCALPHA)
-    pygame.draw.rect(shadow, (0, 0, 0, strength), (spread, spread, rect.width, rect.height), border_radius=radius)
+    shadow = (shadow_of or _blurred_shadow)(rect.size, radius, strength)
+    surface.blit(shadow, (rect.x - spread + offset[0], rect.y - spread + offset[1]))
+
+
+def _blurred_shadow(size: tuple[int, int], radius: int, strength: int) -> pygame.Surface:
+    """Drawn small and scaled up, which blurs for free."""
+    spread = radius * 2
+    width, height = size
+    shadow = pygame.Surface((width + 2 * spread, height + 2 * spread), pygame.SRCALPHA)
+    pygame.draw.rect(shadow, (0, 0, 0, strength), (spread, spread, width, height), border_radius=radius)
     small = pygame.transform.smoothscale(shadow, (max(1, shadow.get_width() // 6), max(1, shadow.get_height() // 6)))
-    blurred = pygame.transform.smoothscale(small, shadow.get_size())
-    surface.blit(blurred, (rect.x - spread + offset[0], rect.y - spread + offset[1]))
+    return pygame.transform.smoothscale(small, shadow.get_size())
+
+
+# Every card of a wall has one size: its shadow is blurred once. The strips' and the panel's
+# are drawn once into the backdrop and not kept.
+_card_shadow = lru_cache(maxsize=8)(_blurred_shadow)
 
 
 # ---------------------------------------------------------------- cards
@@ -355,33 +504,53 @@ def unknown_picture(place: CardPlace, uid: str | None, fonts: Fonts) -> pygame.S
     return picture
 
 
-def pin_up(canvas: pygame.Surface, place: CardPlace, face: pygame.Surface, pin_color: Color, px, glow: bool) -> None:
-    """Tilt the card, give it a shadow (and a glow if it moved recently) and pin it."""
+def tilted(face: pygame.Surface, angle: float) -> pygame.Surface:
+    """The polaroid `face` turned `angle` degrees counter-clockwise, smooth at its edges."""
+    return pygame.transform.rotozoom(face.convert_alpha(), angle, 1)
+
+
+def pin_up(
+    canvas: pygame.Surface,
+    place: CardPlace,
+    face: pygame.Surface,
+    pin_color: Color,
+    px,
+    glow: bool,
+    origin: tuple[int, int] = (0, 0),
+) -> None:
+    """Put the tilted `face` on `canvas` (whose corner is `origin` on the screen) at `place`, with a
+    shadow (and a glow if it moved recently), and pin it."""
+    frame = place.frame.move(-origin[0], -origin[1])
     if glow:
-        _glow(canvas, place.frame, px)
-    _soft_shadow(canvas, place.frame, px(6), offset=(px(4), px(7)), strength=90)
-    tilted = pygame.transform.rotozoom(face.convert_alpha(), place.angle, 1)
-    canvas.blit(tilted, tilted.get_rect(center=place.frame.center))
+        _glow(canvas, frame, px)
+    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90, shadow_of=_card_shadow)
+    canvas.blit(face, face.get_rect(center=frame.center))
     radians = math.radians(place.angle)
     # Over the photo's middle, near the top: the middle of a polaroid, the left of a tag.
     offset_x = place.photo.centerx - place.frame.centerx
     offset_y = -place.frame.height / 2 + (place.photo.y - place.frame.y) * 1.4
-    pin_at = (
-        round(place.frame.centerx + offset_x * math.cos(radians) + offset_y * math.sin(radians)),
-        round(place.frame.centery - offset_x * math.sin(radians) + offset_y * math.cos(radians)),
+    pin_at = (  # rounded where it hangs on the screen, so a sprite shows the pin exactly where the screen would
+        round(place.frame.centerx + offset_x * math.cos(radians) + offset_y * math.sin(radians)) - origin[0],
+        round(place.frame.centery - offset_x * math.sin(radians) + offset_y * math.cos(radians)) - origin[1],
     )
     _pin(canvas, pin_at, px(9), pin_color)
 
 
 def _glow(canvas: pygame.Surface, frame: Rect, px) -> None:
     spread = px(16)
-    halo = pygame.Surface((frame.width + 2 * spread, frame.height + 2 * spread), pygame.SRCALPHA)
+    canvas.blit(_halo(frame.size, spread), (frame.x - spread, frame.y - spread))
+
+
+@lru_cache(maxsize=8)
+def _halo(size: tuple[int, int], spread: int) -> pygame.Surface:
+    """The glow around a card that moved recently; kept per card size."""
+    halo = pygame.Surface((size[0] + 2 * spread, size[1] + 2 * spread), pygame.SRCALPHA)
     for step in range(6):
         inset = step * spread // 6
         pygame.draw.rect(
             halo, (*HIGHLIGHT, 40 + step * 25), halo.get_rect().inflate(-2 * inset, -2 * inset), border_radius=spread
         )
-    canvas.blit(halo, (frame.x - spread, frame.y - spread))
+    return halo
 
 
 def _pin(surface: pygame.Surface, center: tuple[int, int], radius: int, color: Color) -> None:
@@ -411,9 +580,10 @@ def _empty_frame(
     boxes.append(TextBox(word, place.caption, drawn))
 
 
-def _call_to_action(canvas: pygame.Surface, layout: Layout, texts: Texts, fonts: Fonts, boxes: list[TextBox]) -> None:
+def _call_to_action(
+    canvas: pygame.Surface, note: Rect, wall_bottom: int, px, texts: Texts, fonts: Fonts, boxes: list[TextBox]
+) -> None:
     """A big paper note on an empty wall: what to do, and how."""
-    px, note = layout.px, layout.call_to_action
     _soft_shadow(canvas, note, px(10), offset=(px(5), px(9)), strength=90)
     pygame.draw.rect(canvas, STICKY, note, border_radius=px(8))
     _pin(canvas, (note.centerx, note.y + px(16)), px(12), PIN)
@@ -433,7 +603,7 @@ def _call_to_action(canvas: pygame.Surface, layout: Layout, texts: Texts, fonts:
         canvas.blit(image, drawn)
         boxes.append(TextBox(line, body, drawn))
         y += font.get_linesize()
-    tip_y = min(note.bottom + px(34), layout.wall.bottom)
+    tip_y = min(note.bottom + px(34), wall_bottom)
     pygame.draw.polygon(
         canvas,
         mix(STICKY, INK, 0.5),
@@ -445,8 +615,12 @@ def _call_to_action(canvas: pygame.Surface, layout: Layout, texts: Texts, fonts:
     )
 
 
-def draw_sun(surface: pygame.Surface, rail: Rect, height: float, px) -> None:
-    """A paper sun in its rail: at the bottom when nobody has tried yet, at the top when everyone has."""
+def draw_sun(surface: pygame.Surface, rail: Rect, height: float, px, origin: tuple[int, int] = (0, 0)) -> None:
+    """A paper sun in its rail: at the bottom when nobody has tried yet, at the top when everyone has.
+    `surface`'s corner is `origin` on the screen; the sun is placed where the screen has it."""
+    travel = rail.height - 2 * rail.width // 2
+    center_y = round(rail.bottom - rail.width // 2 - travel * max(0.0, min(1.0, height))) - origin[1]
+    rail = rail.move(-origin[0], -origin[1])
     pygame.draw.rect(surface, mix(CORK, (255, 255, 255), 0.12), rail, border_radius=rail.width // 2)
     pygame.draw.line(
         surface,
@@ -456,8 +630,7 @@ def draw_sun(surface: pygame.Surface, rail: Rect, height: float, px) -> None:
         px(3),
     )
     radius = rail.width * 3 // 10
-    travel = rail.height - 2 * rail.width // 2
-    center = (rail.centerx, round(rail.bottom - rail.width // 2 - travel * max(0.0, min(1.0, height))))
+    center = (rail.centerx, center_y)
     for ray in range(12):
         angle = ray * math.tau / 12
         inner, outer = radius * 1.15, radius * (1.5 if ray % 2 else 1.35)
@@ -492,7 +665,7 @@ def _dashed_rect(surface: pygame.Surface, color: Color, rect: Rect, width: int, 
 def _offline_frame(canvas: pygame.Surface, place: CardPlace, word: str, fonts: Fonts, px) -> None:
     """Caution stripes: the reader is down, so we do not know what hangs here."""
     frame = place.frame
-    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90)
+    _soft_shadow(canvas, frame, px(6), offset=(px(4), px(7)), strength=90, shadow_of=_card_shadow)
     card = pygame.Surface(frame.size).convert()
     _caution_tape(card, card.get_rect(), word, fonts, px)
     canvas.blit(card, frame)

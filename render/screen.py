@@ -91,7 +91,8 @@ class Screen(Closeable):
     backend: str
     surface: pygame.Surface
 
-    def present(self) -> None:
+    def present(self, areas: list[pygame.Rect] | None = None) -> None:
+        """Show the surface: the `areas` that changed, or all of it."""
         raise NotImplementedError
 
 
@@ -103,8 +104,11 @@ class SdlScreen(Screen):
         self.backend = backend
         self._open = True
 
-    def present(self) -> None:
-        pygame.display.flip()
+    def present(self, areas: list[pygame.Rect] | None = None) -> None:
+        if areas is None:
+            pygame.display.flip()
+        else:
+            pygame.display.update(areas)
 
     def close(self) -> None:
         if self._open:
@@ -161,8 +165,8 @@ class FramebufferScreen(Screen):
         self.surface = _open_sdl("dummy", framebuffer.size, fullscreen=False)
         self._open = True
 
-    def present(self) -> None:
-        self.framebuffer.write(self.surface)
+    def present(self, areas: list[pygame.Rect] | None = None) -> None:
+        self.framebuffer.write(self.surface)  # the fallback copies the whole frame: simple beats fast here
 
     def close(self) -> None:
         if self._open:

@@ -16,10 +16,6 @@ from board.app.systemd import Systemd, wait_for_trusted_clock
 from board.core.clock import Clock
 from board.core.closeable import Closeable
 from board.core.listener import BoardListener
-from board.mqtt.api import RequestServer, remove_orphan_photos, route_sim_readers
-from board.mqtt.discovery import HomeAssistantDevice
-from board.mqtt.link import MqttLink
-from board.mqtt.publisher import MqttPublisher
 from board.wall.service import WallService
 from sensors.base import Reader
 from sensors.hardware import build_readers as build_hardware_readers
@@ -47,9 +43,17 @@ def build_readers(config: Config) -> Mapping[str, Reader]:
 
 
 class MqttInterface:
-    """The MQTT side of a running wall: link, outbox publisher, requests, simulated readers."""
+    """The MQTT side of a running wall: link, outbox publisher, requests, simulated readers.
+
+    Its modules (and paho) are imported here, when MQTT is enabled: a wall without it does
+    not carry them in memory."""
 
     def __init__(self, config: Config, service: WallService, store: Store, readers: Mapping[str, Reader]):
+        from board.mqtt.api import RequestServer, route_sim_readers
+        from board.mqtt.discovery import HomeAssistantDevice
+        from board.mqtt.link import MqttLink
+        from board.mqtt.publisher import MqttPublisher
+
         self.service = service
         self.link = MqttLink(config.mqtt, config.board_id)
         self.publisher = MqttPublisher(self.link, store, HomeAssistantDevice(config, config.mqtt))
@@ -60,6 +64,8 @@ class MqttInterface:
             )
 
     def start(self) -> None:
+        from board.mqtt.api import remove_orphan_photos
+
         remove_orphan_photos(self.service)
         self.service.subscribe(self.publisher)
         self.publisher.start()

@@ -220,6 +220,41 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
+def memory_after_start(seconds: float = 10.0, size: tuple[int, int] = (1920, 1080)) -> dict:
+    """RSS of the real `wallboard run` (the example wall, simulated readers, the screen on SDL's dummy
+    driver, no night) `seconds` after it started, and the modules it carries that it may not need."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    wallboard = [sys.executable, "-c", "from board.cli import main; main()"]
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "wallboard.toml"
+        subprocess.run([*wallboard, "--config", str(config), "init"], check=True, capture_output=True, env=env)
+        text = config.read_text(encoding="utf-8")
+        text = re.sub(r"\[\[display\.night\]\]\n(.+\n)+?mode = .+\n", "", text)  # awake, drawing
+        text = text.replace("size = [1920, 1080]", f"size = [{size[0]}, {size[1]}]")
+        config.write_text(text.replace("fullscreen = true", "fullscreen = false"), encoding="utf-8")
+        run = subprocess.Popen(
+            [*wallboard, "--config", str(config), "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            time.sleep(seconds)
+            status = Path(f"/proc/{run.pid}/status").read_text()
+        finally:
+            run.terminate()
+            run.wait(timeout=30)
+    kilobytes = {key: int(value.split()[0]) for key, value in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status, re.M)}
+    return {
+        "screen": f"{size[0]}x{size[1]}",
+        "seconds_after_start": seconds,
+        "rss_mb": round(kilobytes["VmRSS"] / 1024, 1),
+        "peak_rss_mb": round(kilobytes["VmHWM"] / 1024, 1),
+    }
+
+
 def run_all(
     log_size: int,
     event_count: int,
@@ -236,6 +271,7 @@ def run_all(
         "thermometer": lambda: thermometer_query(log_size),
         "harvest": lambda: harvest_and_export(harvest_log_size),
         "display": lambda: display_bench.run(idle_seconds=display_idle),
+        "memory": memory_after_start,
         "readers": lambda: bench_readers.run(polls=reader_polls),
         "polling": bench_readers.polling_projection,
         "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),

@@ -23,7 +23,7 @@ from board.core.uid import normalise_uid
 from render.config import DisplayConfig, NightMode
 from render.display import WallDisplay
 from render.layout import card_in
-from render.scene import pin_up, polaroid_face, unknown_picture
+from render.scene import pin_up, polaroid_face, tilted, unknown_picture
 from render.screen import open_screen
 from render.text import fit, name_variants
 from render.theme import INK, INK_SOFT, PAPER, PIN, Color, mix, tile_color
@@ -260,7 +260,7 @@ class DemoWindow(WallDisplay):
 
     # ------------------------------------------------ drawing the table
 
-    def show(self, frame: pygame.Surface) -> None:
+    def show(self, frame: pygame.Surface, areas: list[Rect] | None = None) -> None:
         texts = self.texts
         self._draw_table(texts)
         self._draw_taps()
@@ -383,7 +383,7 @@ class DemoWindow(WallDisplay):
                     self._px(16),
                 )
             self._faces[(item.uid, side)] = face
-        pin_up(self.window, place, face, PIN, self._px, glow=False)
+        pin_up(self.window, place, tilted(face, place.angle), PIN, self._px, glow=False)
 
     def _draw_taps(self) -> None:
         pulse = 0.5 + 0.5 * math.sin(self._ticks() * 12)

@@ -34,6 +34,7 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert data["thermometer"]["thermometer_query_ms_median"] > 0
     assert data["harvest"]["events_in_log"] == 2000 and data["harvest"]["export_attempts_rows"] == 400
     assert data["display"]["photos"] == 48 and data["display"]["idle_frames_drawn"] == 0
+    assert data["memory"]["screen"] == "1920x1080" and 0 < data["memory"]["rss_mb"] <= data["memory"]["peak_rss_mb"]
     assert data["readers"]["polls_per_share"] == 20
     assert set(data["readers"]["per_poll"]) == {"rc522", "mfrc522", "mfrc522_tutorial"}
     assert set(data["readers"]["sweep_24_slots"]) == {"1MHz", "4MHz", "8MHz"}

@@ -139,7 +139,7 @@ def test_a_failed_write_shows_a_red_badge_on_the_panel():
     display = headless_display()
     display.on_snapshot(wall())
     display.step()
-    before = count_of(display.painter.canvas, MERCURY)
+    before = count_of(display.screen, MERCURY)
     display.on_snapshot(replace(wall(), version=2, storage_failed=True))
     assert display.step()
-    assert count_of(display.painter.canvas, MERCURY) > before + 1000
+    assert count_of(display.screen, MERCURY) > before + 1000
