@@ -18,7 +18,7 @@ from board.wall.service import WallService
 from tests.app.test_cli import WALLBOARD
 from tests.harness import AMSTERDAM, MO_BADGE, SANNE, SMALL_WALL, Wall
 
-QUICK_TO_SLOW_DOWN = SMALL_WALL + "\n[readers]\nstay_fast_for = 0.3\n"
+QUICK_TO_SLOW_DOWN = SMALL_WALL + "\n[readers]\nstay_fast_for = 0.3\ngone_after_seconds = 0.05\n"
 
 
 def sweeps_per_second(service: WallService, seconds: float, during=lambda: None) -> float:
@@ -37,18 +37,18 @@ def test_the_scanner_sweeps_slowly_while_nothing_moves_and_fast_while_a_card_doe
     try:
         time.sleep(0.6)  # past the start's fast sweeps
         idle = sweeps_per_second(service, 2.0)
-        placed = []
+        started = time.monotonic()
 
-        def flicker():  # a card put on and taken off again and again: always something in motion
-            placed.append(not (placed and placed[-1]))
-            harness.readers["A1"].set_tags([SANNE] if placed[-1] else [])
+        def put_on_and_off():  # a card put on and taken off every 0.1 s: seen, gone, seen, ...
+            on = int((time.monotonic() - started) / 0.1) % 2 == 0
+            harness.readers["A1"].set_tags([SANNE] if on else [])
 
-        busy = sweeps_per_second(service, 1.0, during=flicker)
+        busy = sweeps_per_second(service, 1.0, during=put_on_and_off)
     finally:
         service.stop()
         harness.store.close()
     assert idle <= 1 / harness.config.readers.idle_poll_interval + 1  # 4 a second, give or take a sweep
-    assert busy >= 4 * idle
+    assert busy >= 3 * idle  # ~40 a second measured here; 3x leaves room for a loaded machine
 
 
 def test_a_card_placed_on_a_quiet_wall_is_still_recorded(tmp_path):
