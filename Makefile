@@ -103,6 +103,7 @@ apt-python-venv:
 # TLS tests make their certificates with the openssl command; systemd-analyze rates the unit.
 # The screen tests draw names in every script, so they need the fallback fonts.
 # The harvest report tests turn its PDF into pages with poppler's pdftoppm and pdftotext.
+# The company dashboard's browser test drives Debian's Chromium with Playwright (no browser download).
 system-packages:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install mosquitto mosquitto-clients"; exit 1; fi; \
@@ -117,9 +118,15 @@ system-packages:
 	@command -v pdftoppm >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install poppler-utils"; exit 1; fi; \
 		apt-get update -q && $(APT) install poppler-utils; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install postgresql"; exit 1; fi; \
+		apt-get update -q && $(APT) install postgresql; }
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install systemd"; exit 1; fi; \
 		apt-get update -q && $(APT) install systemd; }
+	@[ -x /usr/bin/chromium ] || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Please run: sudo apt-get install chromium"; exit 1; fi; \
+		apt-get update -q && $(APT) install chromium; }
 
 clean:
 	rm -rf $(VENV) $(HA_VENV) demo-data .pytest_cache bench-results.json

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from board.app.command_language import click_speaks, localise
 from board.app.config import Config, load_config
 from board.app.lock import DataDirLock
 from board.app.runtime import WallRuntime, build_readers, simulated_readers
@@ -22,7 +23,7 @@ from board.app.systemd import Systemd
 from board.core.clock import FakeClock, SystemClock
 from board.core.errors import CommandError, StoreError, WallboardError
 from board.core.events import EventType, WallEvent
-from board.core.i18n import DEFAULT_LANGUAGE, command_help, text
+from board.core.i18n import DEFAULT_LANGUAGE, text
 from board.core.settings import PAD
 from board.core.snapshot import SlotStatus, Snapshot
 from board.dev import demo as demo_wall
@@ -71,11 +72,41 @@ def friendly_errors(language: str = DEFAULT_LANGUAGE) -> Iterator[None]:
 
 
 def _config(ctx: click.Context) -> Config:
-    with friendly_errors():
+    with friendly_errors(ctx.obj["language"]):
         return load_config(ctx.obj["config_path"])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def wall_language(config_path: Path | None) -> str:
+    """The language of the wall this command is about; Dutch, the default, without a readable config."""
+    if config_path is None:
+        return DEFAULT_LANGUAGE
+    try:
+        return load_config(config_path).language
+    except WallboardError:
+        return DEFAULT_LANGUAGE
+
+
+class WallCommand(click.Group):
+    """The `wallboard` command, in the wall's language from its first word on: help and
+    usage errors are printed while click parses, before any callback runs, so the
+    language is settled here, from the config the arguments name."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        arguments = sys.argv[1:] if args is None else list(args)
+        language = wall_language(self.config_path(arguments))
+        localise(self, language)
+        with click_speaks(language):
+            return super().main(arguments, prog_name, obj={"language": language}, **extra)
+
+    def config_path(self, arguments: list[str]) -> Path | None:
+        """The config the arguments name (or WALLBOARD_CONFIG's, or the default), read
+        leniently: no help, no version, no errors printed."""
+        with self.make_context("wallboard", list(arguments), resilient_parsing=True) as ctx:
+            return ctx.params.get("config_path")
+
+
+# The help of every option comes from the catalogue (board/core/i18n.py), in the wall's language.
+@click.group(cls=WallCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "-c",
@@ -83,9 +114,8 @@ def _config(ctx: click.Context) -> Config:
     type=click.Path(dir_okay=False, path_type=Path),
     default=lambda: os.environ.get("WALLBOARD_CONFIG", DEFAULT_CONFIG),
     show_default=DEFAULT_CONFIG,
-    help="Config file (or set WALLBOARD_CONFIG).",
 )
-@click.option("--verbose", "-v", is_flag=True, help="Log debug details to stderr.")
+@click.option("--verbose", "-v", is_flag=True)
 @click.version_option(software_version(), "--version", prog_name="wallboard", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
@@ -99,45 +129,24 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
     # The database, photos and backups are the team's data: not for every user of the Pi.
     os.umask(0o027)
-    ctx.obj = {"config_path": config_path}
-    localise_help(main, wall_language(config_path))
-
-
-def wall_language(config_path: Path) -> str:
-    """The language of the wall this command is about; Dutch, the default, without a readable config."""
-    try:
-        return load_config(config_path).language
-    except WallboardError:
-        return DEFAULT_LANGUAGE
-
-
-def localise_help(group: click.Group, language: str, path: tuple[str, ...] = ()) -> None:
-    """Give every subcommand its help text in the wall's language (click shows it after this callback)."""
-    for name, command in group.commands.items():
-        key = " ".join((*path, name))
-        translated = command_help(key, language)
-        if translated is not None:
-            command.help, command.short_help = translated, None
-        if isinstance(command, click.Group):
-            localise_help(command, language, (*path, name))
+    ctx.obj["config_path"] = config_path
 
 
 # -- setting up -------------------------------------------------------------------
 
 
 @main.command()
-@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--force", is_flag=True)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the database and photos go (default: ./data next to the config).",
 )
 @click.pass_context
 def init(ctx: click.Context, force: bool, data_dir: Path | None) -> None:
     """Write a commented example config (3 levels of 10 slots) and create the database."""
     path: Path = ctx.obj["config_path"]
     if path.exists() and not force:
-        raise CliError(text("init.exists", path=path))
+        raise CliError(text("init.exists", ctx.obj["language"], path=path), ctx.obj["language"])
     path.parent.mkdir(parents=True, exist_ok=True)
     example = demo_wall.EXAMPLE_CONFIG.read_text(encoding="utf-8")
     if data_dir is not None:
@@ -145,7 +154,7 @@ def init(ctx: click.Context, force: bool, data_dir: Path | None) -> None:
     path.write_text(example, encoding="utf-8")
     config = _config(ctx)
     click.echo(text("init.written", config.language, path=path))
-    with friendly_errors(), Store(config):
+    with friendly_errors(config.language), Store(config):
         click.echo(text("db.ready", config.language, url=config.database_url))
 
 
@@ -159,7 +168,7 @@ def db() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Migrate the database to the newest schema (also done at every start)."""
     config = _config(ctx)
-    with friendly_errors():
+    with friendly_errors(config.language):
         store = Store(config, create=False)
         try:
             migrated = store.upgrade()
@@ -174,20 +183,18 @@ def db_upgrade(ctx: click.Context) -> None:
     "--to",
     "folder",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the archive (default: backups in the data folder).",
 )
 @click.option(
     "--keep",
     default=14,
     show_default=True,
     type=click.IntRange(min=1),
-    help="How many of the newest backups to keep in that folder.",
 )
 @click.pass_context
 def db_backup(ctx: click.Context, folder: Path | None, keep: int) -> None:
     """Back up the database and photos into one archive; safe while the service runs."""
     config = _config(ctx)
-    with friendly_errors():
+    with friendly_errors(config.language):
         require_database(config)
         archive = backup(config, (folder or default_backup_dir(config)).resolve(), keep, datetime.now(config.tz))
     click.echo(text("db.backed_up", config.language, path=archive))
@@ -199,7 +206,7 @@ def db_backup(ctx: click.Context, folder: Path | None, keep: int) -> None:
 def db_restore(ctx: click.Context, archive: Path) -> None:
     """Put a backup back (stop the service first); the database it replaces is kept."""
     config = _config(ctx)
-    with friendly_errors():
+    with friendly_errors(config.language):
         config.data_dir.mkdir(parents=True, exist_ok=True)
         with DataDirLock(config.data_dir, "db restore").acquire():
             kept = restore(config, archive, datetime.now(config.tz))
@@ -213,7 +220,7 @@ def db_restore(ctx: click.Context, archive: Path) -> None:
 def db_create(ctx: click.Context) -> None:
     """Create the database of this config (init does it for a new wall); other commands never do."""
     config = _config(ctx)
-    with friendly_errors(), Store(config):
+    with friendly_errors(config.language), Store(config):
         click.echo(text("db.ready", config.language, url=config.database_url))
 
 
@@ -222,7 +229,7 @@ def db_create(ctx: click.Context) -> None:
 def db_rebuild(ctx: click.Context) -> None:
     """Recompute where every card is from the event log."""
     config = _config(ctx)
-    with friendly_errors(), Store(config, create=False) as store:
+    with friendly_errors(config.language), Store(config, create=False) as store:
         count = store.rebuild_positions()
     click.echo(text("db.rebuilt", config.language, count=count))
 
@@ -269,13 +276,13 @@ def draw_until_stopped(display: "WallDisplay") -> None:
 
 
 @main.command()
-@click.option("--headless", is_flag=True, help="No screen; the LED thermometer still runs.")
+@click.option("--headless", is_flag=True)
 @click.pass_context
 def run(ctx: click.Context, headless: bool) -> None:
     """Run the wall service from the config until stopped."""
     config = _config(ctx)
     clock = SystemClock(config.tz)
-    with friendly_errors():
+    with friendly_errors(config.language):
         require_database(config)
         lock = DataDirLock(config.data_dir, "run").acquire()  # before the screen: a second run must not take it
         try:
@@ -286,12 +293,15 @@ def run(ctx: click.Context, headless: bool) -> None:
     systemd = Systemd()
     with (
         lock,
-        friendly_errors(),
+        friendly_errors(config.language),
         WallRuntime(config, clock, live=True, screen=not headless, leds=True, systemd=systemd, create=False) as runtime,
     ):
         runtime.start()
         started = text("run.started", config.language, board=config.board_id)
-        screen = f"; screen: {runtime.display.output.backend}" if runtime.display is not None else "; no screen"
+        if runtime.display is not None:
+            screen = text("run.screen", config.language, backend=runtime.display.output.backend)
+        else:
+            screen = text("run.no_screen", config.language)
 
         def announce() -> None:
             log.info(started)
@@ -351,11 +361,11 @@ def demo_window(config: Config, readers: dict, size: tuple[int, int]):
         return None
 
 
-def window_size(_ctx, _param, value: str) -> tuple[int, int]:
+def window_size(ctx: click.Context, _param, value: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in value.lower().split("x"))
     except ValueError:
-        raise click.BadParameter("use WIDTHxHEIGHT, like 1280x720") from None
+        raise click.BadParameter(text("cli.bad_size", ctx.obj["language"])) from None
     return width, height
 
 
@@ -363,25 +373,20 @@ def window_size(_ctx, _param, value: str) -> tuple[int, int]:
 @click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Replay a JSON-lines scenario as fast as possible and print the events.",
 )
-@click.option("--headless", is_flag=True, help="No window: the wall plays by itself and prints events on stdout.")
-@click.option(
-    "--size", default="1280x720", show_default=True, callback=window_size, help="Size of the wall in the window."
-)
+@click.option("--headless", is_flag=True)
+@click.option("--size", default="1280x720", show_default=True, callback=window_size)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("demo-data"),
     show_default=True,
-    help="Where the demo keeps its config and database; wiped at start, so only a folder the demo made.",
 )
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
 @click.option(
     "--start",
     "start_at",
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-    help="Scenario start time (local time of the wall); default: now.",
 )
 def demo(
     scenario: Path | None,
@@ -392,7 +397,7 @@ def demo(
     start_at: datetime | None,
 ) -> None:
     """Open the example wall in a window: drag polaroids and coach badges (h for help)."""
-    with friendly_errors():
+    with friendly_errors(language):
         lock = demo_wall.claim_demo_folder(data_dir)
     with lock:
         play_demo(scenario, headless, size, data_dir, language, start_at)
@@ -406,15 +411,15 @@ def play_demo(
     language: str,
     start_at: datetime | None,
 ) -> None:
-    with friendly_errors():
+    with friendly_errors(language):
         config = demo_wall.write_demo_config(data_dir, language)
     readers = simulated_readers(config)
     if scenario is not None:
-        with friendly_errors():
+        with friendly_errors(language):
             steps = read_scenario(scenario, readers)
         start = start_at.replace(tzinfo=config.tz) if start_at else datetime.now(config.tz)
         clock = FakeClock(start, config.tz)
-        with friendly_errors(), WallRuntime(config, clock, readers=readers, live=True) as runtime:
+        with friendly_errors(language), WallRuntime(config, clock, readers=readers, live=True) as runtime:
             register_demo_people(runtime.service)
             for event in Simulation(runtime.service, readers, clock).play(steps):
                 click.echo(json.dumps(event.as_payload(), ensure_ascii=False))
@@ -424,7 +429,7 @@ def play_demo(
     if window is not None:
         with (
             window,
-            friendly_errors(),
+            friendly_errors(language),
             WallRuntime(
                 config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter(), window], live=True
             ) as runtime,
@@ -436,7 +441,7 @@ def play_demo(
         return
     autoplay = demo_wall.Autoplay(readers, config)
     with (
-        friendly_errors(),
+        friendly_errors(language),
         WallRuntime(config, SystemClock(config.tz), readers=readers, listeners=[EventPrinter()], live=True) as runtime,
     ):
         register_demo_people(runtime.service)
@@ -452,7 +457,7 @@ def play_demo(
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show where every card is, the period and the thermometer."""
@@ -466,8 +471,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
-@click.option("--with-night", is_flag=True, help="Apply the night schedule (a black frame at night).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-night", is_flag=True)
 @click.pass_context
 def screenshot(ctx: click.Context, out: Path, with_night: bool) -> None:
     """Draw what the screen shows now into a PNG, without a screen."""
@@ -477,7 +482,7 @@ def screenshot(ctx: click.Context, out: Path, with_night: bool) -> None:
     with looking_at_wall(config) as service:
         snapshot = service.snapshot()
     display = config.display if with_night else config.display.model_copy(update={"night": ()})
-    with friendly_errors():
+    with friendly_errors(config.language):
         render_png(snapshot, display, out)
     click.echo(text("screenshot.saved", config.language, path=out))
 
@@ -551,7 +556,7 @@ def person() -> None:
 
 @person.command("add")
 @click.argument("name")
-@click.option("--card", help="Tag UID of the person's polaroid (hex, any separators).")
+@click.option("--card")
 @click.pass_context
 def person_add(ctx: click.Context, name: str, card: str | None) -> None:
     """Register a person, optionally with their card."""
@@ -568,8 +573,8 @@ def coach() -> None:
 
 @coach.command("add")
 @click.argument("name")
-@click.option("--badge", required=True, help="Tag UID of the coach's badge.")
-@click.option("--person", "person_key", help="The coach's own person (id or name), if they are on the wall too.")
+@click.option("--badge", required=True)
+@click.option("--person", "person_key")
 @click.pass_context
 def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None) -> None:
     """Register a coach badge; only registered badges confirm attempts."""
@@ -581,7 +586,7 @@ def coach_add(ctx: click.Context, name: str, badge: str, person_key: str | None)
 
 
 @person.command("list")
-@click.option("--archived", is_flag=True, help="Include archived people.")
+@click.option("--archived", is_flag=True)
 @click.pass_context
 def person_list(ctx: click.Context, archived: bool) -> None:
     """Everyone on the wall: id, name, slot and cards."""
@@ -684,7 +689,7 @@ def goal() -> None:
 
 @goal.command("set")
 @click.argument("attempts", type=click.IntRange(0, 1_000_000))
-@click.option("--next", "for_next", is_flag=True, help="Set the next period's goal instead of this one's.")
+@click.option("--next", "for_next", is_flag=True)
 @click.pass_context
 def goal_set(ctx: click.Context, attempts: int, for_next: bool) -> None:
     """Set the goal (confirmed attempts) of this period or the next."""
@@ -705,7 +710,6 @@ def attempt() -> None:
     "period_spec",
     default="current",
     show_default=True,
-    help="current, last, a period id, all or FROM..TO (YYYY-MM-DD).",
 )
 @click.pass_context
 def attempt_list(ctx: click.Context, period_spec: str) -> None:
@@ -728,7 +732,7 @@ def attempt_list(ctx: click.Context, period_spec: str) -> None:
 
 @attempt.command("void")
 @click.argument("attempt_id", type=click.IntRange(1))
-@click.option("--reason", required=True, help="Why it does not count; kept in history.")
+@click.option("--reason", required=True)
 @click.pass_context
 def attempt_void(ctx: click.Context, attempt_id: int, reason: str) -> None:
     """Void an attempt: it stays in history, with the reason, and no longer counts."""
@@ -746,7 +750,7 @@ def move() -> None:
 @move.command("correct")
 @click.argument("name")
 @click.argument("slot")
-@click.option("--reason", required=True, help="Why the record was wrong; kept in history.")
+@click.option("--reason", required=True)
 @click.pass_context
 def move_correct(ctx: click.Context, name: str, slot: str, reason: str) -> None:
     """Put the record right: NAME's card really hangs in SLOT (or "off": off the wall)."""
@@ -790,14 +794,11 @@ def period_close(ctx: click.Context) -> None:
             )
 
 
-PERIOD_HELP = "current, last, a period id, all or FROM..TO (dates YYYY-MM-DD, both included)."
-
-
 @main.command()
 @click.argument("table", type=click.Choice(["attempts", "moves", "events", "people"]))
-@click.option("--period", "period_spec", default="all", show_default=True, help=PERIOD_HELP)
+@click.option("--period", "period_spec", default="all", show_default=True)
 @click.option("--format", "out_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def export(ctx: click.Context, table: str, period_spec: str, out_format: str, out: Path | None) -> None:
     """Export attempts, moves, events or people as CSV or JSON (UTF-8; columns in docs/export.md)."""
@@ -829,10 +830,10 @@ def written_whole(path: Path, language: str) -> Iterator[Path]:
 
 
 @main.command()
-@click.option("--period", "period_spec", default="last", show_default=True, help=PERIOD_HELP)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the printable report (PDF) here.")
-@click.option("--poster", is_flag=True, help="One A3 poster instead of A4 pages.")
-@click.option("--language", type=click.Choice(["nl", "en"]), help="Language of the report; default: the wall's.")
+@click.option("--period", "period_spec", default="last", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--poster", is_flag=True)
+@click.option("--language", type=click.Choice(["nl", "en"]))
 @click.option(
     "--show",
     "show_minutes",
@@ -840,7 +841,6 @@ def written_whole(path: Path, language: str) -> Iterator[Path]:
     is_flag=False,
     flag_value=15,
     default=None,
-    help="Show it on the running wall's screen for this many minutes (default 15; 0 ends it).",
 )
 @click.pass_context
 def harvest(
@@ -873,12 +873,11 @@ def harvest(
 
 @main.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--record", is_flag=True, help="Record into the wall's own database (default: a scratch copy of it).")
+@click.option("--record", is_flag=True)
 @click.option(
     "--start",
     "start_at",
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-    help="Scenario start time (local time of the wall); default: now.",
 )
 @click.pass_context
 def replay(ctx: click.Context, scenario: Path, record: bool, start_at: datetime | None) -> None:
@@ -922,9 +921,8 @@ def scratch_copy(config: Config, directory: Path) -> Config:
     "--readers",
     "check_readers",
     is_flag=True,
-    help="Probe every reader: chip select, chip version, tags present now, poll time.",
 )
-@click.option("--live", is_flag=True, help="With --readers: keep polling and print tags as they come and go.")
+@click.option("--live", is_flag=True)
 @click.pass_context
 def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
     """Check the wall: SPI, groups, readers, screen, LEDs, broker, clock, disk, database; one line each, with the fix.
@@ -933,25 +931,26 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
     """
     config = _config(ctx)
     if not check_readers:
-        from board.app.doctor import Host, Verdict, examine
+        from board.app.doctor import Host, Verdict, examine, summary
 
-        failed = False
+        findings = []
         for finding in examine(config, Host(), build_readers=build_readers, pin_factory=process_pin_factory):
-            click.echo(finding.line())
-            failed = failed or finding.verdict is Verdict.FAIL
-        ctx.exit(1 if failed else 0)
-    with friendly_errors():
+            click.echo(finding.line(config.language))
+            findings.append(finding)
+        click.echo(summary(findings, config.language))
+        ctx.exit(1 if any(finding.verdict is Verdict.FAIL for finding in findings) else 0)
+    with friendly_errors(config.language):
         readers = build_readers(config)
     try:
         if live:
-            click.echo("+ tag appeared, - tag gone, ! reader failed, = reader back; stop with Ctrl-C", err=True)
+            click.echo(text("readers.live", config.language), err=True)
             try:
-                watch_readers(readers, sys.stdout)
+                watch_readers(readers, sys.stdout, config.language)
             except KeyboardInterrupt:
                 pass
             return
         probes = probe_readers(readers)
-        print_probe_table(probes, sys.stdout)
+        print_probe_table(probes, sys.stdout, config.language)
         if any(probe.fault for probe in probes):
             ctx.exit(1)
     finally:
@@ -960,33 +959,29 @@ def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
 
 
 @main.command()
-@click.option("--log-size", default=1_000_000, show_default=True, help="Events in the log for the query timing.")
-@click.option("--events", "event_count", default=2000, show_default=True, help="Sensor events for the throughput run.")
+@click.option("--log-size", default=1_000_000, show_default=True)
+@click.option("--events", "event_count", default=2000, show_default=True)
 @click.option(
     "--display-idle",
     default=60.0,
     show_default=True,
-    help="Seconds the screen loop idles while its CPU use is measured.",
 )
 @click.option(
     "--reader-polls",
     default=1000,
     show_default=True,
-    help="Polls per figure in the emulated reader benchmark (shares of polls that see a card).",
 )
 @click.option(
     "--mqtt-moves",
     default=1000,
     show_default=True,
-    help="Card moves (and admin requests) timed through a private Mosquitto.",
 )
 @click.option(
     "--harvest-log-size",
     default=100_000,
     show_default=True,
-    help="Events in the log for the harvest (period close) and export timing.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON here.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 def bench(
     log_size: int,
     event_count: int,
@@ -1006,6 +1001,213 @@ def bench(
         reader_polls=reader_polls,
         mqtt_moves=mqtt_moves,
         harvest_log_size=harvest_log_size,
+    )
+    data = json.dumps(results, indent=2)
+    click.echo(data)
+    if out:
+        out.write_text(data + "\n", encoding="utf-8")
+
+
+# -- many walls: the company's side (docs/fleet.md) ---------------------------------
+
+
+@main.group()
+def fleet() -> None:
+    """Many walls, one company view (docs/fleet.md)."""
+
+
+@fleet.command("collect")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///fleet.db",
+    show_default=True,
+)
+@click.option("--broker", default="localhost", show_default=True)
+@click.option("--username")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)
+@click.option(
+    "--cert-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)
+@click.option("--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--group",
+    default="wallboard-collector",
+    show_default=True,
+)
+@click.option("--client-id")
+@click.option(
+    "--gap-grace",
+    default=2.0,
+    show_default=True,
+)
+@click.option(
+    "--sweep-every",
+    default=300.0,
+    show_default=True,
+)
+def fleet_collect(
+    db_url: str,
+    broker: str,
+    username: str | None,
+    password_file: Path | None,
+    ca_file: Path | None,
+    cert_file: Path | None,
+    key_file: Path | None,
+    group: str,
+    client_id: str | None,
+    gap_grace: float,
+    sweep_every: float,
+) -> None:
+    """Collect every wall's events from the company broker into the fleet database, each once."""
+    from pydantic import ValidationError
+
+    from board.fleet.collector import Collector
+    from board.fleet.db import open_fleet
+    from board.mqtt.config import MqttConfig
+
+    host, _, port = broker.rpartition(":") if ":" in broker else (broker, "", "")
+    try:
+        tls = None if ca_file is None else {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+        port_number = int(port) if port else (8883 if tls else 1883)
+        mqtt_config = MqttConfig(
+            enabled=True,
+            host=host,
+            port=port_number,
+            username=username,
+            password_file=password_file,
+            tls=tls,
+            client_id=client_id,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise CliError(f"--broker/--username/TLS options: {exc}") from None
+    with friendly_errors():
+        engine = open_fleet(db_url)
+    collector = Collector(engine, mqtt_config, group=group, gap_grace=gap_grace, sweep_every=sweep_every)
+    collector.start()
+    wait_for_stop_signal(
+        lambda: log.info("collecting into %s; stop with Ctrl+C or SIGTERM", engine.url.render_as_string())
+    )
+    collector.stop()
+    engine.dispose()
+
+
+@fleet.command("serve")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///fleet.db",
+    show_default=True,
+)
+@click.option(
+    "--dashboard-config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="fleet-dashboard.toml",
+    show_default=True,
+    envvar="WALLBOARD_DASHBOARD_CONFIG",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def fleet_serve(db_url: str, config_path: Path, host: str, port: int, threads: int) -> None:
+    """The company dashboard: every wall, the ranking, the awards and the harvest, read-only."""
+    from waitress import serve
+
+    from board.fleet.dashboard import create_app
+    from board.fleet.dashboard_config import load_dashboard_config
+    from board.fleet.db import fleet_engine
+
+    with friendly_errors():
+        config = load_dashboard_config(config_path)
+        app = create_app(fleet_engine(db_url), config, warm=True)
+    log.info("the dashboard is on http://%s:%d/ (put HTTPS in front of it: docs/fleet.md)", host, port)
+    serve(app, host=host, port=port, threads=threads, ident="wallboard")
+
+
+@fleet.command("password")
+@click.argument("name")
+@click.password_option()
+def fleet_password(name: str, password: str) -> None:
+    """Print a dashboard user's lines for the dashboard's config (only a hash of the password)."""
+    from board.fleet.dashboard_config import User, password_hash
+
+    with friendly_errors():
+        try:
+            user = User(name=name, password_hash=password_hash(password))
+        except ValueError as exc:
+            raise CliError(f"NAME: {exc}") from None
+    click.echo(f"[[users]]\nname = {json.dumps(user.name)}\npassword_hash = {json.dumps(user.password_hash)}")
+
+
+@fleet.command("token")
+def fleet_token() -> None:
+    """Make a token for a screen or a script: the token to hand out, and its hash for the config."""
+    from board.fleet.dashboard_config import new_token
+
+    token, digest = new_token()
+    click.echo(f"token (give it out, keep it secret): {token}")
+    click.echo(f'config line: token_hashes = ["{digest}"]')
+
+
+@fleet.command("bench")
+@click.option("--walls", default=200, show_default=True)
+@click.option("--people", default=30, show_default=True)
+@click.option(
+    "--day-seconds",
+    default=60.0,
+    show_default=True,
+)
+@click.option(
+    "--rate",
+    "rate_per_hour",
+    default=300.0,
+    show_default=True,
+)
+@click.option(
+    "--burst-every",
+    default=10.0,
+    show_default=True,
+)
+@click.option("--burst-walls", default=5, show_default=True)
+@click.option("--collectors", default="1,2", show_default=True)
+@click.option(
+    "--dashboard-events",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(0),
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+def fleet_bench(
+    walls: int,
+    people: int,
+    day_seconds: float,
+    rate_per_hour: float,
+    burst_every: float,
+    burst_walls: int,
+    collectors: str,
+    dashboard_events: int,
+    out: Path | None,
+) -> None:
+    """Measure the collector and the dashboard: simulated walls, a private Mosquitto and PostgreSQL; prints JSON."""
+    from board.dev.fleet_bench import run as run_fleet_bench
+
+    try:
+        counts = tuple(int(count) for count in collectors.split(","))
+    except ValueError:
+        raise CliError(f"--collectors: comma-separated numbers, not {collectors!r}") from None
+    if burst_walls > walls or min(counts) < 1:
+        raise CliError("--burst-walls must not exceed --walls, and every collector count must be at least 1")
+    results = run_fleet_bench(
+        walls, people, day_seconds, rate_per_hour, burst_every, burst_walls, counts, dashboard_events
     )
     data = json.dumps(results, indent=2)
     click.echo(data)

@@ -145,8 +145,9 @@ unshare --net bash -c "ip link set lo up && chroot '$ROOT' /usr/bin/env -i PATH=
 doctor_exit=${PIPESTATUS[0]}
 set -e
 [ "$doctor_exit" -le 1 ] || fail "wallboard doctor crashed (exit $doctor_exit)"
-[ "$(grep -c . "$WORK/doctor.txt")" = 9 ] || fail "wallboard doctor printed no line for some check"
-grep -q "^ok    broker    localhost:1883 as wallboard accepted" "$WORK/doctor.txt" ||
+# Nine checks and the summary, in the installed config's language (Dutch).
+[ "$(grep -c . "$WORK/doctor.txt")" = 10 ] || fail "wallboard doctor printed no line for some check"
+grep -q "^ok      broker    localhost:1883 als wallboard accepteerde" "$WORK/doctor.txt" ||
     fail "the installed broker did not accept the wall's own credentials"
 
 expect_mode() {  # path mode owner:group

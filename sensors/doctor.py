@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TextIO, runtime_checkable
 
+from board.core.i18n import text
 from sensors.base import Reader, fault_text
 
 
@@ -56,24 +57,26 @@ def probe_readers(
     return probes
 
 
-def print_probe_table(probes: list[ReaderProbe], out: TextIO) -> None:
-    rows = [("reader", "chip select", "chip", "poll ms", "tags present now")]
+def print_probe_table(probes: list[ReaderProbe], out: TextIO, language: str) -> None:
+    rows = [tuple(text("readers.columns", language).split("|"))]
     for probe in probes:
         poll = f"{probe.poll_ms:.1f}" if probe.poll_ms is not None else "-"
-        seen = f"FAULT: {probe.fault}" if probe.fault else (" ".join(sorted(probe.tags)) or "-")
+        seen = (
+            text("readers.fault", language, fault=probe.fault) if probe.fault else (" ".join(sorted(probe.tags)) or "-")
+        )
         rows.append((probe.reader_id, probe.wiring, probe.chip, poll, seen))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4], file=out)
     faults = sum(probe.fault is not None for probe in probes)
-    print(
-        f"{len(probes) - faults} of {len(probes)} readers answer" + (f"; {faults} faulty" if faults else ""), file=out
-    )
+    answering = text("readers.answer", language, answering=len(probes) - faults, total=len(probes))
+    print(answering + (text("readers.faulty", language, count=faults) if faults else ""), file=out)
 
 
 def watch_readers(
     readers: Mapping[str, Reader],
     out: TextIO,
+    language: str,
     *,
     interval_s: float = 0.1,
     sweeps: int | None = None,
@@ -98,7 +101,7 @@ def watch_readers(
                 continue
             if reader_id in faulty:
                 faulty.discard(reader_id)
-                print(f"{stamp}  ={reader_id}  answers again", file=out, flush=True)
+                print(f"{stamp}  ={reader_id}  {text('readers.back', language)}", file=out, flush=True)
             for uid in sorted(tags - seen[reader_id]):
                 print(f"{stamp}  +{reader_id}  {uid}", file=out, flush=True)
             for uid in sorted(seen[reader_id] - tags):

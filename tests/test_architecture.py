@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: list[tuple[str, ...]] = [
     ("board.cli",),
     ("board.dev",),
+    ("board.fleet",),
     ("board.app",),
     ("board.mqtt",),
     ("board.wall",),

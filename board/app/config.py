@@ -7,8 +7,9 @@ it is on, and the service never starts half-configured.
 import re
 import tomllib
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from board.core.errors import ConfigError
 from board.core.pins import WHOLE_CONFIG, PinUse, pin_clashes
@@ -16,6 +17,8 @@ from board.core.settings import Scanning, StoreSettings, WallSettings
 from board.mqtt.config import MqttConfig
 from render.config import DisplayConfig, LedConfig
 from sensors.hardware import ReadersConfig
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Readers(ReadersConfig, Scanning):
@@ -53,31 +56,34 @@ class Config(WallSettings):
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
     path = Path(path)
+    return parse_config(read_config_text(path), path)
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text, or a ConfigError saying why it cannot be read (any config file of the project)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config file is not UTF-8 text") from None
-    return parse_config(text, path)
 
 
-def parse_config(text: str, path: Path) -> Config:
+def validate_toml(model: type[M], text: str, path: Path, context: dict | None = None) -> M:
+    """TOML text validated as `model`, or a ConfigError listing every problem with its field and line."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    lines = _KeyLines(text)
     try:
-        config = Config.model_validate(raw, context={WHOLE_CONFIG: True})
+        return model.model_validate(raw, context=context)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-            line = lines.find(error["loc"])
-            where = f"line {line}: " if line else ""
-            problems.append(f"  {where}{field}: {error['msg']}")
-        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+        raise ConfigError(_problems_report(exc, text, path)) from None
+
+
+def parse_config(text: str, path: Path) -> Config:
+    config = validate_toml(Config, text, path, context={WHOLE_CONFIG: True})
+    lines = _KeyLines(text)
     if clashes := pin_clashes(config.pin_uses()):
         problems = [f"  {clash.describe(lines.lines.get)}" for clash in clashes]
         raise ConfigError(f"{path}: {len(problems)} pin(s) used twice:\n" + "\n".join(problems))
@@ -89,6 +95,18 @@ def parse_config(text: str, path: Path) -> Config:
         db_path = Path(config.store.url.removeprefix("sqlite:///"))
         updates["store"] = StoreSettings(url=f"sqlite:///{base / db_path}")
     return config.model_copy(update=updates)
+
+
+def _problems_report(exc: ValidationError, text: str, path: Path) -> str:
+    """Every problem pydantic found in a TOML file, each with its field and line."""
+    lines = _KeyLines(text)
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        line = lines.find(error["loc"])
+        where = f"line {line}: " if line else ""
+        problems.append(f"  {where}{field}: {error['msg']}")
+    return f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)
 
 
 class _KeyLines:

@@ -2,7 +2,8 @@
 
 Each check returns `Finding`s and never raises: a check that breaks is a finding
 too. The machine is reached through `Host` (paths and commands), so tests point it
-at a folder that looks like a Pi, or one that does not.
+at a folder that looks like a Pi, or one that does not. Findings speak the wall's
+language (config.language); every text is a "doctor." key of board/core/i18n.py.
 """
 
 import grp
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from board.app.config import Config
 from board.app.systemd import EARLIEST_TRUSTED_TIME
+from board.core.i18n import Texts, text
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,24 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class Finding:
     verdict: Verdict
-    topic: str
+    topic: str  # "SPI", "groups", …: the same in every language; its label is "doctor.topic.<topic>"
     detail: str
     fix: str | None = None
 
-    def line(self) -> str:
-        return f"{self.verdict:<4}  {self.topic:<9} {self.detail}" + (f"  -> {self.fix}" if self.fix else "")
+    def line(self, language: str) -> str:
+        width = max(len(text(f"doctor.verdict.{verdict}", language)) for verdict in Verdict)
+        verdict = text(f"doctor.verdict.{self.verdict}", language)
+        topic = text(f"doctor.topic.{self.topic}", language)
+        return f"{verdict:<{width}}  {topic:<9} {self.detail}" + (f"  -> {self.fix}" if self.fix else "")
+
+
+def summary(findings: list[Finding], language: str) -> str:
+    """The last line, "Samenvatting: 1 FOUT, 2 let op, 6 ok": failures first, as a technician fixes them."""
+    counts = ", ".join(
+        f"{sum(finding.verdict is verdict for finding in findings)} {text(f'doctor.verdict.{verdict}', language)}"
+        for verdict in (Verdict.FAIL, Verdict.WARN, Verdict.OK)
+    )
+    return text("doctor.summary", language, counts=counts)
 
 
 @dataclass
@@ -74,30 +88,22 @@ def wall_is_running(host: Host) -> bool:
 
 
 def check_spi(config: Config, host: Host) -> Iterator[Finding]:
+    say = Texts(config.language)
     if config.readers.kind == "sim":
-        yield Finding(Verdict.OK, "SPI", 'not needed: readers.kind = "sim"')
+        yield Finding(Verdict.OK, "SPI", say("doctor.spi.sim"))
         return
     devices = sorted(path.name for path in host.dev.glob(f"spidev{config.readers.spi_bus}.*"))
     if devices:
-        yield Finding(Verdict.OK, "SPI", ", ".join(f"/dev/{name}" for name in devices))
+        yield Finding(Verdict.OK, "SPI", say("doctor.spi.on", devices=", ".join(f"/dev/{name}" for name in devices)))
     else:
-        yield Finding(
-            Verdict.FAIL,
-            "SPI",
-            f"no /dev/spidev{config.readers.spi_bus}.*: SPI is off",
-            "sudo raspi-config nonint do_spi 0 (or dtparam=spi=on in /boot/firmware/config.txt), reboot",
-        )
+        yield Finding(Verdict.FAIL, "SPI", say("doctor.spi.off", bus=config.readers.spi_bus), say("doctor.spi.off.fix"))
 
 
 def check_groups(config: Config, host: Host) -> Iterator[Finding]:
+    say = Texts(config.language)
     user = pwd.getpwuid(os.getuid()).pw_name
     if os.getuid() == 0:
-        yield Finding(
-            Verdict.WARN,
-            "groups",
-            "running as root, which opens every device; the service does not",
-            "run the doctor as the service user: sudo -u wallboard wallboard doctor",
-        )
+        yield Finding(Verdict.WARN, "groups", say("doctor.groups.root"), say("doctor.groups.root.fix"))
         return
     mine = set(os.getgroups()) | {os.getgid()}
     missing = []
@@ -111,18 +117,19 @@ def check_groups(config: Config, host: Host) -> Iterator[Finding]:
         yield Finding(
             Verdict.FAIL,
             "groups",
-            f"{user} is not in {', '.join(missing)}",
-            f"sudo usermod -aG {','.join(missing)} {user}, then restart the service (or log in again)",
+            say("doctor.groups.missing", user=user, groups=", ".join(missing)),
+            say("doctor.groups.missing.fix", user=user, group_list=",".join(missing)),
         )
     else:
-        yield Finding(Verdict.OK, "groups", f"{user} is in every group the wall needs that exists here")
+        yield Finding(Verdict.OK, "groups", say("doctor.groups.ok", user=user))
 
 
 def check_readers(config: Config, host: Host, build_readers) -> Iterator[Finding]:
     from sensors.doctor import probe_readers
 
+    say = Texts(config.language)
     if config.readers.kind == "sim":
-        yield Finding(Verdict.OK, "readers", "simulated")
+        yield Finding(Verdict.OK, "readers", say("doctor.readers.sim"))
         return
     try:
         readers = build_readers(config)
@@ -130,8 +137,8 @@ def check_readers(config: Config, host: Host, build_readers) -> Iterator[Finding
         yield Finding(
             Verdict.FAIL,
             "readers",
-            str(error).splitlines()[0],
-            "check readers.* in the config and the wiring (docs/readers.md)",
+            say("doctor.readers.broken", error=str(error).splitlines()[0]),
+            say("doctor.readers.broken.fix"),
         )
         return
     try:
@@ -145,41 +152,48 @@ def check_readers(config: Config, host: Host, build_readers) -> Iterator[Finding
         yield Finding(
             Verdict.FAIL,
             "readers",
-            f"{len(probes) - len(faulty)} of {len(probes)} answer; {names}",
-            "wallboard doctor --readers shows each; check power, MISO and that reader's chip select",
+            say("doctor.readers.faulty", answering=len(probes) - len(faulty), total=len(probes), names=names),
+            say("doctor.readers.faulty.fix"),
         )
     else:
-        yield Finding(Verdict.OK, "readers", f"all {len(probes)} answer")
+        yield Finding(Verdict.OK, "readers", say("doctor.readers.ok", total=len(probes)))
 
 
 def check_screen(config: Config, host: Host) -> Iterator[Finding]:
     from render.screen import DisplayError, open_wall_screen, sdl_video_drivers
 
+    say = Texts(config.language)
     drivers = sdl_video_drivers()
     if "kmsdrm" not in drivers:
         yield Finding(
             Verdict.FAIL,
             "screen",
-            f"the SDL pygame loads has no KMSDRM driver ({', '.join(drivers)})",
-            "reinstall with deploy/install.sh (pygame-ce); see docs/screen.md",
+            say("doctor.screen.no_kmsdrm", drivers=", ".join(drivers)),
+            say("doctor.screen.no_kmsdrm.fix"),
         )
     try:
         screen = open_wall_screen(config.display)
     except DisplayError as error:
         reason = str(error).splitlines()
-        yield Finding(Verdict.FAIL, "screen", reason[0], "; ".join(line.lstrip("- ") for line in reason[1:3]) or None)
+        hint = "; ".join(line.lstrip("- ") for line in reason[1:3])
+        yield Finding(
+            Verdict.FAIL,
+            "screen",
+            say("doctor.screen.broken", reason=reason[0]),
+            say("doctor.screen.broken.fix", hint=hint) if hint else None,
+        )
         return
-    backend, size = screen.backend, screen.surface.get_size()
+    backend, (width, height) = screen.backend, screen.surface.get_size()
     screen.close()
     if backend == "fbdev":
         yield Finding(
             Verdict.WARN,
             "screen",
-            f"KMSDRM failed; the framebuffer /dev/fb0 draws {size[0]}×{size[1]}",
-            "check the log line above; vc4-kms-v3d in /boot/firmware/config.txt and no desktop running",
+            say("doctor.screen.framebuffer", width=width, height=height),
+            say("doctor.screen.framebuffer.fix"),
         )
     else:
-        yield Finding(Verdict.OK, "screen", f"{backend} draws {size[0]}×{size[1]}")
+        yield Finding(Verdict.OK, "screen", say("doctor.screen.ok", backend=backend, width=width, height=height))
 
 
 def check_leds(config: Config, host: Host, pin_factory: Callable[[], object]) -> Iterator[Finding]:
@@ -187,39 +201,45 @@ def check_leds(config: Config, host: Host, pin_factory: Callable[[], object]) ->
 
     from render.leds import LedThermometer
 
+    say = Texts(config.language)
     if not config.leds.enabled:
-        yield Finding(Verdict.OK, "LEDs", "switched off in the config")
+        yield Finding(Verdict.OK, "LEDs", say("doctor.leds.off"))
         return
     try:
         factory = pin_factory()
         LedThermometer(config.leds, config.display.schedule, pin_factory=factory, clock=host.now).close()
     except Exception as error:
-        yield Finding(Verdict.FAIL, "LEDs", str(error).splitlines()[0], "check leds.pins (BCM numbers)")
+        yield Finding(
+            Verdict.FAIL,
+            "LEDs",
+            say("doctor.leds.broken", error=str(error).splitlines()[0]),
+            say("doctor.leds.broken.fix"),
+        )
         return
     pins = ", ".join(str(pin) for pin in config.leds.pins)
     if isinstance(factory, MockFactory):
-        asked = os.environ.get("GPIOZERO_PIN_FACTORY") == "mock"
-        yield Finding(
-            Verdict.WARN,
-            "LEDs",
-            f"GPIO {pins} on mock pins ("
-            + ("GPIOZERO_PIN_FACTORY=mock" if asked else "not a Raspberry Pi")
-            + "): nothing lights up",
-            "unset GPIOZERO_PIN_FACTORY" if asked else None,
-        )
+        if os.environ.get("GPIOZERO_PIN_FACTORY") == "mock":
+            yield Finding(
+                Verdict.WARN, "LEDs", say("doctor.leds.mock_asked", pins=pins), say("doctor.leds.mock_asked.fix")
+            )
+        else:
+            yield Finding(Verdict.WARN, "LEDs", say("doctor.leds.mock_no_pi", pins=pins))
     else:
-        yield Finding(Verdict.OK, "LEDs", f"GPIO {pins} ({type(factory).__name__})")
+        yield Finding(Verdict.OK, "LEDs", say("doctor.leds.ok", pins=pins, factory=type(factory).__name__))
 
 
 def check_broker(config: Config, host: Host, timeout: float = 5.0) -> Iterator[Finding]:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
+    say = Texts(config.language)
     settings = config.mqtt
     if not settings.enabled:
-        yield Finding(Verdict.OK, "broker", "MQTT is off in the config")
+        yield Finding(Verdict.OK, "broker", say("doctor.broker.off"))
         return
-    where = f"{settings.host}:{settings.port}" + (f" as {settings.username}" if settings.username else "")
+    where = f"{settings.host}:{settings.port}"
+    if settings.username:
+        where = say("doctor.broker.as_user", address=where, user=settings.username)
     answered = threading.Event()
     outcome: list[str] = []
 
@@ -239,31 +259,35 @@ def check_broker(config: Config, host: Host, timeout: float = 5.0) -> Iterator[F
         yield Finding(
             Verdict.FAIL,
             "broker",
-            f"cannot reach {where}: {error}",
-            "systemctl status mosquitto; check mqtt.host, mqtt.port and mqtt.tls",
+            say("doctor.broker.unreachable", where=where, error=error),
+            say("doctor.broker.unreachable.fix"),
         )
         return
     client.loop_start()
     try:
         if not answered.wait(timeout):
             yield Finding(
-                Verdict.FAIL, "broker", f"{where}: no answer in {timeout:.0f} s", "systemctl status mosquitto"
+                Verdict.FAIL,
+                "broker",
+                say("doctor.broker.silent", where=where, seconds=f"{timeout:.0f}"),
+                say("doctor.broker.silent.fix"),
             )
         elif outcome[0]:
             yield Finding(
                 Verdict.FAIL,
                 "broker",
-                f"{where} refused: {outcome[0]}",
-                "the password in mqtt.password_file must match the broker's (deploy/mosquitto/users.sh)",
+                say("doctor.broker.refused", where=where, reason=outcome[0]),
+                say("doctor.broker.refused.fix"),
             )
         else:
-            yield Finding(Verdict.OK, "broker", f"{where} accepted the configured credentials")
+            yield Finding(Verdict.OK, "broker", say("doctor.broker.ok", where=where))
     finally:
         client.disconnect()
         client.loop_stop()
 
 
 def check_clock(config: Config, host: Host, last_recorded: datetime | None) -> Iterator[Finding]:
+    say = Texts(config.language)
     now = host.now()
     synced = (
         host.timesync_flag.exists() or host.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"]) == "yes"
@@ -273,39 +297,43 @@ def check_clock(config: Config, host: Host, last_recorded: datetime | None) -> I
         yield Finding(
             Verdict.FAIL,
             "clock",
-            f"says {now:%Y-%m-%d %H:%M}, before {floor:%Y-%m-%d %H:%M}: the wall waits for it",
-            "connect the network; timedatectl timesync-status",
+            say("doctor.clock.behind", now=f"{now:%Y-%m-%d %H:%M}", floor=f"{floor:%Y-%m-%d %H:%M}"),
+            say("doctor.clock.behind.fix"),
         )
     elif synced:
-        yield Finding(Verdict.OK, "clock", f"synchronised ({now:%Y-%m-%d %H:%M %Z})")
+        yield Finding(Verdict.OK, "clock", say("doctor.clock.ok", now=f"{now:%Y-%m-%d %H:%M %Z}"))
     else:
         yield Finding(
             Verdict.WARN,
             "clock",
-            f"not synchronised (says {now:%Y-%m-%d %H:%M %Z}); a Pi has no clock of its own",
-            "sudo timedatectl set-ntp true; check the network and timedatectl timesync-status",
+            say("doctor.clock.unsynced", now=f"{now:%Y-%m-%d %H:%M %Z}"),
+            say("doctor.clock.unsynced.fix"),
         )
 
 
 def check_disk(config: Config, host: Host) -> Iterator[Finding]:
     folder = config.data_dir if config.data_dir.exists() else config.data_dir.parent
+    say = Texts(config.language)
     free = shutil.disk_usage(folder).free
-    text = f"{free / 1024**3:.1f} GiB free for {config.data_dir}"
+    detail = say("doctor.disk.free", gib=f"{free / 1024**3:.1f}", folder=config.data_dir)
     if free < DISK_LOW_BYTES:
-        yield Finding(Verdict.FAIL, "disk", text, "free space: sudo apt-get clean; sudo journalctl --vacuum-size=50M")
+        yield Finding(Verdict.FAIL, "disk", detail, say("doctor.disk.low.fix"))
     elif free < DISK_WARN_BYTES:
-        yield Finding(Verdict.WARN, "disk", text, "sudo apt-get clean; sudo journalctl --vacuum-size=50M")
+        yield Finding(Verdict.WARN, "disk", detail, say("doctor.disk.tight.fix"))
     else:
-        yield Finding(Verdict.OK, "disk", text)
+        yield Finding(Verdict.OK, "disk", detail)
 
 
 def check_database(config: Config, host: Host) -> Iterator[Finding]:
     from store import migrate
     from store.repository import Store
 
+    say = Texts(config.language)
     path = Path(config.database_url.removeprefix("sqlite:///"))
     if not path.exists():
-        yield Finding(Verdict.FAIL, "database", f"{path} does not exist", "wallboard db upgrade creates it")
+        yield Finding(
+            Verdict.FAIL, "database", say("doctor.database.missing", path=path), say("doctor.database.missing.fix")
+        )
         return
     store = Store(config)
     try:
@@ -315,8 +343,8 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
         yield Finding(
             Verdict.FAIL,
             "database",
-            f"{path}: {str(error).splitlines()[0]}",
-            "restore the newest backup from backups/ next to it",
+            say("doctor.database.unreadable", path=path, error=str(error).splitlines()[0]),
+            say("doctor.database.unreadable.fix"),
         )
         return
     finally:
@@ -325,18 +353,18 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
         yield Finding(
             Verdict.FAIL,
             "database",
-            f"{path} is damaged: {result}",
-            "stop the wall and restore the newest backup from backups/ next to it",
+            say("doctor.database.damaged", path=path, result=result),
+            say("doctor.database.damaged.fix"),
         )
     elif revision != migrate.head_revision():
         yield Finding(
             Verdict.WARN,
             "database",
-            f"{path} is intact, schema {revision} (newest {migrate.head_revision()})",
-            "wallboard db upgrade (the service also does it at start)",
+            say("doctor.database.old", path=path, revision=revision, head=migrate.head_revision()),
+            say("doctor.database.old.fix"),
         )
     else:
-        yield Finding(Verdict.OK, "database", f"{path} is intact, schema current")
+        yield Finding(Verdict.OK, "database", say("doctor.database.ok", path=path))
 
 
 def last_recorded_event(config: Config) -> datetime | None:
@@ -355,6 +383,7 @@ def last_recorded_event(config: Config) -> datetime | None:
 
 def examine(config: Config, host: Host, *, build_readers, pin_factory) -> Iterator[Finding]:
     """Every check in the order a technician fixes things; the hardware ones wait while the wall runs."""
+    say = Texts(config.language)
     checks: list[Callable[[], Iterator[Finding]]] = [
         lambda: check_spi(config, host),
         lambda: check_groups(config, host),
@@ -362,14 +391,7 @@ def examine(config: Config, host: Host, *, build_readers, pin_factory) -> Iterat
     if wall_is_running(host):
         checks.append(
             lambda: iter(
-                [
-                    Finding(
-                        Verdict.WARN,
-                        "hardware",
-                        "the wall is running and holds the readers, screen and LEDs: not checked",
-                        "sudo systemctl stop wallboard, run the doctor, sudo systemctl start wallboard",
-                    )
-                ]
+                [Finding(Verdict.WARN, "hardware", say("doctor.hardware.busy"), say("doctor.hardware.busy.fix"))]
             )
         )
     else:
@@ -389,4 +411,4 @@ def examine(config: Config, host: Host, *, build_readers, pin_factory) -> Iterat
             yield from check()
         except Exception as error:  # a broken check is a finding, not a traceback
             log.debug("doctor check failed", exc_info=True)
-            yield Finding(Verdict.FAIL, "doctor", f"a check broke: {type(error).__name__}: {error}")
+            yield Finding(Verdict.FAIL, "doctor", say("doctor.check_broke", kind=type(error).__name__, error=error))

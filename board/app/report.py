@@ -8,6 +8,7 @@ one A3 poster with all of it. Drawn with matplotlib, which also makes the chart.
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 
@@ -38,21 +39,44 @@ def write_report(harvest: Harvest, settings: WallSettings, path: Path, language:
     """Write the PDF; returns its number of pages."""
     texts = Texts(language)
     pages = [_poster(harvest, settings, texts)] if poster else list(_a4_pages(harvest, settings, texts))
-    metadata = {"Title": texts("report.title", board=harvest.board_id), "Creator": "Polaroid Wall"}
-    with PdfPages(path, metadata=metadata) as pdf:
+    return write_pages(pages, path, texts("report.title", board=harvest.board_id))
+
+
+def write_pages(pages: list[Figure], target: Path | BinaryIO, title: str) -> int:
+    """Save the pages as one PDF (a file, or a buffer a web page sends); returns the number of pages."""
+    with PdfPages(target, metadata={"Title": title, "Creator": "Polaroid Wall"}) as pdf:
         for figure in pages:
             pdf.savefig(figure)
             plt.close(figure)
     return len(pages)
 
 
-def _a4_pages(harvest: Harvest, settings: WallSettings, texts: Texts) -> Iterator[Figure]:
+def summary_page(harvest: Harvest, texts: Texts) -> Figure:
+    """The report's first A4 page: the wall, its totals and thermometer, its awards, the attempts per day.
+
+    A location's report (board.fleet) is one of these per wall."""
     figure = _page(A4)
     _header(figure, harvest, texts, top=0.955)
     _totals(figure.add_axes((0.07, 0.73, 0.86, 0.13)), harvest, texts)
     _awards(figure.add_axes((0.07, 0.40, 0.86, 0.31)), harvest, texts)
     _per_day(figure.add_axes((0.11, 0.07, 0.82, 0.26)), harvest, texts)
-    yield figure
+    return figure
+
+
+def table_pages(
+    title: str, subtitle: str, header: list[str], rows: list[list[str]], columns: list[float]
+) -> Iterator[Figure]:
+    """A4 pages with a title and one table in the report's style (a location's overview of its walls)."""
+    for start in range(0, max(1, len(rows)), ROWS_PER_PAGE):
+        figure = _page(A4)
+        figure.text(0.07, 0.955, title, fontsize=22, weight="bold", color=INK, va="top")
+        figure.text(0.07, 0.92, subtitle, fontsize=12, color=MUTED, va="top")
+        _table(figure.add_axes((0.07, 0.05, 0.86, 0.82)), "", header, rows[start : start + ROWS_PER_PAGE], columns)
+        yield figure
+
+
+def _a4_pages(harvest: Harvest, settings: WallSettings, texts: Texts) -> Iterator[Figure]:
+    yield summary_page(harvest, texts)
     rows = list(harvest.people)
     for start in range(0, max(1, len(rows)), ROWS_PER_PAGE):
         figure = _page(A4)

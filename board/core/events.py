@@ -85,3 +85,27 @@ class WallEvent(Draft):
             payload["uid"] = self.uid
         payload.update(details)
         return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "WallEvent":
+        """The event `as_payload` published, read back (a company collector folds it with `state.apply`).
+
+        A badge's UID, which is never published, stays None.
+        """
+        details = dict(payload)
+        seq, kind, at = details.pop("seq"), EventType(details.pop("type")), datetime.fromisoformat(details.pop("at"))
+        person, coach = details.pop("person", None), details.pop("coach", None)
+        if person is not None and person["name"] is not None:
+            details["person_name"] = person["name"]
+        if coach is not None and coach["name"] is not None:
+            details["coach_name"] = coach["name"]
+        return cls(
+            kind,
+            person_id=None if person is None else person["id"],
+            slot_id=details.pop("slot", None),
+            coach_id=None if coach is None else coach["id"],
+            uid=details.pop("uid", None),
+            details=details,
+            seq=seq,
+            at=at,
+        )

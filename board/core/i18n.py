@@ -428,6 +428,7 @@ _STRINGS: dict[str, dict[str, str]] = {
 
 # What `wallboard <command> --help` says in Dutch; English is the commands' own docstrings.
 _HELP_NL: dict[str, str] = {
+    "": "Polaroid Wall: een muur van polaroids die elke verhuizing en elke gecoachte poging telt.",
     "init": "Schrijf een voorbeeldconfiguratie (3 niveaus van 10 vakken) en maak de database.",
     "db": "Onderhoud van de database.",
     "db upgrade": "Breng de database naar het nieuwste schema (gebeurt ook bij elke start).",
@@ -464,9 +465,522 @@ _HELP_NL: dict[str, str] = {
     "scherm van de muur.",
     "replay": "Speel een scenario (de JSON-regels die `demo --scenario` leest) af op de niveaus, mensen en regels "
     "van deze muur, op een kopie van de database (tenzij --record).",
-    "doctor": "Controleer de hardware; stop eerst de muur (die houdt de SPI-bus bezet).",
+    "doctor": "Controleer de muur: SPI, groepen, lezers, scherm, LEDs, broker, klok, schijf, database; één regel "
+    "per controle, met de oplossing.\n\nDraai hem als de service-gebruiker (sudo -u wallboard wallboard doctor) terwijl "
+    "de service stilstaat.",
     "bench": "Meet de snelheid; toont de uitkomsten als JSON.",
+    "fleet": "Veel muren, één overzicht voor het bedrijf (docs/fleet.md).",
+    "fleet collect": "Verzamel de gebeurtenissen van alle muren van de bedrijfsbroker in de database, elke één keer "
+    "(gedeeld abonnement: start er meer om de last te verdelen).",
+    "fleet bench": "Meet de verzamelaar en het overzicht: 200 gesimuleerde muren in een eigen Mosquitto en "
+    "PostgreSQL; toont de uitkomsten als JSON.",
+    "fleet serve": "Het overzicht voor L&D in de browser: alle muren, de ranglijst, de prijzen en de oogst; "
+    "alleen lezen, met inloggen of een token.",
+    "fleet password": "Toon de regels voor een gebruiker van het overzicht (alleen een hash van het wachtwoord).",
+    "fleet token": "Maak een token voor een scherm of een script: het token en de hash voor de configuratie.",
 }
+
+# -- the `wallboard` command's own words (help, errors, doctor) ----------------------------
+# Kept as (Dutch, English) pairs, so a text cannot lack its other language.
+
+# Lines the command prints; merged into _STRINGS below, so `text()` says them.
+_COMMAND_TEXTS: dict[str, tuple[str, str]] = {
+    "cli.bad_size": ("gebruik BREEDTExHOOGTE, zoals 1280x720", "use WIDTHxHEIGHT, like 1280x720"),
+    "run.screen": ("; scherm: {backend}", "; screen: {backend}"),
+    "run.no_screen": ("; geen scherm", "; no screen"),
+    # `wallboard doctor`: the verdict and topic columns, every finding and its fix
+    "doctor.verdict.ok": ("ok", "ok"),
+    "doctor.verdict.warn": ("let op", "warn"),
+    "doctor.verdict.FAIL": ("FOUT", "FAIL"),
+    "doctor.summary": ("Samenvatting: {counts}", "Summary: {counts}"),
+    "doctor.topic.SPI": ("SPI", "SPI"),
+    "doctor.topic.groups": ("groepen", "groups"),
+    "doctor.topic.hardware": ("hardware", "hardware"),
+    "doctor.topic.readers": ("lezers", "readers"),
+    "doctor.topic.screen": ("scherm", "screen"),
+    "doctor.topic.LEDs": ("LEDs", "LEDs"),
+    "doctor.topic.broker": ("broker", "broker"),
+    "doctor.topic.clock": ("klok", "clock"),
+    "doctor.topic.disk": ("schijf", "disk"),
+    "doctor.topic.database": ("database", "database"),
+    "doctor.topic.doctor": ("doctor", "doctor"),
+    "doctor.spi.sim": ('niet nodig: readers.kind = "sim"', 'not needed: readers.kind = "sim"'),
+    "doctor.spi.on": ("{devices}", "{devices}"),
+    "doctor.spi.off": ("geen /dev/spidev{bus}.*: SPI staat uit", "no /dev/spidev{bus}.*: SPI is off"),
+    "doctor.spi.off.fix": (
+        "sudo raspi-config nonint do_spi 0 (of dtparam=spi=on in /boot/firmware/config.txt), herstart de Pi",
+        "sudo raspi-config nonint do_spi 0 (or dtparam=spi=on in /boot/firmware/config.txt), reboot",
+    ),
+    "doctor.groups.root": (
+        "draait als root, dat elk apparaat opent; de service doet dat niet",
+        "running as root, which opens every device; the service does not",
+    ),
+    "doctor.groups.root.fix": (
+        "draai de doctor als de service-gebruiker: sudo -u wallboard wallboard doctor",
+        "run the doctor as the service user: sudo -u wallboard wallboard doctor",
+    ),
+    "doctor.groups.missing": ("{user} zit niet in {groups}", "{user} is not in {groups}"),
+    "doctor.groups.missing.fix": (
+        "sudo usermod -aG {group_list} {user}, herstart daarna de service (of log opnieuw in)",
+        "sudo usermod -aG {group_list} {user}, then restart the service (or log in again)",
+    ),
+    "doctor.groups.ok": (
+        "{user} zit in elke groep die de muur nodig heeft en die hier bestaat",
+        "{user} is in every group the wall needs that exists here",
+    ),
+    "doctor.hardware.busy": (
+        "de muur draait en houdt lezers, scherm en LEDs bezet: niet gecontroleerd",
+        "the wall is running and holds the readers, screen and LEDs: not checked",
+    ),
+    "doctor.hardware.busy.fix": (
+        "sudo systemctl stop wallboard, draai de doctor, sudo systemctl start wallboard",
+        "sudo systemctl stop wallboard, run the doctor, sudo systemctl start wallboard",
+    ),
+    "doctor.readers.sim": ("gesimuleerd", "simulated"),
+    "doctor.readers.broken": ("{error}", "{error}"),
+    "doctor.readers.broken.fix": (
+        "controleer readers.* in de config en de bedrading (docs/readers.md)",
+        "check readers.* in the config and the wiring (docs/readers.md)",
+    ),
+    "doctor.readers.faulty": ("{answering} van {total} antwoorden; {names}", "{answering} of {total} answer; {names}"),
+    "doctor.readers.faulty.fix": (
+        "wallboard doctor --readers toont ze stuk voor stuk; controleer de voeding, MISO en de chip select van die lezer",
+        "wallboard doctor --readers shows each; check power, MISO and that reader's chip select",
+    ),
+    "doctor.readers.ok": ("alle {total} antwoorden", "all {total} answer"),
+    "doctor.screen.no_kmsdrm": (
+        "de SDL die pygame laadt heeft geen KMSDRM-driver ({drivers})",
+        "the SDL pygame loads has no KMSDRM driver ({drivers})",
+    ),
+    "doctor.screen.no_kmsdrm.fix": (
+        "installeer opnieuw met deploy/install.sh (pygame-ce); zie docs/screen.md",
+        "reinstall with deploy/install.sh (pygame-ce); see docs/screen.md",
+    ),
+    "doctor.screen.broken": ("{reason}", "{reason}"),
+    "doctor.screen.broken.fix": ("{hint}", "{hint}"),
+    "doctor.screen.framebuffer": (
+        "KMSDRM mislukte; de framebuffer /dev/fb0 tekent {width}×{height}",
+        "KMSDRM failed; the framebuffer /dev/fb0 draws {width}×{height}",
+    ),
+    "doctor.screen.framebuffer.fix": (
+        "zie de logregel hierboven; vc4-kms-v3d in /boot/firmware/config.txt en geen bureaublad actief",
+        "check the log line above; vc4-kms-v3d in /boot/firmware/config.txt and no desktop running",
+    ),
+    "doctor.screen.ok": ("{backend} tekent {width}×{height}", "{backend} draws {width}×{height}"),
+    "doctor.leds.off": ("uitgezet in de config", "switched off in the config"),
+    "doctor.leds.broken": ("{error}", "{error}"),
+    "doctor.leds.broken.fix": ("controleer leds.pins (BCM-nummers)", "check leds.pins (BCM numbers)"),
+    "doctor.leds.mock_asked": (
+        "GPIO {pins} op nep-pinnen (GPIOZERO_PIN_FACTORY=mock): er brandt niets",
+        "GPIO {pins} on mock pins (GPIOZERO_PIN_FACTORY=mock): nothing lights up",
+    ),
+    "doctor.leds.mock_asked.fix": (
+        "haal de instelling weg: unset GPIOZERO_PIN_FACTORY",
+        "unset GPIOZERO_PIN_FACTORY",
+    ),
+    "doctor.leds.mock_no_pi": (
+        "GPIO {pins} op nep-pinnen (geen Raspberry Pi): er brandt niets",
+        "GPIO {pins} on mock pins (not a Raspberry Pi): nothing lights up",
+    ),
+    "doctor.leds.ok": ("GPIO {pins} ({factory})", "GPIO {pins} ({factory})"),
+    "doctor.broker.off": ("MQTT staat uit in de config", "MQTT is off in the config"),
+    "doctor.broker.as_user": ("{address} als {user}", "{address} as {user}"),
+    "doctor.broker.unreachable": ("{where} is niet bereikbaar: {error}", "cannot reach {where}: {error}"),
+    "doctor.broker.unreachable.fix": (
+        "systemctl status mosquitto; controleer mqtt.host, mqtt.port en mqtt.tls",
+        "systemctl status mosquitto; check mqtt.host, mqtt.port and mqtt.tls",
+    ),
+    "doctor.broker.silent": ("{where}: geen antwoord in {seconds} s", "{where}: no answer in {seconds} s"),
+    "doctor.broker.silent.fix": ("systemctl status mosquitto", "systemctl status mosquitto"),
+    "doctor.broker.refused": ("{where} weigerde: {reason}", "{where} refused: {reason}"),
+    "doctor.broker.refused.fix": (
+        "het wachtwoord in mqtt.password_file moet dat van de broker zijn (deploy/mosquitto/users.sh)",
+        "the password in mqtt.password_file must match the broker's (deploy/mosquitto/users.sh)",
+    ),
+    "doctor.broker.ok": (
+        "{where} accepteerde de ingestelde inloggegevens",
+        "{where} accepted the configured credentials",
+    ),
+    "doctor.clock.behind": (
+        "zegt {now}, vóór {floor}: de muur wacht erop",
+        "says {now}, before {floor}: the wall waits for it",
+    ),
+    "doctor.clock.behind.fix": (
+        "sluit het netwerk aan; timedatectl timesync-status",
+        "connect the network; timedatectl timesync-status",
+    ),
+    "doctor.clock.ok": ("gesynchroniseerd ({now})", "synchronised ({now})"),
+    "doctor.clock.unsynced": (
+        "niet gesynchroniseerd (zegt {now}); een Pi heeft geen eigen klok",
+        "not synchronised (says {now}); a Pi has no clock of its own",
+    ),
+    "doctor.clock.unsynced.fix": (
+        "sudo timedatectl set-ntp true; controleer het netwerk en timedatectl timesync-status",
+        "sudo timedatectl set-ntp true; check the network and timedatectl timesync-status",
+    ),
+    "doctor.disk.free": ("{gib} GiB vrij voor {folder}", "{gib} GiB free for {folder}"),
+    "doctor.disk.low.fix": (
+        "maak ruimte vrij: sudo apt-get clean; sudo journalctl --vacuum-size=50M",
+        "free space: sudo apt-get clean; sudo journalctl --vacuum-size=50M",
+    ),
+    "doctor.disk.tight.fix": (
+        "sudo apt-get clean; sudo journalctl --vacuum-size=50M",
+        "sudo apt-get clean; sudo journalctl --vacuum-size=50M",
+    ),
+    "doctor.database.missing": ("{path} bestaat niet", "{path} does not exist"),
+    "doctor.database.missing.fix": ("wallboard db upgrade maakt hem", "wallboard db upgrade creates it"),
+    "doctor.database.unreadable": ("{path}: {error}", "{path}: {error}"),
+    "doctor.database.unreadable.fix": (
+        "zet de nieuwste back-up terug uit backups/ ernaast",
+        "restore the newest backup from backups/ next to it",
+    ),
+    "doctor.database.damaged": ("{path} is beschadigd: {result}", "{path} is damaged: {result}"),
+    "doctor.database.damaged.fix": (
+        "stop de muur en zet de nieuwste back-up terug uit backups/ ernaast",
+        "stop the wall and restore the newest backup from backups/ next to it",
+    ),
+    "doctor.database.old": (
+        "{path} is heel, schema {revision} (nieuwste {head})",
+        "{path} is intact, schema {revision} (newest {head})",
+    ),
+    "doctor.database.old.fix": (
+        "wallboard db upgrade (de service doet het ook bij de start)",
+        "wallboard db upgrade (the service also does it at start)",
+    ),
+    "doctor.database.ok": ("{path} is heel, schema actueel", "{path} is intact, schema current"),
+    "doctor.check_broke": ("een controle brak af: {kind}: {error}", "a check broke: {kind}: {error}"),
+    # `wallboard doctor --readers [--live]`
+    "readers.columns": (
+        "lezer|chip select|chip|poll ms|tags nu aanwezig",
+        "reader|chip select|chip|poll ms|tags present now",
+    ),
+    "readers.fault": ("FOUT: {fault}", "FAULT: {fault}"),
+    "readers.answer": ("{answering} van {total} lezers antwoorden", "{answering} of {total} readers answer"),
+    "readers.faulty": ("; {count} kapot", "; {count} faulty"),
+    "readers.live": (
+        "+ tag verschenen, - tag weg, ! lezer faalt, = lezer terug; stoppen met Ctrl-C",
+        "+ tag appeared, - tag gone, ! reader failed, = reader back; stop with Ctrl-C",
+    ),
+    "readers.back": ("antwoordt weer", "answers again"),
+}
+
+# The help of every option, by command path and option ("db backup --keep"); an option
+# used by several commands in the same sense by its name alone ("--period").
+_OPTION_HELP: dict[str, tuple[str, str]] = {
+    "--config": ("Configuratiebestand (of zet WALLBOARD_CONFIG).", "Config file (or set WALLBOARD_CONFIG)."),
+    "--verbose": ("Schrijf details voor foutzoeken naar stderr.", "Log debug details to stderr."),
+    "--version": ("Toon de versie en stop.", "Show the version and exit."),
+    "--help": ("Toon deze hulp en stop.", "Show this message and exit."),
+    "--period": (
+        "current, last, een periode-id, all of VAN..TOT (datums JJJJ-MM-DD, beide meegerekend).",
+        "current, last, a period id, all or FROM..TO (dates YYYY-MM-DD, both included).",
+    ),
+    "--start": (
+        "Begintijd van het scenario (lokale tijd van de muur); standaard: nu.",
+        "Scenario start time (local time of the wall); default: now.",
+    ),
+    "init --force": ("Overschrijf een bestaand configuratiebestand.", "Overwrite an existing config file."),
+    "init --data-dir": (
+        "Waar de database en foto's komen (standaard: ./data naast de config).",
+        "Where the database and photos go (default: ./data next to the config).",
+    ),
+    "db backup --to": (
+        "Map voor het archief (standaard: backups in de datamap).",
+        "Folder for the archive (default: backups in the data folder).",
+    ),
+    "db backup --keep": (
+        "Hoeveel van de nieuwste back-ups in die map blijven.",
+        "How many of the newest backups to keep in that folder.",
+    ),
+    "run --headless": ("Geen scherm; de LED-thermometer draait wel.", "No screen; the LED thermometer still runs."),
+    "demo --scenario": (
+        "Speel een scenario van JSON-regels zo snel mogelijk af en toon de gebeurtenissen.",
+        "Replay a JSON-lines scenario as fast as possible and print the events.",
+    ),
+    "demo --headless": (
+        "Geen venster: de muur speelt vanzelf en toont de gebeurtenissen op stdout.",
+        "No window: the wall plays by itself and prints events on stdout.",
+    ),
+    "demo --size": ("Grootte van de muur in het venster.", "Size of the wall in the window."),
+    "demo --data-dir": (
+        "Waar de demo zijn config en database bewaart; wordt bij de start gewist, dus alleen een map die de demo "
+        "maakte.",
+        "Where the demo keeps its config and database; wiped at start, so only a folder the demo made.",
+    ),
+    "demo --language": ("Taal van de demomuur.", "Language of the demo wall."),
+    "status --json": ("Uitvoer voor programma's (JSON).", "Machine-readable output."),
+    "screenshot --out": ("PNG-bestand om te schrijven.", "PNG file to write."),
+    "screenshot --with-night": (
+        "Pas het nachtschema toe ('s nachts een zwart beeld).",
+        "Apply the night schedule (a black frame at night).",
+    ),
+    "person add --card": (
+        "Tag-UID van de polaroid van die persoon (hex, scheidingstekens mogen).",
+        "Tag UID of the person's polaroid (hex, any separators).",
+    ),
+    "person list --archived": ("Toon ook gearchiveerde mensen.", "Include archived people."),
+    "coach add --badge": ("Tag-UID van de badge van de coach.", "Tag UID of the coach's badge."),
+    "coach add --person": (
+        "De coach zelf als persoon (id of naam), als die ook op de muur hangt.",
+        "The coach's own person (id or name), if they are on the wall too.",
+    ),
+    "goal set --next": (
+        "Zet het doel van de volgende periode in plaats van deze.",
+        "Set the next period's goal instead of this one's.",
+    ),
+    "attempt void --reason": (
+        "Waarom ze niet telt; blijft in de geschiedenis.",
+        "Why it does not count; kept in history.",
+    ),
+    "move correct --reason": (
+        "Waarom het verslag niet klopte; blijft in de geschiedenis.",
+        "Why the record was wrong; kept in history.",
+    ),
+    "export --format": ("Bestandsformaat.", "File format."),
+    "export --out": ("Bestand om te schrijven (standaard: stdout).", "File to write (default: stdout)."),
+    "harvest --out": ("Schrijf het rapport om af te drukken (PDF) hier.", "Write the printable report (PDF) here."),
+    "harvest --poster": ("Eén A3-poster in plaats van A4-pagina's.", "One A3 poster instead of A4 pages."),
+    "harvest --language": (
+        "Taal van het rapport; standaard die van de muur.",
+        "Language of the report; default: the wall's.",
+    ),
+    "harvest --show": (
+        "Toon de oogst zoveel minuten op het scherm van de draaiende muur (standaard 15; 0 stopt het).",
+        "Show it on the running wall's screen for this many minutes (default 15; 0 ends it).",
+    ),
+    "replay --record": (
+        "Schrijf in de eigen database van de muur (standaard: een kladkopie ervan).",
+        "Record into the wall's own database (default: a scratch copy of it).",
+    ),
+    "doctor --readers": (
+        "Test elke lezer: chip select, chipversie, tags die er nu zijn, polltijd.",
+        "Probe every reader: chip select, chip version, tags present now, poll time.",
+    ),
+    "doctor --live": (
+        "Met --readers: blijf pollen en toon tags zodra ze komen en gaan.",
+        "With --readers: keep polling and print tags as they come and go.",
+    ),
+    "bench --log-size": (
+        "Gebeurtenissen in het logboek voor de querytijden.",
+        "Events in the log for the query timing.",
+    ),
+    "bench --events": ("Sensorgebeurtenissen voor de doorvoermeting.", "Sensor events for the throughput run."),
+    "bench --display-idle": (
+        "Seconden dat de schermlus stilstaat terwijl het CPU-gebruik gemeten wordt.",
+        "Seconds the screen loop idles while its CPU use is measured.",
+    ),
+    "bench --reader-polls": (
+        "Polls per meting in de benchmark van de geëmuleerde lezer (aandelen polls die een kaart zien).",
+        "Polls per figure in the emulated reader benchmark (shares of polls that see a card).",
+    ),
+    "bench --mqtt-moves": (
+        "Kaartverhuizingen (en beheerverzoeken) getimed via een eigen Mosquitto.",
+        "Card moves (and admin requests) timed through a private Mosquitto.",
+    ),
+    "bench --harvest-log-size": (
+        "Gebeurtenissen in het logboek voor de tijden van oogst (periode afsluiten) en export.",
+        "Events in the log for the harvest (period close) and export timing.",
+    ),
+    "bench --out": ("Schrijf de JSON ook hierheen.", "Also write the JSON here."),
+    "fleet collect --db": (
+        "postgresql+psycopg://gebruiker:wachtwoord@host/db, of sqlite:///pad om te proberen.",
+        "postgresql+psycopg://user:password@host/db, or sqlite:///path for a trial.",
+    ),
+    "fleet collect --broker": (
+        "De broker van het bedrijf, HOST of HOST:POORT.",
+        "The company broker, HOST or HOST:PORT.",
+    ),
+    "fleet collect --username": (
+        "Brokergebruiker van de verzamelaar (een beheerder: leest elke muur en vraagt events/get).",
+        "The collector's broker user (an admin: it reads every wall and asks events/get).",
+    ),
+    "fleet collect --password-file": (
+        "Een bestand met alleen het wachtwoord.",
+        "A file holding only the password.",
+    ),
+    "fleet collect --ca-file": (
+        "Controleer de broker over TLS met deze CA.",
+        "Verify the broker over TLS with this CA.",
+    ),
+    "fleet collect --cert-file": (
+        "Clientcertificaat, als de broker erom vraagt.",
+        "Client certificate, if the broker asks for one.",
+    ),
+    "fleet collect --key-file": (
+        "De sleutel van het clientcertificaat.",
+        "The client certificate's key.",
+    ),
+    "fleet collect --group": (
+        "Groep van de gedeelde abonnementen: verzamelaars van één groep delen de gebeurtenissen van de muren.",
+        "Shared subscription group: collectors of one group share the walls' events.",
+    ),
+    "fleet collect --client-id": (
+        "Houd dezelfde na een herstart om te krijgen wat de broker voor deze verzamelaar bewaarde (standaard: een nieuwe).",
+        "Keep it across restarts to get what the broker kept for this collector (default: a new one).",
+    ),
+    "fleet collect --gap-grace": (
+        "Seconden dat een gat in de seq van een muur mag duren voor de verzamelaar de muur vraagt (events/get).",
+        "Seconds a gap in a wall's seq may last before the collector asks the wall (events/get).",
+    ),
+    "fleet collect --sweep-every": (
+        "Seconden tussen twee rondes waarin elke online muur wordt gevraagd wat de verzamelaar gemist kan hebben.",
+        "Seconds between asking every online wall for events the collector may have missed.",
+    ),
+    "fleet serve --db": (
+        "De database van de verzamelaar: postgresql+psycopg://gebruiker:wachtwoord@host/db, of sqlite:///pad.",
+        "The collector's database: postgresql+psycopg://user:password@host/db, or sqlite:///path.",
+    ),
+    "fleet serve --dashboard-config": (
+        "Wie mag kijken (gebruikers, tokens), taal, locaties (docs/fleet.md).",
+        "Who may look (users, tokens), language, locations (docs/fleet.md).",
+    ),
+    "fleet serve --host": (
+        "Achter een reverse proxy die HTTPS toevoegt.",
+        "Behind a reverse proxy that adds HTTPS.",
+    ),
+    "fleet serve --port": (
+        "De poort waarop het dashboard luistert.",
+        "The port the dashboard listens on.",
+    ),
+    "fleet serve --threads": (
+        "Zoveel verzoeken tegelijk.",
+        "Requests served at once.",
+    ),
+    "fleet password --password": (
+        "Wordt twee keer gevraagd als je het niet meegeeft.",
+        "Asked twice when not given.",
+    ),
+    "fleet bench --walls": (
+        "Gesimuleerde muren (MQTT-zenders, geen hele muren).",
+        "Simulated walls (MQTT publishers, not whole walls).",
+    ),
+    "fleet bench --people": (
+        "Mensen per muur.",
+        "People on each wall.",
+    ),
+    "fleet bench --day-seconds": (
+        "Hoe lang de dagfase (gestage gebeurtenissen en coachrondes) duurt.",
+        "How long the day phase (steady events and coach rounds) lasts.",
+    ),
+    "fleet bench --rate": (
+        "Gebeurtenissen per muur per uur overdag (een drukke muur).",
+        "Events per wall per hour during the day (a busy wall).",
+    ),
+    "fleet bench --burst-every": (
+        "Seconden tussen coachrondes (iedereen van een muur tegelijk).",
+        "Seconds between coach rounds (every person of a wall at once).",
+    ),
+    "fleet bench --burst-walls": (
+        "Muren die elke keer een coachronde hebben.",
+        "Walls that have a coach round each time.",
+    ),
+    "fleet bench --collectors": (
+        "Meet eens per aantal verzamelaars, met komma's gescheiden.",
+        "Run once per count of collectors, comma-separated.",
+    ),
+    "fleet bench --dashboard-events": (
+        "Gebeurtenissen in de database waarover de paginatijden van het dashboard gaan (0: overslaan).",
+        "Events in the database the dashboard's page times are taken over (0: skip).",
+    ),
+    "fleet bench --out": (
+        "Schrijf de JSON ook hierheen.",
+        "Also write the JSON here.",
+    ),
+}
+
+# Placeholders in usage lines and option lists: click's generic ones, arguments by their
+# name, and option values by click's name for their type.
+_PLACEHOLDERS: dict[str, tuple[str, str]] = {
+    "[OPTIONS]": ("[OPTIES]", "[OPTIONS]"),
+    "COMMAND [ARGS]...": ("COMMANDO [ARGUMENTEN]...", "COMMAND [ARGS]..."),
+    "name": ("NAAM", "NAME"),
+    "new_name": ("NIEUWE_NAAM", "NEW_NAME"),
+    "archive": ("ARCHIEF", "ARCHIVE"),
+    "slot": ("VAK", "SLOT"),
+    "attempts": ("POGINGEN", "ATTEMPTS"),
+    "attempt_id": ("POGING_ID", "ATTEMPT_ID"),
+    "scenario": ("SCENARIO", "SCENARIO"),
+    "text": ("TEKST", "TEXT"),
+    "integer": ("GETAL", "INTEGER"),
+    "integer range": ("GETAL", "INTEGER RANGE"),
+    "float": ("GETAL", "FLOAT"),
+    "file": ("BESTAND", "FILE"),
+    "directory": ("MAP", "DIRECTORY"),
+    "path": ("PAD", "PATH"),
+}
+
+# Click's own words in Dutch, by click's English text (its gettext message id); English
+# needs none. Ids are click 8.2+'s; a reworded one shows in English until added here.
+_CLICK_NL: dict[str, str] = {
+    "Usage:": "Gebruik:",
+    "Options": "Opties",
+    "Commands": "Commando's",
+    "Positional arguments": "Argumenten",
+    "Show this message and exit.": "Toon deze hulp en stop.",
+    "Show the version and exit.": "Toon de versie en stop.",
+    "default: {default}": "standaard: {default}",
+    "required": "verplicht",
+    "env var: {var}": "omgevingsvariabele: {var}",
+    "(dynamic)": "(wisselt)",
+    "deprecated": "verouderd",
+    "Aborted!": "Afgebroken!",
+    "Error: {message}": "Fout: {message}",
+    "Try '{command} {option}' for help.": "Probeer '{command} {option}' voor hulp.",
+    "No such option {name!r}.": "Optie {name!r} bestaat niet.",
+    "No such command {name!r}.": "Commando {name!r} bestaat niet.",
+    "Missing command.": "Geen commando gegeven.",
+    "Missing argument": "Ontbrekend argument",
+    "Missing option": "Ontbrekende optie",
+    "Missing parameter": "Ontbrekende parameter",
+    "Missing {param_type}": "Ontbrekende {param_type}",
+    "Missing parameter: {param_name}": "Ontbrekende parameter: {param_name}",
+    "Invalid value for {param_hint}: {message}": "Ongeldige waarde voor {param_hint}: {message}",
+    "Invalid value: {message}": "Ongeldige waarde: {message}",
+    "Option {name!r} does not take a value.": "Optie {name!r} neemt geen waarde.",
+    "Argument {name!r} takes {nargs} values.": "Argument {name!r} neemt {nargs} waarden.",
+    "Value must be an iterable.": "De waarde moet een reeks zijn.",
+    "Choose from:\n\t{choices}": "Kies uit:\n\t{choices}",
+    "{value} is not in the range {range}.": "{value} ligt niet in het bereik {range}.",
+    "{value!r} is not a valid {number_type}.": "{value!r} is geen geldig getal.",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} is geen ja of nee. Mogelijk: {states}",
+    "{name} {filename!r} does not exist.": "{filename!r} bestaat niet.",
+    "{name} {filename!r} is a file.": "{filename!r} is een bestand.",
+    "{name} {filename!r} is a directory.": "{filename!r} is een map.",
+    "{name} {filename!r} is not readable.": "{filename!r} is niet leesbaar.",
+    "{name} {filename!r} is not writable.": "{filename!r} is niet schrijfbaar.",
+    "{name} {filename!r} is not executable.": "{filename!r} is niet uitvoerbaar.",
+    "Could not open file {filename!r}: {message}": "Kan bestand {filename!r} niet openen: {message}",
+    "unknown error": "onbekende fout",
+}
+_CLICK_PLURALS_NL: dict[tuple[str, str], tuple[str, str]] = {
+    ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"): (
+        "Bedoel je {possibility}?",
+        "(Bedoel je een van: {possibilities}?)",
+    ),
+    ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"): (
+        "Onverwacht extra argument ({args})",
+        "Onverwachte extra argumenten ({args})",
+    ),
+    ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."): (
+        "Optie {name!r} heeft een waarde nodig.",
+        "Optie {name!r} heeft {nargs} waarden nodig.",
+    ),
+    ("Takes {nargs} values but 1 was given.", "Takes {nargs} values but {len} were given."): (
+        "Neemt {nargs} waarden, maar er werd er 1 gegeven.",
+        "Neemt {nargs} waarden, maar er werden er {len} gegeven.",
+    ),
+    ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."): (
+        "{value!r} is niet {choice}.",
+        "{value!r} is niet een van {choices}.",
+    ),
+    ("{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}."): (
+        "{value!r} past niet bij het formaat {format}.",
+        "{value!r} past niet bij de formaten {formats}.",
+    ),
+}
+
+for _key, (_dutch, _english) in _COMMAND_TEXTS.items():
+    _STRINGS["nl"][_key], _STRINGS["en"][_key] = _dutch, _english
 
 # Counted words: (one, many).
 _PLURALS: dict[str, dict[str, tuple[str, str]]] = {
@@ -575,3 +1089,27 @@ def text(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
 def command_help(command: str, language: str) -> str | None:
     """The help of `wallboard <command>` in `language`, or None to keep the command's own (English) text."""
     return _HELP_NL.get(command) if language == "nl" else None
+
+
+def option_help(command: str, option: str, language: str) -> str | None:
+    """The help of `option` ("--keep") of `wallboard <command>`; None for an option the catalogue lacks."""
+    pair = _OPTION_HELP.get(f"{command} {option}".strip()) or _OPTION_HELP.get(option)
+    return _one_of(pair, language)
+
+
+def placeholder(name: str, language: str) -> str | None:
+    """What a usage line shows for a value: "NAAM" for the argument `name`, "GETAL" for an integer option."""
+    return _one_of(_PLACEHOLDERS.get(name), language)
+
+
+def _one_of(pair: tuple[str, str] | None, language: str) -> str | None:
+    """The English or (for any other language, as `Texts`) the Dutch text of a pair."""
+    if pair is None:
+        return None
+    dutch, english = pair
+    return english if language == "en" else dutch
+
+
+def click_words(language: str) -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, str]]]:
+    """Click's words in `language`, by click's English text: plain ones, and counted ones as (one, many)."""
+    return (_CLICK_NL, _CLICK_PLURALS_NL) if language == "nl" else ({}, {})

@@ -214,6 +214,15 @@ class StoreSettings(Section):
         return url
 
 
+def known_timezone(name: str) -> str:
+    """A time zone's name, checked (the wall's config and the company dashboard's)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r} (use a name like Europe/Amsterdam)") from None
+    return name
+
+
 class WallSettings(Section):
     board_id: str = Field(default="wall", pattern=_ID)
     language: Literal["nl", "en"] = "nl"
@@ -225,14 +234,7 @@ class WallSettings(Section):
     harvest: HarvestSettings = HarvestSettings()
     store: StoreSettings = StoreSettings()
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {name!r} (use a name like Europe/Amsterdam)") from None
-        return name
+    _known_timezone = field_validator("timezone")(known_timezone)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "WallSettings":

@@ -56,7 +56,10 @@ class BrokerTls:
 class Mosquitto:
     """One broker process that a test can stop and start again on the same ports."""
 
-    def __init__(self, users: dict[str, str] = USERS, acl: str | None = None, tls: BrokerTls | None = None):
+    def __init__(
+        self, users: dict[str, str] = USERS, acl: str | None = None, tls: BrokerTls | None = None, settings: str = ""
+    ):
+        """`settings`: more mosquitto.conf lines (the fleet bench sets a company broker's queue limits)."""
         for binary in (MOSQUITTO, MOSQUITTO_PASSWD):
             if not binary.exists():
                 raise RuntimeError(f"{binary} is missing; install it: {INSTALL_HINT}")
@@ -69,6 +72,7 @@ class Mosquitto:
         self.directory.chmod(0o755)
         self.log_file = self.directory / "mosquitto.log"
         self._process: subprocess.Popen | None = None
+        self._settings = settings
         self._write_files(acl if acl is not None else DEPLOY_ACL.read_text())
 
     def _write_files(self, acl: str) -> None:
@@ -94,6 +98,7 @@ class Mosquitto:
             f"log_dest file {self.log_file}\n"
             "log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n"
             + self._tls_listener()
+            + self._settings
         )
         for path in (password_file, self.directory / "acl", self.directory / "mosquitto.conf", self.directory):
             path.chmod(0o644 if path.is_file() else 0o755)

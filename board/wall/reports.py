@@ -22,7 +22,7 @@ BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)  # before any wall recorded anythin
 BEYOND = datetime(9000, 1, 1, tzinfo=UTC)  # after anything a wall will record
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 # Known after the span too: a void takes an attempt out of any period; names and archiving are current.
-_ALWAYS = (EventType.ATTEMPT_VOIDED, EventType.PERSON_UPDATED, EventType.PERSON_ARCHIVED)
+KNOWN_AFTER_SPAN = (EventType.ATTEMPT_VOIDED, EventType.PERSON_UPDATED, EventType.PERSON_ARCHIVED)
 
 
 def resolve_span(store: Store, settings: WallSettings, spec: str, now: datetime) -> PeriodSpan:
@@ -70,7 +70,7 @@ def previous_span(store: Store, span: PeriodSpan) -> PeriodSpan | None:
 
 def harvest_of(store: Store, settings: WallSettings, span: PeriodSpan, people: Directory | None = None) -> Harvest:
     """The harvest of `span`, with photos of the people from `people` for the screen."""
-    events = store.log_until(HARVEST_EVENTS, span.ends_at, always=_ALWAYS)
+    events = store.log_until(HARVEST_EVENTS, span.ends_at, always=KNOWN_AFTER_SPAN)
     harvest = compute_harvest(events, settings, span, previous_span(store, span))
     if people is None:
         return harvest

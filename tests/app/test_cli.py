@@ -72,7 +72,7 @@ def test_every_command_has_help(tmp_path):
         ["coach", "add"],
         ["bench"],
     ):
-        assert "Usage:" in wallboard(*command, "--help", cwd=tmp_path).stdout
+        assert "Gebruik:" in wallboard(*command, "--help", cwd=tmp_path).stdout
 
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "morning.jsonl"

@@ -1,12 +1,28 @@
-"""`wallboard doctor` without arguments: one line per thing a technician gets wrong, each with its fix."""
+"""`wallboard doctor` without arguments: one line per thing a technician gets wrong, each with its fix,
+in the wall's language."""
 
+import ast
 import pwd
+import re
+import string
 from datetime import UTC, datetime
 from pathlib import Path
 
 from board.app import doctor
 from board.app.config import parse_config
-from board.app.doctor import Host, Verdict, check_clock, check_database, check_disk, check_groups, check_spi, examine
+from board.app.doctor import (
+    Finding,
+    Host,
+    Verdict,
+    check_clock,
+    check_database,
+    check_disk,
+    check_groups,
+    check_spi,
+    examine,
+)
+from board.core.i18n import _STRINGS
+from sensors import doctor as sensors_doctor
 from sensors.pins import choose_pin_factory
 from store.repository import Store
 from tests.app.test_cli import wallboard
@@ -25,8 +41,8 @@ def host(tmp_path, synced=False, running=False, **commands) -> Host:
     return Host(dev=dev, timesync_flag=flag, now=lambda: NOW, run=lambda args: answers.get(args[0]))
 
 
-def config(tmp_path, text=RC522_WALL):
-    return parse_config(text, tmp_path / "wallboard.toml")
+def config(tmp_path, text=RC522_WALL, language="en"):
+    return parse_config(f'language = "{language}"\n' + text, tmp_path / "wallboard.toml")
 
 
 def only(findings):
@@ -126,20 +142,76 @@ def test_every_check_has_its_line_and_readers_that_cannot_open_are_a_finding(tmp
     assert by_topic["LEDs"].verdict is Verdict.WARN and "not a Raspberry Pi" in by_topic["LEDs"].detail
 
 
-def test_the_doctor_command_prints_one_line_a_check_and_fails_on_a_failure(tmp_path):
-    (tmp_path / "wallboard.toml").write_text(RC522_WALL)
+TOPICS_IN_ORDER = ["SPI", "groups", "readers", "screen", "LEDs", "broker", "clock", "disk", "database"]
+
+
+def test_the_doctor_command_prints_one_line_a_check_a_summary_and_fails_on_a_failure(tmp_path):
+    (tmp_path / "wallboard.toml").write_text('language = "en"\n' + RC522_WALL)
     result = wallboard("doctor", cwd=tmp_path, check=False)
-    lines = result.stdout.splitlines()
+    *lines, last = result.stdout.splitlines()
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert [line.split()[1] for line in lines] == [
+    assert [line.split()[1] for line in lines] == TOPICS_IN_ORDER
+    assert lines[0].startswith("FAIL  SPI       no /dev/spidev0.*: SPI is off  -> sudo raspi-config nonint do_spi 0")
+    verdicts = [line.split()[0] for line in lines]
+    assert last == f"Summary: {verdicts.count('FAIL')} FAIL, {verdicts.count('warn')} warn, {verdicts.count('ok')} ok"
+
+
+def test_on_a_dutch_wall_the_doctor_says_every_line_its_fix_and_the_summary_in_dutch(tmp_path):
+    (tmp_path / "wallboard.toml").write_text(RC522_WALL)  # no language: Dutch
+    result = wallboard("doctor", cwd=tmp_path, check=False)
+    *lines, last = result.stdout.splitlines()
+    assert result.returncode == 1
+    # The verdict column is as wide as "let op", the topic column as before.
+    assert [line[8:17].rstrip() for line in lines] == [
         "SPI",
-        "groups",
-        "readers",
-        "screen",
+        "groepen",
+        "lezers",
+        "scherm",
         "LEDs",
         "broker",
-        "clock",
-        "disk",
+        "klok",
+        "schijf",
         "database",
     ]
-    assert lines[0].startswith("FAIL  SPI") and "->" in lines[0]
+    assert lines[0] == (
+        "FOUT    SPI       geen /dev/spidev0.*: SPI staat uit  -> sudo raspi-config nonint do_spi 0 "
+        "(of dtparam=spi=on in /boot/firmware/config.txt), herstart de Pi"
+    )
+    assert "GiB vrij voor" in lines[7] and lines[8].endswith("bestaat niet  -> wallboard db upgrade maakt hem")
+    verdicts = [line[:6].rstrip() for line in lines]
+    assert set(verdicts) <= {"ok", "let op", "FOUT"}
+    assert last == (
+        f"Samenvatting: {verdicts.count('FOUT')} FOUT, {verdicts.count('let op')} let op, {verdicts.count('ok')} ok"
+    )
+    english = [
+        word for word in ("FAIL", "warn", "Summary", "is off", "free for", "does not exist") if word in result.stdout
+    ]
+    assert english == []
+
+
+def doctor_text_keys() -> set[str]:
+    """Every catalogue key the doctor says: its texts, its verdicts and the topic of every finding it makes."""
+    keys = {f"doctor.verdict.{verdict}" for verdict in Verdict} | {"doctor.summary"}
+    for module in (doctor, sensors_doctor):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if re.fullmatch(r"(doctor|readers)\.[\w.]*\w", node.value):
+                    keys.add(node.value)
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == Finding.__name__:
+                topic = node.args[1]
+                assert isinstance(topic, ast.Constant), ast.unparse(node)  # a topic is a word, not computed
+                keys.add(f"doctor.topic.{topic.value}")
+    return keys
+
+
+def test_every_doctor_finding_and_fix_is_in_dutch_and_english_with_the_same_values():
+    keys = doctor_text_keys()
+    assert {"doctor.spi.off.fix", "doctor.topic.database", "readers.answer"} <= keys  # the scan finds them
+
+    def fields(template: str) -> set[str]:
+        return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+    missing = sorted(key for key in keys for language in ("nl", "en") if key not in _STRINGS[language])
+    assert missing == []
+    assert [key for key in sorted(keys) if fields(_STRINGS["nl"][key]) != fields(_STRINGS["en"][key])] == []

@@ -7,6 +7,7 @@ from board.app.doctor import Host, Verdict, check_broker
 from board.dev.broker import free_port
 
 WALL = """
+language = "en"
 [[levels]]
 id = "A"
 name = "Start"
@@ -14,8 +15,9 @@ slots = ["A1"]
 """
 
 
-def wall_config(tmp_path, mqtt):
-    return parse_config(WALL, tmp_path / "wallboard.toml").model_copy(update={"mqtt": mqtt})
+def wall_config(tmp_path, mqtt, language="en"):
+    text = WALL.replace('language = "en"', f'language = "{language}"')
+    return parse_config(text, tmp_path / "wallboard.toml").model_copy(update={"mqtt": mqtt})
 
 
 def only(findings):
@@ -27,6 +29,8 @@ def test_the_broker_accepting_the_configured_credentials_is_ok(tmp_path, mqtt_co
     finding = only(check_broker(wall_config(tmp_path, mqtt_config()), Host()))
     assert finding.verdict is Verdict.OK
     assert finding.detail == f"{broker.host}:{broker.port} as wallboard accepted the configured credentials"
+    dutch = only(check_broker(wall_config(tmp_path, mqtt_config(), "nl"), Host()))
+    assert dutch.detail == f"{broker.host}:{broker.port} als wallboard accepteerde de ingestelde inloggegevens"
 
 
 def test_a_wrong_password_is_a_failure_that_points_at_the_password_file(tmp_path, mqtt_config):

@@ -81,8 +81,8 @@ def test_doctor_on_a_simulated_wall_lists_every_reader(tmp_path):
     wallboard("init", cwd=tmp_path)
     out = wallboard("doctor", "--readers", cwd=tmp_path).stdout
     lines = out.splitlines()
-    assert lines[0].startswith("reader") and len(lines) == 1 + 31 + 1
-    assert lines[-1] == "31 of 31 readers answer"
+    assert lines[0].startswith("lezer") and len(lines) == 1 + 31 + 1
+    assert lines[-1] == "31 van 31 lezers antwoorden"
 
 
 ONE_READER = """

@@ -29,7 +29,7 @@ def test_the_probe_table_shows_each_readers_wiring_chip_tags_and_poll_time():
     wall.chips["A2"].unplug()
     wall.settle()
     out = io.StringIO()
-    print_probe_table(probe_readers(readers, clock=wall.clock.now), out)
+    print_probe_table(probe_readers(readers, clock=wall.clock.now), out, "en")
     lines = out.getvalue().splitlines()
     assert lines[0].split() == ["reader", "chip", "select", "chip", "poll", "ms", "tags", "present", "now"]
     a1, a2, pad = lines[1:4]
@@ -45,7 +45,7 @@ def test_simulated_readers_are_probed_too():
     reader = SimulatedReader("A1")
     reader.set_tags([CARD])
     out = io.StringIO()
-    print_probe_table(probe_readers({"A1": reader}), out)
+    print_probe_table(probe_readers({"A1": reader}), out, "en")
     assert "simulated" in out.getvalue() and CARD in out.getvalue()
 
 
@@ -57,7 +57,7 @@ def test_a_driver_bug_shows_up_in_the_table_and_the_other_readers_are_still_prob
     healthy = SimulatedReader("A2")
     healthy.set_tags([CARD])
     out = io.StringIO()
-    print_probe_table(probe_readers({"A1": BuggyReader("A1"), "A2": healthy}), out)
+    print_probe_table(probe_readers({"A1": BuggyReader("A1"), "A2": healthy}), out, "en")
     assert "FAULT: IndexError: list index out of range" in out.getvalue()
     assert CARD in out.getvalue() and "1 of 2 readers answer; 1 faulty" in out.getvalue()
 
@@ -82,7 +82,7 @@ def test_live_mode_prints_tags_as_they_come_and_go_and_readers_as_they_fail():
         next(script)()
 
     out = io.StringIO()
-    watch_readers(readers, out, sweeps=7, interval_s=0.1, clock=wall.clock.now, sleep=sleep)
+    watch_readers(readers, out, "en", sweeps=7, interval_s=0.1, clock=wall.clock.now, sleep=sleep)
     events = [line.split(maxsplit=1)[1] for line in out.getvalue().splitlines()]
     assert events[:2] == [f"+A1  {CARD}", f"-A1  {CARD}"]
     assert events[2].startswith("!pad  pad (spi0.1 CE1): ")

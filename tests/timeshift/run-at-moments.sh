@@ -12,7 +12,7 @@ run_one() {  # $1: index, $2: "INSTANT[ TZ=ZONE]"
     local instant=${2%% *} zone=""
     [[ $2 == *" TZ="* ]] && zone=${2##* TZ=}
     env WALLBOARD_TEST_NOW="$instant" ${zone:+TZ="$zone"} "$python" -m pytest -q -p no:cacheprovider \
-        --basetemp="$logs/tmp-$1" -m "not slow and not homeassistant and not soak and not install" > "$logs/$1.log" 2>&1
+        --basetemp="$logs/tmp-$1" -m "not slow and not homeassistant and not soak and not install and not fleet and not browser" > "$logs/$1.log" 2>&1
 }
 
 report() {  # $1: index, $2: moment, $3: exit status

@@ -1,0 +1,1 @@
+"""Many walls, one company view: the collector's database, the collector and its bench."""
