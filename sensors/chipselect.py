@@ -47,6 +47,8 @@ class SharedDevice(ABC):
 class HardwareChipSelect(AbstractContextManager):
     """CE line driven by the kernel for transfers on /dev/spidevB.N."""
 
+    kernel_toggles = True  # several frames fit one SPI message (sensors.spi_message)
+
     def __init__(self, device: int):
         self.device = device
         self.label = f"CE{device}"
@@ -60,6 +62,8 @@ class HardwareChipSelect(AbstractContextManager):
 
 class GpioChipSelect(AbstractContextManager):
     """A GPIO line per reader, low (active) only while a transfer is in flight."""
+
+    kernel_toggles = False  # held low by us around a call: a message's frames would run together
 
     def __init__(self, pin: int, *, pin_factory=None):
         self.label = f"GPIO{pin}"
@@ -99,12 +103,24 @@ class DecoderLines(SharedDevice):
             for pin in enable_pins
         ]
         self._enabled: OutputDevice | None = None
+        self._output = 0  # what the address lines say now: all start low
+
+    def kernel_enabled(self, index: int) -> bool:
+        """Whether a CE line (the kernel) enables the decoder of output `index`, so it toggles per frame."""
+        return self._enables[index // self.outputs_per_decoder] is None
 
     def select(self, index: int) -> None:
+        """Only the address lines that differ from the last output change: each is a GPIO call.
+
+        (gpiozero has no group write; lgpio's would take the lines from gpiozero.)
+        """
         self.deselect()
         decoder, output = divmod(index, self.outputs_per_decoder)
+        changed = output ^ self._output
         for bit, line in enumerate(self._address):
-            line.value = (output >> bit) & 1
+            if changed >> bit & 1:
+                line.value = (output >> bit) & 1
+        self._output = output
         self._enabled = self._enables[decoder]
         if self._enabled is not None:
             self._enabled.on()
@@ -126,6 +142,7 @@ class DecoderChipSelect(AbstractContextManager):
         if not 0 <= index < lines.outputs:
             raise ValueError(f"decoder output {index} does not exist; there are {lines.outputs}")
         self.label = f"DEC{index}"
+        self.kernel_toggles = lines.kernel_enabled(index)
         self._lines = lines.attach()
         self._index = index
         self._closed = False

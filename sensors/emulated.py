@@ -27,6 +27,7 @@ by bit; a tag lifted mid-answer cuts it.
 Chip-side CRC (TxCRCEn/RxCRCEn) is not modelled and refuses to be set.
 """
 
+import ctypes
 import heapq
 import itertools
 import random
@@ -40,6 +41,7 @@ from board.core.uid import normalise_uid
 from sensors import mfrc522_regs as r
 from sensors.hardware import ReadersConfig, build_readers
 from sensors.mfrc522_regs import to_bits, to_bytes
+from sensors.spi_message import read_transfers
 
 Bits = tuple[int, ...]  # a frame on air, as r.to_bits gives it
 
@@ -379,10 +381,16 @@ class EmulatedMfrc522:
             return [self.rng.randrange(256) for _ in mosi]
         self._catch_up(self.clock.now())
         register = (mosi[0] >> 1) & 0x3F
+        if mosi[0] & 0x01:
+            self._punish(f"address byte 0x{mosi[0]:02X} has bit 0 set; the datasheet (8.1.2.3) says it is 0")
         if mosi[0] & r.SPI_READ:
             # Each byte after the first names the next register to read; the last is a dummy.
             miso = [0]
             for address in mosi[:-1]:
+                if not address & r.SPI_READ:
+                    self._punish(
+                        f"read frame went on with 0x{address:02X}, not a read address: a write cannot join a read"
+                    )
                 miso.append(self._read((address >> 1) & 0x3F))
             return miso
         for value in mosi[1:]:
@@ -810,7 +818,8 @@ class EmulatedSpiBus:
         self.clock = clock
         self.number = number
         self.call_overhead_s = call_overhead_s
-        self.transfers = 0
+        self.transfers = 0  # calls: an xfer2 or an SPI_IOC_MESSAGE ioctl, each paying the call overhead
+        self.frames = 0  # chip-select frames: one per xfer2, one or more per message
         self.bytes = 0
         self._chips: list[tuple[EmulatedMfrc522, CeLine | GpioLine | DecoderOutput]] = []
 
@@ -819,9 +828,23 @@ class EmulatedSpiBus:
         return chip
 
     def transfer(self, mosi: Sequence[int], *, ce: int | None, speed_hz: int) -> list[int]:
-        self.clock.advance(self.call_overhead_s + len(mosi) * 8 / speed_hz)
+        """One call with one chip-select frame (spidev's xfer2)."""
+        return self.message([mosi], ce=ce, speed_hz=speed_hz)[0]
+
+    def message(self, frames: Sequence[Sequence[int]], *, ce: int | None, speed_hz: int) -> list[list[int]]:
+        """One call with several chip-select frames (an SPI_IOC_MESSAGE): the call overhead once,
+        then each frame's bytes, each frame heard by the chips selected for it."""
+        self.clock.advance(self.call_overhead_s)
         self.transfers += 1
-        self.bytes += len(mosi)
+        answers = []
+        for mosi in frames:
+            self.clock.advance(len(mosi) * 8 / speed_hz)
+            self.bytes += len(mosi)
+            self.frames += 1
+            answers.append(self._frame(list(mosi), ce))
+        return answers
+
+    def _frame(self, mosi: list[int], ce: int | None) -> list[int]:
         levels: dict[int, int | None] = {}
 
         def level(pin, compute=None) -> int | None:
@@ -861,6 +884,25 @@ class EmulatedSpiDev:
             raise OSError("SPI device is not open")
         ce = None if self.no_cs else self._device
         return self._bus.transfer(list(data), ce=ce, speed_hz=self.max_speed_hz)
+
+    def ioctl(self, request: int, transfers) -> None:
+        """SPI_IOC_MESSAGE as the kernel's spidev runs it: transfers joined into one chip-select
+        frame until one asks for cs_change. In no_cs mode the kernel drives no chip select, so
+        the whole message is one frame for a chip selected by a GPIO held low around it."""
+        if self._bus is None:
+            raise OSError("SPI device is not open")
+        parts = read_transfers(request, transfers)
+        frames: list[list[int]] = [[]]
+        for data, _rx, cs_change in parts:
+            frames[-1] += data
+            if cs_change and not self.no_cs:
+                frames.append([])
+        frames = [frame for frame in frames if frame]
+        ce = None if self.no_cs else self._device
+        miso = [byte for answer in self._bus.message(frames, ce=ce, speed_hz=self.max_speed_hz) for byte in answer]
+        for data, rx, _cs_change in parts:
+            ctypes.memmove(rx, bytes(miso[: len(data)]), len(data))
+            miso = miso[len(data) :]
 
     def close(self) -> None:
         self._bus = None

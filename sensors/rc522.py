@@ -20,6 +20,7 @@ from board.core.errors import ReaderFault
 from sensors import mfrc522_regs as r
 from sensors.chipselect import ChipSelect, ResetLine, SharedDevice
 from sensors.mfrc522_regs import Reg
+from sensors.spi_message import transfer_frames
 from sensors.sweep import ReaderClock, Steps, SystemReaderClock, run_alone
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ MAX_TAGS_PER_FIELD = 8  # a badge on a polaroid is two; more is a pile of cards
 # up to this many times a poll: a noisy field costs a retry, not a missed card.
 RETRIES_PER_POLL = 4
 MAX_ROUNDS_PER_SEARCH = 2 * MAX_TAGS_PER_FIELD + RETRIES_PER_POLL  # a tag a round, empty branches, retries
+# A single tag seen on the last poll is checked with REQA and WUPA only (see _same_tag_still_there);
+# its UID is read again at least this often.
+FULL_READ_EVERY_S = 2.0
 # A field found without a tag seen on the last poll is searched this many times more before
 # the poll says it is gone: a lost WUPA costs a search, not a missed card.
 CONFIRMATIONS_OF_ABSENCE = 2
@@ -81,6 +85,15 @@ class SpiBus(SharedDevice):
         with self._lock, chip_select:
             return list(self._spi.xfer2(data))
 
+    def transfer_frames(self, chip_select: ChipSelect, frames: list[list[int]]) -> list[list[int]]:
+        """Several frames to one chip: one call where the kernel toggles its chip select, else a call each."""
+        if len(frames) == 1:
+            return [self.transfer(chip_select, frames[0])]
+        if not chip_select.kernel_toggles:
+            return [self.transfer(chip_select, frame) for frame in frames]
+        with self._lock, chip_select:
+            return transfer_frames(self._spi, frames)
+
     def _release(self) -> None:
         self._spi.close()
         if self._reset_line is not None:
@@ -102,14 +115,26 @@ class RegisterBus:
 
     def read(self, *registers: int) -> list[int]:
         """Read several registers in one transfer: each byte sent names the next one to read."""
-        mosi = [r.spi_address(register, read=True) for register in registers] + [0]
-        return self._bus.transfer(self._chip_select, mosi)[1:]
+        return self._bus.transfer(self._chip_select, _read_frame(registers))[1:]
+
+    def write_each(self, *writes: tuple[int, ...], then_read: tuple[int, ...] = ()) -> list[int]:
+        """Write several registers (each `(register, *values)` its own frame, in this order), then
+        read `then_read`; all in one SPI call where the chip select allows. Returns what was read."""
+        frames = [[r.spi_address(register, read=False), *values] for register, *values in writes]
+        if then_read:
+            frames.append(_read_frame(then_read))
+        answers = self._bus.transfer_frames(self._chip_select, frames)
+        return answers[-1][1:] if then_read else []
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._chip_select.close()
             self._bus.detach()
+
+
+def _read_frame(registers: tuple[int, ...]) -> list[int]:
+    return [r.spi_address(register, read=True) for register in registers] + [0]
 
 
 @dataclass(frozen=True)
@@ -163,6 +188,9 @@ class Rc522Reader(Closeable):
         self._tag_power_up_s = tag_power_up_s
         self._version: int | None = None
         self._last_seen: frozenset[str] = frozenset()
+        self._full_read_due = float("-inf")  # when the UIDs are read again however quiet the field
+        self._left_ready = False  # the last frame woke the one tag in the field, and nothing followed
+        self._first_level = b""  # that tag's first cascade level, as anticollision gives it
         self._receiver_waiting = False  # the last frame got no answer: the chip still waits for one
         self._fifo_dirty = True  # bytes left in it by the last look, or state unknown
         self._timer_runs_until = float("-inf")  # after an HLTA, which nobody answers
@@ -231,7 +259,7 @@ class Rc522Reader(Closeable):
             (Reg.T_RELOAD_HI, TIMER_RELOAD >> 8),
             (Reg.T_RELOAD_LO, TIMER_RELOAD & 0xFF),
         )
-        for register, value in (
+        written_back = self._registers.write_each(
             *timer,
             (Reg.TX_ASK, r.TX_ASK_FORCE_100),
             (Reg.MODE, r.MODE_CRC_PRESET_6363),
@@ -239,9 +267,9 @@ class Rc522Reader(Closeable):
             (Reg.COM_IEN, _ANSWERED_OR_TIMED_OUT),
             (Reg.DIV_IEN, r.DIV_IEN_PUSH_PULL),
             (Reg.COMMAND, r.Command.TRANSCEIVE),  # for good: StartSend alone sends each frame
-        ):
-            self._registers.write(register, value)
-        if self._registers.read(*(register for register, _ in timer)) != [value for _, value in timer]:
+            then_read=tuple(register for register, _ in timer),
+        )
+        if written_back != [value for _, value in timer]:
             raise self._fault("register writes do not stick; the chip answers garbage")
         self._fifo_dirty = False  # SoftReset emptied it
         self._receiver_waiting = False  # Transceive just started: it waits for StartSend
@@ -267,6 +295,7 @@ class Rc522Reader(Closeable):
             self._retry_pause_s = min(max(self._retry_pause_s * 2, RETRY_FIRST_S), RETRY_MAX_S)
         self._version = None
         self.chip_version = None
+        self._left_ready = False
         self._last_fault = str(fault).removeprefix(self._fault_prefix)
         self._retry_at = self._in(self._retry_pause_s)
 
@@ -293,16 +322,21 @@ class Rc522Reader(Closeable):
         self._fifo_dirty = level > fifo_bytes or (level > 0 and not irq & r.IRQ_RX)
         return _Status(irq, error, level, control & r.CONTROL_RX_LAST_BITS, coll, fifo)
 
-    def _await_answer(self, *, complete_at: float, timer_out_at: float, answer_bytes: int) -> Steps[_Status]:
+    def _await_answer(
+        self, *, complete_at: float, timer_out_at: float, answer_bytes: int, likely: bool = True
+    ) -> Steps[_Status]:
         """Wait for the tag's answer or the chip's timer, and read the answer with the status.
 
         The first look comes when an answer must be complete (or the IRQ pin says one
         is); a tag that has not answered by then never will, so the next look is when
         the timer runs out. Bytes a look took from an answer still arriving leave it
         short, which every caller rejects by its length; this chip is then given more
-        time before its first look.
+        time before its first look. Where an answer is `likely` not to come (a request to a
+        field thought empty) the first look waits for the timer: one SPI call, not two.
         """
         deadline = self._in(CHIP_SILENT_AFTER_S)
+        if not likely:
+            complete_at = max(complete_at, timer_out_at)
         look_at = complete_at if self._irq is not None else complete_at + self._chip_lag_s
         while True:
             yield look_at
@@ -332,21 +366,24 @@ class Rc522Reader(Closeable):
         if self._timer_runs_until > self.clock.now():
             # The timer still counts for the last HLTA; its TimerIRq must not land in this exchange.
             yield self._timer_runs_until
+        self._left_ready = False  # whatever this frame is, it is not what the tag waits for
+        writes: list[tuple[int, ...]] = []
         if self._receiver_waiting:
-            self._registers.write(Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE)
+            writes.append((Reg.COMMAND, r.Command.IDLE, r.Command.TRANSCEIVE))
             self._receiver_waiting = False
         if answer_expected:
-            self._registers.write(Reg.COM_IRQ, r.IRQ_ALL)
+            writes.append((Reg.COM_IRQ, r.IRQ_ALL))
         if self._fifo_dirty:
-            self._registers.write(Reg.FIFO_LEVEL, r.FIFO_FLUSH)
+            writes.append((Reg.FIFO_LEVEL, r.FIFO_FLUSH))
             self._fifo_dirty = False
-        self._registers.write(Reg.FIFO_DATA, *frame)
-        self._registers.write(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | (rx_align << 4) | last_bits)
+        writes.append((Reg.FIFO_DATA, *frame))
+        writes.append((Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | (rx_align << 4) | last_bits))
+        self._registers.write_each(*writes)  # in this order, one SPI call where the chip select allows
         tx_bits = len(frame) * 8 - (8 - last_bits if last_bits else 0)
         return self._in(r.frame_time_s(tx_bits))
 
     def _transceive(
-        self, frame: bytes, *, answer_bits: int, last_bits: int = 0, rx_align: int = 0
+        self, frame: bytes, *, answer_bits: int, last_bits: int = 0, rx_align: int = 0, likely: bool = True
     ) -> Steps[_Answer | None]:
         """Send a frame and return the answer, or None when the timer ran out (no tag answered)."""
         sent_at = yield from self._start(frame, last_bits=last_bits, rx_align=rx_align)
@@ -354,6 +391,7 @@ class Rc522Reader(Closeable):
             complete_at=sent_at + r.FRAME_DELAY_S + r.frame_time_s(answer_bits),
             timer_out_at=sent_at + TIMER_PERIOD_S,
             answer_bytes=(rx_align + answer_bits + 7) // 8,
+            likely=likely,
         )
         if not status.irq & r.IRQ_RX:
             self._receiver_waiting = True
@@ -394,17 +432,51 @@ class Rc522Reader(Closeable):
         yield self._in(self._tag_power_up_s)
 
     def _read_tags(self) -> Steps[frozenset[str]]:
-        """All tags, searched again if one seen last poll is missing (a lost WUPA, a broken round)."""
+        """All tags, searched again if one seen last poll is missing (a lost WUPA, a broken round).
+
+        One tag seen last poll, its UID read less than FULL_READ_EVERY_S ago, and the field
+        kept on (it was left READY): `_same_tag_still_there` is asked first, and the UIDs read
+        only if it says no.
+        """
         self._retries_left = RETRIES_PER_POLL
+        now = self.clock.now()
+        left_ready = self._left_ready
+        if len(self._last_seen) == 1 and left_ready and now < self._full_read_due:
+            if (yield from self._same_tag_still_there()):
+                return self._last_seen
+        if left_ready:
+            yield from self._halt()  # READY to IDLE, so the search's WUPA wakes every tag
         found = yield from self._search()
         for _ in range(CONFIRMATIONS_OF_ABSENCE):
             if self._last_seen <= found:
                 break
             found |= yield from self._search()
+        self._full_read_due = now + FULL_READ_EVERY_S
         return frozenset(found)
 
+    def _same_tag_still_there(self) -> Steps[bool]:
+        """Whether the one tag of the last poll is still the only one: three frames instead of five.
+
+        The last poll left it READY. HLTA sends it to IDLE, WUPA wakes every tag in the field,
+        and one anticollision frame asks for their first cascade level: the known tag's bytes,
+        without a collision, mean nobody else is there (a badge held against the card collides,
+        a card swapped for another differs). The tag is READY again for the next poll; any
+        other outcome is settled by a full search, and the UIDs are read in full every
+        FULL_READ_EVERY_S anyway.
+        """
+        yield from self._halt()
+        if (yield from self._request(r.WUPA)) is None:
+            return False
+        frame = bytes([r.CASCADE_LEVELS[0], r.nvb(0)])
+        answer = yield from self._transceive(frame, answer_bits=r.UID_BITS_PER_LEVEL)
+        if answer is None or answer.garbled or answer.coll_pos is not None or answer.data != self._first_level:
+            return False
+        self._left_ready = True
+        return True
+
     def _search(self) -> Steps[set[str]]:
-        """ISO 14443-3's way through a field of several tags, leaving none READY or ACTIVE.
+        """ISO 14443-3's way through a field of several tags, leaving none ACTIVE, and none READY
+        but a tag found alone with the field kept on (for the next poll's `_same_tag_still_there`).
 
         Each round wakes every tag with WUPA (from IDLE, or from the HALT an earlier round
         or poll left it in), follows one branch of the UID tree through anticollision and
@@ -420,14 +492,17 @@ class Rc522Reader(Closeable):
         while branches and len(found) < MAX_TAGS_PER_FIELD and rounds < MAX_ROUNDS_PER_SEARCH:
             prefix = branches.pop()
             rounds += 1
-            if (yield from self._request(r.WUPA)) is None:
+            if (yield from self._request(r.WUPA, likely=answered or bool(self._last_seen))) is None:
                 if not answered:
                     break  # nobody there
                 uid = None  # tags answered a round ago: this WUPA was lost
             else:
                 answered = True
                 uid = yield from self._walk(prefix, branches)
-                yield from self._halt()
+                if uid is not None and not found and not branches and not self._antenna_off_between_polls:
+                    self._left_ready = True  # no collision on the way: the only tag in the field
+                else:
+                    yield from self._halt()
             if uid is not None:
                 found.add(uid)
             elif self._retries_left > 0:
@@ -452,6 +527,8 @@ class Rc522Reader(Closeable):
                 level = yield from self._anticollision(select_code, list(known), above, branches)
                 if level is None:
                     return None
+            if depth == 0:
+                self._first_level = level
             if level[0] != r.CASCADE_TAG:
                 return (uid + level[:4]).hex().upper()
             sak = yield from self._select(select_code, level)
@@ -487,9 +564,10 @@ class Rc522Reader(Closeable):
             branches.append((*above, *common, 0))
             known = [*common, 1]
 
-    def _request(self, command: int) -> Steps[_Answer | None]:
+    def _request(self, command: int, *, likely: bool = True) -> Steps[_Answer | None]:
         """REQA or WUPA: any answer, even a garbled or colliding ATQA, means a tag is there."""
-        return (yield from self._transceive(bytes([command]), answer_bits=16, last_bits=r.SHORT_FRAME_BITS))
+        frame = bytes([command])
+        return (yield from self._transceive(frame, answer_bits=16, last_bits=r.SHORT_FRAME_BITS, likely=likely))
 
     def _select(self, select_code: int, level: bytes) -> Steps[int | None]:
         frame = bytes([select_code, r.NVB_SELECT]) + level

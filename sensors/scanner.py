@@ -1,9 +1,12 @@
 """Polls every reader each sweep and turns raw polls into debounced presence.
 
 A raw poll is noisy: a tag at the edge of the field is missed now and then, and a
-reader on a long SPI line sometimes fails. The scanner reports a tag only after
-`present_after` consecutive hits and drops it only after `gone_after` consecutive
-misses, so flicker never becomes a phantom move. A reader that fails is reported
+reader on a long SPI line sometimes fails. The scanner reports a tag only once polls
+have seen it without a miss for `present_after_s` seconds and drops it only once they
+have missed it without a hit for `gone_after_s`, so flicker never becomes a phantom
+move, whatever the pause between sweeps. While a tag is half way through that, or a
+reader saw a change in the last `stay_fast_for_s` seconds, the scanner is `busy`: the
+service sweeps fast then and slowly otherwise. A reader that fails is reported
 offline once, keeps its tags (we do not know they left), and is retried with
 exponential backoff without slowing the others. Readers that poll in steps are
 polled together (`sensors.sweep`), so their radio frames overlap on air.
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from board.core.errors import ReaderFault
 from sensors.base import Reader, fault_text
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
-from sensors.sweep import poll_together
+from sensors.sweep import SweepPlan
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +30,8 @@ log = logging.getLogger(__name__)
 class _ReaderTrack:
     reader: Reader
     present: set[str] = field(default_factory=set)
-    hits: dict[str, int] = field(default_factory=dict)  # candidates not yet present
-    misses: dict[str, int] = field(default_factory=dict)  # present tags not seen lately
+    hits: dict[str, float] = field(default_factory=dict)  # candidates not yet present: first seen at
+    misses: dict[str, float] = field(default_factory=dict)  # present tags not seen lately: first missed at
     online: bool = True
     retry_at: float = 0.0
     backoff: float = 0.0
@@ -39,8 +42,9 @@ class Scanner:
         self,
         readers: Mapping[str, Reader],
         *,
-        present_after: int = 2,
-        gone_after: int = 12,
+        present_after_s: float = 0.02,
+        gone_after_s: float = 0.6,
+        stay_fast_for_s: float = 5.0,
         retry_min: float = 1.0,
         retry_max: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -51,12 +55,16 @@ class Scanner:
         through the normal debounce, so a card taken away while the service was
         down is noticed at start. `offline` readers report online when they answer.
         """
-        self.present_after = present_after
-        self.gone_after = gone_after
+        self.present_after_s = present_after_s
+        self.gone_after_s = gone_after_s
+        self.stay_fast_for_s = stay_fast_for_s
+        self.sweeps = 0  # how many sweeps ran: what an idle wall costs, counted
         self.retry_min = retry_min
         self.retry_max = retry_max
         self._monotonic = monotonic
         self._tracks = {name: _ReaderTrack(reader) for name, reader in readers.items()}
+        self._plan = SweepPlan(readers)
+        self._last_change = monotonic()  # a start is a change: the first sweeps run fast
         self._lock = threading.Lock()
         self._resync: dict[str, set[str]] | None = None
         for name, uids in (expected or {}).items():
@@ -71,8 +79,9 @@ class Scanner:
         self._apply_resync()
         events: list[SensorEvent] = []
         now = self._monotonic()
-        due = {name: track.reader for name, track in self._tracks.items() if now >= track.retry_at}
-        for name, outcome in poll_together(due).items():
+        self.sweeps += 1
+        waiting = {name for name, track in self._tracks.items() if now < track.retry_at}
+        for name, outcome in self._plan.poll(skip=waiting).items():
             track = self._tracks[name]
             if isinstance(outcome, Exception):  # a fault, or a driver bug: neither stops the other readers
                 if not isinstance(outcome, ReaderFault):
@@ -82,7 +91,9 @@ class Scanner:
             if not track.online:
                 track.online, track.backoff = True, 0.0
                 events.append(ReaderOnline(name))
-            events.extend(self._debounce(name, track, outcome))
+            events.extend(self._debounce(name, track, outcome, now))
+        if events:
+            self._last_change = now
         return events
 
     def resync(self, expected: Mapping[str, set[str]]) -> None:
@@ -110,6 +121,10 @@ class Scanner:
         """True when no tag is halfway through its debounce."""
         return all(not track.hits and not track.misses for track in self._tracks.values())
 
+    def busy(self) -> bool:
+        """A tag half way through its debounce, or a change within the last `stay_fast_for_s` seconds."""
+        return not self.settled or self._monotonic() - self._last_change < self.stay_fast_for_s
+
     def next_retry(self) -> float | None:
         """Monotonic time of the next retry of an offline reader, if any."""
         return min((t.retry_at for t in self._tracks.values() if not t.online), default=None)
@@ -121,11 +136,11 @@ class Scanner:
             except Exception:
                 log.exception("closing a reader failed")
 
-    def _debounce(self, name: str, track: _ReaderTrack, seen: frozenset[str]) -> list[SensorEvent]:
+    def _debounce(self, name: str, track: _ReaderTrack, seen: frozenset[str], now: float) -> list[SensorEvent]:
         events: list[SensorEvent] = []
         for uid in sorted(track.present - seen):
-            track.misses[uid] = track.misses.get(uid, 0) + 1
-            if track.misses[uid] >= self.gone_after:
+            first_missed = track.misses.setdefault(uid, now)
+            if now - first_missed >= self.gone_after_s:
                 del track.misses[uid]
                 track.present.discard(uid)
                 events.append(TagGone(name, uid))
@@ -133,8 +148,8 @@ class Scanner:
             if uid in track.present:
                 track.misses.pop(uid, None)
                 continue
-            track.hits[uid] = track.hits.get(uid, 0) + 1
-            if track.hits[uid] >= self.present_after:
+            first_seen = track.hits.setdefault(uid, now)
+            if now - first_seen >= self.present_after_s:
                 del track.hits[uid]
                 track.present.add(uid)
                 events.append(TagSeen(name, uid))

@@ -56,19 +56,61 @@ class Level(Section):
     slots: list[SlotId] = Field(min_length=1, max_length=64)
 
 
+# Older configs counted the debounce in sweeps (`present_after = 2`, `gone_after = 12`);
+# they are read as that many sweeps of a wall swept every this many seconds at least.
+LEGACY_SWEEP_SECONDS = 0.05
+
+
 class Scanning(Section):
-    """How the readers are scanned, and whether there is a coach pad; their wiring is the app's."""
+    """How the readers are scanned, and whether there is a coach pad; their wiring is the app's.
+
+    Thresholds are in seconds, not sweeps, so the debounce does not change with the
+    pause: the scanner sweeps every `poll_interval` while anything moves and every
+    `idle_poll_interval` once nothing has for `stay_fast_for` seconds.
+    """
 
     coach_pad: bool = True
-    # A tag counts as present after this many consecutive polls that see it...
-    present_after: int = Field(default=2, ge=1, le=50)
-    # ...and as gone after this many consecutive polls that miss it. With 24 slots
-    # swept every ~50 ms, 12 misses notice a lifted card in ~0.6 s, while a reader
-    # that misses a card 30 % of the time fakes a removal only once in 0.3**12 ≈ 1.9 M polls.
-    gone_after: int = Field(default=12, ge=1, le=500)
-    poll_interval: float = Field(default=0.02, ge=0.0, le=5.0, description="seconds between sweeps")
+    # A tag counts as present once polls have seen it without a miss for this long (0: the first poll)...
+    present_after_seconds: float = Field(default=0.02, ge=0.0, le=5.0)
+    # ...and as gone once polls have missed it without a hit for this long. Fast sweeps run
+    # meanwhile (a miss is motion), so a reader that misses a card 30 % of the time at
+    # ~50 ms a sweep needs ~12 misses in a row: once in 0.3**12 ≈ 1.9 M polls.
+    gone_after_seconds: float = Field(default=0.6, gt=0.0, le=60.0)
+    poll_interval: float = Field(
+        default=0.02, ge=0.0, le=5.0, description="seconds between sweeps while anything moves"
+    )
+    idle_poll_interval: float = Field(
+        default=0.25, ge=0.0, le=5.0, description="seconds between sweeps while nothing moves"
+    )
+    stay_fast_for: float = Field(
+        default=5.0, ge=0.0, le=3600, description="seconds of fast sweeps after the last change a reader saw"
+    )
     retry_min: float = Field(default=1.0, gt=0, le=600, description="first retry of a failed reader, seconds")
     retry_max: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sweeps_to_seconds(cls, data: object) -> object:
+        """`present_after`/`gone_after` in sweeps (older configs) become seconds; both forms at once is an error."""
+        if not isinstance(data, dict) or not {"present_after", "gone_after"} & data.keys():
+            return data
+        data = dict(data)
+        raw_pause = data.get("poll_interval", 0.02)
+        pause = max(raw_pause if isinstance(raw_pause, int | float) else 0.0, LEGACY_SWEEP_SECONDS)
+        # n sightings span n - 1 sweeps; n misses are read as n sweeps (the old default, 12, as ~0.6 s)
+        for old, new, extra_sweeps in (
+            ("present_after", "present_after_seconds", -1),
+            ("gone_after", "gone_after_seconds", 0),
+        ):
+            if old not in data:
+                continue
+            sweeps = data.pop(old)
+            if new in data:
+                raise ValueError(f"{old} (sweeps, older configs) and {new} both given: keep only {new}")
+            if isinstance(sweeps, bool) or not isinstance(sweeps, int) or not 1 <= sweeps <= 500:
+                raise ValueError(f"{old} counts sweeps (1-500) in older configs; write {new} in seconds instead")
+            data[new] = round((sweeps + extra_sweeps) * pause, 3)
+        return data
 
 
 class PeriodLength(StrEnum):

@@ -358,6 +358,7 @@ def run_all(
         "display": lambda: display_bench.run(idle_seconds=display_idle),
         "memory": memory_after_start,
         "readers": lambda: bench_readers.run(polls=reader_polls),
+        "polling": bench_readers.polling_projection,
         "mqtt": lambda: mqtt_bench.run(moves=mqtt_moves, requests=mqtt_moves),
     }
     results: dict = {"measured_at": datetime.now(BENCH_TZ).isoformat(timespec="seconds")}

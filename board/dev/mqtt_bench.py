@@ -1,12 +1,14 @@
 """`wallboard bench` → "mqtt": a backlog drained, requests answered per second, card placed → event received.
 
-Runs a whole wall (real threads, simulated readers, SQLite with synchronous=FULL)
-against a private Mosquitto on a free loopback port; never a broker that happens
-to run on the machine.
+Runs a whole wall (real threads, simulated readers, SQLite with synchronous=FULL, the
+default scanner settings, the screen drawing at 1920×1080 on SDL's dummy driver)
+against a private Mosquitto on a free loopback port; never a broker that happens to
+run on the machine.
 """
 
 import json
 import queue
+import random
 import socket
 import tempfile
 import threading
@@ -20,13 +22,16 @@ from sqlalchemy import event as sqlalchemy_event
 from board.app.config import load_config
 from board.app.runtime import MqttInterface, simulated_readers
 from board.core.clock import SystemClock
+from board.core.settings import Scanning
 from board.dev.bench import percentile, wall_config_text
 from board.dev.broker import MOSQUITTO, Mosquitto
 from board.wall.service import WallService
+from render.config import DisplayConfig
+from render.display import WallDisplay
 from sensors.events import TagGone, TagSeen
 from store.repository import Store
 
-POLL_INTERVAL = 0.005  # scanner sweep; a card counts as present after 2 sweeps (the default)
+SCANNING = Scanning()  # the bench runs the defaults
 
 
 def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queue[tuple[float, str, bytes]]"]:
@@ -53,16 +58,22 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
         (directory / "password").write_text(broker.users["wallboard"])
         (directory / "wallboard.toml").write_text(
             wall_config_text(3, 8)
-            + f"\n[readers]\npoll_interval = {POLL_INTERVAL}\n"
             + f'\n[mqtt]\nenabled = true\nhost = "{broker.host}"\nport = {broker.port}\nusername = "wallboard"\n'
             + f'password_file = "{directory / "password"}"\n'
         )
         config = load_config(directory / "wallboard.toml")
         readers = simulated_readers(config)
         store = Store(config).open()
-        service = WallService(config, store, readers, SystemClock(config.tz))
+        clock = SystemClock(config.tz)
+        service = WallService(config, store, readers, clock)
         interface = MqttInterface(config, service, store, readers)
+        display = WallDisplay(
+            DisplayConfig(size=(1920, 1080), fullscreen=False, video_driver="dummy", night=()), clock=clock.now
+        ).open()
+        service.subscribe(display)
+        drawing = threading.Thread(target=display.run, name="display", daemon=True)
         service.start()
+        drawing.start()
         base = interface.link.base
         client, arrived = _subscriber(broker, f"{base}/#")
         try:
@@ -77,12 +88,19 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
                 "backlog": {"moves": moves} | backlog,
                 "requests": _requests(client, arrived, base, requests),
                 "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, base, moves),
+                "card_to_subscriber_on_a_quiet_wall": _quiet_moves(
+                    service, readers, config.slot_ids, card, arrived, max(1, moves // 100)
+                ),
+                "display_frames_drawn": display.frames_presented,
             }
         finally:
             client.disconnect()
             client.loop_stop()
             interface.stop()
             service.stop()
+            display.stop()
+            drawing.join(5)
+            display.close()
             store.close()
 
 
@@ -154,26 +172,58 @@ def _requests(client: mqtt.Client, arrived: queue.Queue, base: str, count: int) 
 
 
 def _moves(readers: dict, slots: list[str], card: str, arrived: queue.Queue, base: str, count: int) -> dict:
-    """Move one card slot to slot `count` times; time from placing it to the subscriber's event."""
+    """Move one card slot to slot `count` times back to back (the scanner sweeps fast, as while
+    people move cards); time from placing it to the subscriber's event."""
     _drain(arrived)
-    latencies = []
-    here = None
-    for number in range(count):
-        there = slots[number % len(slots)]
-        if here is not None:
-            readers[here].set_tags([])
-        placed = time.perf_counter()
-        readers[there].set_tags([card])
-        while True:
-            at, _topic, payload = arrived.get(timeout=10)
-            event = json.loads(payload)
-            if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
-                latencies.append((at - placed) * 1000)
-                break
-        here = there
+    latencies = [_move(readers, slots, number, card, arrived) for number in range(count)]
     return {
         "moves": count,
         "latency_ms_p50": round(percentile(latencies, 0.5), 2),
         "latency_ms_p99": round(percentile(latencies, 0.99), 2),
-        "includes": f"scanner debounce: present after 2 sweeps of {POLL_INTERVAL * 1000:g} ms",
+        "settings": "the defaults: " + _scanning_text(),
+        "includes": "the scanner's pause and debounce, the rules, an fsync'd commit, the screen drawing each change",
     }
+
+
+def _quiet_moves(
+    service: WallService, readers: dict, slots: list[str], card: str, arrived: queue.Queue, count: int
+) -> dict:
+    """Each move made once the scanner has slowed down (nothing moved for `stay_fast_for`),
+    at a random moment of its idle pause: what the first card of a quiet morning waits."""
+    latencies = []
+    for number in range(count):
+        deadline = time.monotonic() + SCANNING.stay_fast_for + 5
+        while service.scanner.busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, SCANNING.idle_poll_interval))
+        _drain(arrived)
+        latencies.append(_move(readers, slots, number, card, arrived))
+    return {
+        "moves": count,
+        "latency_ms_p50": round(percentile(latencies, 0.5), 2),
+        "latency_ms_max": round(max(latencies), 2),
+        "settings": "the defaults: " + _scanning_text(),
+    }
+
+
+def _move(readers: dict, slots: list[str], number: int, card: str, arrived: queue.Queue) -> float:
+    """Take the card from the slot it is in (if any) to the next; ms until the subscriber has the event."""
+    there = slots[number % len(slots)]
+    for reader_id in slots:
+        if reader_id != there and readers[reader_id].tags:
+            readers[reader_id].set_tags([])
+    placed = time.perf_counter()
+    readers[there].set_tags([card])
+    while True:
+        at, _topic, payload = arrived.get(timeout=10)
+        event = json.loads(payload)
+        if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
+            return (at - placed) * 1000
+
+
+def _scanning_text() -> str:
+    return (
+        f"sweeps every {SCANNING.poll_interval * 1000:g} ms while anything moved in the last "
+        f"{SCANNING.stay_fast_for:g} s, else every {SCANNING.idle_poll_interval * 1000:g} ms; "
+        f"present after {SCANNING.present_after_seconds * 1000:g} ms"
+    )

@@ -80,8 +80,9 @@ class WallService(AdminCommands):
         self.state, self._folded_seq = store.load_state()
         self.scanner = Scanner(
             readers,
-            present_after=config.readers.present_after,
-            gone_after=config.readers.gone_after,
+            present_after_s=config.readers.present_after_seconds,
+            gone_after_s=config.readers.gone_after_seconds,
+            stay_fast_for_s=config.readers.stay_fast_for,
             retry_min=config.readers.retry_min,
             retry_max=config.readers.retry_max,
             monotonic=clock.monotonic,
@@ -431,12 +432,18 @@ class WallService(AdminCommands):
         return self.submit(fn).result(timeout)
 
     def _scan_forever(self) -> None:
-        interval = self.config.readers.poll_interval
         while not self._stopping.is_set():
             for event in self.scanner.sweep():
                 self.put_sensor_event(event)
             self._last_sweep = self.clock.monotonic()
-            self._stopping.wait(interval)
+            self._stopping.wait(self.sweep_pause())
+
+    def sweep_pause(self) -> float:
+        """Fast sweeps while anything moves (a reader's change or debounce, an open pad window,
+        an enrollment waiting for its tag), slow ones otherwise: an idle wall costs little."""
+        readers = self.config.readers
+        moving = self.scanner.busy() or bool(self.state.pad) or self._enrollment is not None
+        return readers.poll_interval if moving else max(readers.poll_interval, readers.idle_poll_interval)
 
     def _serve_forever(self) -> None:
         last_check = self.clock.monotonic()

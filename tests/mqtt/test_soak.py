@@ -54,7 +54,7 @@ data_dir = "data"
 [readers]
 kind = "sim"
 poll_interval = 0.005
-gone_after = 3
+gone_after_seconds = 0.015
 
 [rules]
 move_window = {move}

@@ -49,7 +49,7 @@ slots = ["B1", "B2", "B3"]
 
 [readers]
 poll_interval = 0.005
-gone_after = 3
+gone_after_seconds = 0.015
 
 [rules]
 default_goal = 5

@@ -56,6 +56,21 @@ def test_a_decoder_spells_the_readers_index_only_while_enabled():
     assert enable.state == 1  # disabled between transfers: no output selected
 
 
+def test_a_decoder_changes_only_the_address_lines_that_differ_from_the_last_output():
+    pins = MockFactory()
+    address = [pins.pin(n) for n in (5, 6, 13)]
+    lines = DecoderLines([5, 6, 13], enable_pins=[19], pin_factory=pins)
+    writes = []
+    for bit, pin in enumerate(address):
+        drive = pin._change_state
+        pin._change_state = lambda value, bit=bit, drive=drive: writes.append(bit) or drive(value)
+    for output in (3, 2, 6, 6, 7):  # 0b011, 0b010, 0b110, 0b110, 0b111
+        lines.select(output)
+        lines.deselect()
+        assert sum(pin.state << bit for bit, pin in enumerate(address)) == output
+    assert writes == [0, 1, 0, 2, 0]
+
+
 def test_a_decoder_has_only_as_many_outputs_as_its_address_lines_spell():
     lines = DecoderLines([5, 6, 13], pin_factory=MockFactory())
     with pytest.raises(ValueError, match="output 8"):

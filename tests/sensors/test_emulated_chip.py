@@ -7,6 +7,7 @@ emulator bug.
 from dataclasses import replace
 
 import pytest
+from gpiozero.pins.mock import MockFactory
 
 from sensors import mfrc522_regs as r
 from sensors.emulated import (
@@ -20,10 +21,12 @@ from sensors.emulated import (
     EmulatedSpiDev,
     EmulatedTag,
     Fault,
+    GpioLine,
     TagState,
     to_bits,
 )
 from sensors.mfrc522_regs import Reg
+from sensors.spi_message import SpiIocTransfer, message_request, transfer_frames
 
 SPEED_HZ = 4_000_000
 OVERHEAD_S = 50e-6
@@ -521,3 +524,94 @@ def test_writes_before_the_oscillator_runs_again_are_lost_and_logged():
     wire.clock.advance(WORST.reset_time_s)
     assert wire.read(Reg.T_RELOAD_LO) == [0]
     assert "PowerDown" in wire.chip.would_fail[0]
+
+
+# --- several chip-select frames in one SPI call (SPI_IOC_MESSAGE, sensors.spi_message)
+
+
+def message(wire: Wire, *frames: list[int]) -> list[list[int]]:
+    return transfer_frames(wire.spi, [list(frame) for frame in frames])
+
+
+def write_frame(register: int, *values: int) -> list[int]:
+    return [r.spi_address(register, read=False), *values]
+
+
+def read_frame(*registers: int) -> list[int]:
+    return [r.spi_address(register, read=True) for register in registers] + [0]
+
+
+def test_a_message_of_frames_is_one_call_whose_frames_the_chip_hears_as_separate_transfers(wire):
+    wire.chip.place(CLASSIC)
+    wire.antenna_on()
+    wire.write(Reg.COMMAND, r.Command.TRANSCEIVE)
+    calls, before = wire.bus.transfers, wire.clock.now()
+    message(  # clear the IRQs, flush the FIFO, fill it, StartSend: four registers, one call
+        wire,
+        write_frame(Reg.COM_IRQ, r.IRQ_ALL),
+        write_frame(Reg.FIFO_LEVEL, r.FIFO_FLUSH),
+        write_frame(Reg.FIFO_DATA, r.WUPA),
+        write_frame(Reg.BIT_FRAMING, r.BIT_FRAMING_START_SEND | 7),
+    )
+    assert wire.bus.transfers - calls == 1
+    assert wire.clock.now() - before == pytest.approx(OVERHEAD_S + (2 + 2 + 2 + 2) * 8 / SPEED_HZ)
+    wire.clock.advance(1e-3)
+    assert wire.answer() == EmulatedTag(CLASSIC).atqa
+
+
+def test_reads_in_a_message_come_back_frame_by_frame_after_the_writes_before_them(wire):
+    answers = message(wire, write_frame(Reg.T_RELOAD_LO, 0x42), read_frame(Reg.T_RELOAD_LO, Reg.VERSION))
+    assert answers == [[0, 0], [0, 0x42, 0x92]]
+
+
+def test_a_message_whose_size_is_not_whole_transfers_is_refused_like_the_kernel_does(wire):
+    transfers = (SpiIocTransfer * 2)()
+    with pytest.raises(OSError, match="whole number of transfers"):
+        wire.spi.ioctl(message_request(2) - (1 << 16), transfers)  # 63 bytes
+    with pytest.raises(OSError, match="not an SPI_IOC_MESSAGE"):
+        wire.spi.ioctl(0x6B01, transfers)
+
+
+def test_register_writes_run_together_in_one_chip_select_frame_all_go_to_the_first_register(wire):
+    # The datasheet's write format (8.1.2.3) is an address, then data for that register only:
+    # "clear ComIrq, then fill the FIFO" in one frame leaves the FIFO empty.
+    wire.spi.xfer2([*write_frame(Reg.COM_IRQ, r.IRQ_ALL), *write_frame(Reg.FIFO_DATA, r.WUPA)])
+    assert wire.read(Reg.FIFO_LEVEL) == [0]
+    wire.spi.xfer2([*write_frame(Reg.T_RELOAD_LO, 0x42), *write_frame(Reg.T_RELOAD_HI, 0x01)])
+    assert wire.read(Reg.T_RELOAD_HI, Reg.T_RELOAD_LO) == [0x00, 0x01]  # HI untouched, LO got the last byte
+
+
+def test_a_message_on_a_gpio_chip_select_is_one_frame_for_the_chip_so_its_writes_run_together():
+    # spidev in no_cs mode drives no chip select; ours stays low around the whole call.
+    bus = EmulatedSpiBus(EmulatedClock(), call_overhead_s=OVERHEAD_S)
+    select = MockFactory().pin(17)
+    select.output_with_state(False)
+    chip = bus.attach(EmulatedMfrc522(bus.clock), GpioLine(select))
+    spi = EmulatedSpiDev({0: bus})
+    spi.open(0, 0)
+    spi.no_cs = True
+    bus.clock.advance(1e-3)
+    transfer_frames(spi, [write_frame(Reg.T_RELOAD_LO, 0x42), write_frame(Reg.T_RELOAD_HI, 0x01)])
+    assert bus.frames == 1
+    assert chip.transfer(read_frame(Reg.T_RELOAD_HI, Reg.T_RELOAD_LO))[1:] == [
+        0x00,
+        0x01,
+    ]  # HI untouched, LO got the last byte
+
+
+def test_a_read_frame_that_goes_on_with_a_write_address_is_what_a_real_chip_would_punish(wire):
+    wire.spi.xfer2([r.spi_address(Reg.VERSION, read=True), r.spi_address(Reg.T_RELOAD_LO, read=False), 0x42, 0])
+    assert any("not a read address" in entry for entry in wire.chip.would_fail)
+    assert wire.read(Reg.T_RELOAD_LO) != [0x42]  # a read frame writes nothing
+
+
+def test_an_address_byte_with_bit_0_set_is_what_a_real_chip_would_punish(wire):
+    wire.spi.xfer2([r.spi_address(Reg.VERSION, read=True) | 0x01, 0])
+    assert any("bit 0 set" in entry for entry in wire.chip.would_fail)
+
+
+def test_more_than_64_bytes_written_to_the_fifo_in_one_frame_overflow_it(wire):
+    message(wire, write_frame(Reg.FIFO_LEVEL, r.FIFO_FLUSH), write_frame(Reg.FIFO_DATA, *range(65)))
+    assert wire.read(Reg.FIFO_LEVEL, Reg.ERROR) == [64, r.ERR_BUFFER_OVERFLOW]
+    message(wire, write_frame(Reg.FIFO_LEVEL, r.FIFO_FLUSH))
+    assert wire.read(Reg.FIFO_LEVEL, Reg.ERROR) == [0, 0]

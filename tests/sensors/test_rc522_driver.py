@@ -34,7 +34,10 @@ def slot_reader(
     *, overhead_s: float = 50e-6, speed_hz: int = 4_000_000, version: int = 0x92, frame_errors: float = 0.0, **config
 ):
     """A reader on CE0 of a chip behaving as the test's variant, on a channel breaking `frame_errors` of frames."""
-    wiring = {"chip_select": "ce0", **{k: config.pop(k) for k in ("irq_pin",) if k in config}}
+    wiring = {
+        "chip_select": config.pop("chip_select", "ce0"),
+        **{k: config.pop(k) for k in ("irq_pin",) if k in config},
+    }
     readers_config = ReadersConfig(kind="rc522", spi_speed_hz=speed_hz, wiring={"slot": wiring}, **config)
     behaviour = _variant[0].corrupted(frame_errors)
     wall = EmulatedWall(readers_config, call_overhead_s=overhead_s, version=version, behaviour=behaviour)
@@ -100,15 +103,81 @@ def test_a_card_is_seen_on_every_poll_whatever_the_bus_speed_and_call_overhead(o
     assert all(reader.poll() == {CARD} for _ in range(50))
 
 
-def test_a_card_costs_four_spi_transfers_a_frame_two_for_the_halt_and_one_to_restart_the_receiver():
-    # WUPA, anticollision and SELECT of level 1, anticollision of level 2: clear the IRQs,
-    # fill the FIFO, StartSend, then one read of the status with the answer; HLTA needs no read.
-    # Nobody answers HLTA, so the next poll first starts Transceive afresh.
+def card_read_and_checked(**wiring):
+    """A card's first poll (its UID read), the next one (checked), and their SPI calls and frames."""
+    wall, chip, reader = slot_reader(**wiring)
+    reader.poll()  # bring-up, the field empty
+    chip.place(CARD)
+    wall.settle()
+    polls = []
+    for _ in range(2):
+        frames = wall.bus.frames
+        uids, _seconds, calls = timed_poll(wall, reader)
+        polls.append((uids, calls, wall.bus.frames - frames))
+    return reader, polls
+
+
+def test_a_card_s_uid_costs_two_spi_calls_a_frame_and_its_check_on_the_next_poll_five():
+    # Reading the UID: WUPA, anticollision and SELECT of level 1, anticollision of level 2. One
+    # call clears the IRQs, fills the FIFO and sets StartSend (a chip-select frame each, in one
+    # SPI message), one reads the status with the answer. The card is left READY, so the next
+    # poll checks it: HLTA, WUPA and one anticollision frame, 5 calls.
+    _reader, (read, checked) = card_read_and_checked()
+    assert read[:2] == ({CARD}, 4 * 2)
+    assert checked == ({CARD}, 1 + 2 * 2, 2 + 5 + 4)  # HLTA 2 frames, WUPA 4 (Transceive restarted) + 1, then 3 + 1
+
+
+def test_with_a_gpio_chip_select_each_frame_is_its_own_call_since_the_kernel_cannot_separate_them():
+    _reader, (read, checked) = card_read_and_checked(chip_select="gpio17")
+    assert read[1] == read[2] and checked[1] == checked[2] == 11
+
+
+def test_a_checked_card_has_its_uid_read_again_every_two_seconds():
     wall, chip, reader = slot_reader()
     chip.place(CARD)
     wall.settle()
-    reader.poll()
-    assert timed_poll(wall, reader)[::2] == ({CARD}, 1 + 4 * 4 + 2)
+    calls = []
+    for _ in range(40):
+        calls.append(timed_poll(wall, reader)[2])
+        wall.clock.advance(0.25)
+    assert calls.count(5) >= 30
+    assert 3 <= len([c for c in calls if c >= 8]) <= 6  # the bring-up's read, then one every ~2 s
+
+
+def test_a_badge_held_against_a_checked_card_is_read_on_the_next_poll():
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    assert [reader.poll() for _ in range(3)] == [{CARD}] * 3
+    chip.place(BADGE)
+    wall.settle()
+    assert reader.poll() == {CARD, BADGE}
+
+
+def swapped_between_checks(other: str):
+    wall, chip, reader = slot_reader()
+    chip.place(CARD)
+    wall.settle()
+    assert [reader.poll() for _ in range(3)] == [{CARD}] * 3
+    chip.clear_field()
+    chip.place(other)
+    wall.settle()
+    return wall, reader
+
+
+def test_a_card_swapped_for_another_between_two_checks_is_read_on_the_next_poll():
+    _wall, reader = swapped_between_checks("04C1B2C3D4E5F7")
+    assert reader.poll() == {"04C1B2C3D4E5F7"}
+
+
+def test_a_card_swapped_for_one_with_the_same_first_cascade_level_is_read_within_two_seconds():
+    # The check compares the first cascade level only (an NTAG's 0x88, 04 and two serial bytes).
+    wall, reader = swapped_between_checks("04A1B2C3D4E5F7")
+    polls = []
+    for _ in range(25):
+        polls.append(reader.poll())
+        wall.clock.advance(0.1)
+    assert polls[-1] == {"04A1B2C3D4E5F7"} and polls.index({"04A1B2C3D4E5F7"}) <= 20
 
 
 @pytest.mark.parametrize("tags", [[CARD], [CARD, BADGE]])

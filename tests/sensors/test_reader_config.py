@@ -36,7 +36,30 @@ def test_a_wall_of_rc522_readers_is_configured_slot_by_slot():
     readers = config('A3 = { chip_select = "decoder2", irq_pin = 14 }\npad = { chip_select = "ce1" }').readers
     assert readers.kind == "rc522" and readers.spi_speed_hz == 4_000_000
     assert readers.wiring["A3"].irq_pin == 14 and readers.wiring["pad"].chip_select == "ce1"
-    assert readers.gone_after == 12  # the scanner settings stay in the same table
+    assert readers.gone_after_seconds == 0.6  # the scanner settings stay in the same table
+
+
+def test_an_older_config_counting_the_debounce_in_sweeps_is_read_in_seconds():
+    readers = config('A3 = { chip_select = "decoder2" }\npad = { chip_select = "ce1" }').readers
+    older = parse_config(
+        WALL.replace(
+            "reset_pin = 25", "reset_pin = 25\npresent_after = 2\ngone_after = 12\npoll_interval = 0.02"
+        ).replace("{more}", 'A3 = { chip_select = "decoder2" }\npad = { chip_select = "ce1" }'),
+        Path("wallboard.toml"),
+    ).readers
+    assert (older.present_after_seconds, older.gone_after_seconds) == (0.05, 0.6)  # sweeps of at least 50 ms
+    assert older.idle_poll_interval == readers.idle_poll_interval
+
+
+def test_the_debounce_in_sweeps_and_in_seconds_at_once_is_refused_with_its_line():
+    text = WALL.replace("reset_pin = 25", "reset_pin = 25\ngone_after = 12\ngone_after_seconds = 0.5")
+    with pytest.raises(
+        ConfigError, match=r"readers: .*gone_after \(sweeps, older configs\) and gone_after_seconds both"
+    ):
+        parse_config(
+            text.replace("{more}", 'A3 = { chip_select = "decoder2" }\npad = { chip_select = "ce1" }'),
+            Path("wallboard.toml"),
+        )
 
 
 def test_a_slot_without_wiring_is_named_in_the_error():

@@ -2,6 +2,8 @@
 
 import random
 
+import pytest
+
 from board.core.errors import ReaderFault
 from sensors.events import ReaderOffline, ReaderOnline, TagGone, TagSeen
 from sensors.scanner import Scanner
@@ -27,37 +29,77 @@ def sweeps(scanner, count, ticker=None, step=0.05):
     return events
 
 
-def test_a_tag_counts_as_present_only_after_consecutive_hits():
+def test_a_tag_counts_as_present_once_seen_without_a_miss_for_present_after_seconds():
+    ticker = Ticker()
     reader = SimulatedReader("A1")
-    scanner = Scanner({"A1": reader}, present_after=3, gone_after=5)
+    scanner = Scanner({"A1": reader}, present_after_s=0.1, gone_after_s=0.25, monotonic=ticker)
     reader.set_tags([CARD])
-    assert sweeps(scanner, 2) == []
-    assert scanner.sweep() == [TagSeen("A1", CARD)]
+    assert sweeps(scanner, 2, ticker) == []  # seen at 0 and 0.05 s
+    assert scanner.sweep() == [TagSeen("A1", CARD)]  # and at 0.1 s
 
 
-def test_a_tag_counts_as_gone_only_after_consecutive_misses():
+def test_a_tag_counts_as_gone_once_missed_without_a_hit_for_gone_after_seconds():
+    ticker = Ticker()
     reader = SimulatedReader("A1")
-    scanner = Scanner({"A1": reader}, present_after=1, gone_after=5)
+    scanner = Scanner({"A1": reader}, present_after_s=0, gone_after_s=0.2, monotonic=ticker)
     reader.set_tags([CARD])
-    scanner.sweep()
+    assert sweeps(scanner, 1, ticker) == [TagSeen("A1", CARD)]
     reader.set_tags([])
-    assert sweeps(scanner, 4) == []
-    assert scanner.sweep() == [TagGone("A1", CARD)]
+    assert sweeps(scanner, 4, ticker) == []  # missed at 0.05 ... 0.2 s: 0.15 s
+    assert scanner.sweep() == [TagGone("A1", CARD)]  # missed since 0.2 s
+
+
+def test_the_debounce_takes_the_same_time_whatever_the_pause_between_sweeps():
+    def gone_after(pause: float) -> float:
+        ticker = Ticker()
+        reader = SimulatedReader("A1")
+        scanner = Scanner({"A1": reader}, present_after_s=0, gone_after_s=0.6, monotonic=ticker)
+        reader.set_tags([CARD])
+        scanner.sweep()
+        reader.set_tags([])
+        lifted_at = ticker.now = 1.0
+        while not scanner.sweep():
+            ticker.now += pause
+        return ticker.now - lifted_at
+
+    assert gone_after(0.01) == pytest.approx(0.6, abs=0.011)
+    assert gone_after(0.05) == pytest.approx(0.6, abs=0.051)
+    assert gone_after(0.2) == pytest.approx(0.6, abs=0.21)
 
 
 def test_a_tag_missing_30_percent_of_polls_at_random_produces_no_event():
+    ticker = Ticker()
     reader = SimulatedReader("A1", miss_rate=0.3, rng=random.Random(1234))
-    scanner = Scanner({"A1": reader})  # the defaults a 24-slot wall runs with
+    scanner = Scanner({"A1": reader}, monotonic=ticker)  # the defaults a 24-slot wall runs with
     reader.set_tags([CARD])
-    first = sweeps(scanner, 20)
+    first = sweeps(scanner, 20, ticker)  # a sweep every 50 ms, as a 24-slot wall of RC522s
     assert first == [TagSeen("A1", CARD)]
-    assert sweeps(scanner, 20_000) == []
+    assert sweeps(scanner, 20_000, ticker) == []
+
+
+def test_the_scanner_is_busy_while_a_tag_debounces_and_for_a_while_after_a_change():
+    ticker = Ticker()
+    reader = SimulatedReader("A1")
+    scanner = Scanner({"A1": reader}, present_after_s=0.05, stay_fast_for_s=5.0, monotonic=ticker)
+    ticker.now = 10.0  # the start counts as a change: nothing has happened since
+    scanner.sweep()
+    assert not scanner.busy()
+    reader.set_tags([CARD])
+    scanner.sweep()
+    assert scanner.busy()  # half way through the debounce
+    ticker.now += 0.1
+    assert scanner.sweep() == [TagSeen("A1", CARD)]
+    ticker.now += 4.9
+    assert scanner.busy()  # a change 4.9 s ago
+    ticker.now += 0.1
+    scanner.sweep()
+    assert not scanner.busy()
 
 
 def test_a_reader_that_faults_is_offline_and_does_not_remove_its_cards():
     ticker = Ticker()
     reader = SimulatedReader("A1")
-    scanner = Scanner({"A1": reader}, present_after=1, gone_after=2, monotonic=ticker)
+    scanner = Scanner({"A1": reader}, present_after_s=0, gone_after_s=0.1, monotonic=ticker)
     reader.set_tags([CARD])
     scanner.sweep()
     reader.set_fault("no answer from chip")
@@ -89,7 +131,7 @@ def test_a_failed_reader_is_retried_with_growing_pauses_and_comes_back_online():
 def test_a_failing_reader_does_not_hold_up_the_others():
     readers = {f"S{i}": SimulatedReader(f"S{i}") for i in range(24)}
     readers["S5"].set_fault("unplugged")
-    scanner = Scanner(readers, present_after=1)
+    scanner = Scanner(readers, present_after_s=0)
     for name, reader in readers.items():
         if name != "S5":
             reader.set_tags([f"04AA00000000{int(name[1:]):02X}"])
@@ -99,9 +141,10 @@ def test_a_failing_reader_does_not_hold_up_the_others():
 
 
 def test_a_card_the_store_expected_but_the_reader_no_longer_sees_is_reported_gone():
+    ticker = Ticker()
     reader = SimulatedReader("A1")
-    scanner = Scanner({"A1": reader}, gone_after=3, expected={"A1": {CARD}})
-    assert sweeps(scanner, 3) == [TagGone("A1", CARD)]
+    scanner = Scanner({"A1": reader}, gone_after_s=0.1, expected={"A1": {CARD}}, monotonic=ticker)
+    assert sweeps(scanner, 3, ticker) == [TagGone("A1", CARD)]
 
 
 def test_a_reader_driver_bug_is_treated_as_a_fault_not_a_crash():

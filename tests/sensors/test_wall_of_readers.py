@@ -39,7 +39,7 @@ def full_wall(*, call_overhead_s: float = 50e-6, **config):
 
 def wall_of_24():
     wall, readers = full_wall()
-    scanner = Scanner(readers, present_after=2, gone_after=12, retry_min=1.0, retry_max=60.0, monotonic=wall.clock.now)
+    scanner = Scanner(readers, retry_min=1.0, retry_max=60.0, monotonic=wall.clock.now)  # the default debounce
     return wall, scanner
 
 
