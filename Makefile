@@ -32,7 +32,7 @@ check-arm64:
 # of every Python process of the run; monotonic time stays real): just after a
 # period starts (Monday 00:00:30 in Amsterdam), a period starting mid-run
 # (Sunday 23:59:40), the night the clocks go back (on a machine in another time
-# zone), and 29 February, two at a time. CI runs these after `make test`; the soak
+# zone), and 29 February, all four at once. CI runs these after `make test`; the soak
 # test (minutes of real time, no dates in it) runs once, in `make test`.
 test-dates: $(STAMP) system-packages
 	tests/timeshift/run-at-moments.sh $(BIN)/python 2027-01-03T23:00:30Z 2027-06-06T21:59:40Z \

@@ -14,6 +14,8 @@ from tests.mqtt.clients import TestClient
 from tests.mqtt.fleet import BridgedWall, Company
 from tests.mqtt.test_deploy_config import deploy_broker
 
+pytestmark = pytest.mark.fleet  # brokers and bridges, no date in it: test-dates skips it
+
 DEPLOY = Path(__file__).parents[2] / "deploy"
 WALLBOARD = Path(sys.executable).with_name("wallboard")
 

@@ -14,6 +14,8 @@ from tests.mqtt.clients import TestClient
 from tests.mqtt.fleet import COMPANY_ACL, BridgedWall, Company
 from tests.mqtt.wall import RunningWall, write_wall_config
 
+pytestmark = pytest.mark.fleet  # brokers and bridges, no date in it: test-dates skips it
+
 
 @pytest.fixture
 def company():
