@@ -180,10 +180,10 @@ good=$(readlink "$ROOT/opt/wallboard/venv")
 good_version=$(in_root /opt/wallboard/venv/bin/wallboard --version)
 rm -rf "$ROOT/root/src-broken"
 cp -a "$ROOT/root/src" "$ROOT/root/src-broken"
-sed -i 's/^version = "[^"]*"/version = "0.0.0+does-not-start"/' "$ROOT/root/src-broken/pyproject.toml"
+sed -i 's/^version = "[^"]*"/version = "0.0.0+broken"/' "$ROOT/root/src-broken/pyproject.toml"
 sleep 1  # a new release stamp
 set +e
-in_root env "${fake_host[@]}" FAKE_HOST_BROKEN_VERSION=0.0.0+does-not-start "${pip_cert[@]}" \
+in_root env "${fake_host[@]}" FAKE_HOST_BROKEN_VERSION=0.0.0+broken "${pip_cert[@]}" \
     /root/src-broken/deploy/install.sh 2>&1 | tee "$WORK/broken-upgrade.txt"
 broken_exit=${PIPESTATUS[0]}
 set -e
