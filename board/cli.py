@@ -137,10 +137,7 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 def init(ctx: click.Context, force: bool, data_dir: Path | None) -> None:
     """Write a commented example config (3 levels of 10 slots) and create the database."""
@@ -179,17 +176,8 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @db.command("backup")
-@click.option(
-    "--to",
-    "folder",
-    type=click.Path(file_okay=False, path_type=Path),
-)
-@click.option(
-    "--keep",
-    default=14,
-    show_default=True,
-    type=click.IntRange(min=1),
-)
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--keep", default=14, show_default=True, type=click.IntRange(min=1))
 @click.pass_context
 def db_backup(ctx: click.Context, folder: Path | None, keep: int) -> None:
     """Back up the database and photos into one archive; safe while the service runs."""
@@ -370,10 +358,7 @@ def window_size(ctx: click.Context, _param, value: str) -> tuple[int, int]:
 
 
 @main.command()
-@click.option(
-    "--scenario",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--headless", is_flag=True)
 @click.option("--size", default="1280x720", show_default=True, callback=window_size)
 @click.option(
@@ -383,11 +368,7 @@ def window_size(ctx: click.Context, _param, value: str) -> tuple[int, int]:
     show_default=True,
 )
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
-@click.option(
-    "--start",
-    "start_at",
-    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-)
+@click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]))
 def demo(
     scenario: Path | None,
     headless: bool,
@@ -705,12 +686,7 @@ def attempt() -> None:
 
 
 @attempt.command("list")
-@click.option(
-    "--period",
-    "period_spec",
-    default="current",
-    show_default=True,
-)
+@click.option("--period", "period_spec", default="current", show_default=True)
 @click.pass_context
 def attempt_list(ctx: click.Context, period_spec: str) -> None:
     """The attempts of a period, with their ids (to void one)."""
@@ -834,14 +810,7 @@ def written_whole(path: Path, language: str) -> Iterator[Path]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--poster", is_flag=True)
 @click.option("--language", type=click.Choice(["nl", "en"]))
-@click.option(
-    "--show",
-    "show_minutes",
-    type=click.IntRange(0, 1440),
-    is_flag=False,
-    flag_value=15,
-    default=None,
-)
+@click.option("--show", "show_minutes", type=click.IntRange(0, 1440), is_flag=False, flag_value=15, default=None)
 @click.pass_context
 def harvest(
     ctx: click.Context, period_spec: str, out: Path | None, poster: bool, language: str | None, show_minutes: int | None
@@ -874,11 +843,7 @@ def harvest(
 @main.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--record", is_flag=True)
-@click.option(
-    "--start",
-    "start_at",
-    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-)
+@click.option("--start", "start_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]))
 @click.pass_context
 def replay(ctx: click.Context, scenario: Path, record: bool, start_at: datetime | None) -> None:
     """Replay a scenario (the JSON lines `demo --scenario` reads) on this wall's levels, people and rules.
@@ -917,11 +882,7 @@ def scratch_copy(config: Config, directory: Path) -> Config:
 
 
 @main.command()
-@click.option(
-    "--readers",
-    "check_readers",
-    is_flag=True,
-)
+@click.option("--readers", "check_readers", is_flag=True)
 @click.option("--live", is_flag=True)
 @click.pass_context
 def doctor(ctx: click.Context, check_readers: bool, live: bool) -> None:
@@ -985,28 +946,11 @@ def _group_exists(name: str) -> bool:
 
 
 @bridge.command("setup")
-@click.option(
-    "--company-broker",
-    "address",
-    required=True,
-)
-@click.option(
-    "--ca",
-    "ca_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
+@click.option("--company-broker", "address", required=True)
+@click.option("--ca", "ca_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user", "username")
-@click.option(
-    "--password-file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--mosquitto-conf",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@click.option("--password-file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mosquitto-conf", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--take-over", is_flag=True)
 @click.pass_context
 def bridge_setup(
@@ -1075,26 +1019,10 @@ def bridge_conf(ctx: click.Context, out: Path) -> None:
 @main.command()
 @click.option("--log-size", default=1_000_000, show_default=True)
 @click.option("--events", "event_count", default=2000, show_default=True)
-@click.option(
-    "--display-idle",
-    default=60.0,
-    show_default=True,
-)
-@click.option(
-    "--reader-polls",
-    default=1000,
-    show_default=True,
-)
-@click.option(
-    "--mqtt-moves",
-    default=1000,
-    show_default=True,
-)
-@click.option(
-    "--harvest-log-size",
-    default=100_000,
-    show_default=True,
-)
+@click.option("--display-idle", default=60.0, show_default=True)
+@click.option("--reader-polls", default=1000, show_default=True)
+@click.option("--mqtt-moves", default=1000, show_default=True)
+@click.option("--harvest-log-size", default=100_000, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 def bench(
     log_size: int,
@@ -1125,49 +1053,27 @@ def bench(
 # -- many walls: the company's side (docs/fleet.md) ---------------------------------
 
 
+# The collector writes and the dashboard reads the same database; the help of each says which side.
+fleet_database = click.option("--db", "db_url", default="sqlite:///fleet.db", show_default=True)
+
+
 @main.group()
 def fleet() -> None:
     """Many walls, one company view (docs/fleet.md)."""
 
 
 @fleet.command("collect")
-@click.option(
-    "--db",
-    "db_url",
-    default="sqlite:///fleet.db",
-    show_default=True,
-)
+@fleet_database
 @click.option("--broker", default="localhost", show_default=True)
 @click.option("--username")
-@click.option(
-    "--password-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-)
-@click.option(
-    "--ca-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-)
-@click.option(
-    "--cert-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-)
+@click.option("--password-file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--cert-file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--group",
-    default="wallboard-collector",
-    show_default=True,
-)
+@click.option("--group", default="wallboard-collector", show_default=True)
 @click.option("--client-id")
-@click.option(
-    "--gap-grace",
-    default=2.0,
-    show_default=True,
-)
-@click.option(
-    "--sweep-every",
-    default=300.0,
-    show_default=True,
-)
+@click.option("--gap-grace", default=2.0, show_default=True)
+@click.option("--sweep-every", default=300.0, show_default=True)
 def fleet_collect(
     db_url: str,
     broker: str,
@@ -1215,12 +1121,7 @@ def fleet_collect(
 
 
 @fleet.command("serve")
-@click.option(
-    "--db",
-    "db_url",
-    default="sqlite:///fleet.db",
-    show_default=True,
-)
+@fleet_database
 @click.option(
     "--dashboard-config",
     "config_path",
@@ -1275,30 +1176,12 @@ def fleet_token() -> None:
 @fleet.command("bench")
 @click.option("--walls", default=200, show_default=True)
 @click.option("--people", default=30, show_default=True)
-@click.option(
-    "--day-seconds",
-    default=60.0,
-    show_default=True,
-)
-@click.option(
-    "--rate",
-    "rate_per_hour",
-    default=300.0,
-    show_default=True,
-)
-@click.option(
-    "--burst-every",
-    default=10.0,
-    show_default=True,
-)
+@click.option("--day-seconds", default=60.0, show_default=True)
+@click.option("--rate", "rate_per_hour", default=300.0, show_default=True)
+@click.option("--burst-every", default=10.0, show_default=True)
 @click.option("--burst-walls", default=5, show_default=True)
 @click.option("--collectors", default="1,2", show_default=True)
-@click.option(
-    "--dashboard-events",
-    default=1_000_000,
-    show_default=True,
-    type=click.IntRange(0),
-)
+@click.option("--dashboard-events", default=1_000_000, show_default=True, type=click.IntRange(0))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 def fleet_bench(
     walls: int,
