@@ -54,6 +54,8 @@ class MqttLink:
         self._ready_callbacks: list[Callable[[], None]] = []
         self._ack_callbacks: list[Callable[[int, ReasonCode], None]] = []
         self._ready = threading.Event()
+        # Counts connections: what was ready in an earlier one says nothing about this one.
+        self.session = 0
         self._marker_mid: int | None = None  # the availability publish that opens a session
         self._protocol = mqtt.MQTTv311 if config.protocol == "3.1.1" else mqtt.MQTTv5
         self._client = self._new_client()
@@ -147,6 +149,7 @@ class MqttLink:
                 )
             return
         log.info("connected to %s:%s as %s", self.config.host, self.config.port, self.client_id)
+        self.session += 1
         for topic_filter, _handler in self._routes:
             if self._protocol == mqtt.MQTTv5:
                 # Keep the retain flag on live messages too, so a retained request is recognised.

@@ -1,13 +1,18 @@
 """What the wall tells the broker: events from the outbox, the retained state, discovery.
 
-The service calls `on_event`/`on_snapshot` on its own thread; they only note
-that there is work and wake the publisher thread, which does the JSON and the
-publishing. Events are never taken from `on_event` itself but from the outbox,
-the one queue that survives outages and restarts: the publisher keeps a small
-window of them in flight, in seq order, and marks them sent once the broker's
-PUBACKs arrive, several in one transaction: on a Pi's SD card every commit is
-an fsync. A crash forgets only marks not yet written, and the next run sends
-those events again; consumers drop repeats by seq.
+The outbox is the one queue that survives outages and restarts: the publisher
+keeps a small window of its events in flight, in seq order, and marks them sent
+once the broker's PUBACKs arrive, several in one transaction: on a Pi's SD card
+every commit is an fsync. A crash forgets only marks not yet written, and the
+next run sends those events again; consumers drop repeats by seq.
+
+The service calls `on_event` on its own thread once the event is committed. When
+it is the very next event of an open session (the usual case on a live wall) it
+is handed to paho right there, as the outbox would give it: waking the publisher
+thread for it cost a thread switch, a query and, on a loaded 2-core machine, tens
+of milliseconds. Anything else (a backlog, a session not yet open, a full
+window, events another process wrote) the publisher thread takes from the
+outbox. `on_snapshot` only notes the state and wakes the thread.
 
 Every session opens with availability online (the link), then the retained
 state, then the outbox, so a watcher sees the wall as it is before any backlog.
@@ -80,8 +85,11 @@ class MqttPublisher:
         self._discovery_due = threading.Event()
         self._earlier_configs: queue.SimpleQueue[str] = queue.SimpleQueue()  # retained, to be removed
         self._acks: queue.SimpleQueue[tuple[int, ReasonCode]] = queue.SimpleQueue()
-        self._in_flight: dict[int, int] = {}  # mid -> seq; publisher thread only
+        # What was handed to paho; changed under _handing (the service thread hands over too).
+        self._handing = threading.Lock()
+        self._in_flight: dict[int, int] = {}  # mid -> seq
         self._handed_through = 0  # highest seq handed to paho by this process
+        self._open_session: int | None = None  # the link session whose state and backlog went out
         self._acknowledged: list[int] = []  # seqs PUBACKed, not yet marked sent in the outbox
         self._marks_due_at = 0.0  # monotonic time by which _acknowledged must be written
         self._wake = threading.Event()
@@ -93,10 +101,25 @@ class MqttPublisher:
             link.route(status_topic(link.config), self._home_assistant_status)
         link.route(home_assistant.earlier_configs, self._earlier_config)
 
-    # -- BoardListener (service thread): hand over only ----------------------------------
+    # -- BoardListener (service thread) --------------------------------------------------------
 
     def on_event(self, event: WallEvent) -> None:
-        self._wake.set()
+        """Hand a committed event to paho if it is next in line, else leave it to the publisher thread."""
+        if not self._hand_over_next(event):
+            self._wake.set()
+
+    def _hand_over_next(self, event: WallEvent) -> bool:
+        # Never wait for the publisher thread: while it holds the lock it is handing over itself.
+        if not self._handing.acquire(blocking=False):
+            return False
+        try:
+            if not (self.link.ready and self._open_session == self.link.session):
+                return False
+            if event.seq != self._handed_through + 1 or len(self._in_flight) >= WINDOW:
+                return False
+            return self._hand_over(event)
+        finally:
+            self._handing.release()
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -160,19 +183,26 @@ class MqttPublisher:
 
     def step(self) -> None:
         self._collect_acks()
+        if self.link.ready:
+            self._publish_due()
+        # After publishing: a mark is an fsync, and the events must not wait for it.
         self._mark_acknowledged_sent()
-        if not self.link.ready:
-            return
+
+    def _publish_due(self) -> None:
         if self._discovery_due.is_set():
             self._discovery_due.clear()
             self._publish_discovery()
+        session = self.link.session
         if self._session_started.is_set():
             self._session_started.clear()
+            self._open_session = None
             # Right after availability and before any backlog of events: the broker may have
             # lost the retained state, and a watcher should see the wall as it is now first.
             self._published_version = None
             self._publish_state()
-        self._drain_outbox()
+        with self._handing:
+            if self._drain_outbox() and self._open_session is None:
+                self._open_session = session  # from now on, the next event goes out from on_event
         self._publish_state()
 
     def _collect_acks(self) -> None:
@@ -181,7 +211,8 @@ class MqttPublisher:
                 mid, reason = self._acks.get_nowait()
             except queue.Empty:
                 break
-            seq = self._in_flight.pop(mid, None)
+            with self._handing:
+                seq = self._in_flight.pop(mid, None)
             if seq is None:
                 continue  # state, a response, discovery
             if reason.is_failure:
@@ -201,17 +232,27 @@ class MqttPublisher:
             self.outbox.mark_sent(self._acknowledged)
             self._acknowledged = []
 
-    def _drain_outbox(self) -> None:
+    def _drain_outbox(self) -> bool:
+        """Hand over what the outbox holds after the last event handed over, as the window allows
+        (under _handing); True when all of it went."""
         room = WINDOW - len(self._in_flight)
         if room <= 0:
-            return
+            return False
         # Older events are in flight or acknowledged (if not yet marked sent): start after them.
-        for event in self.outbox.pending_outbox(room, after=self._handed_through):
-            mid = self.link.publish(f"{self.link.base}/event/{event.type}", event.as_payload())
-            if mid is None:
-                return  # disconnected: the next session carries on from here
-            self._in_flight[mid] = event.seq
-            self._handed_through = event.seq
+        pending = self.outbox.pending_outbox(room, after=self._handed_through)
+        for event in pending:
+            if not self._hand_over(event):
+                return False  # disconnected: the next session carries on from here
+        return len(pending) < room
+
+    def _hand_over(self, event: WallEvent) -> bool:
+        """Publish one event (under _handing); False when not connected."""
+        mid = self.link.publish(f"{self.link.base}/event/{event.type}", event.as_payload())
+        if mid is None:
+            return False
+        self._in_flight[mid] = event.seq
+        self._handed_through = event.seq
+        return True
 
     def _publish_state(self) -> None:
         snapshot = self._snapshot

@@ -7,7 +7,7 @@ import time
 from board.app.config import load_config
 from store.repository import Store
 from tests.app.test_cli import WALLBOARD, wallboard
-from tests.mqtt.wall import DAAN, SANNE, RunningWall, write_wall_config
+from tests.mqtt.wall import DAAN, MO_BADGE, SANNE, RunningWall, write_wall_config
 
 BASE = "wallboard/wall-1"
 
@@ -21,6 +21,21 @@ def test_a_subscriber_receives_every_event_of_a_busy_wall_in_order(running, conn
         running.readers[slot].set_tags([])
     last = running.store.last_seq()
     assert subscriber.event_seqs(last - first + 1) == list(range(first, last + 1))
+
+
+def test_each_event_reaches_the_broker_exactly_as_the_log_holds_it(running, connect):
+    subscriber, first = running.settled_subscriber(connect)
+    running.add_people()
+    for slot in ["A1", "B2"]:
+        running.readers[slot].set_tags([SANNE])
+        running.wait_until(lambda slot=slot: running.slot_of(1) == slot)
+        running.readers[slot].set_tags([])
+    running.readers["B2"].set_tags([SANNE, MO_BADGE])  # the coach confirms an attempt on the polaroid
+    running.wait_until(lambda: running.service.snapshot().period.count == 1)
+    logged = running.store.events_since(first - 1, 100)
+    received = [message.json() for message in subscriber.events(len(logged))]
+    assert received == [event.as_payload() for event in logged]
+    assert "attempt_confirmed" in [payload["type"] for payload in received]
 
 
 def test_200_moves_during_a_broker_outage_all_arrive_in_order_once_it_is_back(running, broker, connect):

@@ -81,6 +81,42 @@ def test_a_subscriber_receives_every_event_in_seq_order_and_the_outbox_empties(w
     assert outbox.sent == list(range(1, 51))
 
 
+def opened_session(mqtt_config, outbox: MemoryOutbox) -> tuple[MqttLink, MqttPublisher]:
+    """A connected link whose session the publisher opened with one step of its own, its thread not running."""
+    link = MqttLink(mqtt_config(), BOARD)
+    publisher = MqttPublisher(link, outbox, home_assistant_device(link.config))
+    link.start()
+    assert link.wait_ready(10)
+    publisher.step()
+    return link, publisher
+
+
+def test_the_next_event_goes_to_the_broker_from_on_event_itself_without_the_publisher_thread(mqtt_config, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = MemoryOutbox()
+    link, publisher = opened_session(mqtt_config, outbox)
+    try:
+        for _ in range(3):
+            publisher.on_event(outbox.record())
+        assert subscriber.event_seqs(3) == [1, 2, 3]
+    finally:
+        link.stop()
+
+
+def test_on_event_never_hands_an_event_over_ahead_of_an_older_one_still_in_the_outbox(mqtt_config, connect):
+    subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
+    outbox = MemoryOutbox()
+    link, publisher = opened_session(mqtt_config, outbox)
+    try:
+        outbox.record()  # recorded by another process: nobody calls on_event for it
+        publisher.on_event(outbox.record())
+        assert subscriber.nothing_within(0.3)
+        publisher.step()  # what the woken publisher thread does: the outbox, in order
+        assert subscriber.event_seqs(2) == [1, 2]
+    finally:
+        link.stop()
+
+
 def test_events_recorded_before_the_wall_started_go_out_first(wall, connect):
     subscriber = connect("viewer").subscribe(f"{BASE}/event/#")
     outbox = MemoryOutbox().with_backlog(25)
