@@ -48,7 +48,7 @@ class MqttInterface:
     Its modules (and paho) are imported here, when MQTT is enabled: a wall without it does
     not carry them in memory."""
 
-    def __init__(self, config: Config, service: WallService, store: Store, readers: Mapping[str, Reader]):
+    def __init__(self, config: Config, service: WallService, readers: Mapping[str, Reader]):
         from board.mqtt.api import RequestServer, route_sim_readers
         from board.mqtt.discovery import HomeAssistantDevice
         from board.mqtt.link import MqttLink
@@ -56,7 +56,8 @@ class MqttInterface:
 
         self.service = service
         self.link = MqttLink(config.mqtt, config.board_id)
-        self.publisher = MqttPublisher(self.link, store, HomeAssistantDevice(config, config.mqtt))
+        # The service as the outbox: it writes the marks, the wall's one writer.
+        self.publisher = MqttPublisher(self.link, service, HomeAssistantDevice(config, config.mqtt))
         self.requests = RequestServer(self.link, service, max_payload_bytes=config.mqtt.max_payload_bytes)
         if config.readers.kind == "sim":
             route_sim_readers(
@@ -176,7 +177,7 @@ class WallRuntime(Closeable):
                 self._listen(self.sun)
                 self.sun.start()
             if self.config.mqtt.enabled:
-                self.mqtt = MqttInterface(self.config, self.service, self.store, self.readers)
+                self.mqtt = MqttInterface(self.config, self.service, self.readers)
                 self._parts.callback(self.mqtt.stop)
                 self.mqtt.start()
 

@@ -66,7 +66,7 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
         store = Store(config).open()
         clock = SystemClock(config.tz)
         service = WallService(config, store, readers, clock)
-        interface = MqttInterface(config, service, store, readers)
+        interface = MqttInterface(config, service, readers)
         display = WallDisplay(
             DisplayConfig(size=(1920, 1080), fullscreen=False, video_driver="dummy", night=()), clock=clock.now
         ).open()

@@ -10,7 +10,7 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -291,6 +291,19 @@ class WallService(AdminCommands):
     def outbox_size(self) -> int:
         """Recorded events the broker has not acknowledged yet."""
         return self.store.outbox_size()
+
+    def pending_outbox(self, limit: int, after: int = 0) -> list[WallEvent]:
+        """The oldest events the broker has not acknowledged, after seq `after`, in seq order."""
+        return self.store.pending_outbox(limit, after)
+
+    def mark_sent(self, seqs: Collection[int]) -> None:
+        """Forget events the broker acknowledged, written on the service thread like every write.
+
+        Written from the MQTT thread, a mark held the database's write lock now and then
+        just as a card's event was to be written, which then slept in SQLite's busy
+        handler (1, 2, 5, 10 ms ...) well past the mark's own few milliseconds.
+        """
+        self.call(lambda: self.store.mark_sent(seqs))
 
     def last_seq(self) -> int:
         return self.store.last_seq()

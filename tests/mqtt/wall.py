@@ -88,7 +88,7 @@ class RunningWall:
         self.readers = build_readers(self.config)
         self.store = Store(self.config).open()
         self.service = WallService(self.config, self.store, self.readers, SystemClock(self.config.tz))
-        self.mqtt = MqttInterface(self.config, self.service, self.store, self.readers)
+        self.mqtt = MqttInterface(self.config, self.service, self.readers)
         self.service.start()
         self.mqtt.start()
         if not self.mqtt.link.wait_ready(10):

@@ -3,6 +3,7 @@
 import queue
 import signal
 import subprocess
+import threading
 import time
 
 from board.core.clock import SystemClock
@@ -108,3 +109,26 @@ def test_wallboard_run_stops_cleanly_on_sigterm(tmp_path):
         assert process.wait(timeout=15) == 0
     finally:
         process.kill()
+
+
+def test_marks_of_events_the_broker_acknowledged_wait_their_turn_on_the_service_thread(tmp_path):
+    harness = wall_set_up_now(tmp_path)
+    harness.add_people()
+    harness.close()
+    service = WallService(harness.config, harness.store, harness.readers, SystemClock(harness.config.tz))
+    acknowledged = [event.seq for event in service.pending_outbox(100)]
+    service.start()
+    busy, go_on = threading.Event(), threading.Event()
+    service.submit(lambda: (busy.set(), go_on.wait(10)))
+    marking = threading.Thread(target=service.mark_sent, args=(acknowledged,))
+    try:
+        assert busy.wait(5)
+        marking.start()
+        marking.join(0.3)
+        assert marking.is_alive() and harness.store.outbox_size() == len(acknowledged)  # not written beside it
+        go_on.set()
+        marking.join(5)
+        assert harness.store.outbox_size() == 0
+    finally:
+        go_on.set()
+        service.stop()
