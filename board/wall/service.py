@@ -213,12 +213,14 @@ class WallService(AdminCommands):
             self._folded_seq = events[-1].seq
         else:  # another process (the CLI) recorded events since our last write
             self._fold_external_writes()
+        # Listeners first: MQTT hands the events over in on_event, and the checkpoint
+        # (a transaction of its own every `checkpoint_every` events) must not delay them.
+        for event in events:
+            notify(self.listeners, "on_event", event)
         try:
             self.store.checkpoint(self.state, self._folded_seq)
         except StoreError:  # only a shortcut for the next start; the events are recorded
             log.warning("could not write the checkpoint; the next start folds more of the log", exc_info=True)
-        for event in events:
-            notify(self.listeners, "on_event", event)
         self._show_requested_harvest(events)
         self._publish_snapshot()
 
