@@ -7,12 +7,16 @@ run on the machine.
 """
 
 import json
+import os
 import queue
 import random
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -29,7 +33,7 @@ from board.wall.service import WallService
 from render.config import DisplayConfig
 from render.display import WallDisplay
 from sensors.events import TagGone, TagSeen
-from store.repository import Store
+from store.repository import Store, Writer
 
 SCANNING = Scanning()  # the bench runs the defaults
 
@@ -50,6 +54,75 @@ def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queu
     return client, arrived
 
 
+class TimedStore(Store):
+    """The store, noting when each write transaction committed (wall clock and perf_counter).
+
+    Every write runs on the service thread, one after another, so the first commit
+    after an event's recorded time is that event's. A listener cannot tell: the
+    publisher thread may hand an event over before the service thread tells listeners.
+    """
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.commits: list[tuple[float, float]] = []
+
+    @contextmanager
+    def write(self) -> Iterator[Writer]:
+        with super().write() as writer:
+            yield writer
+        self.commits.append((time.time(), time.perf_counter()))
+
+    def committed_after(self, wall_time: float) -> float:
+        """perf_counter of the first commit at or after `wall_time` (waiting a moment for the
+        service thread to note it, should the publisher thread have been quicker)."""
+        deadline = time.monotonic() + 1
+        while True:
+            found = next((counter for wall, counter in self.commits if wall >= wall_time), None)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError("no commit noted after the event was recorded")
+            time.sleep(0.001)
+
+
+class Move:
+    """One card placed and its event received, with the moments in between."""
+
+    def __init__(self, placed: float, placed_wall: float, received: float, payload: dict, store: "TimedStore"):
+        recorded_wall = datetime.fromisoformat(payload["at"]).timestamp()  # taken just before the transaction
+        self.total = (received - placed) * 1000
+        self.placed_to_recorded = (recorded_wall - placed_wall) * 1000
+        self.committed_to_received = (received - store.committed_after(recorded_wall)) * 1000
+        self.recorded_to_committed = self.total - self.placed_to_recorded - self.committed_to_received
+
+
+STAGES = {
+    "placed_to_recorded": "the scanner's pause and debounce, the service's queue, the rules",
+    "recorded_to_committed": "the write transaction and its fsync",
+    "committed_to_received": "the state folded, the hand-over to paho, its network thread, the broker, the subscriber",
+}
+
+
+def _spread(values: list[float]) -> dict:
+    return {f"p{round(share * 100)}": round(percentile(values, share), 2) for share in (0.5, 0.95, 0.99)}
+
+
+def _latencies(moves: list[Move]) -> dict:
+    """The totals' p50/p95/p99 and each stage's, so a reader sees where a slow move spent its time."""
+    totals = [move.total for move in moves]
+    return {
+        "moves": len(moves),
+        "latency_ms_p50": round(percentile(totals, 0.5), 2),
+        "latency_ms_p95": round(percentile(totals, 0.95), 2),
+        "latency_ms_p99": round(percentile(totals, 0.99), 2),
+        "latency_ms_max": round(max(totals), 2),
+        "stages_ms": {
+            stage: _spread([getattr(move, stage) for move in moves]) | {"what": what} for stage, what in STAGES.items()
+        },
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
 def run(moves: int = 1000, requests: int = 1000) -> dict:
     if not MOSQUITTO.exists():
         return {"skipped": f"{MOSQUITTO} is not installed"}
@@ -63,7 +136,7 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
         )
         config = load_config(directory / "wallboard.toml")
         readers = simulated_readers(config)
-        store = Store(config).open()
+        store = TimedStore(config).open()
         clock = SystemClock(config.tz)
         service = WallService(config, store, readers, clock)
         interface = MqttInterface(config, service, readers)
@@ -87,9 +160,9 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
             return {
                 "backlog": {"moves": moves} | backlog,
                 "requests": _requests(client, arrived, base, requests),
-                "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, base, moves),
+                "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, store, moves),
                 "card_to_subscriber_on_a_quiet_wall": _quiet_moves(
-                    service, readers, config.slot_ids, card, arrived, max(1, moves // 100)
+                    service, readers, config.slot_ids, card, arrived, store, max(1, moves // 100)
                 ),
                 "display_frames_drawn": display.frames_presented,
             }
@@ -171,54 +244,52 @@ def _requests(client: mqtt.Client, arrived: queue.Queue, base: str, count: int) 
     return {"requests": count, "answered": answered, "requests_per_second": round(answered / elapsed, 1)}
 
 
-def _moves(readers: dict, slots: list[str], card: str, arrived: queue.Queue, base: str, count: int) -> dict:
+def _moves(readers: dict, slots: list[str], card: str, arrived: queue.Queue, store: TimedStore, count: int) -> dict:
     """Move one card slot to slot `count` times back to back (the scanner sweeps fast, as while
     people move cards); time from placing it to the subscriber's event."""
     _drain(arrived)
-    latencies = [_move(readers, slots, number, card, arrived) for number in range(count)]
-    return {
-        "moves": count,
-        "latency_ms_p50": round(percentile(latencies, 0.5), 2),
-        "latency_ms_p99": round(percentile(latencies, 0.99), 2),
+    measured = [_move(readers, slots, number, card, arrived, store) for number in range(count)]
+    return _latencies(measured) | {
         "settings": "the defaults: " + _scanning_text(),
         "includes": "the scanner's pause and debounce, the rules, an fsync'd commit, the screen drawing each change",
     }
 
 
 def _quiet_moves(
-    service: WallService, readers: dict, slots: list[str], card: str, arrived: queue.Queue, count: int
+    service: WallService,
+    readers: dict,
+    slots: list[str],
+    card: str,
+    arrived: queue.Queue,
+    store: TimedStore,
+    count: int,
 ) -> dict:
     """Each move made once the scanner has slowed down (nothing moved for `stay_fast_for`),
     at a random moment of its idle pause: what the first card of a quiet morning waits."""
-    latencies = []
+    measured = []
     for number in range(count):
         deadline = time.monotonic() + SCANNING.stay_fast_for + 5
         while service.scanner.busy() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(random.uniform(0, SCANNING.idle_poll_interval))
         _drain(arrived)
-        latencies.append(_move(readers, slots, number, card, arrived))
-    return {
-        "moves": count,
-        "latency_ms_p50": round(percentile(latencies, 0.5), 2),
-        "latency_ms_max": round(max(latencies), 2),
-        "settings": "the defaults: " + _scanning_text(),
-    }
+        measured.append(_move(readers, slots, number, card, arrived, store))
+    return _latencies(measured) | {"settings": "the defaults: " + _scanning_text()}
 
 
-def _move(readers: dict, slots: list[str], number: int, card: str, arrived: queue.Queue) -> float:
-    """Take the card from the slot it is in (if any) to the next; ms until the subscriber has the event."""
+def _move(readers: dict, slots: list[str], number: int, card: str, arrived: queue.Queue, store: TimedStore) -> Move:
+    """Take the card from the slot it is in (if any) to the next, until the subscriber has the event."""
     there = slots[number % len(slots)]
     for reader_id in slots:
         if reader_id != there and readers[reader_id].tags:
             readers[reader_id].set_tags([])
-    placed = time.perf_counter()
+    placed, placed_wall = time.perf_counter(), time.time()
     readers[there].set_tags([card])
     while True:
         at, _topic, payload = arrived.get(timeout=10)
         event = json.loads(payload)
         if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
-            return (at - placed) * 1000
+            return Move(placed, placed_wall, at, event, store)
 
 
 def _scanning_text() -> str:
