@@ -72,8 +72,12 @@ class SpiDevice:
         return f"spi{self.bus}.{self.device}"
 
     @property
+    def name(self) -> str:
+        return f"spidev{self.bus}.{self.device}"
+
+    @property
     def path(self) -> str:
-        return f"/dev/spidev{self.bus}.{self.device}"
+        return f"/dev/{self.name}"
 
 
 class Line(NamedTuple):
@@ -237,7 +241,7 @@ class ReadersConfig(BaseModel):
                     raise ValueError(f"{reader_id!r} uses a decoder output but [readers.decoder] is missing")
                 if line.number >= self.decoder.outputs_per_decoder * len(self.decoder.enable):
                     raise ValueError(f"{reader_id!r}: the decoders have no output {line.number}")
-            self._has_chip_select(self.kernel_device(wiring.line), reader_id)
+            self._has_chip_select(self.kernel_device(wiring.line), repr(reader_id))
         if self.decoder is not None:
             enables = [self.kernel_device(line) or line for line in self.decoder.enable_lines]
             if len(set(enables)) != len(enables):
@@ -283,6 +287,10 @@ class ReadersConfig(BaseModel):
     def kernel_devices(self) -> set[SpiDevice]:
         """Devices whose chip select the kernel drives for a reader: readers on them and decoders they enable."""
         return {device for line in self.select_lines() if (device := self.kernel_device(line)) is not None}
+
+    def spi_devices(self) -> list[SpiDevice]:
+        """Every /dev/spidevB.N the readers open: their kernel chip selects, and the no_cs device."""
+        return sorted(self.kernel_devices() | ({no_cs} if (no_cs := self.no_cs_device()) else set()))
 
     def buses(self) -> list[int]:
         """The SPI buses the readers are on: `spi_bus`, and any other a kernel chip select names."""
