@@ -167,8 +167,9 @@ def per_poll(
 
 # The wall's wiring in `sweep`: readers on 4-to-16 decoders on four address lines, each decoder
 # enabled by a chip select the kernel drives, so a reader's frames share an SPI call. Up to 32
-# readers: two decoders on CE0/CE1 (dtparam=spi=on). More: the coach pad on CE1, decoders on
-# CE0 and on the two chip selects deploy/overlays/wallboard-spi0-4cs adds (docs/readers.md).
+# readers: two decoders on CE0/CE1 (dtparam=spi=on). More: docs/readers.md's 48-slot wall, the
+# coach pad on CE1, decoders on the two chip selects deploy/overlays/wallboard-spi0-4cs adds
+# (GPIO 19, 26) and on CE0.
 # "gpio_enables": as before that overlay, CE0 and GPIO enables (CE1 is the no_cs device): a
 # call a frame for every reader past the first decoder.
 WIRINGS = ("kernel_chip_selects", "gpio_enables")
@@ -184,7 +185,7 @@ def wall_wiring(slots: int, *, pad: bool, wiring: str = "kernel_chip_selects") -
     elif wiring == "gpio_enables":
         enables, chip_selects = ["ce0", "gpio26", "gpio19", "gpio16"][:decoders], {}
     else:
-        enables, chip_selects = ["ce0", "ce2", "ce3"][:decoders], {"spi0": [8, 7, 19, 26]}
+        enables, chip_selects = ["ce2", "ce3", "ce0"][:decoders], {"spi0": [8, 7, 19, 26]}
     lines = {name: {"chip_select": f"decoder{n}"} for n, name in enumerate(on_decoders)}
     lines |= {name: {"chip_select": "ce1"} for name in names if name not in lines}
     return {

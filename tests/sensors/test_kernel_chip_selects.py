@@ -34,7 +34,7 @@ def wall_of_48(decoder_enables: list[str], pad: str, **readers) -> ReadersConfig
 
 
 # docs/readers.md's 48-slot wiring, and the same wall before the overlay (CE1 then the no_cs device).
-KERNEL_ENABLED = {"decoder_enables": ["ce0", "ce2", "ce3"], "pad": "ce1", "kernel_chip_selects": {"spi0": OVERLAY_PINS}}
+KERNEL_ENABLED = {"decoder_enables": ["ce2", "ce3", "ce0"], "pad": "ce1", "kernel_chip_selects": {"spi0": OVERLAY_PINS}}
 GPIO_ENABLED = {"decoder_enables": ["ce0", "gpio19", "gpio26"], "pad": "gpio16"}
 
 
@@ -61,7 +61,7 @@ def test_every_reader_of_a_48_slot_wall_reads_in_as_few_calls_as_its_decoder_s_e
     for reader in readers.values():  # bring-up, then every UID read in full as every FULL_READ_EVERY_S
         reader.poll()
     wall.clock.advance(FULL_READ_EVERY_S)
-    for slot in ("S40", "S41"):  # behind the third decoder: spidev0.3, or GPIO 26
+    for slot in ("S40", "S41"):  # behind the third decoder: spidev0.0, or GPIO 26
         seen, calls = calls_to_read(wall, readers[slot])
         assert seen == ({cards[slot]} if slot in cards else set())
         assert calls == (calls_for_a_card if slot in cards else calls_for_an_empty_slot)
@@ -184,9 +184,10 @@ def test_an_overlay_chip_select_on_an_led_pin_names_both_lines():
 
 def test_the_48_slot_wiring_docs_readers_md_recommends_fits_the_default_leds_and_names_its_overlay():
     readers_doc = (Path(__file__).parents[2] / "docs" / "readers.md").read_text()
-    wiring = readers_doc.split("```toml\n# 48 slots", 1)[1].split("```", 1)[0]
+    wiring = readers_doc.split("```toml\n# 48 slots", 1)[1].split("```", 1)[0].split("\n", 1)[1]
     slots = ", ".join(f'"S{n}"' for n in range(48))
-    text = f'[[levels]]\nid = "A"\nname = "Start"\nslots = [{slots}]\n\n' + wiring
+    more_slots = "".join(f'S{n} = {{ chip_select = "decoder{n}" }}\n' for n in range(1, 48))
+    text = f'[[levels]]\nid = "A"\nname = "Start"\nslots = [{slots}]\n\n' + wiring + more_slots
     config = parse_config(text, Path("wallboard.toml"))
     assert len(config.pin_uses()) == len({use.bcm for use in config.pin_uses()})
     assert config.readers.config_txt_lines() == ["dtoverlay=wallboard-spi0-4cs"]
