@@ -817,9 +817,7 @@ class EmulatedSpiBus:
     `chip_selects` is how many the kernel drives there, so how many /dev/spidevB.N exist:
     two with `dtparam=spi=on`, more with an overlay (docs/readers.md)."""
 
-    def __init__(
-        self, clock: EmulatedClock, *, number: int = 0, call_overhead_s: float = 50e-6, chip_selects: int = 2
-    ):
+    def __init__(self, clock: EmulatedClock, *, number: int = 0, call_overhead_s: float = 50e-6, chip_selects: int = 2):
         self.clock = clock
         self.number = number
         self.chip_selects = chip_selects

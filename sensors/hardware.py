@@ -174,7 +174,7 @@ class KernelChipSelects(BaseModel):
     )
     spi1: list[int] = Field(
         default_factory=lambda: list(DEFAULT_CHIP_SELECT_PINS[1]),
-        description="dtoverlay=spi1-3cs: GPIO 18, 17, 16 (spi1-1cs/-2cs: the first ones)"
+        description="dtoverlay=spi1-3cs: GPIO 18, 17, 16 (spi1-1cs/-2cs: the first ones)",
     )
 
     @field_validator("spi0", "spi1")
