@@ -231,8 +231,8 @@ class ReadersConfig(BaseModel):
         taken: dict[Line, str] = {}
         for reader_id, wiring in self.wiring.items():
             line = wiring.line
-            if self.kernel_device(line) is not None:  # "ce1" and "spi0.1" are one line on SPI0
-                line = Line("spi", line.number, self.kernel_device(line).bus)
+            if (device := self.kernel_device(line)) is not None:  # "ce1" and "spi0.1" are one line on SPI0
+                line = Line("spi", device.device, device.bus)
             if line in taken:
                 raise ValueError(f"readers {taken[line]!r} and {reader_id!r} share {wiring.chip_select}")
             taken[line] = reader_id
