@@ -103,6 +103,8 @@ def test_readers_on_spi1_are_on_their_own_bus_and_hear_nothing_of_spi0():
     assert readers["b"].poll() == {"0462B2C3D4E5F6"} and readers["c"].poll() == {"0463B2C3D4E5F6"}
     assert wall.buses[0].transfers == spi0_calls and wall.buses[1].transfers > 0
     assert readers["a"].poll() == {"0461B2C3D4E5F6"}
+    wall.clock.advance(FULL_READ_EVERY_S)
+    assert calls_to_read(wall, readers["c"]) == ({"0463B2C3D4E5F6"}, 9)  # batched, as on CE0
     assert config.config_txt_lines() == ["dtparam=spi=on", "dtoverlay=spi1-3cs"]
 
 
