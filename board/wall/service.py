@@ -433,17 +433,23 @@ class WallService(AdminCommands):
 
     def _scan_forever(self) -> None:
         while not self._stopping.is_set():
-            for event in self.scanner.sweep():
+            for event in self.scanner.sweep(quiet=not self._moving()):
                 self.put_sensor_event(event)
             self._last_sweep = self.clock.monotonic()
             self._stopping.wait(self.sweep_pause())
 
     def sweep_pause(self) -> float:
-        """Fast sweeps while anything moves (a reader's change or debounce, an open pad window,
-        an enrollment waiting for its tag), slow ones otherwise: an idle wall costs little."""
+        """Fast sweeps while anything moves, slow ones otherwise: an idle wall costs little."""
         readers = self.config.readers
-        moving = self.scanner.busy() or bool(self.state.pad) or self._enrollment is not None
-        return readers.poll_interval if moving else max(readers.poll_interval, readers.idle_poll_interval)
+        return readers.poll_interval if self._moving() else max(readers.poll_interval, readers.idle_poll_interval)
+
+    def _moving(self) -> bool:
+        """A reader's change or debounce, an open pad window, or an enrollment waiting for its tag.
+
+        While nothing moves the sweeps are slow, and quiet: settled cards are re-checked
+        less often than empty slots are polled (`sensors.scanner.PRESENT_RECHECK_EVERY_S`).
+        """
+        return self.scanner.busy() or bool(self.state.pad) or self._enrollment is not None
 
     def _serve_forever(self) -> None:
         last_check = self.clock.monotonic()
