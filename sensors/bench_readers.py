@@ -25,6 +25,7 @@ from sensors.emulated import WORST, EmulatedTag, EmulatedWall
 from sensors.hardware import ReadersConfig
 from sensors.mfrc522_package import package_chip_class
 from sensors.rc522 import FULL_READ_EVERY_S
+from sensors.scanner import PRESENT_RECHECK_EVERY_S
 from sensors.sweep import poll_together
 
 CARD = "04A1B2C3D4E5F6"  # NTAG21x on a polaroid, 7-byte UID
@@ -206,13 +207,18 @@ def sweep(
     pad: bool = False,
     uids_read: bool = False,
     wiring: str = "kernel_chip_selects",
+    cards_rechecked: bool = True,
+    card_put_on: bool = False,
 ) -> dict:
     """One steady-state sweep of a wall of `slots` (and a coach pad) on 4-to-16 decoders wired as
     `wiring` says (`wall_wiring`), `occupied` slots with a card.
 
     Steady state: each card was seen on the last sweep, so its reader checks it (three
     frames) unless `uids_read` (every reader reads every UID in full, as after a change
-    or every FULL_READ_EVERY_S). `together` sweeps as the scanner does (`poll_together`,
+    or every FULL_READ_EVERY_S). Without `cards_rechecked` only the readers without a card
+    are polled, as in a quiet wall's sweeps between re-checks (`sensors.scanner`).
+    `card_put_on`: a card put on the first empty reader (a slot, or the pad of a full wall)
+    just before the sweep, which reads its UID. `together` sweeps as the scanner does (`poll_together`,
     which polls readers with the antenna off between polls one at a time anyway);
     otherwise the readers are polled one after another. `bus_busy_ms` is the SPI time
     alone: its bytes plus the per-call overhead of every call, the floor of a sweep
@@ -232,24 +238,30 @@ def sweep(
     readers = wall.build_readers()
     wall.settle()
 
-    def sweep_once() -> dict:
+    def sweep_once(polled: dict) -> dict:
         if together:
-            return poll_together(readers)
-        return {slot: reader.poll() for slot, reader in readers.items()}
+            return poll_together(polled)
+        return {slot: reader.poll() for slot, reader in polled.items()}
 
     for _ in range(2):  # bring-up, then the first checks
-        sweep_once()
+        sweep_once(readers)
     if uids_read:
         wall.clock.advance(FULL_READ_EVERY_S)
+    polled = readers if cards_rechecked else {name: reader for name, reader in readers.items() if name not in cards}
+    if card_put_on:
+        empty = next(name for name in readers if name not in cards)
+        cards[empty] = "04FFB2C3D4E5F6"
+        wall.chips[empty].place(cards[empty])
+        wall.settle()
     started, transfers, sent = wall.clock.now(), wall.transfers, wall.bytes
     cpu_started = time.process_time()
-    seen = sweep_once()
+    seen = sweep_once(polled)
     cpu_s = time.process_time() - cpu_started
     elapsed = wall.clock.now() - started
     transfers, sent = wall.transfers - transfers, wall.bytes - sent
     for reader in readers.values():
         reader.close()
-    if seen != {name: frozenset({cards[name]} if name in cards else ()) for name in readers}:
+    if seen != {name: frozenset({cards[name]} if name in cards else ()) for name in polled}:
         raise RuntimeError(f"the benchmark wall was misread: {seen}")
     if wall.would_fail():
         raise RuntimeError(f"our driver did what a real chip would punish: {wall.would_fail()[:3]}")
@@ -273,31 +285,55 @@ WALLS = {"24_slots": 24, "48_slots": 48}
 LOADS = {"typical": 0.75, "full": 1.0}  # share of the slots holding a card (the issue's 18 of 24)
 
 
-def _share_of_a_core(checks: dict, reads: dict, pause: float) -> float:
+def _sweeps_between_rechecks(checks: dict, between: dict, pause: float) -> int:
+    """How many quiet sweeps leave the cards out after a sweep that re-checked them: those
+    starting less than PRESENT_RECHECK_EVERY_S after it (`sensors.scanner`)."""
+    since_ms, sweeps = checks["ms"] + pause * 1e3, 0
+    while since_ms < PRESENT_RECHECK_EVERY_S * 1e3:
+        sweeps += 1
+        since_ms += between["ms"] + pause * 1e3
+    return sweeps
+
+
+def _share_of_a_core(checks: dict, reads: dict, pause: float, between: dict | None = None) -> float:
     """Percent of a core: sweeps of checks with a sweep reading every UID every FULL_READ_EVERY_S,
-    each followed by `pause`; the SPI time is all CPU."""
-    period_ms = checks["ms"] + pause * 1e3
-    uid_share = min(1.0, period_ms / (FULL_READ_EVERY_S * 1e3))
+    each followed by `pause` and, given `between` (a quiet wall's sweep of its empty readers),
+    by the sweeps that leave the cards out until their next re-check; the SPI time is all CPU."""
+    left_out = _sweeps_between_rechecks(checks, between, pause) if between else 0
+    cycle_ms = checks["ms"] + pause * 1e3 + left_out * (between["ms"] + pause * 1e3 if between else 0)
+    uid_share = min(1.0, cycle_ms / (FULL_READ_EVERY_S * 1e3))
     busy_ms = (1 - uid_share) * checks["bus_busy_ms"] + uid_share * reads["bus_busy_ms"]
-    return round(100 * busy_ms / period_ms, 1)
+    busy_ms += left_out * (between["bus_busy_ms"] if between else 0)
+    return round(100 * busy_ms / cycle_ms, 1)
 
 
 def polling_projection(speed_hz: int = 4_000_000) -> dict:
     """Projected CPU of the scanner polling a real wall (and its pad), by Pi, at the default pauses.
 
     From emulated sweeps at each Pi's per-call cost: a check sweep (every card seen last
-    time) and a sweep reading every UID. Quiet: the idle pause, a UID read per reader every
-    FULL_READ_EVERY_S. Busy: the same at the fast pause (cards moving somewhere on the wall).
-    Busy, every UID read: each sweep reads every UID, the upper bound. CPU share = SPI time
-    (all CPU) / (sweep + pause). `card_seen_within_ms`: a card put on an empty slot of a
-    quiet wall just after its reader looked, until the scanner reports it (the idle pause,
-    then two sightings `present_after_seconds` apart at the fast pause).
+    time), a sweep reading every UID, and a sweep of the empty readers only. Quiet: the
+    idle pause, the cards re-checked every PRESENT_RECHECK_EVERY_S (every other sweep at
+    the defaults) and their UIDs read every FULL_READ_EVERY_S, the empty readers polled
+    every sweep. Busy: every reader every sweep at the fast pause (cards moving somewhere
+    on the wall). Busy, every UID read: each sweep reads every UID, the upper bound. CPU
+    share = SPI time (all CPU) / (sweeps + pauses). Bounds of what a user waits for on a
+    quiet wall, each sweep at its slowest: `card_seen_within_ms`, a card put on an empty
+    slot just after its reader looked, until the scanner reports it (the rest of that
+    sweep, the idle pause, the sweep that sees it, then `present_after_seconds` at fast
+    sweeps); `card_gone_within_ms`, a card taken off just after its re-check, until the
+    scanner reports it gone (the rest of that sweep, the sweeps that leave it out, the
+    first miss, then `gone_after_seconds` of misses at fast sweeps).
     """
     defaults = Scanning()
     fast, idle = defaults.poll_interval, max(defaults.poll_interval, defaults.idle_poll_interval)
     result: dict = {
         "per_call_us_assumed": {pi: {"us": us, "source": source} for pi, (us, source) in PER_CALL_US.items()},
-        "pauses_s": {"busy": fast, "quiet": idle, "uid_read_every": FULL_READ_EVERY_S},
+        "pauses_s": {
+            "busy": fast,
+            "quiet": idle,
+            "card_rechecked_every_when_quiet": PRESENT_RECHECK_EVERY_S,
+            "uid_read_every": FULL_READ_EVERY_S,
+        },
         "wiring": (
             "4-to-16 decoders, each enabled by a chip select the kernel drives: CE0/CE1 (24 slots and the pad); "
             "CE0 and spidev0.2/0.3 of deploy/overlays/wallboard-spi0-4cs, the pad on CE1 (48 slots). "
@@ -311,16 +347,34 @@ def polling_projection(speed_hz: int = 4_000_000) -> dict:
             how = {"overhead_s": us * 1e-6, "speed_hz": speed_hz, "slots": slots, "pad": True, "wiring": wiring}
             checks = sweep(occupied, **how)
             reads = sweep(occupied, uids_read=True, **how)
-            seen_ms = checks["ms"] + idle * 1e3 + reads["ms"] + max(fast, defaults.present_after_seconds) * 1e3
+            between = sweep(occupied, cards_rechecked=False, **how)
+            left_out = _sweeps_between_rechecks(checks, between, idle)
+            reads_seeing = sweep(occupied, uids_read=True, card_put_on=True, **how)
+            # The sweep a card was put in, the one that sees it and the fast one that reports it span
+            # well under FULL_READ_EVERY_S: a reader reads its card's UID in one of them at most. The
+            # first two: one re-checks the cards, the other leaves them out, in either order (without
+            # left-out sweeps, both re-check).
+            if left_out:
+                between_seeing = sweep(occupied, cards_rechecked=False, card_put_on=True, **how)
+                two_sweeps_ms = max(reads["ms"] + between_seeing["ms"], between["ms"] + reads_seeing["ms"])
+            else:
+                two_sweeps_ms = checks["ms"] + reads_seeing["ms"]
+            present_after_ms = max(fast, defaults.present_after_seconds) * 1e3 + checks["ms"]
+            to_first_miss_ms = checks["ms"] + idle * 1e3 + left_out * (between["ms"] + idle * 1e3)
+            gone_after_ms = (defaults.gone_after_seconds + fast) * 1e3 + checks["ms"] + reads["ms"]
             figures[pi] = {
-                "cpu_percent_quiet": _share_of_a_core(checks, reads, idle),
+                "cpu_percent_quiet": _share_of_a_core(checks, reads, idle, between),
                 "cpu_percent_busy": _share_of_a_core(checks, reads, fast),
                 "cpu_percent_busy_every_uid_read": _share_of_a_core(reads, reads, fast),
                 "sweep_ms_checks": checks["ms"],
                 "sweep_ms_every_uid_read": reads["ms"],
+                "sweep_ms_cards_left_out": between["ms"],
                 "spi_calls_checks": checks["spi_transfers"],
                 "spi_calls_every_uid_read": reads["spi_transfers"],
-                "card_seen_within_ms": round(seen_ms + reads["ms"], 1),
+                "spi_calls_cards_left_out": between["spi_transfers"],
+                "quiet_sweeps_leaving_the_cards_out": left_out,
+                "card_seen_within_ms": round(two_sweeps_ms + idle * 1e3 + present_after_ms, 1),
+                "card_gone_within_ms": round(to_first_miss_ms + gone_after_ms, 1),
             }
         return figures
 
