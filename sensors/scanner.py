@@ -30,14 +30,14 @@ from sensors.sweep import SweepPlan
 
 log = logging.getLogger(__name__)
 
-# A settled card on a quiet wall is re-checked at least this long after its last poll; an
-# empty slot is polled every sweep. At the default 0.25 s idle pause that is every other
-# quiet sweep: a 48-slot wall with 36 cards pays for 13 empty readers every sweep and its
-# 36 cards every other (issue 15's 15 % of a Pi 3), while a card put on an empty slot is
-# seen as soon as before. The price: a card taken off (or swapped, or a badge held against
-# it) is noticed one idle sweep later at most, ~0.3 s on top of `gone_after_seconds`; a
-# longer idle pause re-checks every sweep. A constant, not a setting: the technician's
-# knob is `idle_poll_interval`, and 0.5 s keeps a change to a card under a second.
+# A settled card on a quiet wall is re-checked once this long has passed since its last
+# poll; an empty slot is polled every sweep. At the default 0.25 s idle pause that is every
+# other quiet sweep: a 48-slot wall with 36 cards pays for its 13 empty readers every sweep
+# and its 36 cards every other, 13 % of a Pi 3 instead of 20 % (issue 15's goal: 15 %),
+# while a card put on an empty slot is seen as soon as before. The price: a card taken off
+# (or swapped, or a badge held against it) is noticed up to one idle sweep later, ~0.3 s
+# (docs/readers.md); an idle pause of 0.5 s or more re-checks every sweep. A constant, not
+# a setting: the technician's knob is `idle_poll_interval`.
 PRESENT_RECHECK_EVERY_S = 0.5
 
 
