@@ -165,13 +165,34 @@ def per_poll(
     }
 
 
-def _decoder_wiring(readers: int) -> dict:
-    """Readers on 4-to-16 decoders enabled by CE0 and CE1 where two decoders do (the kernel
-    toggles chip select, so a reader's writes share an SPI call); beyond 32 readers by CE0 and
-    GPIOs, as GPIO enables need CE1's spidev device in no_cs mode (a call a frame there)."""
-    decoders = (readers + 15) // 16
-    enables = ["ce0", "ce1"][:decoders] if decoders <= 2 else ["ce0", "gpio26", "gpio19", "gpio16"][:decoders]
-    return {"decoder": {"address_pins": [5, 6, 13, 12], "enable": enables}}
+# The wall's wiring in `sweep`: readers on 4-to-16 decoders on four address lines, each decoder
+# enabled by a chip select the kernel drives, so a reader's frames share an SPI call. Up to 32
+# readers: two decoders on CE0/CE1 (dtparam=spi=on). More: docs/readers.md's 48-slot wall, the
+# coach pad on CE1, decoders on the two chip selects deploy/overlays/wallboard-spi0-4cs adds
+# (GPIO 19, 26) and on CE0.
+# "gpio_enables": as before that overlay, CE0 and GPIO enables (CE1 is the no_cs device): a
+# call a frame for every reader past the first decoder.
+WIRINGS = ("kernel_chip_selects", "gpio_enables")
+
+
+def wall_wiring(slots: int, *, pad: bool, wiring: str = "kernel_chip_selects") -> dict:
+    """ReadersConfig fields of a wall of `slots` (S0, S1, ...) and a coach pad on decoders wired as `wiring` says."""
+    names = [f"S{n}" for n in range(slots)] + (["pad"] if pad else [])
+    on_decoders = names if len(names) <= 32 or wiring == "gpio_enables" else names[:slots]
+    decoders = (len(on_decoders) + 15) // 16
+    if len(names) <= 32:
+        enables, chip_selects = ["ce0", "ce1"][:decoders], {}
+    elif wiring == "gpio_enables":
+        enables, chip_selects = ["ce0", "gpio26", "gpio19", "gpio16"][:decoders], {}
+    else:
+        enables, chip_selects = ["ce2", "ce3", "ce0"][:decoders], {"spi0": [8, 7, 19, 26]}
+    lines = {name: {"chip_select": f"decoder{n}"} for n, name in enumerate(on_decoders)}
+    lines |= {name: {"chip_select": "ce1"} for name in names if name not in lines}
+    return {
+        "decoder": {"address_pins": [5, 6, 13, 12], "enable": enables},
+        "wiring": lines,
+        **({"kernel_chip_selects": chip_selects} if chip_selects else {}),
+    }
 
 
 def sweep(
@@ -184,8 +205,10 @@ def sweep(
     slots: int = WALL_SLOTS,
     pad: bool = False,
     uids_read: bool = False,
+    wiring: str = "kernel_chip_selects",
 ) -> dict:
-    """One steady-state sweep of a wall of `slots` (and a coach pad) on 4-to-16 decoders, `occupied` slots with a card.
+    """One steady-state sweep of a wall of `slots` (and a coach pad) on 4-to-16 decoders wired as
+    `wiring` says (`wall_wiring`), `occupied` slots with a card.
 
     Steady state: each card was seen on the last sweep, so its reader checks it (three
     frames) unless `uids_read` (every reader reads every UID in full, as after a change
@@ -196,13 +219,11 @@ def sweep(
     however the radio overlaps. The channel is clean here, so the sweep must read every
     card exactly.
     """
-    names = [f"S{n}" for n in range(slots)] + (["pad"] if pad else [])
     config = ReadersConfig(
         kind="rc522",
         antenna_off_between_polls=antenna_off_between_polls,
         spi_speed_hz=speed_hz,
-        wiring={name: {"chip_select": f"decoder{n}"} for n, name in enumerate(names)},
-        **_decoder_wiring(len(names)),
+        **wall_wiring(slots, pad=pad, wiring=wiring),
     )
     wall = EmulatedWall(config, call_overhead_s=overhead_s)
     cards = {f"S{n}": f"04{n:02X}B2C3D4E5F6" for n in range(occupied)}
@@ -220,12 +241,12 @@ def sweep(
         sweep_once()
     if uids_read:
         wall.clock.advance(FULL_READ_EVERY_S)
-    started, transfers, sent = wall.clock.now(), wall.bus.transfers, wall.bus.bytes
+    started, transfers, sent = wall.clock.now(), wall.transfers, wall.bytes
     cpu_started = time.process_time()
     seen = sweep_once()
     cpu_s = time.process_time() - cpu_started
     elapsed = wall.clock.now() - started
-    transfers, sent = wall.bus.transfers - transfers, wall.bus.bytes - sent
+    transfers, sent = wall.transfers - transfers, wall.bytes - sent
     for reader in readers.values():
         reader.close()
     if seen != {name: frozenset({cards[name]} if name in cards else ()) for name in readers}:
@@ -277,29 +298,50 @@ def polling_projection(speed_hz: int = 4_000_000) -> dict:
     result: dict = {
         "per_call_us_assumed": {pi: {"us": us, "source": source} for pi, (us, source) in PER_CALL_US.items()},
         "pauses_s": {"busy": fast, "quiet": idle, "uid_read_every": FULL_READ_EVERY_S},
-        "wiring": "4-to-16 decoders on CE0/CE1 (24 slots); on CE0 and GPIOs (48 slots: 16 readers batch); a coach pad too",
+        "wiring": (
+            "4-to-16 decoders, each enabled by a chip select the kernel drives: CE0/CE1 (24 slots and the pad); "
+            "CE0 and spidev0.2/0.3 of deploy/overlays/wallboard-spi0-4cs, the pad on CE1 (48 slots). "
+            "'_gpio_enables': 48 slots as before that overlay, CE0 and three GPIO enables (16 of 49 readers batch)"
+        ),
     }
+
+    def by_pi(slots: int, occupied: int, wiring: str) -> dict:
+        figures = {}
+        for pi, (us, _source) in PER_CALL_US.items():
+            how = {"overhead_s": us * 1e-6, "speed_hz": speed_hz, "slots": slots, "pad": True, "wiring": wiring}
+            checks = sweep(occupied, **how)
+            reads = sweep(occupied, uids_read=True, **how)
+            seen_ms = checks["ms"] + idle * 1e3 + reads["ms"] + max(fast, defaults.present_after_seconds) * 1e3
+            figures[pi] = {
+                "cpu_percent_quiet": _share_of_a_core(checks, reads, idle),
+                "cpu_percent_busy": _share_of_a_core(checks, reads, fast),
+                "cpu_percent_busy_every_uid_read": _share_of_a_core(reads, reads, fast),
+                "sweep_ms_checks": checks["ms"],
+                "sweep_ms_every_uid_read": reads["ms"],
+                "spi_calls_checks": checks["spi_transfers"],
+                "spi_calls_every_uid_read": reads["spi_transfers"],
+                "card_seen_within_ms": round(seen_ms + reads["ms"], 1),
+            }
+        return figures
+
     for wall_name, slots in WALLS.items():
         for load_name, share in LOADS.items():
             occupied = round(slots * share)
-            by_pi = {}
-            for pi, (us, _source) in PER_CALL_US.items():
-                how = {"overhead_s": us * 1e-6, "speed_hz": speed_hz, "slots": slots, "pad": True}
-                checks = sweep(occupied, **how)
-                reads = sweep(occupied, uids_read=True, **how)
-
-                seen_ms = checks["ms"] + idle * 1e3 + reads["ms"] + max(fast, defaults.present_after_seconds) * 1e3
-                by_pi[pi] = {
-                    "cpu_percent_quiet": _share_of_a_core(checks, reads, idle),
-                    "cpu_percent_busy": _share_of_a_core(checks, reads, fast),
-                    "cpu_percent_busy_every_uid_read": _share_of_a_core(reads, reads, fast),
-                    "sweep_ms_checks": checks["ms"],
-                    "sweep_ms_every_uid_read": reads["ms"],
-                    "spi_calls_checks": checks["spi_transfers"],
-                    "spi_calls_every_uid_read": reads["spi_transfers"],
-                    "card_seen_within_ms": round(seen_ms + reads["ms"], 1),
-                }
-            result[f"{wall_name}_{load_name}_{occupied}_cards"] = by_pi
+            result[f"{wall_name}_{load_name}_{occupied}_cards"] = by_pi(slots, occupied, "kernel_chip_selects")
+    typical_48 = round(WALLS["48_slots"] * LOADS["typical"])
+    result[f"48_slots_typical_{typical_48}_cards_gpio_enables"] = by_pi(WALLS["48_slots"], typical_48, "gpio_enables")
+    result["targets"] = {
+        "quiet_within_15_percent_of_a_pi_3_core": {
+            wall: figures["pi_3"]["cpu_percent_quiet"] <= 15
+            for wall, figures in result.items()
+            if wall.endswith("_cards")
+        },
+        "card_seen_within_500_ms": {
+            wall: max(pi["card_seen_within_ms"] for pi in figures.values()) <= 500
+            for wall, figures in result.items()
+            if wall.endswith("_cards")
+        },
+    }
     return result
 
 

@@ -93,10 +93,20 @@ def check_spi(config: Config, host: Host) -> Iterator[Finding]:
         yield Finding(Verdict.OK, "SPI", say("doctor.spi.sim"))
         return
     devices = sorted(path.name for path in host.dev.glob(f"spidev{config.readers.spi_bus}.*"))
-    if devices:
-        yield Finding(Verdict.OK, "SPI", say("doctor.spi.on", devices=", ".join(f"/dev/{name}" for name in devices)))
-    else:
+    # /dev/spidev0.2 and up, or spidev1.N, exist only when an overlay in config.txt makes them.
+    missing = [device.path for device in config.readers.spi_devices() if not (host.dev / device.name).exists()]
+    if not devices:
         yield Finding(Verdict.FAIL, "SPI", say("doctor.spi.off", bus=config.readers.spi_bus), say("doctor.spi.off.fix"))
+    elif missing:
+        lines = " + ".join(config.readers.config_txt_lines())
+        yield Finding(
+            Verdict.FAIL,
+            "SPI",
+            say("doctor.spi.missing", devices=", ".join(missing)),
+            say("doctor.spi.missing.fix", lines=lines),
+        )
+    else:
+        yield Finding(Verdict.OK, "SPI", say("doctor.spi.on", devices=", ".join(f"/dev/{name}" for name in devices)))
 
 
 def check_groups(config: Config, host: Host) -> Iterator[Finding]:
