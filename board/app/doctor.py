@@ -387,7 +387,7 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
     from store.repository import Store
 
     say = Texts(config.language)
-    path = Path(config.database_url.removeprefix("sqlite:///"))
+    path = config.database_path
     if not path.exists():
         yield Finding(
             Verdict.FAIL, "database", say("doctor.database.missing", path=path), say("doctor.database.missing.fix")
@@ -396,7 +396,7 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
     store = Store(config)
     try:
         result = store.integrity_check()
-        revision = migrate.current_revision(store.engine)
+        revision = store.revision()
     except Exception as error:  # not a database, unreadable: said in one line
         yield Finding(
             Verdict.FAIL,
@@ -428,7 +428,7 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
 def last_recorded_event(config: Config) -> datetime | None:
     from store.repository import Store
 
-    if not Path(config.database_url.removeprefix("sqlite:///")).exists():
+    if not config.database_path.exists():
         return None
     store = Store(config)
     try:

@@ -277,3 +277,8 @@ class WallSettings(Section):
     @property
     def database_url(self) -> str:
         return self.store.url or f"sqlite:///{self.data_dir / 'wallboard.db'}"
+
+    @property
+    def database_path(self) -> Path:
+        """The database file (`database_url` is always sqlite:///path)."""
+        return Path(self.database_url.removeprefix("sqlite:///"))

@@ -35,8 +35,7 @@ from board.wall.view import snapshot_of
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from store.models import Attempt
-from store.repository import Store, Writer
+from store.repository import AttemptRecord, Store, Writer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -282,7 +281,7 @@ class WallService(AdminCommands):
         """The goal an admin set for the next period, if one did."""
         return self.state.next_goal
 
-    def attempt(self, attempt_id: int) -> Attempt | None:
+    def attempt(self, attempt_id: int) -> AttemptRecord | None:
         return self.store.attempt(attempt_id)
 
     def events_since(self, seq: int, limit: int) -> list[WallEvent]:

@@ -113,7 +113,7 @@ def test_a_damaged_database_is_a_failure_and_a_good_one_is_intact(tmp_path):
     assert missing.verdict is Verdict.FAIL and "wallboard db upgrade" in missing.fix
     Store(wall).open().close()
     assert only(check_database(wall, host(tmp_path))).detail.endswith("is intact, schema current")
-    database = Path(wall.database_url.removeprefix("sqlite:///"))
+    database = wall.database_path
     database.write_bytes(b"this is no database" * 100)
     broken = only(check_database(wall, host(tmp_path)))
     assert broken.verdict is Verdict.FAIL and "backup" in broken.fix
