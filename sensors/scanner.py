@@ -11,10 +11,12 @@ offline once, keeps its tags (we do not know they left), and is retried with
 exponential backoff without slowing the others. Readers that poll in steps are
 polled together (`sensors.sweep`), so their radio frames overlap on air.
 
-On a quiet sweep (the caller says nothing moves) a reader whose cards are settled is
-re-checked only every `PRESENT_RECHECK_EVERY_S`; empty readers, where a card is put
-on, are polled every sweep. A reader left out of a sweep has neither a hit nor a miss:
-the debounce counts polls that ran.
+On a quiet sweep (the caller says nothing moves), with `recheck_cards_every_s` set, a
+reader whose cards are settled is re-checked only once that long has passed since its
+last poll; empty readers, where a card is put on, are polled every sweep. A reader left
+out of a sweep has neither a hit nor a miss: the debounce counts polls that ran. Off (0)
+by default: a badge held against a card on a quiet wall is the wall's main interaction,
+and every skipped sweep delays it (docs/readers.md).
 """
 
 import logging
@@ -29,16 +31,6 @@ from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, Ta
 from sensors.sweep import SweepPlan
 
 log = logging.getLogger(__name__)
-
-# A settled card on a quiet wall is re-checked once this long has passed since its last
-# poll; an empty slot is polled every sweep. At the default 0.25 s idle pause that is every
-# other quiet sweep: a 48-slot wall with 36 cards pays for its 13 empty readers every sweep
-# and its 36 cards every other, 13 % of a Pi 3 instead of 20 % (issue 15's goal: 15 %),
-# while a card put on an empty slot is seen as soon as before. The price: a card taken off
-# (or swapped, or a badge held against it) is noticed up to one idle sweep later, ~0.3 s
-# (docs/readers.md); an idle pause of 0.5 s or more re-checks every sweep. A constant, not
-# a setting: the technician's knob is `idle_poll_interval`.
-PRESENT_RECHECK_EVERY_S = 0.5
 
 
 @dataclass
@@ -61,6 +53,7 @@ class Scanner:
         present_after_s: float = 0.02,
         gone_after_s: float = 0.6,
         stay_fast_for_s: float = 5.0,
+        recheck_cards_every_s: float = 0.0,
         retry_min: float = 1.0,
         retry_max: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -74,6 +67,7 @@ class Scanner:
         self.present_after_s = present_after_s
         self.gone_after_s = gone_after_s
         self.stay_fast_for_s = stay_fast_for_s
+        self.recheck_cards_every_s = recheck_cards_every_s
         self.sweeps = 0  # how many sweeps ran: what an idle wall costs, counted
         self.retry_min = retry_min
         self.retry_max = retry_max
@@ -95,7 +89,7 @@ class Scanner:
 
         `quiet`: nothing outside the scanner moves (no pad window, no enrollment); if the
         scanner is not busy either, readers holding settled cards polled less than
-        PRESENT_RECHECK_EVERY_S ago sit this sweep out.
+        `recheck_cards_every_s` ago sit this sweep out (none when it is 0).
         """
         self._apply_resync()
         events: list[SensorEvent] = []
@@ -106,7 +100,7 @@ class Scanner:
             skip |= {
                 name
                 for name, track in self._tracks.items()
-                if track.present and track.online and now - track.polled_at < PRESENT_RECHECK_EVERY_S
+                if track.present and track.online and now - track.polled_at < self.recheck_cards_every_s
             }
         for name, outcome in self._plan.poll(skip=skip).items():
             track = self._tracks[name]

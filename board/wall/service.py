@@ -82,6 +82,7 @@ class WallService(AdminCommands):
             present_after_s=config.readers.present_after_seconds,
             gone_after_s=config.readers.gone_after_seconds,
             stay_fast_for_s=config.readers.stay_fast_for,
+            recheck_cards_every_s=config.readers.recheck_cards_every,
             retry_min=config.readers.retry_min,
             retry_max=config.readers.retry_max,
             monotonic=clock.monotonic,
@@ -445,8 +446,8 @@ class WallService(AdminCommands):
     def _moving(self) -> bool:
         """A reader's change or debounce, an open pad window, or an enrollment waiting for its tag.
 
-        While nothing moves the sweeps are slow, and quiet: settled cards are re-checked
-        less often than empty slots are polled (`sensors.scanner.PRESENT_RECHECK_EVERY_S`).
+        While nothing moves the sweeps are slow, and quiet: with `recheck_cards_every` set,
+        settled cards are re-checked less often than empty slots are polled.
         """
         return self.scanner.busy() or bool(self.state.pad) or self._enrollment is not None
 
