@@ -356,9 +356,7 @@ def polling_projection(speed_hz: int = 4_000_000) -> dict:
 
     def quiet(how: dict, occupied: int, sweeps: dict, recheck_s: float) -> dict:
         """The quiet wall's CPU and what a user waits for, cards re-checked every `recheck_s`."""
-        checks, reads, between, reads_seeing = (
-            sweeps[kind] for kind in ("checks", "reads", "between", "reads_seeing")
-        )
+        checks, reads, between, reads_seeing = (sweeps[kind] for kind in ("checks", "reads", "between", "reads_seeing"))
         left_out = _sweeps_between_rechecks(checks, between, idle, recheck_s)
         # The sweep a card was put in, the one that sees it and the fast one that reports it span
         # well under FULL_READ_EVERY_S: a reader reads its card's UID in one of them at most. The
@@ -392,7 +390,10 @@ def polling_projection(speed_hz: int = 4_000_000) -> dict:
             }
             checks, reads, between = sweeps["checks"], sweeps["reads"], sweeps["between"]
             figures[pi] = {
-                **{f"quiet_{name}": quiet(how, occupied, sweeps, recheck_s) for name, recheck_s in QUIET_SETTINGS.items()},
+                **{
+                    f"quiet_{name}": quiet(how, occupied, sweeps, recheck_s)
+                    for name, recheck_s in QUIET_SETTINGS.items()
+                },
                 "cpu_percent_busy": _share_of_a_core(checks, reads, fast),
                 "cpu_percent_busy_every_uid_read": _share_of_a_core(reads, reads, fast),
                 "sweep_ms_checks": checks["ms"],
