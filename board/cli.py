@@ -873,7 +873,7 @@ def scratch_copy(config: Config, directory: Path) -> Config:
 
     from board.core.settings import StoreSettings
 
-    source = Path(config.database_url.removeprefix("sqlite:///"))
+    source = config.database_path
     target = directory / "wallboard.db"
     if source.exists():
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as original, sqlite3.connect(target) as copy:

@@ -14,6 +14,7 @@ loop, which cost 4 % of a core while idle here (docs/screen.md); waiting on a
 threading.Event and pumping input once per tick costs well under 0.1 %.
 """
 
+import ctypes
 import logging
 import threading
 import time
@@ -38,6 +39,18 @@ from render.theme import CORK
 from render.tv import CecTv
 
 log = logging.getLogger(__name__)
+
+
+def return_freed_memory() -> None:
+    """Hand back to the system what a full redraw freed (its big temporary pictures).
+
+    glibc keeps freed blocks for reuse, ~3 MB after the wall's first frame at 1920×1080;
+    on a Pi every MB counts. malloc_trim is glibc's: elsewhere there is nothing to do.
+    """
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
 
 # The burn-in guard walks the picture around a small square, one step every N minutes.
 _SHIFT_PATTERN = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
@@ -99,6 +112,7 @@ class WallDisplay(Closeable):
         self._cheers_started = 0
         self._presented: tuple | None = None
         self.frames_presented = 0
+        self._drawings_trimmed = 0  # the backdrop's drawings after which freed memory went back
 
     # ------------------------------------------------ listener side (service thread)
 
@@ -198,6 +212,9 @@ class WallDisplay(Closeable):
         whole = key != self._presented or over_the_wall or wanted
         self._present(night, offset, tick, None if whole else dirty)
         self._presented = key
+        if self.backdrop.drawings != self._drawings_trimmed:
+            self._drawings_trimmed = self.backdrop.drawings
+            return_freed_memory()
         return True
 
     def _show_fallback(self) -> None:

@@ -73,6 +73,7 @@ class Backdrop:
         self.size = size
         self.surface: pygame.Surface | None = None
         self.owner: object = None
+        self.drawings = 0  # how often a picture was drawn into it: each one a full redraw
 
     def claim(self, owner: object) -> bool:
         """Take the layer for `owner`; True when `owner` must draw it (another picture is in it)."""
@@ -81,6 +82,7 @@ class Backdrop:
         if self.owner == owner:
             return False
         self.owner = owner
+        self.drawings += 1
         return True
 
 

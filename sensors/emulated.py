@@ -39,7 +39,7 @@ from gpiozero.pins.mock import MockFactory
 
 from board.core.uid import normalise_uid
 from sensors import mfrc522_regs as r
-from sensors.hardware import ReadersConfig, build_readers
+from sensors.hardware import Line, ReadersConfig, build_readers
 from sensors.mfrc522_regs import to_bits, to_bytes
 from sensors.spi_message import read_transfers
 
@@ -812,11 +812,15 @@ class DecoderOutput:
 
 
 class EmulatedSpiBus:
-    """SPI bus `number`: chips on their select lines, the clock, and a count of transfers."""
+    """SPI bus `number`: chips on their select lines, the clock, and a count of transfers.
 
-    def __init__(self, clock: EmulatedClock, *, number: int = 0, call_overhead_s: float = 50e-6):
+    `chip_selects` is how many the kernel drives there, so how many /dev/spidevB.N exist:
+    two with `dtparam=spi=on`, more with an overlay (docs/readers.md)."""
+
+    def __init__(self, clock: EmulatedClock, *, number: int = 0, call_overhead_s: float = 50e-6, chip_selects: int = 2):
         self.clock = clock
         self.number = number
+        self.chip_selects = chip_selects
         self.call_overhead_s = call_overhead_s
         self.transfers = 0  # calls: an xfer2 or an SPI_IOC_MESSAGE ioctl, each paying the call overhead
         self.frames = 0  # chip-select frames: one per xfer2, one or more per message
@@ -875,7 +879,7 @@ class EmulatedSpiDev:
         self.no_cs = False
 
     def open(self, bus: int, device: int) -> None:
-        if bus not in self._buses:
+        if bus not in self._buses or device >= self._buses[bus].chip_selects:
             raise FileNotFoundError(f"/dev/spidev{bus}.{device}")
         self._bus, self._device = self._buses[bus], device
 
@@ -909,10 +913,12 @@ class EmulatedSpiDev:
 
 
 class EmulatedWall:
-    """Chips wired as a ReadersConfig says: one emulated bus, MockFactory pins, one clock.
+    """Chips wired as a ReadersConfig says: an emulated bus for each of its SPI buses, MockFactory
+    pins, one clock.
 
     `wall.build_readers()` builds the configured readers on it; put tags on
-    `wall.chips[reader_id]`.
+    `wall.chips[reader_id]`. Each bus has the chip selects `readers.kernel_chip_selects` says
+    config.txt gives it, unless `chip_selects` ({bus: count}) says the Pi was set up otherwise.
     """
 
     def __init__(
@@ -924,37 +930,53 @@ class EmulatedWall:
         version: int = 0x92,
         seed: int = 0,
         behaviour: ChipBehaviour = WORST,
+        chip_selects: dict[int, int] | None = None,
     ):
         self.config = config
         self.clock = EmulatedClock()
         self.pin_factory = pin_factory or MockFactory()
-        self.bus = EmulatedSpiBus(self.clock, number=config.spi_bus, call_overhead_s=call_overhead_s)
+        counts = {bus: len(config.kernel_chip_selects.pins(bus)) for bus in config.buses()} | (chip_selects or {})
+        self.buses = {
+            bus: EmulatedSpiBus(self.clock, number=bus, call_overhead_s=call_overhead_s, chip_selects=count)
+            for bus, count in counts.items()
+        }
+        self.bus = self.buses[config.spi_bus]
         self.chips: dict[str, EmulatedMfrc522] = {}
-        self._decoders: dict[tuple[str, int], Decoder] = {}
+        self._decoders: dict[Line, tuple[int, Decoder]] = {}
         for reader_id, wiring in config.wiring.items():
             rng = random.Random(f"{seed}:{reader_id}")
             chip = EmulatedMfrc522(self.clock, version=version, rng=rng, behaviour=behaviour)
             if wiring.irq_pin is not None:
                 chip.wire_irq_pin(self.pin_factory.pin(wiring.irq_pin))
-            self.chips[reader_id] = self.bus.attach(chip, self._select_line(config, *wiring.line))
+            bus, select = self._select_line(config, wiring.line)
+            self.chips[reader_id] = self.buses[bus].attach(chip, select)
         if config.reset_pin is not None:
             self._reset_pin = self.pin_factory.pin(config.reset_pin)
             self._reset_held = False
             self.clock.subscribe(self._follow_reset_line)
 
-    def _select_line(self, config: ReadersConfig, kind: str, number: int) -> CeLine | GpioLine | DecoderOutput:
-        if kind == "ce":
-            return CeLine(number)
-        if kind == "gpio":
-            return GpioLine(self.pin_factory.pin(number))
-        enable = config.decoder.enable_of(number)
+    @property
+    def transfers(self) -> int:
+        """SPI calls on every bus of the wall."""
+        return sum(bus.transfers for bus in self.buses.values())
+
+    @property
+    def bytes(self) -> int:
+        return sum(bus.bytes for bus in self.buses.values())
+
+    def _select_line(self, config: ReadersConfig, line: Line) -> tuple[int, CeLine | GpioLine | DecoderOutput]:
+        """The bus a chip's data lines go to, and the line that selects it there."""
+        if (device := config.kernel_device(line)) is not None:
+            return device.bus, CeLine(device.device)
+        if line.kind == "gpio":
+            return config.spi_bus, GpioLine(self.pin_factory.pin(line.number))
+        enable = config.decoder.enable_of(line.number)
         if enable not in self._decoders:
-            kind, pin = enable
             address = [self.pin_factory.pin(pin) for pin in config.decoder.address_pins]
-            self._decoders[enable] = Decoder(
-                address, CeLine(pin) if kind == "ce" else GpioLine(self.pin_factory.pin(pin))
-            )
-        return DecoderOutput(self._decoders[enable], number % config.decoder.outputs_per_decoder)
+            bus, select = self._select_line(config, enable)
+            self._decoders[enable] = (bus, Decoder(address, select))
+        bus, decoder = self._decoders[enable]
+        return bus, DecoderOutput(decoder, line.number % config.decoder.outputs_per_decoder)
 
     def _follow_reset_line(self, now: float) -> None:
         held = self._reset_pin.function == "output" and not self._reset_pin.state
@@ -964,7 +986,7 @@ class EmulatedWall:
                 chip.hold_in_reset(held)
 
     def spi_factory(self) -> EmulatedSpiDev:
-        return EmulatedSpiDev({self.bus.number: self.bus})
+        return EmulatedSpiDev(self.buses)
 
     def build_readers(self) -> dict:
         return build_readers(self.config, pin_factory=self.pin_factory, spi_factory=self.spi_factory, clock=self.clock)

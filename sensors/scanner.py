@@ -10,6 +10,13 @@ service sweeps fast then and slowly otherwise. A reader that fails is reported
 offline once, keeps its tags (we do not know they left), and is retried with
 exponential backoff without slowing the others. Readers that poll in steps are
 polled together (`sensors.sweep`), so their radio frames overlap on air.
+
+On a quiet sweep (the caller says nothing moves), with `recheck_cards_every_s` set, a
+reader whose cards are settled is re-checked only once that long has passed since its
+last poll; empty readers, where a card is put on, are polled every sweep. A reader left
+out of a sweep has neither a hit nor a miss: the debounce counts polls that ran. Off (0)
+by default: a badge held against a card on a quiet wall is the wall's main interaction,
+and every skipped sweep delays it (docs/readers.md).
 """
 
 import logging
@@ -33,6 +40,7 @@ class _ReaderTrack:
     hits: dict[str, float] = field(default_factory=dict)  # candidates not yet present: first seen at
     misses: dict[str, float] = field(default_factory=dict)  # present tags not seen lately: first missed at
     online: bool = True
+    polled_at: float = float("-inf")
     retry_at: float = 0.0
     backoff: float = 0.0
 
@@ -45,6 +53,7 @@ class Scanner:
         present_after_s: float = 0.02,
         gone_after_s: float = 0.6,
         stay_fast_for_s: float = 5.0,
+        recheck_cards_every_s: float = 0.0,
         retry_min: float = 1.0,
         retry_max: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -58,6 +67,7 @@ class Scanner:
         self.present_after_s = present_after_s
         self.gone_after_s = gone_after_s
         self.stay_fast_for_s = stay_fast_for_s
+        self.recheck_cards_every_s = recheck_cards_every_s
         self.sweeps = 0  # how many sweeps ran: what an idle wall costs, counted
         self.retry_min = retry_min
         self.retry_max = retry_max
@@ -74,15 +84,27 @@ class Scanner:
             if name in self._tracks:
                 self._tracks[name].online = False
 
-    def sweep(self) -> list[SensorEvent]:
-        """Poll every reader once (skipping those waiting for a retry), together where they can."""
+    def sweep(self, *, quiet: bool = False) -> list[SensorEvent]:
+        """Poll every reader once (skipping those waiting for a retry), together where they can.
+
+        `quiet`: nothing outside the scanner moves (no pad window, no enrollment); if the
+        scanner is not busy either, readers holding settled cards polled less than
+        `recheck_cards_every_s` ago sit this sweep out (none when it is 0).
+        """
         self._apply_resync()
         events: list[SensorEvent] = []
         now = self._monotonic()
         self.sweeps += 1
-        waiting = {name for name, track in self._tracks.items() if now < track.retry_at}
-        for name, outcome in self._plan.poll(skip=waiting).items():
+        skip = {name for name, track in self._tracks.items() if now < track.retry_at}
+        if quiet and not self.busy():
+            skip |= {
+                name
+                for name, track in self._tracks.items()
+                if track.present and track.online and now - track.polled_at < self.recheck_cards_every_s
+            }
+        for name, outcome in self._plan.poll(skip=skip).items():
             track = self._tracks[name]
+            track.polled_at = now
             if isinstance(outcome, Exception):  # a fault, or a driver bug: neither stops the other readers
                 if not isinstance(outcome, ReaderFault):
                     log.error("reader %s raised unexpectedly", name, exc_info=outcome)

@@ -12,8 +12,6 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import make_url
-
 from board.core.errors import StoreError
 from board.core.settings import WallSettings
 
@@ -22,10 +20,6 @@ BACKUP_SUFFIX = ".tar.gz"
 DATABASE_MEMBER = "wallboard.db"
 PHOTOS_MEMBER = "photos"
 FILE_MODE = 0o640
-
-
-def database_path(config: WallSettings) -> Path:
-    return Path(make_url(config.database_url).database)
 
 
 def default_backup_dir(config: WallSettings) -> Path:
@@ -44,17 +38,19 @@ def backups_in(folder: Path) -> list[Path]:
 def backup(config: WallSettings, folder: Path, keep: int, now: datetime) -> Path:
     """Write a backup archive into `folder` and delete all but the newest `keep`."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o750)
-    target = folder / f"{BACKUP_PREFIX}{now:%Y%m%d-%H%M%S}{BACKUP_SUFFIX}"
+    # Milliseconds in the name: two backups within a second (a timer and a technician) are two
+    # archives, and the names still sort by time.
+    target = folder / f"{BACKUP_PREFIX}{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}{BACKUP_SUFFIX}"
     with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as scratch:
         copy = Path(scratch) / DATABASE_MEMBER
-        source = sqlite3.connect(database_path(config))
+        source = sqlite3.connect(config.database_path)
         try:
             destination = sqlite3.connect(copy)
             with destination:
                 source.backup(destination)
             destination.close()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot back up {database_path(config)}: {exc}") from None
+            raise StoreError(f"cannot back up {config.database_path}: {exc}") from None
         finally:
             source.close()
         partial = Path(scratch) / target.name
@@ -97,7 +93,7 @@ def restore(config: WallSettings, archive_path: Path, now: datetime) -> Path | N
                 (config.photos_dir / photo).write_bytes(archive.extractfile(member).read())
                 os.chmod(config.photos_dir / photo, FILE_MODE)
         os.chmod(restored, FILE_MODE)
-        os.replace(restored, database_path(config))
+        os.replace(restored, config.database_path)
     return kept
 
 
@@ -116,7 +112,7 @@ def integrity_problem(path: Path) -> str | None:
 
 def move_aside(config: WallSettings, label: str) -> Path | None:
     """Rename the database (and its WAL and shared-memory files) to `<name>.<label>`."""
-    database = database_path(config)
+    database = config.database_path
     if not database.exists():
         return None
     for suffix in ("-wal", "-shm"):
@@ -130,7 +126,7 @@ def move_aside(config: WallSettings, label: str) -> Path | None:
 
 def refuse_damaged_database(config: WallSettings, now: datetime) -> None:
     """At start: a database that fails integrity_check is moved aside, and the newest backup offered."""
-    database = database_path(config)
+    database = config.database_path
     problem = integrity_problem(database)
     if problem is None:
         return

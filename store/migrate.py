@@ -6,9 +6,10 @@ lines, and does not carry alembic's 11 MB in memory.
 """
 
 import re
+import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from store.sqlite import Connections
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -36,25 +37,38 @@ def head_revision() -> str:
     return heads.pop()
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(connection: sqlite3.Connection) -> str | None:
     """The schema's revision as alembic recorded it, None for a database it never migrated."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table(VERSION_TABLE):
-            return None
-        return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    if not connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
+    ).fetchone():
+        return None
+    row = connection.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
+    return row[0] if row else None
 
 
-def upgrade(engine: Engine) -> bool:
+def upgrade(connections: Connections) -> bool:
     """Bring the database to the newest schema; True if anything was migrated.
 
-    Checks first, so an up-to-date database costs one query at start.
+    Checks first, so an up-to-date database costs one query at start, and neither
+    alembic nor SQLAlchemy is imported.
     """
-    if current_revision(engine) == head_revision():
-        return False
+    with connections.connection() as connection:
+        if current_revision(connection) == head_revision():
+            return False
     from alembic import command
+    from sqlalchemy.exc import DBAPIError
+
+    from store.engine import make_engine
 
     config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = make_engine(f"sqlite:///{connections.path}")
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except DBAPIError as exc:  # the driver's own error, as the store reports it
+        raise exc.orig from None
+    finally:
+        engine.dispose()
     return True

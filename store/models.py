@@ -1,15 +1,19 @@
-"""Typed SQLAlchemy 2.0 models on one declarative base.
+"""Typed SQLAlchemy 2.0 models on one declarative base: the schema Alembic migrates.
+
+The running wall reads and writes these tables with plain SQL (store.repository).
 
 The `events` table is the source of truth and is only ever appended to. `positions`
 is derived from it (see store.projection) and can be rebuilt. People, cards and
 coaches are never deleted: history must keep pointing at them.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.sqlite import time_text
 
 
 class AwareDateTime(TypeDecorator):
@@ -23,11 +27,7 @@ class AwareDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> str | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: attach the board's timezone")
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return None if value is None else time_text(value)
 
     def process_result_value(self, value: str | None, dialect) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value)

@@ -4,14 +4,13 @@ The table is decided by the same fold as the live state (`board.core.state.apply
 live for each recorded event and for the whole log on `db rebuild`.
 """
 
+import sqlite3
 from collections.abc import Iterable
-
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from datetime import datetime
 
 from board.core.events import WallEvent
 from board.core.state import WallState, apply
-from store.models import Position
+from store.sqlite import time_text
 
 
 def moves_card(state: WallState, event: WallEvent) -> bool:
@@ -21,30 +20,37 @@ def moves_card(state: WallState, event: WallEvent) -> bool:
     return event.person_id is not None and state.positions.get(event.person_id) != before
 
 
-def project_position(session: Session, event: WallEvent) -> None:
+def project_position(connection: sqlite3.Connection, event: WallEvent) -> None:
     """Fold one recorded event into the `positions` table (no change for events that move no card)."""
     if event.person_id is None:
         return
     state = WallState()
-    stored = session.get(Position, event.person_id)
+    stored = connection.execute(
+        "SELECT slot_id, since FROM positions WHERE person_id = ?", (event.person_id,)
+    ).fetchone()
     if stored is not None:
-        state.positions[event.person_id] = (stored.slot_id, stored.since)
+        state.positions[event.person_id] = (stored[0], datetime.fromisoformat(stored[1]))
     if not moves_card(state, event):
         return
     if event.person_id in state.positions:
         slot_id, since = state.positions[event.person_id]
-        session.merge(Position(person_id=event.person_id, slot_id=slot_id, since=since, seq=event.seq))
+        connection.execute(
+            "INSERT INTO positions (person_id, slot_id, since, seq) VALUES (?, ?, ?, ?) ON CONFLICT (person_id)"
+            " DO UPDATE SET slot_id = excluded.slot_id, since = excluded.since, seq = excluded.seq",
+            (event.person_id, slot_id, time_text(since), event.seq),
+        )
     else:
-        session.execute(delete(Position).where(Position.person_id == event.person_id))
+        connection.execute("DELETE FROM positions WHERE person_id = ?", (event.person_id,))
 
 
-def positions_of(events: Iterable[WallEvent]) -> list[Position]:
-    """The whole `positions` table as the log decides it, each row with the event that put the card there."""
+def positions_of(events: Iterable[WallEvent]) -> list[tuple[int, str, str, int]]:
+    """The whole `positions` table as the log decides it: (person, slot, since, seq of the event
+    that put the card there) rows."""
     state, placed_by = WallState(), {}
     for event in events:
         if moves_card(state, event):
             placed_by[event.person_id] = event.seq
     return [
-        Position(person_id=person_id, slot_id=slot_id, since=since, seq=placed_by[person_id])
+        (person_id, slot_id, time_text(since), placed_by[person_id])
         for person_id, (slot_id, since) in state.positions.items()
     ]

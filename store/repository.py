@@ -2,19 +2,17 @@
 
 Every write goes through `Store.write()`, one transaction in which each event is
 appended to the log, queued in the outbox and projected, so a crash leaves
-either all of it or none.
+either all of it or none. Plain SQL on Python's sqlite3 driver (store.sqlite);
+store.models describes the same tables for Alembic's migrations.
 """
 
+import json
+import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-
-from sqlalchemy import Row, func, make_url, or_, select, text, update
-from sqlalchemy.exc import DatabaseError, DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from board.core.errors import CommandError, StoreError
 from board.core.events import Draft, EventType, WallEvent
@@ -32,36 +30,60 @@ from board.core.state import (
     state_from_checkpoint,
 )
 from store import migrate
-from store.engine import WRITE_OPTION, make_engine
-from store.models import Attempt, Card, Checkpoint, Coach, Event, Level, Outbox, Period, Person, Position, Slot
 from store.projection import positions_of, project_position
+from store.sqlite import Connections, json_text, make_folder, time_text
 
-REPLAY_BATCH = 10_000  # events read per round trip while the state is replayed
 # A checkpoint after this many events keeps a start (replaying the events after the
 # checkpoint, ~10 µs each) within a few tens of ms; the checkpoint holds counts, not
 # lists, so writing it this often costs little. Figures in docs/architecture.md.
 CHECKPOINT_EVERY = 1_000
+EVENT_COLUMNS = (
+    "events.seq, events.at, events.type, events.person_id, events.slot_id, events.coach_id, events.uid, events.details"
+)
 
 
-def to_wall_event(row: Event | Row[Any], tz) -> WallEvent:
+def to_wall_event(row: tuple, tz) -> WallEvent:
+    """An `events` row (EVENT_COLUMNS, in order) as the wall's event, its time in `tz`."""
+    seq, at, type_, person_id, slot_id, coach_id, uid, details = row
     return WallEvent(
-        seq=row.seq,
-        at=row.at.astimezone(tz),
-        type=EventType(row.type),
-        person_id=row.person_id,
-        slot_id=row.slot_id,
-        coach_id=row.coach_id,
-        uid=row.uid,
-        details=dict(row.details),
+        seq=seq,
+        at=datetime.fromisoformat(at).astimezone(tz),
+        type=EventType(type_),
+        person_id=person_id,
+        slot_id=slot_id,
+        coach_id=coach_id,
+        uid=uid,
+        details=json.loads(details),
     )
+
+
+def placeholders(values: Collection[Any]) -> str:
+    """`?, ?, ?` for an IN list of `values` (SQLite reads an empty list as matching nothing)."""
+    return ", ".join("?" * len(values))
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One row of `attempts`: a confirmed attempt and whether it was voided since."""
+
+    id: int
+    person_id: int
+    coach_id: int | None
+    at: datetime
+    period_id: int
+    via: str
+    slot_id: str | None
+    event_seq: int
+    voided: bool
+    void_reason: str | None
 
 
 def require_database(config: WallSettings) -> None:
     """A StoreError saying where we looked when the config's database is not there."""
-    path = make_url(config.database_url).database
-    if path and path != ":memory:" and not Path(path).is_file():
+    path = config.database_path
+    if not path.is_file():
         raise StoreError(
-            f"no database at {Path(path).resolve()} (data_dir = {config.data_dir}); check data_dir "
+            f"no database at {path.resolve()} (data_dir = {config.data_dir}); check data_dir "
             "in the config, or create a new wall's database with: wallboard db create"
         )
 
@@ -75,8 +97,8 @@ class Store:
             require_database(config)
         self.checkpoint_every = checkpoint_every
         self._checkpoint_seq = 0
-        self.engine = make_engine(config.database_url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        make_folder(config.database_path)
+        self.connections = Connections(config.database_path)
 
     def open(self) -> "Store":
         """Migrate if needed and make the levels and slots match the config."""
@@ -92,12 +114,12 @@ class Store:
         naming it, which the CLI shows as one line.
         """
         try:
-            return migrate.upgrade(self.engine)
-        except DatabaseError as exc:
-            raise StoreError(f"cannot open the database {self.config.database_url}: {exc.orig}") from None
+            return migrate.upgrade(self.connections)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the database {self.config.database_url}: {exc}") from None
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.connections.close()
 
     def __enter__(self) -> "Store":
         return self.open()
@@ -109,26 +131,34 @@ class Store:
     def write(self) -> Iterator["Writer"]:
         """One write transaction; a write the database refuses (a full disk) is a StoreError."""
         try:
-            with self._sessions.begin() as session:
-                session.connection(execution_options={WRITE_OPTION: True})
-                yield Writer(session, self.config)
-        except DBAPIError as exc:
-            raise StoreError(f"the database refused a write: {exc.orig}") from exc
+            with self.connections.transaction(write=True) as connection:
+                yield Writer(connection, self.config)
+        except sqlite3.Error as exc:
+            raise StoreError(f"the database refused a write: {exc}") from exc
 
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            yield session
+    def _one(self, sql: str, parameters: tuple = ()) -> tuple | None:
+        """The first row of one query."""
+        with self.connections.connection() as connection:
+            return connection.execute(sql, parameters).fetchone()
+
+    def _all(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        with self.connections.connection() as connection:
+            return connection.execute(sql, parameters).fetchall()
 
     # -- loading ---------------------------------------------------------------
 
     def load_directory(self) -> Directory:
-        with self.read() as session:
-            people = {p.id: PersonInfo(p.id, p.name, p.photo, p.archived) for p in session.scalars(select(Person))}
-            cards = {c.uid: c.person_id for c in session.scalars(select(Card).where(Card.person_id.is_not(None)))}
+        with self.connections.transaction(write=False) as connection:  # one snapshot of the three tables
+            people = {
+                id_: PersonInfo(id_, name, photo, bool(archived))
+                for id_, name, photo, archived in connection.execute("SELECT id, name, photo, archived FROM people")
+            }
+            cards = dict(connection.execute("SELECT uid, person_id FROM cards WHERE person_id IS NOT NULL"))
             coaches = {
-                c.id: CoachInfo(c.id, c.name, c.badge_uid, c.person_id)
-                for c in session.scalars(select(Coach).where(Coach.removed.is_(False)))
+                id_: CoachInfo(id_, name, badge, person_id)
+                for id_, name, badge, person_id in connection.execute(
+                    "SELECT id, name, badge_uid, person_id FROM coaches WHERE NOT removed"
+                )
             }
         return Directory(people, cards, coaches)
 
@@ -138,19 +168,20 @@ class Store:
         The latest checkpoint with every event after it folded in, in order, as the
         service folds them live; the whole log when there is no usable checkpoint.
         """
-        with self.read() as session:
-            checkpoint = session.get(Checkpoint, 1)
+        row = self._one("SELECT format, seq, state FROM checkpoint WHERE id = 1")
+        checkpoint = None if row is None else (row[0], row[1], json.loads(row[2]))
         # Its attempts are counted by local day: a checkpoint from before a change of
         # the board's timezone would count them by the wrong days.
         if (
             checkpoint is None
-            or checkpoint.format not in READABLE_CHECKPOINT_FORMATS
-            or checkpoint.state.get("timezone", self.config.timezone) != self.config.timezone
+            or checkpoint[0] not in READABLE_CHECKPOINT_FORMATS
+            or checkpoint[2].get("timezone", self.config.timezone) != self.config.timezone
         ):
             self._checkpoint_seq = 0
             return self.replay()
-        self._checkpoint_seq = checkpoint.seq
-        return self.replay(state_from_checkpoint(checkpoint.state, self.config.tz), checkpoint.seq)
+        _format, seq, data = checkpoint
+        self._checkpoint_seq = seq
+        return self.replay(state_from_checkpoint(data, self.config.tz), seq)
 
     def replay(self, state: WallState | None = None, after: int = 0) -> tuple[WallState, int]:
         """Fold every event after seq `after` into `state` (by default an empty one), in log order.
@@ -168,35 +199,37 @@ class Store:
         """Keep `state` (folded up to event `seq`) as the checkpoint once `checkpoint_every` events have passed."""
         if seq - self._checkpoint_seq < self.checkpoint_every:
             return
+        data = checkpoint_of(state) | {"timezone": self.config.timezone}
         with self.write() as writer:
-            data = checkpoint_of(state) | {"timezone": self.config.timezone}
-            writer.session.merge(Checkpoint(id=1, format=CHECKPOINT_FORMAT, seq=seq, state=data))
+            writer.connection.execute(
+                "INSERT INTO checkpoint (id, format, seq, state) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                "SET format = excluded.format, seq = excluded.seq, state = excluded.state",
+                (CHECKPOINT_FORMAT, seq, json_text(data)),
+            )
         self._checkpoint_seq = seq
 
     def events_after(self, seq: int) -> Iterator[WallEvent]:
-        """Every event after `seq`, oldest first, read in batches rather than all at once."""
-        with self.engine.connect() as connection:
-            rows = connection.execution_options(yield_per=REPLAY_BATCH).execute(
-                select(Event.__table__).where(Event.seq > seq).order_by(Event.seq)
-            )
-            for row in rows:
+        """Every event after `seq`, oldest first, read as the caller goes rather than all at once."""
+        with self.connections.connection() as connection:
+            for row in connection.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (seq,)):
                 yield to_wall_event(row, self.config.tz)
 
     # -- queries ----------------------------------------------------------------
 
     def thermometer(self, period_id: int) -> int:
         """Confirmed, non-voided attempts in a period: the thermometer's value, as counted when written."""
-        with self.read() as session:
-            return session.scalar(select(Period.attempts).where(Period.id == period_id)) or 0
+        row = self._one("SELECT attempts FROM periods WHERE id = ?", (period_id,))
+        return row[0] if row else 0
 
     def periods(self) -> list[PeriodSpan]:
         """Every recorded period, oldest first."""
         tz = self.config.tz
-        with self.read() as session:
-            return [
-                PeriodSpan(p.starts_at.astimezone(tz), p.ends_at.astimezone(tz), p.id, p.goal)
-                for p in session.scalars(select(Period).order_by(Period.id))
-            ]
+        return [
+            PeriodSpan(
+                datetime.fromisoformat(starts).astimezone(tz), datetime.fromisoformat(ends).astimezone(tz), id_, goal
+            )
+            for id_, starts, ends, goal in self._all("SELECT id, starts_at, ends_at, goal FROM periods ORDER BY id")
+        ]
 
     def log_until(
         self,
@@ -207,137 +240,153 @@ class Store:
     ) -> list[WallEvent]:
         """Events of `types` before `until`, and of `always` at any time, in log order; `person_id`
         keeps one person's events of `types` (those of `always` stay, whoever they are about)."""
-        kept = or_(Event.at < until, Event.type.in_([str(t) for t in always]))
+        wanted = [str(t) for t in (*types, *always)]
+        kept = [str(t) for t in always]
+        sql = (
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE type IN ({placeholders(wanted)})"
+            f" AND (at < ? OR type IN ({placeholders(kept)}))"
+        )
+        parameters = [*wanted, time_text(until), *kept]
         if person_id is not None:
-            kept = kept & or_(Event.person_id == person_id, Event.type.in_([str(t) for t in always]))
-        columns = (
-            Event.seq,
-            Event.at,
-            Event.type,
-            Event.person_id,
-            Event.slot_id,
-            Event.coach_id,
-            Event.uid,
-            Event.details,
-        )  # plain rows: a long log loads several times faster than as ORM objects
-        with self.read() as session:
-            rows = session.execute(
-                select(*columns).where(Event.type.in_([str(t) for t in (*types, *always)]), kept).order_by(Event.seq)
-            )
-            return [to_wall_event(row, self.config.tz) for row in rows]
+            sql += f" AND (person_id = ? OR type IN ({placeholders(kept)}))"
+            parameters += [person_id, *kept]
+        tz = self.config.tz
+        return [to_wall_event(row, tz) for row in self._all(sql + " ORDER BY seq", tuple(parameters))]
 
     def last_seq(self) -> int:
-        with self.read() as session:
-            return session.scalar(select(func.max(Event.seq))) or 0
+        return self._one("SELECT max(seq) FROM events")[0] or 0
 
     def last_event_at(self) -> datetime | None:
         """When the newest event was recorded, in the wall's timezone."""
-        with self.read() as session:
-            row = session.scalars(select(Event).order_by(Event.seq.desc()).limit(1)).first()
-            return to_wall_event(row, self.config.tz).at if row is not None else None
+        row = self._one("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
+        return datetime.fromisoformat(row[0]).astimezone(self.config.tz) if row is not None else None
 
     def events_since(self, seq: int, limit: int) -> list[WallEvent]:
-        with self.read() as session:
-            rows = session.scalars(select(Event).where(Event.seq > seq).order_by(Event.seq).limit(limit))
-            return [to_wall_event(row, self.config.tz) for row in rows]
+        rows = self._all(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        return [to_wall_event(row, self.config.tz) for row in rows]
 
-    def attempt(self, attempt_id: int) -> Attempt | None:
-        with self.read() as session:
-            return session.get(Attempt, attempt_id)
+    def attempt(self, attempt_id: int) -> AttemptRecord | None:
+        row = self._one(
+            "SELECT id, person_id, coach_id, at, period_id, via, slot_id, event_seq, voided, void_reason "
+            "FROM attempts WHERE id = ?",
+            (attempt_id,),
+        )
+        if row is None:
+            return None
+        id_, person_id, coach_id, at, period_id, via, slot_id, event_seq, voided, void_reason = row
+        return AttemptRecord(
+            id_,
+            person_id,
+            coach_id,
+            datetime.fromisoformat(at),
+            period_id,
+            via,
+            slot_id,
+            event_seq,
+            bool(voided),
+            void_reason,
+        )
 
     def coach_name(self, coach_id: int) -> str | None:
         """A coach's name, also of one removed since: history keeps who confirmed."""
-        with self.read() as session:
-            coach = session.get(Coach, coach_id)
-            return coach.name if coach else None
+        row = self._one("SELECT name FROM coaches WHERE id = ?", (coach_id,))
+        return row[0] if row else None
+
+    def positions(self) -> dict[int, str]:
+        """The slot each person's card hangs in now (the `positions` table)."""
+        return dict(self._all("SELECT person_id, slot_id FROM positions"))
 
     def outbox_size(self) -> int:
-        with self.read() as session:
-            return session.scalar(select(func.count()).select_from(Outbox))
+        return self._one("SELECT count(*) FROM outbox")[0]
 
     def pending_outbox(self, limit: int, after: int = 0) -> list[WallEvent]:
         """Events the broker has not acknowledged yet, oldest first, from seq `after` + 1 on."""
-        with self.read() as session:
-            rows = session.scalars(
-                select(Event)
-                .join(Outbox, Outbox.seq == Event.seq)
-                .where(Event.seq > after)
-                .order_by(Event.seq)
-                .limit(limit)
-            )
-            return [to_wall_event(row, self.config.tz) for row in rows]
+        rows = self._all(
+            f"SELECT {EVENT_COLUMNS} FROM events JOIN outbox ON outbox.seq = events.seq"
+            " WHERE events.seq > ? ORDER BY events.seq LIMIT ?",
+            (after, limit),
+        )
+        return [to_wall_event(row, self.config.tz) for row in rows]
 
     def mark_sent(self, seqs: Collection[int]) -> None:
         """Drop acknowledged events from the outbox, all in one transaction (one fsync)."""
         with self.write() as writer:
-            writer.session.execute(Outbox.__table__.delete().where(Outbox.seq.in_(seqs)))
+            writer.connection.executemany("DELETE FROM outbox WHERE seq = ?", ((seq,) for seq in seqs))
 
     def rebuild_positions(self) -> int:
         """Recompute `positions` from the whole event log; returns cards on the wall."""
         positions = positions_of(self.events_after(0))
         with self.write() as writer:
-            writer.session.execute(Position.__table__.delete())
-            writer.session.add_all(positions)
+            writer.connection.execute("DELETE FROM positions")
+            writer.connection.executemany(
+                "INSERT INTO positions (person_id, slot_id, since, seq) VALUES (?, ?, ?, ?)", positions
+            )
         return len(positions)
 
+    def revision(self) -> str | None:
+        """The schema revision the database is at (store.migrate)."""
+        with self.connections.connection() as connection:
+            return migrate.current_revision(connection)
+
     def integrity_check(self) -> str:
-        with self.engine.connect() as connection:
-            return connection.execute(text("PRAGMA integrity_check")).scalar_one()
+        return self._one("PRAGMA integrity_check")[0]
 
 
 @dataclass
 class Writer:
     """Everything written inside one transaction."""
 
-    session: Session
+    connection: sqlite3.Connection
     config: WallSettings
+
+    def _insert(self, sql: str, parameters: tuple) -> int:
+        """Run one INSERT; the new row's id."""
+        return self.connection.execute(sql, parameters).lastrowid
+
+    def _one(self, sql: str, parameters: tuple) -> tuple | None:
+        return self.connection.execute(sql, parameters).fetchone()
 
     def append(self, draft: Draft, at: datetime) -> WallEvent:
         """Record one event: the log row, its outbox entry and what derives from it."""
         details: dict[str, Any] = dict(draft.details)
         if draft.type is EventType.PERIOD_STARTED:
-            starts_at = datetime.fromisoformat(details["starts_at"])
+            starts_at = time_text(datetime.fromisoformat(details["starts_at"]))
             # A period closed early by an admin ends where the new one starts.
-            self.session.execute(update(Period).where(Period.ends_at > starts_at).values(ends_at=starts_at))
-            period = Period(
-                starts_at=starts_at, ends_at=datetime.fromisoformat(details["ends_at"]), goal=details["goal"]
+            self.connection.execute("UPDATE periods SET ends_at = ? WHERE ends_at > ?", (starts_at, starts_at))
+            details["period_id"] = self._insert(
+                "INSERT INTO periods (starts_at, ends_at, goal, attempts) VALUES (?, ?, ?, 0)",
+                (starts_at, time_text(datetime.fromisoformat(details["ends_at"])), details["goal"]),
             )
-            self.session.add(period)
-            self.session.flush()
-            details["period_id"] = period.id
         elif draft.type is EventType.GOAL_SET and details["period_id"] is not None:
-            self.session.get(Period, details["period_id"]).goal = details["goal"]
+            self.connection.execute("UPDATE periods SET goal = ? WHERE id = ?", (details["goal"], details["period_id"]))
         elif draft.type is EventType.ATTEMPT_VOIDED:
             details |= self._void(details["attempt_id"], details["reason"])
-        row = Event(
-            at=at,
-            type=str(draft.type),
+        row = (time_text(at), str(draft.type), draft.person_id, draft.slot_id, draft.coach_id, draft.uid)
+        seq = self._insert(
+            "INSERT INTO events (at, type, person_id, slot_id, coach_id, uid, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*row, json_text(details)),
+        )
+        if draft.type is EventType.ATTEMPT_CONFIRMED:
+            attempt_id = self._insert(
+                "INSERT INTO attempts (person_id, coach_id, at, period_id, via, slot_id, event_seq, voided)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (draft.person_id, draft.coach_id, row[0], details["period_id"], details["via"], draft.slot_id, seq),
+            )
+            self._count(details["period_id"], 1)
+            details |= {"attempt_id": attempt_id}
+            self.connection.execute("UPDATE events SET details = ? WHERE seq = ?", (json_text(details), seq))
+        event = WallEvent(
+            seq=seq,
+            at=at.astimezone(self.config.tz),
+            type=draft.type,
             person_id=draft.person_id,
             slot_id=draft.slot_id,
             coach_id=draft.coach_id,
             uid=draft.uid,
             details=details,
         )
-        self.session.add(row)
-        self.session.flush()
-        if draft.type is EventType.ATTEMPT_CONFIRMED:
-            attempt = Attempt(
-                person_id=draft.person_id,
-                coach_id=draft.coach_id,
-                at=at,
-                period_id=details["period_id"],
-                via=details["via"],
-                slot_id=draft.slot_id,
-                event_seq=row.seq,
-            )
-            self.session.add(attempt)
-            self._count(attempt.period_id, 1)
-            self.session.flush()
-            row.details = details | {"attempt_id": attempt.id}
-        event = to_wall_event(row, self.config.tz)
-        project_position(self.session, event)
-        self.session.add(Outbox(seq=row.seq))
-        self.session.flush()
+        project_position(self.connection, event)
+        self.connection.execute("INSERT INTO outbox (seq) VALUES (?)", (seq,))
         return event
 
     def _void(self, attempt_id: int, reason: str) -> dict[str, Any]:
@@ -346,50 +395,58 @@ class Writer:
         Checked here, inside the write: a second void (the CLI's, next to a running wall)
         would count the attempt out twice.
         """
-        attempt = self.session.get(Attempt, attempt_id)
-        if attempt.voided:
+        voided, period_id, at = self._one("SELECT voided, period_id, at FROM attempts WHERE id = ?", (attempt_id,))
+        if voided:
             raise CommandError.said("conflict", "error.already_voided", id=attempt_id)
-        attempt.voided, attempt.void_reason = True, reason
-        self._count(attempt.period_id, -1)
-        return {"period_id": attempt.period_id, "attempted_at": attempt.at.astimezone(self.config.tz).isoformat()}
+        self.connection.execute("UPDATE attempts SET voided = 1, void_reason = ? WHERE id = ?", (reason, attempt_id))
+        self._count(period_id, -1)
+        return {
+            "period_id": period_id,
+            "attempted_at": datetime.fromisoformat(at).astimezone(self.config.tz).isoformat(),
+        }
 
     def _count(self, period_id: int, step: int) -> None:
-        self.session.execute(update(Period).where(Period.id == period_id).values(attempts=Period.attempts + step))
+        self.connection.execute("UPDATE periods SET attempts = attempts + ? WHERE id = ?", (step, period_id))
 
     def sync_layout(self) -> None:
         """Make the levels and slots tables match the config; old ones stay, inactive.
 
-        Only what differs is written (the session skips values set to what they were):
-        a start with an unchanged config writes nothing.
+        Only rows that differ are written: a start with an unchanged config writes nothing.
         """
-        levels = [Level(id=level.id, name=level.name, position=i) for i, level in enumerate(self.config.levels)]
-        slots = [
-            Slot(id=slot_id, level_id=level.id, position=i)
-            for level in self.config.levels
-            for i, slot_id in enumerate(level.slots)
-        ]
-        for table, rows, columns in ((Level, levels, ("name", "position")), (Slot, slots, ("level_id", "position"))):
-            stored = {row.id: row for row in self.session.scalars(select(table))}
-            for row in rows:
-                known = stored.pop(row.id, None)
-                if known is None:
-                    self.session.add(row)
-                    continue
-                for column in columns:
-                    setattr(known, column, getattr(row, column))
-                known.active = True
-            for gone in stored.values():
-                gone.active = False
-            self.session.flush()  # the levels before the slots that name them
+        levels = {level.id: (level.name, i) for i, level in enumerate(self.config.levels)}
+        slots = {slot_id: (level.id, i) for level in self.config.levels for i, slot_id in enumerate(level.slots)}
+        # The levels before the slots that name them. Table and column names are ours, not input.
+        for table, wanted, (first, second) in (
+            ("levels", levels, ("name", "position")),
+            ("slots", slots, ("level_id", "position")),
+        ):
+            stored = {
+                id_: (values, bool(active))
+                for id_, *values, active in self.connection.execute(
+                    f"SELECT id, {first}, {second}, active FROM {table}"
+                )
+            }
+            for id_, values in wanted.items():
+                if id_ not in stored:
+                    self.connection.execute(
+                        f"INSERT INTO {table} (id, {first}, {second}, active) VALUES (?, ?, ?, 1)", (id_, *values)
+                    )
+                elif stored[id_] != (list(values), True):
+                    self.connection.execute(
+                        f"UPDATE {table} SET {first} = ?, {second} = ?, active = 1 WHERE id = ?", (*values, id_)
+                    )
+            for id_, (_values, active) in stored.items():
+                if active and id_ not in wanted:
+                    self.connection.execute(f"UPDATE {table} SET active = 0 WHERE id = ?", (id_,))
 
     # -- the directory (admin work) --------------------------------------------
 
     def add_person(self, name: str, at: datetime, photo: str | None = None) -> WallEvent:
-        person = Person(name=name, photo=photo, created_at=at)
-        self.session.add(person)
-        self.session.flush()
+        person_id = self._insert(
+            "INSERT INTO people (name, photo, archived, created_at) VALUES (?, ?, 0, ?)", (name, photo, time_text(at))
+        )
         return self.append(
-            Draft(EventType.PERSON_ADDED, person_id=person.id, details={"person_name": name, "photo": photo}), at
+            Draft(EventType.PERSON_ADDED, person_id=person_id, details={"person_name": name, "photo": photo}), at
         )
 
     def assign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
@@ -397,71 +454,77 @@ class Writer:
         a running service) may not know the card was handed out since."""
         if self._badge_owner(uid) is not None:
             raise CommandError.said("conflict", "error.tag_is_badge", uid=uid)
-        card = self.session.get(Card, uid)
-        if card is not None and card.person_id is not None and card.person_id != person.id:
-            owner = self.session.get(Person, card.person_id)
-            raise CommandError.said("conflict", "error.card_taken", uid=uid, person=owner.name)
-        if card is None:
-            self.session.add(Card(uid=uid, person_id=person.id, assigned_at=at))
-        else:
-            card.person_id, card.assigned_at = person.id, at
+        owner = self._one(
+            "SELECT people.name FROM cards JOIN people ON people.id = cards.person_id"
+            " WHERE cards.uid = ? AND cards.person_id != ?",
+            (uid, person.id),
+        )
+        if owner is not None:
+            raise CommandError.said("conflict", "error.card_taken", uid=uid, person=owner[0])
+        self.connection.execute(
+            "INSERT INTO cards (uid, person_id, assigned_at) VALUES (?, ?, ?) ON CONFLICT (uid) DO UPDATE"
+            " SET person_id = excluded.person_id, assigned_at = excluded.assigned_at",
+            (uid, person.id, time_text(at)),
+        )
         return self.append(
             Draft(EventType.CARD_ASSIGNED, person_id=person.id, uid=uid, details={"person_name": person.name}), at
         )
 
-    def _badge_owner(self, uid: str) -> Coach | None:
-        """The active coach whose badge this tag is."""
-        return self.session.scalars(select(Coach).where(Coach.badge_uid == uid, Coach.removed.is_(False))).first()
+    def _badge_owner(self, uid: str) -> str | None:
+        """The name of the active coach whose badge this tag is."""
+        row = self._one("SELECT name FROM coaches WHERE badge_uid = ? AND NOT removed", (uid,))
+        return row[0] if row else None
 
     def add_coach(self, name: str, badge: str, at: datetime, person: PersonInfo | None = None) -> WallEvent:
         """Refused here, inside the write, when the tag became a card or a badge meanwhile."""
-        if self.session.scalars(select(Card).where(Card.uid == badge, Card.person_id.is_not(None))).first():
+        if self._one("SELECT 1 FROM cards WHERE uid = ? AND person_id IS NOT NULL", (badge,)):
             raise CommandError.said("conflict", "error.card_not_badge", uid=badge)
         taken = self._badge_owner(badge)
         if taken is not None:
-            raise CommandError.said("conflict", "error.badge_taken", uid=badge, coach=taken.name)
-        coach = self.session.scalars(select(Coach).where(Coach.badge_uid == badge)).first()
-        if coach is None:
-            coach = Coach(name=name, badge_uid=badge)
-            self.session.add(coach)
-        coach.name, coach.removed, coach.person_id = name, False, person.id if person else None
-        self.session.flush()
+            raise CommandError.said("conflict", "error.badge_taken", uid=badge, coach=taken)
+        person_id = person.id if person else None
+        known = self._one("SELECT id FROM coaches WHERE badge_uid = ?", (badge,))  # a removed coach's badge, back
+        if known is None:
+            coach_id = self._insert(
+                "INSERT INTO coaches (name, badge_uid, person_id, removed) VALUES (?, ?, ?, 0)",
+                (name, badge, person_id),
+            )
+        else:
+            coach_id = known[0]
+            self.connection.execute(
+                "UPDATE coaches SET name = ?, removed = 0, person_id = ? WHERE id = ?", (name, person_id, coach_id)
+            )
         return self.append(
             Draft(
-                EventType.COACH_ADDED,
-                coach_id=coach.id,
-                uid=badge,
-                person_id=coach.person_id,
-                details={"coach_name": name},
+                EventType.COACH_ADDED, coach_id=coach_id, uid=badge, person_id=person_id, details={"coach_name": name}
             ),
             at,
         )
 
     def update_person(self, person: PersonInfo, name: str | None, photo: str | None, at: datetime) -> WallEvent:
-        row = self.session.get(Person, person.id)
-        row.name = name or row.name
-        row.photo = photo or row.photo
+        stored_name, stored_photo = self._one("SELECT name, photo FROM people WHERE id = ?", (person.id,))
+        name, photo = name or stored_name, photo or stored_photo
+        self.connection.execute("UPDATE people SET name = ?, photo = ? WHERE id = ?", (name, photo, person.id))
         return self.append(
-            Draft(EventType.PERSON_UPDATED, person_id=person.id, details={"person_name": row.name, "photo": row.photo}),
-            at,
+            Draft(EventType.PERSON_UPDATED, person_id=person.id, details={"person_name": name, "photo": photo}), at
         )
 
     def archive_person(self, person: PersonInfo, at: datetime) -> WallEvent:
         """Archived people keep their history; their cards are free again."""
-        self.session.get(Person, person.id).archived = True
-        self.session.execute(update(Card).where(Card.person_id == person.id).values(person_id=None))
+        self.connection.execute("UPDATE people SET archived = 1 WHERE id = ?", (person.id,))
+        self.connection.execute("UPDATE cards SET person_id = NULL WHERE person_id = ?", (person.id,))
         return self.append(
             Draft(EventType.PERSON_ARCHIVED, person_id=person.id, details={"person_name": person.name}), at
         )
 
     def unassign_card(self, uid: str, person: PersonInfo, at: datetime) -> WallEvent:
-        self.session.get(Card, uid).person_id = None
+        self.connection.execute("UPDATE cards SET person_id = NULL WHERE uid = ?", (uid,))
         return self.append(
             Draft(EventType.CARD_UNASSIGNED, person_id=person.id, uid=uid, details={"person_name": person.name}), at
         )
 
     def remove_coach(self, coach: CoachInfo, at: datetime) -> WallEvent:
-        self.session.get(Coach, coach.id).removed = True
+        self.connection.execute("UPDATE coaches SET removed = 1 WHERE id = ?", (coach.id,))
         return self.append(
             Draft(EventType.COACH_REMOVED, coach_id=coach.id, uid=coach.badge, details={"coach_name": coach.name}), at
         )

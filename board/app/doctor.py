@@ -93,10 +93,20 @@ def check_spi(config: Config, host: Host) -> Iterator[Finding]:
         yield Finding(Verdict.OK, "SPI", say("doctor.spi.sim"))
         return
     devices = sorted(path.name for path in host.dev.glob(f"spidev{config.readers.spi_bus}.*"))
-    if devices:
-        yield Finding(Verdict.OK, "SPI", say("doctor.spi.on", devices=", ".join(f"/dev/{name}" for name in devices)))
-    else:
+    # /dev/spidev0.2 and up, or spidev1.N, exist only when an overlay in config.txt makes them.
+    missing = [device.path for device in config.readers.spi_devices() if not (host.dev / device.name).exists()]
+    if not devices:
         yield Finding(Verdict.FAIL, "SPI", say("doctor.spi.off", bus=config.readers.spi_bus), say("doctor.spi.off.fix"))
+    elif missing:
+        lines = " + ".join(config.readers.config_txt_lines())
+        yield Finding(
+            Verdict.FAIL,
+            "SPI",
+            say("doctor.spi.missing", devices=", ".join(missing)),
+            say("doctor.spi.missing.fix", lines=lines),
+        )
+    else:
+        yield Finding(Verdict.OK, "SPI", say("doctor.spi.on", devices=", ".join(f"/dev/{name}" for name in devices)))
 
 
 def check_groups(config: Config, host: Host) -> Iterator[Finding]:
@@ -377,7 +387,7 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
     from store.repository import Store
 
     say = Texts(config.language)
-    path = Path(config.database_url.removeprefix("sqlite:///"))
+    path = config.database_path
     if not path.exists():
         yield Finding(
             Verdict.FAIL, "database", say("doctor.database.missing", path=path), say("doctor.database.missing.fix")
@@ -386,7 +396,7 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
     store = Store(config)
     try:
         result = store.integrity_check()
-        revision = migrate.current_revision(store.engine)
+        revision = store.revision()
     except Exception as error:  # not a database, unreadable: said in one line
         yield Finding(
             Verdict.FAIL,
@@ -418,7 +428,7 @@ def check_database(config: Config, host: Host) -> Iterator[Finding]:
 def last_recorded_event(config: Config) -> datetime | None:
     from store.repository import Store
 
-    if not Path(config.database_url.removeprefix("sqlite:///")).exists():
+    if not config.database_path.exists():
         return None
     store = Store(config)
     try:

@@ -515,6 +515,14 @@ _COMMAND_TEXTS: dict[str, tuple[str, str]] = {
         "sudo raspi-config nonint do_spi 0 (of dtparam=spi=on in /boot/firmware/config.txt), herstart de Pi",
         "sudo raspi-config nonint do_spi 0 (or dtparam=spi=on in /boot/firmware/config.txt), reboot",
     ),
+    "doctor.spi.missing": (
+        "{devices} ontbreekt: config.txt geeft de kernel die chip select(s) niet",
+        "{devices} missing: config.txt does not give the kernel these chip selects",
+    ),
+    "doctor.spi.missing.fix": (
+        "zet in /boot/firmware/config.txt: {lines} (docs/readers.md), herstart de Pi",
+        "put in /boot/firmware/config.txt: {lines} (docs/readers.md), reboot",
+    ),
     "doctor.groups.root": (
         "draait als root, dat elk apparaat opent; de service doet dat niet",
         "running as root, which opens every device; the service does not",

@@ -66,7 +66,8 @@ class Scanning(Section):
 
     Thresholds are in seconds, not sweeps, so the debounce does not change with the
     pause: the scanner sweeps every `poll_interval` while anything moves and every
-    `idle_poll_interval` once nothing has for `stay_fast_for` seconds.
+    `idle_poll_interval` once nothing has for `stay_fast_for` seconds. `recheck_cards_every`
+    (off by default) is a technician's trade: less CPU on a quiet wall for a slower badge.
     """
 
     coach_pad: bool = True
@@ -84,6 +85,17 @@ class Scanning(Section):
     )
     stay_fast_for: float = Field(
         default=5.0, ge=0.0, le=3600, description="seconds of fast sweeps after the last change a reader saw"
+    )
+    recheck_cards_every: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description=(
+            "0: every sweep re-checks every card. Else, on a quiet wall, a reader whose cards are settled"
+            " is re-checked once this many seconds passed since its last poll (empty slots: every sweep):"
+            " 0.5 keeps a quiet 48-slot wall under 15 % of a Pi 3 core, but a badge held against a card"
+            " is noticed within ~0.69 s instead of ~0.40 s, a card taken off within ~1.2 s instead of ~0.9 s"
+        ),
     )
     retry_min: float = Field(default=1.0, gt=0, le=600, description="first retry of a failed reader, seconds")
     retry_max: float = Field(default=60.0, gt=0, le=3600)
@@ -277,3 +289,8 @@ class WallSettings(Section):
     @property
     def database_url(self) -> str:
         return self.store.url or f"sqlite:///{self.data_dir / 'wallboard.db'}"
+
+    @property
+    def database_path(self) -> Path:
+        """The database file (`database_url` is always sqlite:///path)."""
+        return Path(self.database_url.removeprefix("sqlite:///"))

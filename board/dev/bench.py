@@ -4,6 +4,7 @@ Each section is a function returning JSON-able data; `run_all` collects them.
 """
 
 import json
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -14,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, event
-
 from board.app.config import load_config
 from board.app.runtime import simulated_readers
 from board.core.clock import FakeClock
@@ -23,6 +22,7 @@ from board.wall.service import WallService
 from sensors import bench_readers
 from sensors.events import TagGone, TagSeen
 from store.repository import Store
+from store.sqlite import Connections
 
 BENCH_TZ = ZoneInfo("Europe/Amsterdam")
 BENCH_START = datetime(2026, 11, 23, 9, 0, tzinfo=BENCH_TZ)
@@ -140,7 +140,7 @@ def thermometer_query(log_size: int) -> dict:
         _, snapshot = _timed(
             lambda: snapshot_of(config, state, again.directory, version=1, now=clock.now(), message=None)
         )
-        db_bytes = Path(config.database_url.removeprefix("sqlite:///")).stat().st_size
+        db_bytes = config.database_path.stat().st_size
         plans = {
             "thermometer_query_plan": _plan_of(store, lambda: store.thermometer(period_id)),
             "count_row_by_row_plan": query_plan(store, _ROW_BY_ROW_SQL, (period_id,)),
@@ -168,34 +168,33 @@ _ROW_BY_ROW_SQL = "SELECT count(*) FROM attempts WHERE period_id = ? AND NOT voi
 
 
 @contextmanager
-def statements(target: Any = Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Every query (not BEGIN, PRAGMA, ...) `target` (an engine; by default any) runs inside the block,
-    with its parameters."""
-    seen: list[tuple[str, Any]] = []
+def statements() -> Iterator[list[str]]:
+    """Every query (not BEGIN, PRAGMA, ...) any store runs inside the block, its parameters filled in."""
+    seen: list[str] = []
 
-    def grab(_connection, _cursor, statement, parameters, _context, many) -> None:
+    def grab(statement: str) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
-            seen.append((statement, parameters[0] if many else parameters))
+            seen.append(statement)
 
-    event.listen(target, "before_cursor_execute", grab)
+    Connections.trace = grab
     try:
         yield seen
     finally:
-        event.remove(target, "before_cursor_execute", grab)
+        Connections.trace = None
 
 
-def query_plan(store: Store, statement: str, parameters: Any = ()) -> list[str]:
+def query_plan(store: Store, statement: str, parameters: tuple = ()) -> list[str]:
     """SQLite's EXPLAIN QUERY PLAN of one statement: the index it searches, or SCAN for a whole table."""
-    with store.engine.connect() as connection:
-        return [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    with store.connections.connection() as connection:
+        return [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
 
 
 def _plan_of(store: Store, call: Callable[[], Any]) -> list[str]:
     """The plan of the (one) query `call` makes."""
-    with statements(store.engine) as seen:
+    with statements() as seen:
         call()
-    [(statement, parameters)] = seen
-    return query_plan(store, statement, parameters)
+    [statement] = seen
+    return query_plan(store, statement)
 
 
 def _timed(measure: Callable[[], Any], times: int = 50) -> tuple[Any, list[float]]:
@@ -209,8 +208,8 @@ def _timed(measure: Callable[[], Any], times: int = 50) -> tuple[Any, list[float
 
 
 def _count_row_by_row(store: Store, period_id: int) -> int:
-    with store.engine.connect() as connection:
-        return connection.exec_driver_sql(_ROW_BY_ROW_SQL, (period_id,)).scalar_one()
+    with store.connections.connection() as connection:
+        return connection.execute(_ROW_BY_ROW_SQL, (period_id,)).fetchone()[0]
 
 
 def harvest_and_export(log_size: int) -> dict:
@@ -247,7 +246,7 @@ def _fill_log(store: Store, count: int, person_id: int, coach_id: int, period_id
     """
     base = BENCH_START - timedelta(days=365)
     utc = ZoneInfo("UTC")
-    connection = store.engine.raw_connection()
+    connection = sqlite3.connect(store.connections.path, isolation_level=None)  # not the store's: sync stays FULL there
     try:
         cursor = connection.cursor()
         cursor.execute("PRAGMA synchronous=OFF")
@@ -305,9 +304,18 @@ def _flush(cursor, events: list, attempts: list) -> None:
     attempts.clear()
 
 
+def drawing_all_day(config_text: str, size: tuple[int, int]) -> str:
+    """The example wall's config without its nights (awake, drawing), on a `size` window."""
+    import re
+
+    text = re.sub(r"\[\[display\.night\]\]\n(.+\n)+?mode = .+\n", "", config_text)
+    text = text.replace("size = [1920, 1080]", f"size = [{size[0]}, {size[1]}]")
+    return text.replace("fullscreen = true", "fullscreen = false")
+
+
 def memory_after_start(seconds: float = 10.0, size: tuple[int, int] = (1920, 1080)) -> dict:
     """RSS of the real `wallboard run` (the example wall, simulated readers, the screen on SDL's dummy
-    driver, no night) `seconds` after it started, and the modules it carries that it may not need."""
+    driver, no night) `seconds` after it started, and at its peak."""
     import os
     import re
     import subprocess
@@ -318,10 +326,7 @@ def memory_after_start(seconds: float = 10.0, size: tuple[int, int] = (1920, 108
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "wallboard.toml"
         subprocess.run([*wallboard, "--config", str(config), "init"], check=True, capture_output=True, env=env)
-        text = config.read_text(encoding="utf-8")
-        text = re.sub(r"\[\[display\.night\]\]\n(.+\n)+?mode = .+\n", "", text)  # awake, drawing
-        text = text.replace("size = [1920, 1080]", f"size = [{size[0]}, {size[1]}]")
-        config.write_text(text.replace("fullscreen = true", "fullscreen = false"), encoding="utf-8")
+        config.write_text(drawing_all_day(config.read_text(encoding="utf-8"), size), encoding="utf-8")
         run = subprocess.Popen(
             [*wallboard, "--config", str(config), "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

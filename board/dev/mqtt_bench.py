@@ -21,7 +21,6 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import event as sqlalchemy_event
 
 from board.app.config import load_config
 from board.app.runtime import MqttInterface, simulated_readers
@@ -34,6 +33,7 @@ from render.config import DisplayConfig
 from render.display import WallDisplay
 from sensors.events import TagGone, TagSeen
 from store.repository import Store, Writer
+from store.sqlite import Connections
 
 SCANNING = Scanning()  # the bench runs the defaults
 
@@ -191,11 +191,11 @@ def _drain_backlog(interface: MqttInterface, store: Store, arrived: queue.Queue)
     pending = store.outbox_size()
     commits = 0
 
-    def count_commit(connection) -> None:
+    def count_commit(statement: str) -> None:
         nonlocal commits
-        commits += 1
+        commits += statement == "COMMIT"
 
-    sqlalchemy_event.listen(store.engine, "commit", count_commit)
+    Connections.trace = count_commit
     try:
         started = time.perf_counter()
         interface.start()
@@ -211,7 +211,7 @@ def _drain_backlog(interface: MqttInterface, store: Store, arrived: queue.Queue)
             time.sleep(0.005)
         outbox_empty = time.perf_counter() - started
     finally:
-        sqlalchemy_event.remove(store.engine, "commit", count_commit)
+        Connections.trace = None
     return {
         "pending_events": pending,
         "all_received_s": round(all_received, 3),

@@ -12,12 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from board.core.events import EventType
 from board.core.harvest import PeriodSpan
 from board.core.settings import WallSettings
-from store.models import Position
 from store.repository import Store
 
 MOVE_EVENTS = (EventType.CARD_PLACED, EventType.CARD_MOVED, EventType.MOVE_CORRECTED, EventType.CARD_OFF_WALL)
@@ -109,8 +106,7 @@ def _event_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[
 
 def _people_rows(store: Store, settings: WallSettings, span: PeriodSpan) -> list[dict[str, Any]]:
     people = store.load_directory()
-    with store.read() as session:
-        slots = {row.person_id: row.slot_id for row in session.scalars(select(Position))}
+    slots = store.positions()
     cards: dict[int, list[str]] = {}
     for uid, owner in people.cards.items():
         cards.setdefault(owner, []).append(uid)

@@ -35,8 +35,7 @@ from board.wall.view import snapshot_of
 from sensors.base import Reader
 from sensors.events import ReaderOffline, ReaderOnline, SensorEvent, TagGone, TagSeen
 from sensors.scanner import Scanner
-from store.models import Attempt
-from store.repository import Store, Writer
+from store.repository import AttemptRecord, Store, Writer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,6 +82,7 @@ class WallService(AdminCommands):
             present_after_s=config.readers.present_after_seconds,
             gone_after_s=config.readers.gone_after_seconds,
             stay_fast_for_s=config.readers.stay_fast_for,
+            recheck_cards_every_s=config.readers.recheck_cards_every,
             retry_min=config.readers.retry_min,
             retry_max=config.readers.retry_max,
             monotonic=clock.monotonic,
@@ -284,7 +284,7 @@ class WallService(AdminCommands):
         """The goal an admin set for the next period, if one did."""
         return self.state.next_goal
 
-    def attempt(self, attempt_id: int) -> Attempt | None:
+    def attempt(self, attempt_id: int) -> AttemptRecord | None:
         return self.store.attempt(attempt_id)
 
     def events_since(self, seq: int, limit: int) -> list[WallEvent]:
@@ -448,17 +448,23 @@ class WallService(AdminCommands):
 
     def _scan_forever(self) -> None:
         while not self._stopping.is_set():
-            for event in self.scanner.sweep():
+            for event in self.scanner.sweep(quiet=not self._moving()):
                 self.put_sensor_event(event)
             self._last_sweep = self.clock.monotonic()
             self._stopping.wait(self.sweep_pause())
 
     def sweep_pause(self) -> float:
-        """Fast sweeps while anything moves (a reader's change or debounce, an open pad window,
-        an enrollment waiting for its tag), slow ones otherwise: an idle wall costs little."""
+        """Fast sweeps while anything moves, slow ones otherwise: an idle wall costs little."""
         readers = self.config.readers
-        moving = self.scanner.busy() or bool(self.state.pad) or self._enrollment is not None
-        return readers.poll_interval if moving else max(readers.poll_interval, readers.idle_poll_interval)
+        return readers.poll_interval if self._moving() else max(readers.poll_interval, readers.idle_poll_interval)
+
+    def _moving(self) -> bool:
+        """A reader's change or debounce, an open pad window, or an enrollment waiting for its tag.
+
+        While nothing moves the sweeps are slow, and quiet: with `recheck_cards_every` set,
+        settled cards are re-checked less often than empty slots are polled.
+        """
+        return self.scanner.busy() or bool(self.state.pad) or self._enrollment is not None
 
     def _serve_forever(self) -> None:
         last_check = self.clock.monotonic()

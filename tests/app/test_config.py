@@ -36,6 +36,15 @@ def test_a_wrong_value_is_reported_with_its_field_and_line(tmp_path):
     assert f"line {line}: rules.default_goal" in str(error.value)
 
 
+def test_recheck_cards_every_is_off_by_default_and_a_wrong_value_names_its_field_and_line(tmp_path):
+    assert load_config(write(tmp_path, SMALL_WALL)).readers.recheck_cards_every == 0
+    text = SMALL_WALL + "\n[readers]\nrecheck_cards_every = 30\n"
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    line = text.splitlines().index("recheck_cards_every = 30") + 1
+    assert f"line {line}: readers.recheck_cards_every" in str(error.value)
+
+
 def test_every_problem_in_the_file_is_reported_at_once(tmp_path):
     text = SMALL_WALL.replace("language", "languag").replace("default_goal = 5", "default_goal = 'lots'")
     text = text.replace('board_id = "test"', 'board_id = "test"\nlanguage = "fr"')

@@ -64,6 +64,21 @@ def test_spi_on_lists_the_devices(tmp_path):
     assert finding.verdict is Verdict.OK and finding.detail == "/dev/spidev0.0, /dev/spidev0.1"
 
 
+def test_a_chip_select_config_txt_does_not_give_the_kernel_is_a_failure_naming_the_overlay_line(tmp_path):
+    overlay_wall = RC522_WALL.replace(
+        'wiring = { A1 = { chip_select = "ce0" } }',
+        'kernel_chip_selects = { spi0 = [8, 7, 19, 26] }\nwiring = { A1 = { chip_select = "ce3" } }',
+    )
+    pi = host(tmp_path)
+    (pi.dev / "spidev0.0").touch()
+    (pi.dev / "spidev0.1").touch()  # dtparam=spi=on alone
+    finding = only(check_spi(config(tmp_path, overlay_wall), pi))
+    assert finding.verdict is Verdict.FAIL and finding.detail.startswith("/dev/spidev0.3 missing")
+    assert "dtoverlay=wallboard-spi0-4cs" in finding.fix
+    (pi.dev / "spidev0.3").touch()
+    assert only(check_spi(config(tmp_path, overlay_wall), pi)).verdict is Verdict.OK
+
+
 def test_root_is_told_to_run_the_doctor_as_the_service_user(tmp_path, monkeypatch):
     monkeypatch.setattr(doctor.os, "getuid", lambda: 0)
     finding = only(check_groups(config(tmp_path), host(tmp_path)))
@@ -98,7 +113,7 @@ def test_a_damaged_database_is_a_failure_and_a_good_one_is_intact(tmp_path):
     assert missing.verdict is Verdict.FAIL and "wallboard db upgrade" in missing.fix
     Store(wall).open().close()
     assert only(check_database(wall, host(tmp_path))).detail.endswith("is intact, schema current")
-    database = Path(wall.database_url.removeprefix("sqlite:///"))
+    database = wall.database_path
     database.write_bytes(b"this is no database" * 100)
     broken = only(check_database(wall, host(tmp_path)))
     assert broken.verdict is Verdict.FAIL and "backup" in broken.fix

@@ -10,6 +10,9 @@ from sensors.scanner import Scanner
 from sensors.sim import SimulatedReader
 
 CARD = "04AA0000000001"
+OTHER_CARD = "04BB0000000002"
+IDLE_S, FAST_S = 0.25, 0.02  # the default pauses between sweeps
+RECHECK_S = 0.5  # `recheck_cards_every` as a technician sets it for a large wall (off by default)
 
 
 class Ticker:
@@ -159,3 +162,90 @@ def test_a_reader_driver_bug_is_treated_as_a_fault_not_a_crash():
 
 def test_reader_fault_is_also_an_ioerror():
     assert issubclass(ReaderFault, IOError)
+
+
+class PollTimes(SimulatedReader):
+    """A simulated reader that remembers when it was polled."""
+
+    def __init__(self, reader_id: str, ticker: Ticker):
+        super().__init__(reader_id)
+        self.ticker = ticker
+        self.polled_at: list[float] = []
+
+    def poll(self):
+        self.polled_at.append(self.ticker.now)
+        return super().poll()
+
+
+def quiet_wall(**settings) -> tuple[Ticker, dict[str, PollTimes], Scanner]:
+    """A1 holding a settled card, A2 empty, and nothing moved for longer than stay_fast_for;
+    the scanner's defaults but for `settings`."""
+    ticker = Ticker()
+    readers = {name: PollTimes(name, ticker) for name in ("A1", "A2")}
+    readers["A1"].set_tags([CARD])
+    scanner = Scanner(readers, expected={"A1": {CARD}}, monotonic=ticker, **settings)
+    ticker.now = 10.0
+    return ticker, readers, scanner
+
+
+def as_the_service_sweeps(scanner: Scanner, ticker: Ticker, seconds: float, *, pad_window_open: bool = False):
+    """Quiet sweeps at the idle pause while nothing moves, fast ones otherwise; each event with its time."""
+    events = []
+    end = ticker.now + seconds
+    while ticker.now < end:
+        moving = pad_window_open or scanner.busy()
+        events += [(ticker.now, event) for event in scanner.sweep(quiet=not moving)]
+        ticker.now += FAST_S if pad_window_open or scanner.busy() else IDLE_S
+    return events
+
+
+def test_by_default_every_quiet_sweep_re_checks_every_card():
+    ticker, readers, scanner = quiet_wall()
+    assert as_the_service_sweeps(scanner, ticker, 4.0) == []
+    assert len(readers["A2"].polled_at) == 16
+    assert readers["A1"].polled_at == readers["A2"].polled_at  # the card as often as the empty slot
+
+
+def test_with_recheck_cards_every_half_a_second_a_settled_card_is_rechecked_every_other_quiet_sweep():
+    ticker, readers, scanner = quiet_wall(recheck_cards_every_s=RECHECK_S)
+    assert as_the_service_sweeps(scanner, ticker, 4.0) == []
+    assert len(readers["A2"].polled_at) == 16  # an empty slot: every sweep
+    card_polls = readers["A1"].polled_at
+    assert len(card_polls) == 8
+    assert {round(b - a, 3) for a, b in zip(card_polls, card_polls[1:])} == {RECHECK_S}
+
+
+def test_while_anything_moves_a_settled_card_is_rechecked_every_sweep():
+    ticker, readers, scanner = quiet_wall(recheck_cards_every_s=RECHECK_S)
+    as_the_service_sweeps(scanner, ticker, 1.0, pad_window_open=True)
+    assert readers["A1"].polled_at == readers["A2"].polled_at  # every sweep, 20 ms apart
+    assert len(readers["A1"].polled_at) >= 50
+    readers["A2"].set_tags([OTHER_CARD])  # a card put on: the scanner is busy for stay_fast_for
+    events = []
+    for _ in range(10):  # even if told the sweeps are quiet
+        events += scanner.sweep(quiet=True)
+        ticker.now += FAST_S
+    assert events == [TagSeen("A2", OTHER_CARD)]
+    assert readers["A1"].polled_at[-9:] == readers["A2"].polled_at[-9:]  # from the sweep after the first sighting
+
+
+def test_a_sweep_that_leaves_a_card_out_is_no_miss_gone_after_seconds_count_from_the_first_poll_that_missed_it():
+    ticker, readers, scanner = quiet_wall(recheck_cards_every_s=RECHECK_S)
+    as_the_service_sweeps(scanner, ticker, 1.0)
+    rechecked_at = readers["A1"].polled_at[-1]
+    readers["A1"].set_tags([])  # taken off right after its re-check
+    [(gone_at, gone)] = as_the_service_sweeps(scanner, ticker, 2.0)
+    first_miss = rechecked_at + RECHECK_S  # the next re-check: the sweeps between left it out
+    assert gone == TagGone("A1", CARD)
+    assert gone_at == pytest.approx(first_miss + 0.6, abs=FAST_S)
+
+
+def test_a_card_swapped_on_a_quiet_wall_is_seen_at_its_next_re_check_and_the_old_one_gone_after_seconds_later():
+    ticker, readers, scanner = quiet_wall(recheck_cards_every_s=RECHECK_S)
+    as_the_service_sweeps(scanner, ticker, 1.0)
+    next_recheck = readers["A1"].polled_at[-1] + RECHECK_S
+    readers["A1"].set_tags([OTHER_CARD])
+    events = dict((event, at) for at, event in as_the_service_sweeps(scanner, ticker, 2.0))
+    assert events.keys() == {TagSeen("A1", OTHER_CARD), TagGone("A1", CARD)}
+    assert events[TagSeen("A1", OTHER_CARD)] == pytest.approx(next_recheck + 0.02, abs=FAST_S)  # present_after
+    assert events[TagGone("A1", CARD)] == pytest.approx(next_recheck + 0.6, abs=FAST_S)  # gone_after

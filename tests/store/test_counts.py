@@ -20,6 +20,7 @@ from board.core.errors import CommandError
 from board.core.events import Draft, EventType
 from board.core.state import checkpoint_of
 from store import migrate
+from store.engine import make_engine
 from store.repository import Store
 from tests.harness import Wall
 
@@ -28,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def counted_attempts(store: Store, period_id: int) -> int:
     """The period's attempts counted the slow way, row by row."""
-    with store.engine.begin() as connection:
+    with store.connections.connection() as connection:
         query = "SELECT count(*) FROM attempts WHERE period_id = ? AND NOT voided"
-        return connection.exec_driver_sql(query, (period_id,)).scalar_one()
+        return connection.execute(query, (period_id,)).fetchone()[0]
 
 
 def assert_counts_agree_with_a_replay(store: Store) -> None:
@@ -100,16 +101,16 @@ def test_a_checkpoint_in_the_former_format_listing_every_attempt_loads_as_the_sa
     wall.service.void_attempt(first.details["attempt_id"], "mistake")
     state, seq = wall.store.replay()
     former = checkpoint_of(state)
-    with wall.store.engine.begin() as connection:
-        rows = connection.exec_driver_sql(
+    with wall.store.connections.transaction(write=True) as connection:
+        rows = connection.execute(
             "SELECT id, at, person_id FROM attempts WHERE period_id = ? AND NOT voided", (state.period.id,)
-        ).all()
+        ).fetchall()
         former["period"] = {
             key: former["period"][key] for key in ("id", "starts_at", "ends_at", "goal", "goal_reached")
         }
         former["period"]["attempts"] = [list(row) for row in rows]
-        connection.exec_driver_sql("DELETE FROM checkpoint")
-        connection.exec_driver_sql(
+        connection.execute("DELETE FROM checkpoint")
+        connection.execute(
             "INSERT INTO checkpoint (id, format, seq, state) VALUES (1, 2, ?, json(?))",
             (seq, json.dumps(former)),
         )
@@ -142,10 +143,11 @@ def test_an_older_database_gets_its_counts_and_its_voids_their_attempts_period_a
     wall = Wall(tmp_path)
     config = wall.config
     wall.close()
-    Path(config.database_url.removeprefix("sqlite:///")).unlink()
+    config.database_path.unlink()
     store = Store(config)
     alembic = migrate._alembic_config()
-    with store.engine.begin() as connection:
+    engine = make_engine(config.database_url)
+    with engine.begin() as connection:
         alembic.attributes["connection"] = connection
         command.upgrade(alembic, "0002")
         sql = connection.exec_driver_sql
@@ -182,8 +184,9 @@ def test_an_older_database_gets_its_counts_and_its_voids_their_attempts_period_a
         sql(
             "INSERT INTO attempts VALUES (2, 1, NULL, '2026-11-24T09:00:00.000000+00:00', 1, 'manual', NULL, 4, 0, NULL)"
         )
+    engine.dispose()
     store.open()
-    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    assert store.revision() == migrate.head_revision()
     assert store.thermometer(1) == 1
     void = store.events_since(4, 1)[0]
     assert void.details["period_id"] == 1 and void.details["attempted_at"].startswith("2026-11-23T22:30")
@@ -227,7 +230,6 @@ period_id = wall.service.state.period.id
 with wall.store.write() as writer:
     details = {"person_name": "Sanne", "via": "manual", "period_id": period_id}
     writer.append(Draft(EventType.ATTEMPT_CONFIRMED, person_id=person, details=details), wall.clock.now())
-    writer.session.flush()
     print("inside", flush=True)
     time.sleep(120)
 """

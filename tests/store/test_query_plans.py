@@ -6,16 +6,14 @@ never read those tables whole. Small tables (levels, slots, people, cards, coach
 periods) may be read whole.
 """
 
-from typing import Any
-
 from board.dev.bench import query_plan, statements
 from tests.harness import DAAN, MO_BADGE, SANNE, Wall
 
 LONG_TABLES = ("events", "attempts", "positions", "outbox", "checkpoint")
 
 
-def plans(wall: Wall, seen: list[tuple[str, Any]]) -> dict[str, list[str]]:
-    return {statement: query_plan(wall.store, statement, parameters) for statement, parameters in seen}
+def plans(wall: Wall, seen: list[str]) -> dict[str, list[str]]:
+    return {statement: query_plan(wall.store, statement) for statement in seen}
 
 
 def reads_a_long_table_whole(details: list[str]) -> bool:

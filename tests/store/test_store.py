@@ -3,18 +3,15 @@
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import select
-
 from board.core.events import EventType
 from store import migrate
-from store.models import Card, Event, Outbox
 from store.repository import Store
 from tests.harness import MO_BADGE, SANNE, Wall
 
 
 def test_the_database_runs_in_wal_mode_with_full_sync_and_foreign_keys(wall):
-    with wall.store.engine.connect() as connection:
-        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()  # noqa: E731
+    with wall.store.connections.connection() as connection:
+        pragma = lambda name: connection.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
         assert pragma("journal_mode") == "wal"
         assert pragma("synchronous") == 2  # FULL
         assert pragma("foreign_keys") == 1
@@ -23,9 +20,9 @@ def test_the_database_runs_in_wal_mode_with_full_sync_and_foreign_keys(wall):
 
 def test_every_recorded_event_is_queued_in_the_outbox_in_the_same_transaction(wall):
     wall.show("A1", SANNE)
-    with wall.store.read() as session:
-        events = session.scalars(select(Event.seq).order_by(Event.seq)).all()
-        queued = session.scalars(select(Outbox.seq).order_by(Outbox.seq)).all()
+    with wall.store.connections.transaction(write=False) as connection:
+        events = [seq for (seq,) in connection.execute("SELECT seq FROM events ORDER BY seq")]
+        queued = [seq for (seq,) in connection.execute("SELECT seq FROM outbox ORDER BY seq")]
     assert events and queued == events
     assert [e.seq for e in wall.store.pending_outbox(1000)] == events
 
@@ -46,8 +43,8 @@ def test_the_outbox_lists_what_follows_the_events_already_handed_to_the_broker(w
 
 def test_tag_uids_are_stored_normalised_whatever_form_they_arrive_in(wall):
     wall.service.add_person("Noah", card="04:bb:00:00:00:00:09")
-    with wall.store.read() as session:
-        assert session.get(Card, "04BB0000000009") is not None
+    with wall.store.connections.connection() as connection:
+        assert connection.execute("SELECT 1 FROM cards WHERE uid = '04BB0000000009'").fetchone()
 
 
 def test_restarting_the_service_on_the_same_file_loses_nothing(tmp_path):
@@ -95,22 +92,21 @@ def test_positions_rebuilt_from_the_event_log_match_the_live_ones(wall):
     wall.show("A2")
     wall.wait(20)
     live = {(p, s) for p, (s, _at) in wall.service.state.positions.items()}
-    with wall.store.engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE positions SET slot_id = 'A4'")  # corrupt the derived table
+    with wall.store.connections.transaction(write=True) as connection:
+        connection.execute("UPDATE positions SET slot_id = 'A4'")  # corrupt the derived table
     assert wall.store.rebuild_positions() == 1
-    with wall.store.engine.begin() as connection:
-        rebuilt = set(connection.exec_driver_sql("SELECT person_id, slot_id FROM positions"))
+    rebuilt = set(wall.store.positions().items())
     assert rebuilt == live == {(wall.people["Sanne"], "C4")}
 
 
 def test_a_new_database_is_migrated_to_the_newest_schema_and_only_once(wall):
-    assert migrate.current_revision(wall.store.engine) == migrate.head_revision()
-    assert migrate.upgrade(wall.store.engine) is False
+    assert wall.store.revision() == migrate.head_revision()
+    assert migrate.upgrade(wall.store.connections) is False
 
 
 def test_the_event_log_is_plain_sqlite_readable_by_any_tool(wall):
     wall.show("A1", SANNE)
-    path = wall.config.database_url.removeprefix("sqlite:///")
+    path = str(wall.config.database_path)
     with sqlite3.connect(path) as connection:
         rows = connection.execute("SELECT type FROM events WHERE type = 'card_placed'").fetchall()
     assert rows == [("card_placed",)]
@@ -132,7 +128,7 @@ def test_a_card_corrected_off_the_wall_keeps_its_last_slot_across_a_restart(tmp_
 
 def test_a_start_with_an_unchanged_layout_writes_nothing(wall):
     """The levels and slots are compared with the config, not written again at every start."""
-    path = wall.config.database_url.removeprefix("sqlite:///")
+    path = str(wall.config.database_path)
     files = (Path(path), Path(path + "-wal"))
     before = [file.stat().st_mtime_ns for file in files]
     Store(wall.config).open().close()
@@ -149,9 +145,9 @@ def test_a_changed_layout_is_synced_and_slots_gone_from_the_config_stay_inactive
     (tmp_path / "wallboard.toml").write_text(changed, encoding="utf-8")
     wall = Wall(tmp_path)
     try:
-        with wall.store.engine.connect() as connection:
-            level = connection.exec_driver_sql("SELECT name, position, active FROM levels WHERE id = 'C'").one()
-            slots = dict(connection.exec_driver_sql("SELECT id, active FROM slots WHERE level_id = 'C'").all())
+        with wall.store.connections.connection() as connection:
+            level = connection.execute("SELECT name, position, active FROM levels WHERE id = 'C'").fetchone()
+            slots = dict(connection.execute("SELECT id, active FROM slots WHERE level_id = 'C'"))
         assert tuple(level) == ("Summit", 2, 1)
         assert slots == {"C1": 1, "C2": 0, "C3": 0, "C4": 0, "C5": 1}
     finally:

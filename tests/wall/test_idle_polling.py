@@ -15,6 +15,7 @@ import pytest
 
 from board.core.clock import SystemClock
 from board.wall.service import WallService
+from sensors.sim import SimulatedReader
 from tests.app.test_cli import WALLBOARD
 from tests.harness import AMSTERDAM, MO_BADGE, SANNE, SMALL_WALL, Wall
 
@@ -68,6 +69,47 @@ def test_a_card_placed_on_a_quiet_wall_is_still_recorded(tmp_path):
     finally:
         service.stop()
         harness.store.close()
+
+
+class CountedReader(SimulatedReader):
+    def __init__(self, reader_id: str):
+        super().__init__(reader_id)
+        self.polls = 0
+
+    def poll(self):
+        self.polls += 1
+        return super().poll()
+
+
+def polls_on_a_quiet_wall(tmp_path, config_text: str) -> dict[str, int]:
+    """How often the service polls each reader over 2 s of a quiet wall with a card on A1."""
+    harness = Wall(tmp_path, config_text, start=SystemClock(AMSTERDAM).now())
+    harness.close()
+    readers = {name: CountedReader(name) for name in harness.readers}
+    readers["A1"].set_tags([SANNE])
+    service = WallService(harness.config, harness.store, readers, SystemClock(harness.config.tz))
+    service.start()
+    try:
+        time.sleep(0.6)  # past the start's fast sweeps
+        assert not service.scanner.busy()
+        before = {name: reader.polls for name, reader in readers.items()}
+        time.sleep(2.0)
+        return {name: reader.polls - before[name] for name, reader in readers.items()}
+    finally:
+        service.stop()
+        harness.store.close()
+
+
+def test_by_default_a_quiet_wall_re_checks_a_card_as_often_as_it_polls_an_empty_slot(tmp_path):
+    polls = polls_on_a_quiet_wall(tmp_path, QUICK_TO_SLOW_DOWN)
+    assert polls["A2"] >= 6  # every idle sweep, 8 in 2 s
+    assert abs(polls["A1"] - polls["A2"]) <= 1  # the same sweeps (counted while one may be under way)
+
+
+def test_a_quiet_wall_set_to_recheck_cards_every_half_second_re_checks_a_card_about_half_as_often(tmp_path):
+    polls = polls_on_a_quiet_wall(tmp_path, QUICK_TO_SLOW_DOWN + "recheck_cards_every = 0.5\n")
+    assert polls["A2"] >= 6  # every idle sweep, 8 in 2 s
+    assert polls["A1"] <= 0.75 * polls["A2"]  # every other one: 0.5 s at the 0.25 s idle pause
 
 
 def cpu_seconds(pid: int) -> float:

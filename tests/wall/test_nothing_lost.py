@@ -78,27 +78,23 @@ def health(wall) -> dict:
 
 
 class FullDisk:
-    """The database file may not grow: SQLite answers "database or disk is full", as on a full SD card."""
+    """The database file may not grow: SQLite answers "database or disk is full", as on a full SD card.
+
+    The store's one pooled connection gets a page limit; the service (one thread here) writes through it.
+    """
 
     def __init__(self, store):
-        self.engine = store.engine
-
-    def _limit(self, dbapi_connection, _record):
-        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
-        dbapi_connection.execute(f"PRAGMA max_page_count={pages}")
+        self.store = store
 
     def __enter__(self):
-        from sqlalchemy import event
-
-        self.engine.dispose()
-        event.listen(self.engine, "connect", self._limit)
+        self.store.close()
+        with self.store.connections.connection() as connection:
+            pages = connection.execute("PRAGMA page_count").fetchone()[0]
+            connection.execute(f"PRAGMA max_page_count={pages}")
         return self
 
     def __exit__(self, *exc_info):
-        from sqlalchemy import event
-
-        event.remove(self.engine, "connect", self._limit)
-        self.engine.dispose()
+        self.store.close()  # the next connection is a fresh one, without the limit
 
 
 def test_a_card_placed_while_the_disk_is_full_is_recorded_once_there_is_room_again(wall, caplog):

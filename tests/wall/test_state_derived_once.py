@@ -26,15 +26,14 @@ CHECKPOINT_EVERY = 3
 
 
 def stored_positions(store: Store) -> dict[int, str]:
-    with store.engine.begin() as connection:
-        return dict(connection.exec_driver_sql("SELECT person_id, slot_id FROM positions").all())
+    return store.positions()
 
 
 def counted_attempts(store: Store, period_id: int) -> int:
     """The period's attempts counted the slow way, row by row."""
-    with store.engine.begin() as connection:
+    with store.connections.connection() as connection:
         query = "SELECT count(*) FROM attempts WHERE period_id = ? AND NOT voided"
-        return connection.exec_driver_sql(query, (period_id,)).scalar_one()
+        return connection.execute(query, (period_id,)).fetchone()[0]
 
 
 class WallLifeStory(RuleBasedStateMachine):
@@ -176,7 +175,7 @@ def test_a_checkpoint_of_another_format_is_ignored_and_the_whole_log_replayed(wa
     """A release that changes the fold must not start from a state the old fold wrote."""
     wall.show("A1", SANNE)
     seq = wall.store.last_seq()
-    with wall.store.engine.begin() as connection:
-        connection.exec_driver_sql("INSERT INTO checkpoint (id, format, seq, state) VALUES (1, 0, ?, '{}')", (seq,))
+    with wall.store.connections.transaction(write=True) as connection:
+        connection.execute("INSERT INTO checkpoint (id, format, seq, state) VALUES (1, 0, ?, '{}')", (seq,))
     state, last = Store(wall.config).load_state()
     assert last == seq and state.positions[wall.people["Sanne"]][0] == "A1"
