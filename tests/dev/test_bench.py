@@ -49,3 +49,6 @@ def test_bench_prints_measured_figures_as_json(tmp_path):
     assert (
         0 < data["mqtt"]["card_to_subscriber"]["latency_ms_p50"] <= data["mqtt"]["card_to_subscriber"]["latency_ms_p99"]
     )
+    stages = data["mqtt"]["card_to_subscriber"]["stages_ms"]  # where a move's time went
+    assert set(stages) == {"placed_to_recorded", "recorded_to_committed", "committed_to_received"}
+    assert all(0 < stage["p50"] <= stage["p95"] <= stage["p99"] for stage in stages.values())
