@@ -221,7 +221,9 @@ class Hands:
         else:
             card, slot = self.rng.choice([(card, slot) for card, slot in self.where.items() if slot])
             self.show(slot, card, self.rng.choice(list(COACHES.values())))
-            time.sleep(0.15)
+            # Held as a coach holds a badge until the wall answers: longer than a quiet wall's
+            # idle pause (0.25 s; after the broker's restart nothing has moved for seconds).
+            time.sleep(0.5)
             self.show(slot, card)
             self.taps += 1
 
