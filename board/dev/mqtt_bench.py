@@ -26,8 +26,10 @@ from board.app.config import load_config
 from board.app.runtime import MqttInterface, simulated_readers
 from board.core.clock import SystemClock
 from board.core.settings import Scanning
+from board.core.snapshot import Snapshot
 from board.dev.bench import percentile, wall_config_text
 from board.dev.broker import MOSQUITTO, Mosquitto
+from board.mqtt.api import MAX_WAITING_REQUESTS
 from board.wall.service import WallService
 from render.config import DisplayConfig
 from render.display import WallDisplay
@@ -36,6 +38,7 @@ from store.repository import Store, Writer
 from store.sqlite import Connections
 
 SCANNING = Scanning()  # the bench runs the defaults
+BENCH_PERSON = "Bench"  # whose card moves
 
 
 def _subscriber(broker: Mosquitto, topic: str) -> tuple[mqtt.Client, "queue.Queue[tuple[float, str, bytes]]"]:
@@ -85,10 +88,36 @@ class TimedStore(Store):
             time.sleep(0.001)
 
 
-class Move:
-    """One card placed and its event received, with the moments in between."""
+class TimedDisplay(WallDisplay):
+    """The display, noting when each frame reached the screen and the snapshot it showed."""
 
-    def __init__(self, placed: float, placed_wall: float, received: float, payload: dict, store: "TimedStore"):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.frames: list[tuple[float, Snapshot]] = []  # cleared by each move
+
+    def show(self, frame, areas=None) -> None:
+        super().show(frame, areas)
+        self.frames.append((time.perf_counter(), self.snapshot))
+
+    def shown(self, slot: str, person: str) -> float:
+        """perf_counter of the first frame since `frames` was cleared with `person` in `slot` (waiting up to 2 s)."""
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            for at, snapshot in list(self.frames):
+                shows = snapshot.slot(slot).person
+                if shows is not None and shows.name == person:
+                    return at
+            time.sleep(0.001)
+        raise TimeoutError(f"no frame showed {person} in {slot}")
+
+
+class Move:
+    """One card placed, its event received and the card on the screen, with the moments in between."""
+
+    def __init__(
+        self, placed: float, placed_wall: float, received: float, on_screen: float, payload: dict, store: "TimedStore"
+    ):
+        self.to_screen = (on_screen - placed) * 1000
         recorded_wall = datetime.fromisoformat(payload["at"]).timestamp()  # taken just before the transaction
         self.total = (received - placed) * 1000
         self.placed_to_recorded = (recorded_wall - placed_wall) * 1000
@@ -119,6 +148,8 @@ def _latencies(moves: list[Move]) -> dict:
         "stages_ms": {
             stage: _spread([getattr(move, stage) for move in moves]) | {"what": what} for stage, what in STAGES.items()
         },
+        "card_to_screen_ms": _spread([move.to_screen for move in moves])
+        | {"what": "placed until the first frame showing the card in its new slot was presented"},
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
@@ -140,7 +171,7 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
         clock = SystemClock(config.tz)
         service = WallService(config, store, readers, clock)
         interface = MqttInterface(config, service, readers)
-        display = WallDisplay(
+        display = TimedDisplay(
             DisplayConfig(size=(1920, 1080), fullscreen=False, video_driver="dummy", night=()), clock=clock.now
         ).open()
         service.subscribe(display)
@@ -151,7 +182,7 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
         client, arrived = _subscriber(broker, f"{base}/#")
         try:
             card, backlog_card = "04BE0000000001", "04BE0000000002"
-            service.call(lambda: service.add_person("Bench", card=card))
+            service.call(lambda: service.add_person(BENCH_PERSON, card=card))
             service.call(lambda: service.add_person("Backlog", card=backlog_card))
             service.call(lambda: _record_moves(service, config.slot_ids, backlog_card, moves), timeout=600)
             backlog = _drain_backlog(interface, store, arrived)
@@ -160,9 +191,9 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
             return {
                 "backlog": {"moves": moves} | backlog,
                 "requests": _requests(client, arrived, base, requests),
-                "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, store, moves),
+                "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, store, display, moves),
                 "card_to_subscriber_on_a_quiet_wall": _quiet_moves(
-                    service, readers, config.slot_ids, card, arrived, store, max(1, moves // 100)
+                    service, readers, config.slot_ids, card, arrived, store, display, max(1, moves // 100)
                 ),
                 "display_frames_drawn": display.frames_presented,
             }
@@ -227,28 +258,48 @@ def _drain(arrived: queue.Queue) -> None:
 
 
 def _requests(client: mqtt.Client, arrived: queue.Queue, base: str, count: int) -> dict:
-    """`count` health requests sent back to back; the rate at which answers come back."""
+    """`count` health requests from an admin tool that keeps at most `window` unanswered, as
+    the API's limit on waiting requests asks (back to back, half would be answered `busy`);
+    the rate at which they are answered."""
     _drain(arrived)
+    window = MAX_WAITING_REQUESTS // 2
+    sent = ok = busy = 0
     started = time.perf_counter()
-    for number in range(count):
-        client.publish(f"{base}/request/health", json.dumps({"transaction": number}), qos=1)
-    answered = 0
     deadline = time.monotonic() + 60
-    while answered < count and time.monotonic() < deadline:
+    while ok + busy < count and time.monotonic() < deadline:
+        while sent < count and sent - (ok + busy) < window:
+            client.publish(f"{base}/request/health", json.dumps({"transaction": sent}), qos=1)
+            sent += 1
         try:
-            _at, _topic, payload = arrived.get(timeout=1)
+            _at, topic, payload = arrived.get(timeout=1)
         except queue.Empty:
             continue
-        answered += b'"status":"ok"' in payload
+        if topic == f"{base}/response/health":
+            ok += b'"status":"ok"' in payload
+            busy += b'"busy"' in payload
     elapsed = time.perf_counter() - started
-    return {"requests": count, "answered": answered, "requests_per_second": round(answered / elapsed, 1)}
+    return {
+        "requests": count,
+        "unanswered_at_most": window,
+        "answered_ok": ok,
+        "answered_busy": busy,
+        "requests_per_second": round(ok / elapsed, 1),
+    }
 
 
-def _moves(readers: dict, slots: list[str], card: str, arrived: queue.Queue, store: TimedStore, count: int) -> dict:
+def _moves(
+    readers: dict,
+    slots: list[str],
+    card: str,
+    arrived: queue.Queue,
+    store: TimedStore,
+    display: TimedDisplay,
+    count: int,
+) -> dict:
     """Move one card slot to slot `count` times back to back (the scanner sweeps fast, as while
     people move cards); time from placing it to the subscriber's event."""
     _drain(arrived)
-    measured = [_move(readers, slots, number, card, arrived, store) for number in range(count)]
+    measured = [_move(readers, slots, number, card, arrived, store, display) for number in range(count)]
     return _latencies(measured) | {
         "settings": "the defaults: " + _scanning_text(),
         "includes": "the scanner's pause and debounce, the rules, an fsync'd commit, the screen drawing each change",
@@ -262,6 +313,7 @@ def _quiet_moves(
     card: str,
     arrived: queue.Queue,
     store: TimedStore,
+    display: TimedDisplay,
     count: int,
 ) -> dict:
     """Each move made once the scanner has slowed down (nothing moved for `stay_fast_for`),
@@ -273,23 +325,33 @@ def _quiet_moves(
             time.sleep(0.05)
         time.sleep(random.uniform(0, SCANNING.idle_poll_interval))
         _drain(arrived)
-        measured.append(_move(readers, slots, number, card, arrived, store))
+        measured.append(_move(readers, slots, number, card, arrived, store, display))
     return _latencies(measured) | {"settings": "the defaults: " + _scanning_text()}
 
 
-def _move(readers: dict, slots: list[str], number: int, card: str, arrived: queue.Queue, store: TimedStore) -> Move:
-    """Take the card from the slot it is in (if any) to the next, until the subscriber has the event."""
+def _move(
+    readers: dict,
+    slots: list[str],
+    number: int,
+    card: str,
+    arrived: queue.Queue,
+    store: TimedStore,
+    display: TimedDisplay,
+) -> Move:
+    """Take the card from the slot it is in (if any) to the next, until the subscriber has the
+    event and the screen shows it."""
     there = slots[number % len(slots)]
     for reader_id in slots:
         if reader_id != there and readers[reader_id].tags:
             readers[reader_id].set_tags([])
+    display.frames.clear()
     placed, placed_wall = time.perf_counter(), time.time()
     readers[there].set_tags([card])
     while True:
         at, _topic, payload = arrived.get(timeout=10)
         event = json.loads(payload)
         if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
-            return Move(placed, placed_wall, at, event, store)
+            return Move(placed, placed_wall, at, display.shown(there, BENCH_PERSON), event, store)
 
 
 def _scanning_text() -> str:
