@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from board.wall.service import WallService
 from render.config import DisplayConfig
 from render.display import WallDisplay
 from sensors.events import TagGone, TagSeen
+from sensors.scanner import Scanner
 from store.repository import Store, Writer
 from store.sqlite import Connections
 
@@ -185,16 +187,15 @@ def run(moves: int = 1000, requests: int = 1000) -> dict:
             service.call(lambda: service.add_person(BENCH_PERSON, card=card))
             service.call(lambda: service.add_person("Backlog", card=backlog_card))
             service.call(lambda: _record_moves(service, config.slot_ids, backlog_card, moves), timeout=600)
+            moving = MovingCard(readers, config.slot_ids, card, arrived, store, display)
             backlog = _drain_backlog(interface, store, arrived)
             if backlog is None:
                 return {"skipped": "the wall did not connect to the private broker"}
             return {
                 "backlog": {"moves": moves} | backlog,
                 "requests": _requests(client, arrived, base, requests),
-                "card_to_subscriber": _moves(readers, config.slot_ids, card, arrived, store, display, moves),
-                "card_to_subscriber_on_a_quiet_wall": _quiet_moves(
-                    service, readers, config.slot_ids, card, arrived, store, display, max(1, moves // 100)
-                ),
+                "card_to_subscriber": moving.back_to_back(moves),
+                "card_to_subscriber_on_a_quiet_wall": moving.on_a_quiet_wall(service.scanner, max(1, moves // 100)),
                 "display_frames_drawn": display.frames_presented,
             }
         finally:
@@ -287,71 +288,55 @@ def _requests(client: mqtt.Client, arrived: queue.Queue, base: str, count: int) 
     }
 
 
-def _moves(
-    readers: dict,
-    slots: list[str],
-    card: str,
-    arrived: queue.Queue,
-    store: TimedStore,
-    display: TimedDisplay,
-    count: int,
-) -> dict:
-    """Move one card slot to slot `count` times back to back (the scanner sweeps fast, as while
-    people move cards); time from placing it to the subscriber's event."""
-    _drain(arrived)
-    measured = [_move(readers, slots, number, card, arrived, store, display) for number in range(count)]
-    return _latencies(measured) | {
-        "settings": "the defaults: " + _scanning_text(),
-        "includes": "the scanner's pause and debounce, the rules, an fsync'd commit, the screen drawing each change",
-    }
+@dataclass
+class MovingCard:
+    """One person's card moved slot to slot on the running wall, watched at a subscriber and on the screen."""
 
+    readers: dict
+    slots: list[str]
+    card: str
+    arrived: queue.Queue
+    store: TimedStore
+    display: TimedDisplay
 
-def _quiet_moves(
-    service: WallService,
-    readers: dict,
-    slots: list[str],
-    card: str,
-    arrived: queue.Queue,
-    store: TimedStore,
-    display: TimedDisplay,
-    count: int,
-) -> dict:
-    """Each move made once the scanner has slowed down (nothing moved for `stay_fast_for`),
-    at a random moment of its idle pause: what the first card of a quiet morning waits."""
-    measured = []
-    for number in range(count):
-        deadline = time.monotonic() + SCANNING.stay_fast_for + 5
-        while service.scanner.busy() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(random.uniform(0, SCANNING.idle_poll_interval))
-        _drain(arrived)
-        measured.append(_move(readers, slots, number, card, arrived, store, display))
-    return _latencies(measured) | {"settings": "the defaults: " + _scanning_text()}
+    def back_to_back(self, count: int) -> dict:
+        """Move it `count` times back to back (the scanner sweeps fast, as while people move
+        cards); time from placing it to the subscriber's event."""
+        _drain(self.arrived)
+        measured = [self.move(number) for number in range(count)]
+        return _latencies(measured) | {
+            "settings": "the defaults: " + _scanning_text(),
+            "includes": "the scanner's pause and debounce, the rules, an fsync'd commit, the screen drawing each change",
+        }
 
+    def on_a_quiet_wall(self, scanner: Scanner, count: int) -> dict:
+        """Each move made once the scanner has slowed down (nothing moved for `stay_fast_for`),
+        at a random moment of its idle pause: what the first card of a quiet morning waits."""
+        measured = []
+        for number in range(count):
+            deadline = time.monotonic() + SCANNING.stay_fast_for + 5
+            while scanner.busy() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(random.uniform(0, SCANNING.idle_poll_interval))
+            _drain(self.arrived)
+            measured.append(self.move(number))
+        return _latencies(measured) | {"settings": "the defaults: " + _scanning_text()}
 
-def _move(
-    readers: dict,
-    slots: list[str],
-    number: int,
-    card: str,
-    arrived: queue.Queue,
-    store: TimedStore,
-    display: TimedDisplay,
-) -> Move:
-    """Take the card from the slot it is in (if any) to the next, until the subscriber has the
-    event and the screen shows it."""
-    there = slots[number % len(slots)]
-    for reader_id in slots:
-        if reader_id != there and readers[reader_id].tags:
-            readers[reader_id].set_tags([])
-    display.frames.clear()
-    placed, placed_wall = time.perf_counter(), time.time()
-    readers[there].set_tags([card])
-    while True:
-        at, _topic, payload = arrived.get(timeout=10)
-        event = json.loads(payload)
-        if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
-            return Move(placed, placed_wall, at, display.shown(there, BENCH_PERSON), event, store)
+    def move(self, number: int) -> Move:
+        """Take the card from the slot it is in (if any) to the next, until the subscriber has the
+        event and the screen shows it."""
+        there = self.slots[number % len(self.slots)]
+        for reader_id in self.slots:
+            if reader_id != there and self.readers[reader_id].tags:
+                self.readers[reader_id].set_tags([])
+        self.display.frames.clear()
+        placed, placed_wall = time.perf_counter(), time.time()
+        self.readers[there].set_tags([self.card])
+        while True:
+            at, _topic, payload = self.arrived.get(timeout=10)
+            event = json.loads(payload)
+            if event.get("slot") == there and event.get("type") in ("card_placed", "card_moved"):
+                return Move(placed, placed_wall, at, self.display.shown(there, BENCH_PERSON), event, self.store)
 
 
 def _scanning_text() -> str:
