@@ -96,7 +96,7 @@ class Scanner:
         now = self._monotonic()
         self.sweeps += 1
         skip = {name for name, track in self._tracks.items() if now < track.retry_at}
-        if quiet and not self.busy():
+        if quiet and self.recheck_cards_every_s > 0 and not self.busy():
             skip |= {
                 name
                 for name, track in self._tracks.items()
