@@ -90,17 +90,13 @@ class Line(NamedTuple):
 
 def _parse_line(text: str, allowed: tuple[str, ...]) -> Line:
     match = _LINE.fullmatch(text.strip().lower())
-    if not match:
+    if not match or (match[3] or match[1]) not in allowed:
         raise ValueError(f"{text!r} is not one of {', '.join(_spelled(kind) for kind in allowed)}")
     if match[3]:
         bus = int(match[4])
-        if "spi" not in allowed:
-            raise ValueError(f"{text!r} is not one of {', '.join(_spelled(kind) for kind in allowed)}")
         if bus not in SPI_DATA_PINS:
             raise ValueError(f"{text!r}: the readers can use SPI0 and SPI1 (spi0.N, spi1.N), not SPI{bus}")
         return Line("spi", int(match[5]), bus)
-    if match[1] not in allowed:
-        raise ValueError(f"{text!r} is not one of {', '.join(_spelled(kind) for kind in allowed)}")
     return Line(match[1], int(match[2]))
 
 
